@@ -1,0 +1,170 @@
+"""Tenancy: users, clinics, memberships and clinic settings."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    """Users sign in with their e-mail address; there is no separate username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email: str):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractUser):
+    """A person who signs in: a therapist, a clinic admin or a patient."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+class Clinic(models.Model):
+    """A tenant: every patient, protocol and report belongs to exactly one clinic."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone])
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A staff user's role in a clinic. Patients are not members; they have a Patient row."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Clinic admin")
+        THERAPIST = "therapist", _("Therapist")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.THERAPIST)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clinic__name", "user__email"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="membership_user_clinic_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=["admin", "therapist"]), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.clinic}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class ClinicSettings(models.Model):
+    """Per-clinic switches: progression-engine threshold overrides and automatic progression.
+
+    `engine_overrides` holds only the names listed in progression-rules.md
+    (green_max, red_above, ...); anything else is refused by clean().
+    """
+
+    ENGINE_SETTING_NAMES = {
+        "green_max": int,
+        "red_above": int,
+        "trend_points": float,
+        "green_sessions_to_progress": int,
+        "running_speed_kmh": float,
+        "max_auto_incline_pct": float,
+        "adherence_min_fraction": float,
+    }
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="settings")
+    engine_overrides = models.JSONField(_("engine threshold overrides"), default=dict, blank=True)
+    auto_apply_progressions = models.BooleanField(
+        _("apply progressions automatically"),
+        default=False,
+        help_text=_("When off, the engine's progressions wait for a therapist's approval."),
+    )
+    require_two_factor = models.BooleanField(_("require two-factor sign-in for staff"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("clinic settings")
+        verbose_name_plural = _("clinic settings")
+
+    def __str__(self) -> str:
+        return f"Settings for {self.clinic}"
+
+    def clean(self) -> None:
+        if not isinstance(self.engine_overrides, dict):
+            raise ValidationError({"engine_overrides": _("Overrides must be an object of name: value.")})
+        errors = []
+        for name, value in self.engine_overrides.items():
+            kind = self.ENGINE_SETTING_NAMES.get(name)
+            if kind is None:
+                errors.append(_("Unknown engine setting %(name)s.") % {"name": name})
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                errors.append(_("%(name)s must be a number of at least 0.") % {"name": name})
+            elif kind is int and value != int(value):
+                errors.append(_("%(name)s must be a whole number.") % {"name": name})
+        if errors:
+            raise ValidationError({"engine_overrides": errors})

@@ -1,0 +1,521 @@
+"""Patients, their assignments (protocol snapshots), step versions, logs and flags."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from protocols.models import (
+    Condition,
+    ExerciseKind,
+    LADDER_KINDS,
+    describe_load,
+    duration_field,
+    incline_field,
+    load_constraints,
+    speed_field,
+)
+
+NPRS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+def nprs_check(field: str, name: str, nullable: bool = False) -> models.CheckConstraint:
+    check = Q(**{f"{field}__gte": 0, f"{field}__lte": 10})
+    if nullable:
+        check |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=check, name=name)
+
+
+class Side(models.TextChoices):
+    LEFT = "left", _("Left")
+    RIGHT = "right", _("Right")
+    BOTH = "both", _("Both")
+
+
+class Patient(models.Model):
+    TENANT_CLINIC_LOOKUP = "clinic"
+    TENANT_PATIENT_LOOKUP = "pk"
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="patients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient_profile"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
+    )
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    email = models.EmailField(_("e-mail"), blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
+    side = models.CharField(_("affected side"), max_length=8, choices=Side.choices)
+    surgery_date = models.DateField(_("surgery date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "external_ref"], condition=~Q(external_ref=""), name="patient_clinic_ref_unique"
+            ),
+            models.CheckConstraint(condition=Q(condition__in=["pfp", "acl"]), name="patient_condition_valid"),
+            models.CheckConstraint(condition=Q(side__in=["left", "right", "both"]), name="patient_side_valid"),
+            # The engine needs a surgery date for ACL-R; refuse the row rather than fail later.
+            models.CheckConstraint(
+                condition=~Q(condition="acl") | Q(surgery_date__isnull=False), name="patient_acl_needs_surgery_date"
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "therapist"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Assignment(models.Model):
+    """A protocol given to a patient, frozen as a snapshot of phases, exercises and ladders."""
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+    TENANT_PATIENT_LOOKUP = "patient"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        STOPPED = "stopped", _("Stopped")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assignments")
+    protocol = models.ForeignKey(
+        "protocols.Protocol", null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments",
+        help_text=_("Where the snapshot came from; later edits to it do not change this assignment."),
+    )
+    protocol_name = models.CharField(_("protocol"), max_length=160)
+    condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    sessions_per_week = models.PositiveSmallIntegerField(
+        _("planned training days per week"), validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    baseline_pain = models.PositiveSmallIntegerField(_("baseline morning pain (0–10)"), validators=NPRS)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(status="active"), name="assignment_one_active_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions_per_week__gte=1, sessions_per_week__lte=14), name="assignment_sessions_1_14"
+            ),
+            nprs_check("baseline_pain", "assignment_baseline_pain_0_10"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="assignment_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "completed", "stopped"]), name="assignment_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_name} for patient #{self.patient_id} from {self.start_date}"
+
+
+class AssignedPhase(models.Model):
+    TENANT_CLINIC_LOOKUP = "assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "assignment__patient"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("name"), max_length=120)
+    goals = models.TextField(_("goals"), blank=True)
+    entry_criteria = models.TextField(_("entry criteria"), blank=True)
+    expected_weeks = models.PositiveSmallIntegerField(_("expected weeks"), default=2)
+
+    class Meta:
+        ordering = ["assignment", "order"]
+        verbose_name = _("assigned phase")
+        verbose_name_plural = _("assigned phases")
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "order"], name="assigned_phase_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phase {self.order + 1}: {self.name}"
+
+
+class AssignedExercise(models.Model):
+    """A snapshot of one prescribed exercise, with its own copy of the ladder.
+
+    `current_step` mirrors the newest StepVersion; only the step services change
+    it, in the same transaction as the version row, so lists can show the
+    current step without reading the whole history.
+    """
+
+    TENANT_CLINIC_LOOKUP = "assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "assignment__patient"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="exercises")
+    phase = models.ForeignKey(AssignedPhase, on_delete=models.CASCADE, related_name="exercises")
+    template = models.ForeignKey(
+        "protocols.ExerciseTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=32, choices=ExerciseKind.choices)
+    frequency_per_week = models.PositiveSmallIntegerField(
+        _("times per week"), validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    sets = models.PositiveSmallIntegerField(_("sets"), null=True, blank=True)
+    reps = models.PositiveSmallIntegerField(_("reps"), null=True, blank=True)
+    hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True)
+    duration_min = duration_field(_("duration (min)"), null=True, blank=True)
+    instructions = models.TextField(_("patient instructions"), blank=True)
+    safety_notes = models.TextField(_("safety notes"), blank=True)
+    notes = models.TextField(_("notes for the patient"), blank=True)
+    current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assignment", "phase__order", "order"]
+        verbose_name = _("assigned exercise")
+        verbose_name_plural = _("assigned exercises")
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "order"], name="assigned_exercise_order_unique"),
+            models.CheckConstraint(
+                condition=Q(frequency_per_week__gte=1, frequency_per_week__lte=14),
+                name="assigned_exercise_frequency_1_14",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (assignment #{self.assignment_id})"
+
+    @property
+    def has_ladder(self) -> bool:
+        return self.kind in LADDER_KINDS
+
+
+class AssignedLadderStep(models.Model):
+    TENANT_CLINIC_LOOKUP = "exercise__assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "exercise__assignment__patient"
+
+    exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="ladder_steps")
+    order = models.PositiveSmallIntegerField(_("order"))
+    speed_kmh = speed_field(_("speed (km/h)"))
+    incline_pct = incline_field(_("incline (%)"))
+    duration_min = duration_field(_("duration (min)"))
+
+    class Meta:
+        ordering = ["exercise", "order"]
+        verbose_name = _("assigned ladder step")
+        verbose_name_plural = _("assigned ladder steps")
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "order"], name="assigned_ladder_order_unique"),
+            *load_constraints("assigned_ladder", "speed_kmh", "incline_pct", "duration_min", False),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.order}: {self.in_words}"
+
+    @property
+    def in_words(self) -> str:
+        return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+
+
+class ChangeSource(models.TextChoices):
+    INITIAL = "initial", _("Assignment")
+    THERAPIST = "therapist", _("Therapist")
+    ENGINE = "engine", _("Progression engine")
+
+
+class StepVersion(models.Model):
+    """A dated change of the current ladder step. Never updated: a change is a new row."""
+
+    TENANT_CLINIC_LOOKUP = "exercise__assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "exercise__assignment__patient"
+
+    exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="step_versions")
+    step = models.PositiveSmallIntegerField(_("step"))
+    effective_date = models.DateField(_("effective from"))
+    source = models.CharField(_("changed by"), max_length=12, choices=ChangeSource.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["exercise", "-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+        verbose_name = _("step version")
+        verbose_name_plural = _("step versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["initial", "therapist", "engine"]), name="step_version_source_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="step_version_reason_required"),
+        ]
+        indexes = [models.Index(fields=["exercise", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Step {self.step} from {self.effective_date} ({self.get_source_display()})"
+
+
+class PhaseVersion(models.Model):
+    """A dated change of an assignment's current phase; never updated."""
+
+    TENANT_CLINIC_LOOKUP = "assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "assignment__patient"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="phase_versions")
+    phase = models.ForeignKey(AssignedPhase, on_delete=models.CASCADE, related_name="+")
+    effective_date = models.DateField(_("effective from"))
+    source = models.CharField(_("changed by"), max_length=12, choices=ChangeSource.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment", "-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+        verbose_name = _("phase version")
+        verbose_name_plural = _("phase versions")
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="phase_version_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phase #{self.phase_id} from {self.effective_date}"
+
+
+class SessionLog(models.Model):
+    """One training session the patient logged. client_uuid makes retries and replays harmless."""
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+    TENANT_PATIENT_LOOKUP = "patient"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sessions")
+    exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="sessions")
+    date = models.DateField(_("date"))
+    step = models.PositiveSmallIntegerField(_("step at the time"), null=True, blank=True)
+    completed = models.BooleanField(_("completed"), default=True)
+    duration_min = duration_field(_("duration (min)"))
+    speed_kmh = speed_field(_("speed (km/h)"), null=True, blank=True)
+    incline_pct = incline_field(_("incline (%)"), null=True, blank=True)
+    pain_during = models.PositiveSmallIntegerField(_("worst pain during (0–10)"), validators=NPRS)
+    pain_after = models.PositiveSmallIntegerField(_("pain right after (0–10)"), validators=NPRS)
+    rpe = models.PositiveSmallIntegerField(_("effort (Borg CR10)"), null=True, blank=True, validators=NPRS)
+    notes = models.TextField(_("notes"), blank=True)
+    client_uuid = models.UUIDField(_("client id"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at", "-id"]
+        verbose_name = _("session log")
+        verbose_name_plural = _("session logs")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_uuid"], name="session_patient_uuid_unique"),
+            nprs_check("pain_during", "session_pain_during_0_10"),
+            nprs_check("pain_after", "session_pain_after_0_10"),
+            nprs_check("rpe", "session_rpe_0_10", nullable=True),
+            *load_constraints("session", "speed_kmh", "incline_pct", "duration_min", True),
+        ]
+        indexes = [
+            models.Index(fields=["exercise", "date"]),
+            models.Index(fields=["patient", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session #{self.pk} on {self.date}"
+
+    @property
+    def load_in_words(self) -> str:
+        if self.speed_kmh is None or self.incline_pct is None:
+            return f"{self.duration_min} min"
+        return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+
+
+class MorningCheckIn(models.Model):
+    """Next-morning knee pain, one per patient and day."""
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+    TENANT_PATIENT_LOOKUP = "patient"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins")
+    date = models.DateField(_("date"))
+    pain = models.PositiveSmallIntegerField(_("morning pain (0–10)"), validators=NPRS)
+    client_uuid = models.UUIDField(_("client id"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("morning check-in")
+        verbose_name_plural = _("morning check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "date"], name="checkin_patient_date_unique"),
+            models.UniqueConstraint(fields=["patient", "client_uuid"], name="checkin_patient_uuid_unique"),
+            nprs_check("pain", "checkin_pain_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in #{self.pk} on {self.date}"
+
+
+class Effusion(models.TextChoices):
+    """Stroke-test grades (Sturgill et al. 2009), in order."""
+
+    ZERO = "0", _("0 (none)")
+    TRACE = "trace", _("Trace")
+    ONE = "1+", _("1+")
+    TWO = "2+", _("2+")
+    THREE = "3+", _("3+")
+
+
+class Measurement(models.Model):
+    """Clinic measurements entered by a therapist. Unknown values stay empty."""
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+    TENANT_PATIENT_LOOKUP = "patient"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="measurements")
+    date = models.DateField(_("date"))
+    effusion = models.CharField(_("effusion (stroke test)"), max_length=8, choices=Effusion.choices, blank=True)
+    quad_lsi_pct = models.DecimalField(
+        _("quadriceps LSI (%)"), max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+    )
+    hop_lsi_pct = models.DecimalField(
+        _("hop LSI (%)"), max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+    )
+    rom_pct = models.DecimalField(
+        _("range of motion (% of other side)"), max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+    )
+    running_signoff = models.BooleanField(_("running signed off"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effusion__in=["", "0", "trace", "1+", "2+", "3+"]), name="measurement_effusion_valid"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0, f"{f}__lte": 200}),
+                    name=f"measurement_{f}_0_200",
+                )
+                for f in ("quad_lsi_pct", "hop_lsi_pct", "rom_pct")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"Measurement #{self.pk} on {self.date}"
+
+
+class Flag(models.Model):
+    """Something for the therapist to look at, raised by the checks.
+
+    At most one unresolved (open or acknowledged) flag per exercise and kind:
+    the database refuses a second, so a check that runs twice cannot flag the
+    same thing twice.
+    """
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+
+    class Kind(models.TextChoices):
+        PAIN_RED = "pain_red", _("Pain above 5/10")
+        EFFUSION = "effusion", _("Knee effusion")
+        MORNING_PAIN = "morning_pain", _("Morning pain rise")
+        WORSENING_TREND = "worsening_trend", _("Worsening trend")
+        GATE_NOT_MET = "gate_not_met", _("Running gate not met")
+        NEEDS_OVERRIDE = "needs_override", _("Needs therapist override")
+        LADDER_COMPLETE = "ladder_complete", _("Ladder complete")
+        LOW_ADHERENCE = "low_adherence", _("Low adherence")
+        IMPROVED = "improved", _("Improved")
+        PROGRESSION = "progression", _("Progression suggested")
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        URGENT = "urgent", _("Urgent")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="flags")
+    exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.OPEN)
+    decision = models.CharField(
+        _("engine decision"), max_length=10, blank=True,
+        choices=[("progress", _("Progress")), ("hold", _("Hold")), ("regress", _("Regress"))],
+    )
+    suggested_step = models.PositiveSmallIntegerField(_("suggested step"), null=True, blank=True)
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise", "kind"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="flag_one_unresolved_per_exercise_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=["info", "warning", "urgent"]), name="flag_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "acknowledged", "resolved"]), name="flag_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | Q(resolved_at__isnull=False), name="flag_resolved_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"]), models.Index(fields=["status", "severity"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_severity_display()}) on exercise #{self.exercise_id}"

@@ -1,0 +1,293 @@
+"""Exercise templates, protocols, phases, prescribed exercises and load ladders.
+
+Rows with no clinic are Backstep's built-in library: readable by every clinic,
+changed only by `manage.py load_library`. Clinics clone them to edit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+SPEED_MAX = Decimal("20")
+INCLINE_MAX = Decimal("40")
+DURATION_MIN, DURATION_MAX = 1, 180
+
+
+class Condition(models.TextChoices):
+    PFP = "pfp", _("Patellofemoral pain")
+    ACL = "acl", _("After ACL reconstruction")
+
+
+class ExerciseKind(models.TextChoices):
+    RETRO_TREADMILL_WALK = "retro_treadmill_walk", _("Retro treadmill walk")
+    RETRO_TREADMILL_RUN = "retro_treadmill_run", _("Retro treadmill run")
+    RETRO_STAIRS = "retro_stairs", _("Retro stairs / step-up")
+    SLED_DRAG = "sled_drag", _("Backward sled drag")
+    RETRO_FLAT_WALK = "retro_flat_walk", _("Retro walk on flat ground")
+    STRENGTH = "strength", _("Strength")
+    BALANCE = "balance", _("Balance")
+
+
+# Kinds that carry a speed/incline/duration load ladder and go through the
+# progression engine.
+LADDER_KINDS = frozenset({ExerciseKind.RETRO_TREADMILL_WALK, ExerciseKind.RETRO_TREADMILL_RUN})
+
+
+def speed_field(verbose, **kw):
+    return models.DecimalField(
+        verbose,
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(SPEED_MAX)],
+        **kw,
+    )
+
+
+def incline_field(verbose, **kw):
+    return models.DecimalField(
+        verbose,
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(INCLINE_MAX)],
+        **kw,
+    )
+
+
+def duration_field(verbose, **kw):
+    return models.PositiveSmallIntegerField(
+        verbose, validators=[MinValueValidator(DURATION_MIN), MaxValueValidator(DURATION_MAX)], **kw
+    )
+
+
+def load_constraints(prefix: str, speed: str, incline: str, duration: str, nullable: bool) -> list:
+    """Database checks shared by every row that holds a treadmill load."""
+
+    def bounded(field, low, high):
+        check = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+        return check | Q(**{f"{field}__isnull": True}) if nullable else check
+
+    return [
+        models.CheckConstraint(condition=bounded(speed, 0, 20), name=f"{prefix}_speed_0_20"),
+        models.CheckConstraint(condition=bounded(incline, 0, 40), name=f"{prefix}_incline_0_40"),
+        models.CheckConstraint(condition=bounded(duration, DURATION_MIN, DURATION_MAX), name=f"{prefix}_duration_1_180"),
+    ]
+
+
+def describe_load(speed_kmh, incline_pct, duration_min) -> str:
+    """A ladder step in words, as therapists write it: "2.5 km/h · 5 % · 20 min"."""
+
+    def num(value) -> str:
+        value = Decimal(value).normalize()
+        return f"{value:f}"
+
+    return f"{num(speed_kmh)} km/h · {num(incline_pct)} % · {duration_min} min"
+
+
+class ExerciseTemplateQuerySet(models.QuerySet):
+    def builtin(self):
+        return self.filter(clinic__isnull=True)
+
+
+class ExerciseTemplate(models.Model):
+    """A reusable exercise: its defaults, ladder step sizes and caps, and what the patient reads."""
+
+    TENANT_CLINIC_LOOKUP = "clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic", null=True, blank=True, on_delete=models.CASCADE, related_name="exercise_templates",
+        help_text=_("Empty for Backstep's built-in library."),
+    )
+    slug = models.SlugField(_("slug"), max_length=80)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=32, choices=ExerciseKind.choices)
+    # Treadmill load: defaults for the first ladder step, step sizes and caps.
+    default_speed_kmh = speed_field(_("start speed (km/h)"), null=True, blank=True)
+    default_incline_pct = incline_field(_("start incline (%)"), null=True, blank=True)
+    default_duration_min = duration_field(_("start duration (min)"), null=True, blank=True)
+    speed_step_kmh = speed_field(_("speed step (km/h)"), null=True, blank=True)
+    incline_step_pct = incline_field(_("incline step (%)"), null=True, blank=True)
+    duration_step_min = duration_field(_("duration step (min)"), null=True, blank=True)
+    max_speed_kmh = speed_field(_("speed cap (km/h)"), null=True, blank=True)
+    max_incline_pct = incline_field(_("incline cap (%)"), null=True, blank=True)
+    max_duration_min = duration_field(_("duration cap (min)"), null=True, blank=True)
+    handrail = models.CharField(
+        _("handrail use"),
+        max_length=20,
+        blank=True,
+        choices=[("light", _("Hold lightly")), ("none", _("No handrail")), ("firm", _("Hold firmly"))],
+    )
+    # Other exercises: sets, reps and holds.
+    default_sets = models.PositiveSmallIntegerField(_("sets"), null=True, blank=True)
+    default_reps = models.PositiveSmallIntegerField(_("reps"), null=True, blank=True)
+    default_hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True)
+    instructions = models.TextField(_("patient instructions"))
+    safety_notes = models.TextField(_("safety notes"), blank=True)
+    cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExerciseTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("exercise template")
+        verbose_name_plural = _("exercise templates")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "slug"], name="template_clinic_slug_unique"),
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(clinic__isnull=True), name="template_builtin_slug_unique"
+            ),
+            *load_constraints("template", "default_speed_kmh", "default_incline_pct", "default_duration_min", True),
+        ]
+
+    def __str__(self) -> str:
+        return self.name if self.clinic_id else f"{self.name} (built-in)"
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.clinic_id is None
+
+    @property
+    def has_ladder(self) -> bool:
+        return self.kind in LADDER_KINDS
+
+
+class Protocol(models.Model):
+    """A rehab programme for a condition, made of phases of prescribed exercises."""
+
+    TENANT_CLINIC_LOOKUP = "clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic", null=True, blank=True, on_delete=models.CASCADE, related_name="protocols",
+        help_text=_("Empty for Backstep's built-in protocol templates."),
+    )
+    slug = models.SlugField(_("slug"), max_length=80)
+    name = models.CharField(_("name"), max_length=160)
+    condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
+    description = models.TextField(_("description"), blank=True)
+    sessions_per_week = models.PositiveSmallIntegerField(
+        _("planned training days per week"), default=3, validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="clones")
+    is_archived = models.BooleanField(_("archived"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("protocol")
+        verbose_name_plural = _("protocols")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "slug"], name="protocol_clinic_slug_unique"),
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(clinic__isnull=True), name="protocol_builtin_slug_unique"
+            ),
+            models.CheckConstraint(condition=Q(condition__in=["pfp", "acl"]), name="protocol_condition_valid"),
+            models.CheckConstraint(
+                condition=Q(sessions_per_week__gte=1, sessions_per_week__lte=14), name="protocol_sessions_1_14"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name if self.clinic_id else f"{self.name} (built-in)"
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.clinic_id is None
+
+
+class Phase(models.Model):
+    TENANT_CLINIC_LOOKUP = "protocol__clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("name"), max_length=120)
+    goals = models.TextField(_("goals"), blank=True)
+    entry_criteria = models.TextField(_("entry criteria"), blank=True)
+    expected_weeks = models.PositiveSmallIntegerField(
+        _("expected weeks"), default=2, validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+
+    class Meta:
+        ordering = ["protocol", "order"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [models.UniqueConstraint(fields=["protocol", "order"], name="phase_protocol_order_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} — phase {self.order + 1}: {self.name}"
+
+
+class PrescribedExercise(models.Model):
+    """One exercise in a phase: how often, and sets/reps or a load ladder."""
+
+    TENANT_CLINIC_LOOKUP = "phase__protocol__clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="exercises")
+    template = models.ForeignKey(ExerciseTemplate, on_delete=models.PROTECT, related_name="prescriptions")
+    order = models.PositiveSmallIntegerField(_("order"))
+    frequency_per_week = models.PositiveSmallIntegerField(
+        _("times per week"), default=3, validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    sets = models.PositiveSmallIntegerField(_("sets"), null=True, blank=True)
+    reps = models.PositiveSmallIntegerField(_("reps"), null=True, blank=True)
+    hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True)
+    duration_min = duration_field(_("duration (min)"), null=True, blank=True)
+    notes = models.TextField(_("notes for the patient"), blank=True)
+
+    class Meta:
+        ordering = ["phase", "order"]
+        verbose_name = _("prescribed exercise")
+        verbose_name_plural = _("prescribed exercises")
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "order"], name="prescribed_phase_order_unique"),
+            models.CheckConstraint(
+                condition=Q(frequency_per_week__gte=1, frequency_per_week__lte=14), name="prescribed_frequency_1_14"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} ({self.frequency_per_week}×/week)"
+
+
+class LadderStep(models.Model):
+    """One rung of a load ladder; order 0 is the easiest."""
+
+    TENANT_CLINIC_LOOKUP = "exercise__phase__protocol__clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    exercise = models.ForeignKey(PrescribedExercise, on_delete=models.CASCADE, related_name="ladder_steps")
+    order = models.PositiveSmallIntegerField(_("order"))
+    speed_kmh = speed_field(_("speed (km/h)"))
+    incline_pct = incline_field(_("incline (%)"))
+    duration_min = duration_field(_("duration (min)"))
+
+    class Meta:
+        ordering = ["exercise", "order"]
+        verbose_name = _("ladder step")
+        verbose_name_plural = _("ladder steps")
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "order"], name="ladder_exercise_order_unique"),
+            *load_constraints("ladder", "speed_kmh", "incline_pct", "duration_min", False),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.order}: {describe_load(self.speed_kmh, self.incline_pct, self.duration_min)}"
+
+    @property
+    def in_words(self) -> str:
+        return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+
