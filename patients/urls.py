@@ -1,3 +1,10 @@
 from django.urls import path
 
-urlpatterns = []
+from patients import views
+
+app_name = "patients"
+
+urlpatterns = [
+    path("patients/", views.patient_list, name="list"),
+    path("today/", views.today, name="today"),
+]

@@ -1,0 +1,79 @@
+"""Shared fixtures: two clinics with staff and patients, and the service gate.
+
+Tests that need PostgreSQL, Redis, a Celery worker or Chromium call
+`require_service(available, reason)`: on a laptop without the service the test
+is skipped with that reason; with BACKSTEP_REQUIRE_SERVICES=1 (set by .ci/run)
+it fails instead, so CI never silently skips them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("BACKSTEP_REQUIRE_SERVICES", "") == "1"
+
+
+def require_service(available: bool, reason: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing (BACKSTEP_REQUIRE_SERVICES=1): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require():
+    return require_service
+
+
+@dataclass
+class World:
+    clinic_a: object
+    clinic_b: object
+    admin_a: object
+    therapist_a: object
+    therapist_b: object
+    patient_a1: object
+    patient_a2: object
+    patient_b1: object
+    assignment_a1: object
+    assignment_a2: object
+    assignment_b1: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Clinic A (admin, therapist, patients A1 and A2 with logins) and clinic B (therapist, patient B1)."""
+    from clinic.models import Membership
+    from patients.services import assignment_create
+    from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, UserFactory, make_protocol
+
+    clinic_a = ClinicFactory(name="Clinic A", slug="clinic-a")
+    clinic_b = ClinicFactory(name="Clinic B", slug="clinic-b")
+    admin_a = MembershipFactory(clinic=clinic_a, role=Membership.Role.ADMIN, user__email="admin@a.test").user
+    therapist_a = MembershipFactory(clinic=clinic_a, user__email="therapist@a.test").user
+    therapist_b = MembershipFactory(clinic=clinic_b, user__email="therapist@b.test").user
+    patient_a1 = PatientFactory(clinic=clinic_a, therapist=therapist_a, user=UserFactory(email="a1@a.test"),
+                                first_name="Alma", last_name="Ashby")
+    patient_a2 = PatientFactory(clinic=clinic_a, therapist=therapist_a, user=UserFactory(email="a2@a.test"),
+                                first_name="Arlo", last_name="Avery")
+    patient_b1 = PatientFactory(clinic=clinic_b, therapist=therapist_b, user=UserFactory(email="b1@b.test"),
+                                first_name="Bea", last_name="Brook")
+    protocol = make_protocol()
+    start = dt.date.today() - dt.timedelta(days=21)
+    assignments = [
+        assignment_create(patient=p, protocol=protocol, start_date=start, baseline_pain=2, assigned_by=t)
+        for p, t in ((patient_a1, therapist_a), (patient_a2, therapist_a), (patient_b1, therapist_b))
+    ]
+    return World(clinic_a, clinic_b, admin_a, therapist_a, therapist_b, patient_a1, patient_a2, patient_b1,
+                 *assignments)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s a user; tests need speed, not strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
