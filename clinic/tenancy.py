@@ -101,7 +101,7 @@ def scope_queryset(queryset: QuerySet, actor: Actor) -> QuerySet:
         patient_lookup = getattr(model, "TENANT_PATIENT_LOOKUP", None)
         if patient_lookup is None:
             return queryset.none()
-        return queryset.filter(**{patient_lookup: actor.patient})
+        return queryset.filter(**{patient_lookup: actor.patient.pk})
     if not actor.is_staff_member:
         return queryset.none()
     condition = Q(**{clinic_lookup: actor.clinic})

@@ -1,0 +1,119 @@
+"""The settings switch: SQLite/eager by default, PostgreSQL/Redis when configured, production hardening."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": settings.DATABASES["default"]["NAME"],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker": settings.CELERY_BROKER_URL,
+    "backend": settings.CELERY_RESULT_BACKEND,
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "debug": settings.DEBUG,
+    "secure_cookies": getattr(settings, "SESSION_COOKIE_SECURE", False),
+    "hsts": getattr(settings, "SECURE_HSTS_SECONDS", 0),
+    "email": settings.EMAIL_BACKEND,
+    "time_zone": settings.TIME_ZONE,
+    "acks_late": settings.CELERY_TASK_ACKS_LATE,
+    "accept": settings.CELERY_ACCEPT_CONTENT,
+}))
+"""
+
+CONFIG_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ENV", "TIME_ZONE",
+               "EMAIL_BACKEND")
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter with exactly these configuration variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+    return result
+
+
+def settings_with(**env) -> dict:
+    result = load_settings(**env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_defaults_need_no_services():
+    s = settings_with()
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["eager"] is True
+    assert s["broker"] == "memory://"
+    assert s["cache"].endswith("LocMemCache")
+    assert s["debug"] is True
+    assert s["email"].endswith("console.EmailBackend")
+    assert s["acks_late"] is True and s["accept"] == ["json"]
+
+
+def test_database_and_redis_urls_switch_to_postgres_and_redis():
+    s = settings_with(DATABASE_URL="postgres://postgres@127.0.0.1:5432/backstep", REDIS_URL="redis://127.0.0.1:6379/3")
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["db_name"] == "backstep"
+    assert s["eager"] is False
+    assert s["broker"] == s["backend"] == "redis://127.0.0.1:6379/3"
+    assert s["cache"].endswith("RedisCache")
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = load_settings(DJANGO_ENV="production", ALLOWED_HOSTS="backstep.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_turns_on_hardening():
+    s = settings_with(DJANGO_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="backstep.example")
+    assert s["debug"] is False
+    assert s["secure_cookies"] is True
+    assert s["hsts"] >= 31536000
+
+
+def test_bad_boolean_is_a_clear_error():
+    result = load_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_time_zone_default_is_configurable():
+    assert settings_with(TIME_ZONE="America/Chicago")["time_zone"] == "America/Chicago"
+
+
+@pytest.mark.parametrize("name", CONFIG_VARS + ("EMAIL_HOST", "DEFAULT_FROM_EMAIL", "CSRF_TRUSTED_ORIGINS",
+                                                "SITE_URL", "LOG_LEVEL"))
+def test_every_variable_is_documented(name):
+    assert f"{name}=" in (ROOT / ".env.example").read_text()
+    assert name in (ROOT / "README.md").read_text()
+
+
+def test_every_variable_read_by_settings_is_in_env_example():
+    import re
+
+    source = (ROOT / "clinic" / "settings.py").read_text()
+    read = set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', source)) | set(
+        re.findall(r'env_(?:bool|list)\("([A-Z_]+)"', source)
+    )
+    documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()
