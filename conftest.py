@@ -77,3 +77,60 @@ def world(db) -> World:
 def _fast_password_hashing(settings):
     """Real hashing costs ~0.3 s a user; tests need speed, not strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery -A clinic worker` process on the Redis broker, using the test database.
+
+    Needs REDIS_URL (and, for tasks that touch data, DATABASE_URL on PostgreSQL,
+    since a second process cannot see an SQLite test database in memory).
+    """
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+    from django.db import connection
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    require_service(bool(redis_url), "REDIS_URL is not set: no broker for a real Celery worker")
+    env = dict(os.environ)
+    if connection.vendor == "postgresql":
+        config = dict(settings.DATABASES["default"])
+        env["DATABASE_URL"] = _pg_url(config)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel=WARNING", "--concurrency=2",
+         "--pool=prefork", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    from clinic.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited early:\n{process.stdout.read()}")
+        replies = app.control.ping(timeout=1.0)
+        if replies:
+            break
+    else:
+        process.kill()
+        pytest.fail("celery worker did not answer a ping within 60 s")
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _pg_url(config: dict) -> str:
+    """DATABASE_URL for the test database pytest-django created (test_<name>)."""
+    from urllib.parse import quote
+
+    user = quote(config.get("USER") or "")
+    password = f":{quote(config['PASSWORD'])}" if config.get("PASSWORD") else ""
+    host = config.get("HOST") or "127.0.0.1"
+    port = config.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{config['NAME']}"

@@ -1,0 +1,61 @@
+# Backstep: the two commands are `make run` and `make test`.
+# Stamps in .make/ keep a second `make run` quick when nothing changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMPS := .make
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install assets migrate demo serve clean logins
+
+run: install migrate demo logins serve
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(STAMPS)/python $(STAMPS)/assets
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Backstep needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/python: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# Copies the pinned npm libraries into assets/ and collects static files.
+$(STAMPS)/assets: $(STAMPS)/node $(STAMPS)/python scripts/build-assets.mjs $(shell find static -type f 2>/dev/null)
+	npm run --silent build
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@mkdir -p $(STAMPS) && touch $@
+
+assets: $(STAMPS)/assets
+
+migrate: install
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py load_library
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+logins:
+	@echo ""
+	@echo "  Backstep demo is ready on http://$(HOST):$(PORT)"
+	@echo "  Demo Clinic      admin      admin@demo.clinic       / demo-admin"
+	@echo "                   therapist  therapist@demo.clinic   / demo-therapist"
+	@echo "                   patient    patient@demo.clinic     / demo-patient"
+	@echo "  Northside Physio therapist  therapist@northside.clinic / demo-therapist"
+	@echo "                   patient    patient@northside.clinic   / demo-patient"
+	@echo ""
+
+serve:
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+clean:
+	rm -rf $(VENV) node_modules assets staticfiles $(STAMPS) db.sqlite3
