@@ -1,0 +1,87 @@
+"""Playwright driving Debian's Chromium (/usr/bin/chromium) against the live test server.
+
+Never `playwright install`: the browser comes from Debian's package, which
+.ci/run installs. Without it the browser tests skip (or fail under
+BACKSTEP_REQUIRE_SERVICES=1).
+"""
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import require_service
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by
+# fixtures in the same thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    require_service(Path(CHROMIUM).exists() or bool(shutil.which("chromium")),
+                    f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - dev extra not installed
+        require_service(False, "the playwright Python package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Console errors and requests to hosts other than the live server, seen during a test."""
+
+    def __init__(self, server_url: str):
+        self.host = urlparse(server_url).netloc
+        self.console_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+
+    def on_console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def on_request(self, request):
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("http", "https") and parsed.netloc != self.host:
+            self.foreign_requests.append(request.url)
+
+
+@pytest.fixture
+def open_page(chromium, live_server):
+    """open_page(width, height) -> (page, watch); the page has the live server as base URL."""
+    contexts = []
+
+    def open_(width: int = 1280, height: int = 800):
+        context = chromium.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        watch = PageWatch(live_server.url)
+        page.on("console", watch.on_console)
+        page.on("pageerror", lambda error: watch.console_errors.append(str(error)))
+        page.on("request", watch.on_request)
+        return page, watch
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def has_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
