@@ -167,6 +167,57 @@ def step_change(
     return version
 
 
+@transaction.atomic
+def phase_change(
+    *,
+    assignment: Assignment,
+    phase: AssignedPhase,
+    effective_date: dt.date,
+    source: str,
+    reason: str,
+    changed_by=None,
+) -> PhaseVersion:
+    """Make `phase` the assignment's current phase: a new dated version, never an overwrite.
+
+    The ladder steps of the new phase's exercises are left as they are; move
+    them with `step_change` if the new phase should not start at its first step.
+    """
+    # Lock the assignment so two concurrent changes are ordered, as step_change does for exercises.
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if phase.assignment_id != assignment.pk:
+        raise ValidationError({"phase": "This phase belongs to another assignment."})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the phase changes."})
+    version = PhaseVersion(
+        assignment=assignment,
+        phase=phase,
+        effective_date=effective_date,
+        source=source,
+        changed_by=changed_by,
+        reason=reason.strip(),
+    )
+    version.full_clean()
+    version.save()
+    return version
+
+
+def step_in_force(*, exercise: AssignedExercise, date: dt.date) -> int | None:
+    """The ladder step that applied on `date`: the newest version effective by then.
+
+    A back-dated session belongs to the step of its own day, not today's, so
+    the engine reads each session at the load it was done at.
+    """
+    if exercise.current_step is None:
+        return None
+    version = (
+        StepVersion.objects.filter(exercise=exercise, effective_date__lte=date)
+        .order_by("-effective_date", "-created_at", "-id")
+        .values_list("step", flat=True)
+        .first()
+    )
+    return 0 if version is None else version
+
+
 @dataclass(frozen=True)
 class SavedSession:
     session: SessionLog
@@ -208,12 +259,14 @@ def session_log_create(
     if exercise.assignment.patient_id != patient.pk:
         raise ValidationError({"exercise": "This exercise is not part of your plan."})
     validate_session_date(date=date, today=today)
+    if date < exercise.assignment.start_date:
+        raise ValidationError({"date": "This date is before your plan started."})
     client_uuid = client_uuid or uuid.uuid4()
     session = SessionLog(
         patient=patient,
         exercise=exercise,
         date=date,
-        step=exercise.current_step,
+        step=step_in_force(exercise=exercise, date=date),
         completed=completed,
         duration_min=duration_min,
         speed_kmh=speed_kmh,

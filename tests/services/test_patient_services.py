@@ -19,7 +19,7 @@ from protocols.models import LadderStep
 from tests.factories import PatientFactory, make_protocol
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.date(2026, 9, 10)
+TODAY = dt.date.today()  # the world fixture's plans started three weeks ago
 
 
 def walk(assignment) -> AssignedExercise:
@@ -113,7 +113,7 @@ def test_session_log_is_saved_once_per_client_uuid(world):
     assert first.created and not again.created
     assert first.session.pk == again.session.pk
     assert SessionLog.objects.filter(client_uuid=key).count() == 1
-    assert first.session.step == 0
+    assert first.session.step == 0  # the step in force on the session date
 
 
 def test_same_uuid_with_different_content_is_refused(world):
@@ -134,6 +134,14 @@ def test_session_dates_back_to_14_days_never_future(world, date, ok):
         with pytest.raises(ValidationError) as err:
             log(world, date=date)
         assert "date" in err.value.message_dict
+
+
+def test_session_before_the_plan_started_is_refused(world):
+    world.assignment_a1.start_date = TODAY - dt.timedelta(days=2)
+    world.assignment_a1.save()
+    with pytest.raises(ValidationError) as err:
+        log(world, date=TODAY - dt.timedelta(days=3))
+    assert "date" in err.value.message_dict
 
 
 def test_session_for_another_patients_exercise_is_refused(world):
@@ -167,3 +175,13 @@ def test_patient_create_refuses_therapist_of_another_clinic(world):
         patient_create(clinic=world.clinic_a, first_name="A", last_name="B", condition="pfp", side="left",
                        therapist=world.therapist_b)
     assert "therapist" in err.value.message_dict
+
+
+def test_back_dated_session_records_the_step_of_its_own_day(world):
+    exercise = walk(world.assignment_a1)
+    step_change(exercise=exercise, step=1, effective_date=TODAY - dt.timedelta(days=3), source="therapist",
+                reason="Two green sessions")
+    step_change(exercise=exercise, step=2, effective_date=TODAY, source="therapist", reason="Two more")
+    assert log(world, date=TODAY - dt.timedelta(days=5)).session.step == 0
+    assert log(world, date=TODAY - dt.timedelta(days=2)).session.step == 1
+    assert log(world, date=TODAY).session.step == 2

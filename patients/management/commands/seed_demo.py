@@ -1,0 +1,30 @@
+"""`manage.py seed_demo`: load demo clinics, staff, patients and weeks of history (never in production)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from patients.demo import DemoSeedRefused, DemoSummary, demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Install the built-in library, then (re)build the Demo Clinic and Northside Physio with staff, patients "
+        "and weeks of history relative to today. Safe to run again; refused when DJANGO_ENV=production."
+    )
+
+    def handle(self, *args, **options) -> None:
+        """Seed the demo data and print row counts and the demo logins (never any health values)."""
+        try:
+            summary = demo_seed()
+        except DemoSeedRefused as refused:
+            raise CommandError(str(refused)) from refused
+        self.stdout.write(self.style.SUCCESS(summarise(summary)))
+
+
+def summarise(summary: DemoSummary) -> str:
+    lines = []
+    for clinic, counts in summary.clinics.items():
+        lines.append(f"{clinic}: " + ", ".join(f"{value} {name}" for name, value in counts.items()))
+    lines.append("Demo logins (password after the slash): " + "; ".join(f"{e} / {p}" for e, p in summary.logins))
+    return "\n".join(lines)
