@@ -155,3 +155,12 @@ def test_today_query_count(client, world, django_assert_max_num_queries):
     client.force_login(world.patient_a1.user)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("patients:today")).status_code == 200
+
+
+def test_today_page_says_run_for_a_running_exercise(client, world):
+    from patients.models import AssignedExercise
+
+    AssignedExercise.objects.filter(assignment=world.assignment_a1, order=0).update(kind="retro_treadmill_run")
+    client.force_login(world.patient_a1.user)
+    body = client.get(reverse("patients:today")).content.decode()
+    assert "Run backwards at 2.5 km/h on a 0 % incline for 10 minutes" in body
