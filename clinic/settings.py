@@ -173,7 +173,7 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backstep"}}
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_RESULT_BACKEND = "cache+memory://"
     # No Redis: tasks run in-process when enqueued, so nothing needs a worker.
     CELERY_TASK_ALWAYS_EAGER = True
@@ -200,6 +200,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+# Hourly ticks; each task decides per clinic from its own time zone (sweep from
+# 02:00, digest from 07:00 local) and records what it did, so a tick that runs
+# twice or late does no harm.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-sweep": {"task": "patients.nightly_sweep", "schedule": 3600.0, "options": {"expires": 3000}},
+    "daily-digests": {"task": "patients.send_daily_digests", "schedule": 3600.0, "options": {"expires": 3000}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- E-mail ---------------------------------------------------------------

@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("clinic.api.urls")),
     path("", include("patients.urls")),
 ]

@@ -34,6 +34,7 @@ from patients.models import (
     AssignedPhase,
     Assignment,
     ChangeSource,
+    Flag,
     Measurement,
     MorningCheckIn,
     Patient,
@@ -41,7 +42,7 @@ from patients.models import (
     SessionLog,
     StepVersion,
 )
-from patients.services import assignment_create, patient_create, phase_change, step_change
+from patients.services import assignment_create, assignments_check, patient_create, phase_change, step_change
 from protocols.library import ACL_PHASES_1_3, PFP_SIX_WEEKS
 from protocols.models import Protocol
 from protocols.services import library_install
@@ -216,6 +217,10 @@ def demo_seed(*, clinics: tuple[ClinicDef, ...] = DEMO_CLINICS, seed: int = DEMO
     summary = DemoSummary()
     for definition in clinics:
         clinic = _clinic_seed(definition, protocols, rng)
+        # Run today's checks as the nightly sweep would, so the demo shows the
+        # engine's regressions, suggestions and flags (no e-mails for demo data).
+        assignments_check(assignment_ids=list(Assignment.objects.filter(patient__clinic=clinic)
+                                              .values_list("pk", flat=True)), notify=False)
         summary.clinics[clinic.name] = _clinic_counts(clinic)
         summary.logins += [(s.email, s.password) for s in definition.staff]
         summary.logins += [p.login for p in definition.patients if p.login]
@@ -270,6 +275,7 @@ def _clinic_counts(clinic: Clinic) -> dict[str, int]:
         "measurements": Measurement.objects.filter(patient__clinic=clinic).count(),
         "step changes": StepVersion.objects.filter(exercise__assignment__patient__clinic=clinic).count(),
         "phase changes": PhaseVersion.objects.filter(assignment__patient__clinic=clinic).count(),
+        "open flags": Flag.objects.filter(patient__clinic=clinic).exclude(status=Flag.Status.RESOLVED).count(),
     }
 
 

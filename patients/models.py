@@ -494,6 +494,10 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution_note = models.TextField(_("resolution note"), blank=True)
+    # What the flag is about (e.g. "session:42" or "version:7:week:2026-W38"): a
+    # flag resolved for one basis is not raised again for the same basis.
+    basis = models.CharField(_("basis"), max_length=80, blank=True)
+    notified_at = models.DateTimeField(_("therapist e-mailed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -515,7 +519,86 @@ class Flag(models.Model):
                 condition=~Q(status="resolved") | Q(resolved_at__isnull=False), name="flag_resolved_has_time"
             ),
         ]
-        indexes = [models.Index(fields=["patient", "status"]), models.Index(fields=["status", "severity"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["exercise", "kind", "basis"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_severity_display()}) on exercise #{self.exercise_id}"
+
+    @property
+    def is_unresolved(self) -> bool:
+        return self.status != self.Status.RESOLVED
+
+
+class ProgressionCheck(models.Model):
+    """The engine's decision for one exercise on one day; re-running that day updates the same row."""
+
+    TENANT_CLINIC_LOOKUP = "exercise__assignment__patient__clinic"
+    TENANT_PATIENT_LOOKUP = "exercise__assignment__patient"
+
+    exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="checks")
+    as_of = models.DateField(_("as of"))
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=[("progress", _("Progress")), ("hold", _("Hold")), ("regress", _("Regress"))]
+    )
+    current_step = models.PositiveSmallIntegerField(_("step checked"))
+    next_step = models.PositiveSmallIntegerField(_("next step"))
+    rules = models.JSONField(_("rules"), default=list)
+    reasons = models.JSONField(_("reasons"), default=list)
+    flags = models.JSONField(_("flags"), default=list)
+    applied = models.CharField(_("what was done"), max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        verbose_name = _("progression check")
+        verbose_name_plural = _("progression checks")
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "as_of"], name="check_exercise_day_unique"),
+            models.CheckConstraint(
+                condition=Q(decision__in=["progress", "hold", "regress"]), name="check_decision_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} for exercise #{self.exercise_id} on {self.as_of}"
+
+
+class SweepRun(models.Model):
+    """One nightly sweep of a clinic for one local date, so a missed hour is caught up and none runs twice."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="sweeps")
+    local_date = models.DateField(_("local date"))
+    assignments = models.PositiveIntegerField(_("assignments checked"), default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-local_date"]
+        verbose_name = _("nightly sweep")
+        verbose_name_plural = _("nightly sweeps")
+        constraints = [models.UniqueConstraint(fields=["clinic", "local_date"], name="sweep_clinic_date_unique")]
+
+    def __str__(self) -> str:
+        return f"Sweep of {self.clinic_id} for {self.local_date}"
+
+
+class DigestLog(models.Model):
+    """A daily flag digest e-mailed to one therapist; unique per day so it is sent once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField(_("local date"))
+    flag_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-local_date"]
+        verbose_name = _("flag digest")
+        verbose_name_plural = _("flag digests")
+        constraints = [models.UniqueConstraint(fields=["user", "local_date"], name="digest_user_date_unique")]
+
+    def __str__(self) -> str:
+        return f"Digest for user #{self.user_id} on {self.local_date}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from clinic.tenancy import Actor, scope_queryset
 from patients.models import (
@@ -18,9 +18,12 @@ from patients.models import (
     AssignedLadderStep,
     Assignment,
     Flag,
+    Measurement,
+    MorningCheckIn,
     Patient,
     PhaseVersion,
     SessionLog,
+    StepVersion,
 )
 from protocols.models import LADDER_KINDS, describe_load
 
@@ -148,3 +151,171 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         days_trained_this_week=len(days),
         logged_today=logged_today,
     )
+
+
+# ---------------------------------------------------------------------------
+# Progression engine input
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CheckBasis:
+    """Engine input for one exercise, plus the ids the services need to apply the decision once."""
+
+    exercise: AssignedExercise
+    engine_input: dict
+    latest_session_id: int | None = None
+    latest_session_created: dt.datetime | None = None
+    latest_measurement_id: int | None = None
+    step_version_id: int | None = None
+    step_version_created: dt.datetime | None = None
+
+
+def active_ladder_exercises(*, assignment_ids: list[int]) -> list[AssignedExercise]:
+    """The retro-incline (ladder) exercises of the current phase of these active assignments."""
+    active = list(
+        Assignment.objects.filter(pk__in=assignment_ids, status=Assignment.Status.ACTIVE).values_list("pk", flat=True)
+    )
+    phases = current_phase_ids(active)
+    return list(
+        AssignedExercise.objects.filter(phase_id__in=phases.values(), kind__in=LADDER_KINDS)
+        .select_related("assignment__patient__clinic__settings")
+        .order_by("assignment_id", "order")
+    )
+
+
+def _engine_number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback_sessions: int = 10) -> list[CheckBasis]:
+    """Build the engine input of many exercises with a fixed number of queries.
+
+    The rules look at the latest sessions (R1-R5, R7: at most
+    green_sessions_to_progress, capped at 10 by validation) and the 14 days up
+    to today (R6, F1, F2); older sessions cannot change the decision, so only
+    those are read. The assignment start is always given, so F1 never needs
+    the first session. A morning check-in on day d+1 is the next-morning pain
+    of every session on day d. Only the latest measurement counts.
+    """
+    if not exercises:
+        return []
+    ids = [e.pk for e in exercises]
+    window_start = today - dt.timedelta(days=13)
+    fields = ("pk", "exercise_id", "patient_id", "date", "step", "completed", "pain_during", "pain_after", "created_at")
+    recent = SessionLog.objects.filter(exercise_id__in=ids, date__gte=window_start, date__lte=today).values(*fields)
+    latest = (
+        SessionLog.objects.filter(exercise_id__in=ids, date__lt=window_start)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("exercise_id")], order_by=[F("date").desc(), F("pk").desc()]))
+        .filter(rank__lte=lookback_sessions)
+        .values(*fields)
+    )
+    sessions: dict[int, dict[int, dict]] = {}
+    for row in list(recent) + list(latest):
+        sessions.setdefault(row["exercise_id"], {})[row["pk"]] = row
+    patient_ids = {e.assignment.patient_id for e in exercises}
+    session_dates = [row["date"] for rows in sessions.values() for row in rows.values()]
+    mornings: dict[tuple[int, dt.date], int] = {}
+    if session_dates:
+        checkins = MorningCheckIn.objects.filter(
+            patient_id__in=patient_ids,
+            date__gte=min(session_dates) + dt.timedelta(days=1),
+            date__lte=today + dt.timedelta(days=1),
+        ).values_list("patient_id", "date", "pain")
+        mornings = {(patient_id, date): pain for patient_id, date, pain in checkins}
+    measurements: dict[int, Measurement] = {}
+    for measurement in Measurement.objects.filter(patient_id__in=patient_ids).order_by("patient_id", "-date", "-created_at", "-pk"):
+        measurements.setdefault(measurement.patient_id, measurement)
+    ladders: dict[int, list] = {}
+    for step in AssignedLadderStep.objects.filter(exercise_id__in=ids).order_by("exercise_id", "order"):
+        ladders.setdefault(step.exercise_id, []).append(
+            {"speed_kmh": float(step.speed_kmh), "incline_pct": float(step.incline_pct), "duration_min": step.duration_min}
+        )
+    versions: dict[int, tuple[int, dt.datetime]] = {}
+    for exercise_id, pk, created in (
+        StepVersion.objects.filter(exercise_id__in=ids).order_by("exercise_id", "-created_at", "-pk")
+        .values_list("exercise_id", "pk", "created_at")
+    ):
+        versions.setdefault(exercise_id, (pk, created))
+
+    result = []
+    for exercise in exercises:
+        assignment = exercise.assignment
+        patient = assignment.patient
+        rows = sorted(sessions.get(exercise.pk, {}).values(), key=lambda r: (r["date"], r["created_at"], r["pk"]))
+        measurement = measurements.get(patient.pk)
+        clinic_settings = getattr(patient.clinic, "settings", None)
+        engine_input = {
+            "condition": assignment.condition,
+            "today": today.isoformat(),
+            "baseline_pain": assignment.baseline_pain,
+            "surgery_date": patient.surgery_date.isoformat() if patient.surgery_date else None,
+            "frequency_per_week": exercise.frequency_per_week,
+            "assignment_start": assignment.start_date.isoformat(),
+            "ladder": ladders.get(exercise.pk, []),
+            "current_step": exercise.current_step or 0,
+            "sessions": [
+                {
+                    "date": row["date"].isoformat(),
+                    "step": row["step"] if row["step"] is not None else 0,
+                    "completed": row["completed"],
+                    "pain_during": row["pain_during"],
+                    "pain_after": row["pain_after"],
+                    "pain_next_morning": mornings.get((row["patient_id"], row["date"] + dt.timedelta(days=1))),
+                }
+                for row in rows
+            ],
+            "measurements": [] if measurement is None else [{
+                "date": measurement.date.isoformat(),
+                "effusion": measurement.effusion or None,
+                "quad_lsi_pct": _engine_number(measurement.quad_lsi_pct),
+                "hop_lsi_pct": _engine_number(measurement.hop_lsi_pct),
+                "rom_pct": _engine_number(measurement.rom_pct),
+                "running_signoff": measurement.running_signoff,
+            }],
+            "settings": dict(clinic_settings.engine_overrides) if clinic_settings else {},
+        }
+        version = versions.get(exercise.pk)
+        result.append(CheckBasis(
+            exercise=exercise,
+            engine_input=engine_input,
+            latest_session_id=rows[-1]["pk"] if rows else None,
+            latest_session_created=rows[-1]["created_at"] if rows else None,
+            latest_measurement_id=measurement.pk if measurement else None,
+            step_version_id=version[0] if version else None,
+            step_version_created=version[1] if version else None,
+        ))
+    return result
+
+
+def active_assignment_ids(*, clinic_id: int | None = None) -> list[int]:
+    assignments = Assignment.objects.filter(status=Assignment.Status.ACTIVE, patient__clinic__is_active=True)
+    if clinic_id is not None:
+        assignments = assignments.filter(patient__clinic_id=clinic_id)
+    return list(assignments.order_by("pk").values_list("pk", flat=True))
+
+
+SEVERITY_ORDER = {Flag.Severity.URGENT: 0, Flag.Severity.WARNING: 1, Flag.Severity.INFO: 2}
+
+
+def flag_inbox(*, actor: Actor, mine_only: bool = False) -> QuerySet[Flag]:
+    """Unresolved flags the actor may see, urgent first, newest first within a severity."""
+    from django.db.models import Case, Value, When
+
+    flags = scope_queryset(Flag.objects.all(), actor).filter(status__in=UNRESOLVED)
+    if mine_only:
+        flags = flags.filter(patient__therapist=actor.user)
+    rank = Case(*[When(severity=s, then=Value(n)) for s, n in SEVERITY_ORDER.items()], output_field=IntegerField())
+    return flags.select_related("patient", "exercise").annotate(severity_rank=rank).order_by(
+        "severity_rank", "-created_at", "-id"
+    )
+
+
+def latest_checks(*, exercise_ids: list[int]) -> dict[int, "ProgressionCheck"]:
+    """exercise id -> its newest progression check (one query)."""
+    from patients.models import ProgressionCheck
+
+    latest: dict[int, ProgressionCheck] = {}
+    for check in ProgressionCheck.objects.filter(exercise_id__in=exercise_ids).order_by("exercise_id", "-as_of", "-id"):
+        latest.setdefault(check.exercise_id, check)
+    return latest

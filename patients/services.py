@@ -7,6 +7,7 @@ so a failure leaves nothing half-written.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from patients.models import (
     AssignedPhase,
     Assignment,
     ChangeSource,
+    Flag,
+    Measurement,
     MorningCheckIn,
     Patient,
     PhaseVersion,
@@ -28,6 +31,7 @@ from patients.models import (
 from protocols.models import Protocol
 
 BACKDATE_LIMIT_DAYS = 14
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -283,6 +287,7 @@ def session_log_create(
         try:
             with transaction.atomic():
                 session.save()
+                enqueue_assignment_check(exercise.assignment_id)
             return SavedSession(session, True)
         except IntegrityError:
             # A concurrent request with the same UUID won the race.
@@ -302,11 +307,43 @@ def checkin_record(*, patient: Patient, date: dt.date, today: dt.date, pain: int
         checkin = MorningCheckIn(patient=patient, date=date, pain=pain, client_uuid=client_uuid or uuid.uuid4())
         checkin.full_clean(validate_constraints=False)
         checkin.save()
+        _enqueue_patient_checks(patient)
         return checkin, True
     checkin.pain = pain
     checkin.full_clean(validate_constraints=False)
     checkin.save(update_fields=["pain", "updated_at"])
+    _enqueue_patient_checks(patient)
     return checkin, False
+
+
+def _enqueue_patient_checks(patient: Patient) -> None:
+    for assignment_id in Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).values_list(
+        "pk", flat=True
+    ):
+        enqueue_assignment_check(assignment_id)
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    patient: Patient,
+    date: dt.date,
+    recorded_by,
+    effusion: str = "",
+    quad_lsi_pct=None,
+    hop_lsi_pct=None,
+    rom_pct=None,
+    running_signoff: bool = False,
+) -> Measurement:
+    """Record clinic measurements (unknown values stay empty) and re-check the patient's plan."""
+    measurement = Measurement(
+        patient=patient, date=date, effusion=effusion or "", quad_lsi_pct=quad_lsi_pct, hop_lsi_pct=hop_lsi_pct,
+        rom_pct=rom_pct, running_signoff=running_signoff, recorded_by=recorded_by,
+    )
+    measurement.full_clean()
+    measurement.save()
+    _enqueue_patient_checks(patient)
+    return measurement
 
 
 @transaction.atomic
@@ -345,3 +382,420 @@ def patient_create(
     patient.full_clean()
     patient.save()
     return patient
+
+
+# ---------------------------------------------------------------------------
+# Progression checks: run the engine and apply its decisions
+# ---------------------------------------------------------------------------
+
+ENGINE_CLEARED_NOTE = "Cleared by the check of {date}: the condition no longer applies."
+
+
+@dataclass(frozen=True)
+class WantedFlag:
+    kind: str
+    severity: str
+    reason: str
+    basis: str
+    suggested_step: int | None = None
+
+
+@dataclass
+class CheckOutcome:
+    exercise_id: int
+    decision: dict
+    applied: str = ""
+    urgent_flag_ids: list[int] | None = None
+
+
+def clinic_today(clinic) -> dt.date:
+    """Today's date in the clinic's own time zone."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(clinic.timezone)).date()
+
+
+def _iso_week(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _flag_basis(kind: str, basis, today: dt.date) -> str:
+    """What a flag is about, so a flag the therapist resolved is not raised again for the same thing."""
+    version = f"version:{basis.step_version_id or 0}"
+    return {
+        "pain_red": f"session:{basis.latest_session_id}",
+        "morning_pain": f"session:{basis.latest_session_id}",
+        "effusion": f"measurement:{basis.latest_measurement_id}",
+        "gate_not_met": f"{version}:measurement:{basis.latest_measurement_id or 0}",
+        "needs_override": version,
+        "ladder_complete": version,
+        "progression": f"{version}:week:{_iso_week(today)}",
+    }.get(kind, f"week:{_iso_week(today)}")
+
+
+def _wanted_flags(basis, decision: dict, today: dt.date, suggest: bool) -> dict[str, WantedFlag]:
+    wanted = {
+        flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"], _flag_basis(flag["kind"], basis, today))
+        for flag in decision["flags"]
+    }
+    if suggest:
+        wanted["progression"] = WantedFlag(
+            "progression", Flag.Severity.INFO, decision["reasons"][0], _flag_basis("progression", basis, today),
+            suggested_step=decision["next_step"],
+        )
+    return wanted
+
+
+def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresolved: list[Flag],
+                resolved_bases: set[tuple[int, str, str]], today: dt.date) -> list[Flag]:
+    """Open, update or resolve this exercise's flags; return flags that became urgent and need an e-mail."""
+    from django.utils import timezone
+
+    exercise = basis.exercise
+    now = timezone.now()
+    urgent = []
+    wanted = dict(wanted)
+    evidence = {"as_of": today.isoformat(), "latest_session_id": basis.latest_session_id,
+                "measurement_id": basis.latest_measurement_id, "step": exercise.current_step}
+    for flag in unresolved:
+        want = wanted.pop(flag.kind, None)
+        if want is None:
+            flag.status = Flag.Status.RESOLVED
+            flag.resolved_at = now
+            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=today.isoformat())
+            flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
+            continue
+        changes = {"severity": want.severity, "reasons": [want.reason], "rules": decision["rules"],
+                   "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
+        changed = [name for name, value in changes.items() if getattr(flag, name) != value]
+        if changed:
+            for name in changed:
+                setattr(flag, name, changes[name])
+            flag.evidence = evidence
+            flag.save(update_fields=[*changed, "evidence", "updated_at"])
+        if flag.severity == Flag.Severity.URGENT and flag.notified_at is None:
+            urgent.append(flag)
+    for want in wanted.values():
+        if (exercise.pk, want.kind, want.basis) in resolved_bases:
+            continue  # resolved by the therapist for this very thing: never flag it twice
+        flag = Flag.objects.create(
+            patient_id=exercise.assignment.patient_id, exercise=exercise, kind=want.kind, severity=want.severity,
+            decision=decision["decision"], suggested_step=want.suggested_step, rules=decision["rules"],
+            reasons=[want.reason], evidence=evidence, basis=want.basis,
+        )
+        if flag.severity == Flag.Severity.URGENT:
+            urgent.append(flag)
+    return urgent
+
+
+def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -> str:
+    """Regressions apply at once; progressions only when the clinic allows it. Each piece of evidence once.
+
+    Evidence is fresh when the latest session was logged after the last step
+    change: a plan already changed since that session is not changed again
+    because of it, so running a check twice never steps twice.
+    """
+    exercise = basis.exercise
+    fresh = basis.latest_session_created is not None and (
+        basis.step_version_created is None or basis.latest_session_created > basis.step_version_created
+    )
+    target = decision["next_step"]
+    if not fresh or target == exercise.current_step:
+        return ""
+    if decision["decision"] == "regress":
+        applied = "regressed"
+    elif decision["decision"] == "progress" and auto_progress:
+        applied = "progressed"
+    else:
+        return ""
+    version = step_change(exercise=exercise, step=target, effective_date=today, source=ChangeSource.ENGINE,
+                          reason=decision["reasons"][0], rules=decision["rules"][:1])
+    exercise.current_step = target
+    basis.step_version_id, basis.step_version_created = version.pk, version.created_at
+    return applied
+
+
+def assignments_check(*, assignment_ids: list[int], today: dt.date | None = None,
+                      notify: bool = True) -> list[CheckOutcome]:
+    """Run the progression engine for the active retro-incline exercises of these assignments.
+
+    One transaction with the exercise rows locked, so concurrent checks of the
+    same assignment run one after the other; the reads take a fixed number of
+    queries for the whole batch. Per exercise it records the day's check
+    (re-running the same day updates the same row), applies a regression at
+    once (a progression only when the clinic allows it, otherwise a suggestion
+    flag), and opens, updates or resolves flags so that at most one per kind is
+    unresolved. Urgent flags are e-mailed to the therapist after commit
+    (unless notify is off, as for demo data).
+    """
+    from patients import selectors
+    from patients.models import ProgressionCheck
+    from protocols.engine import EngineInputError, evaluate
+
+    outcomes: list[CheckOutcome] = []
+    urgent_ids: list[int] = []
+    with transaction.atomic():
+        exercises = selectors.active_ladder_exercises(assignment_ids=assignment_ids)
+        # Lock in id order so two batches never wait on each other in a cycle.
+        current = dict(AssignedExercise.objects.select_for_update().filter(pk__in=[e.pk for e in exercises])
+                       .order_by("pk").values_list("pk", "current_step"))
+        for exercise in exercises:
+            exercise.current_step = current[exercise.pk]
+        days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
+        bases = []
+        for day in sorted(set(days.values())):
+            bases += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
+        unresolved: dict[int, list[Flag]] = {}
+        for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
+            unresolved.setdefault(flag.exercise_id, []).append(flag)
+        existing = {(c.exercise_id, c.as_of): c.applied for c in
+                    ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
+        decided = []
+        for basis in bases:
+            exercise = basis.exercise
+            day = days[exercise.pk]
+            try:
+                decision = evaluate(basis.engine_input)
+            except EngineInputError as error:
+                logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
+                continue
+            settings_row = getattr(exercise.assignment.patient.clinic, "settings", None)
+            auto = bool(settings_row and settings_row.auto_apply_progressions)
+            checked_step = exercise.current_step
+            applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
+            suggest = decision["decision"] == "progress" and applied != "progressed"
+            decided.append((basis, decision, _wanted_flags(basis, decision, day, suggest), day, checked_step,
+                            applied))
+        wanted_bases = {want.basis for _, _, wanted, *_ in decided for want in wanted.values()}
+        resolved_bases = set(
+            Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED, basis__in=wanted_bases)
+            .values_list("exercise_id", "kind", "basis")
+        )
+        checks = []
+        for basis, decision, wanted, day, checked_step, applied in decided:
+            urgent = _sync_flags(basis=basis, decision=decision, wanted=wanted,
+                                 unresolved=unresolved.get(basis.exercise.pk, []),
+                                 resolved_bases=resolved_bases, today=day)
+            urgent_ids += [flag.pk for flag in urgent]
+            checks.append(ProgressionCheck(
+                exercise=basis.exercise, as_of=day, decision=decision["decision"], current_step=checked_step,
+                next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
+                flags=decision["flags"], applied=applied or existing.get((basis.exercise.pk, day), ""),
+            ))
+            outcomes.append(CheckOutcome(basis.exercise.pk, decision, applied, [f.pk for f in urgent]))
+        ProgressionCheck.objects.bulk_create(
+            checks, update_conflicts=True, unique_fields=["exercise", "as_of"],
+            update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",
+                           "updated_at"],
+        )
+        if urgent_ids and notify:
+            transaction.on_commit(lambda: _enqueue_urgent_emails(urgent_ids))
+    return outcomes
+
+
+def _enqueue_urgent_emails(flag_ids: list[int]) -> None:
+    from patients.tasks import notify_urgent_flag
+
+    for flag_id in flag_ids:
+        enqueue(notify_urgent_flag, flag_id)
+
+
+def enqueue(task, *args) -> None:
+    """Send a task to the broker without ever failing the caller.
+
+    A dead broker must not lose or fail what the user just saved: the error is
+    logged, and the nightly sweep checks every active assignment anyway.
+    """
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.warning("could not enqueue %s%r; the nightly sweep will catch up", task.name, args, exc_info=True)
+
+
+def enqueue_assignment_check(assignment_id: int) -> None:
+    """Check the assignment once the current transaction commits (never inside it)."""
+    from patients.tasks import evaluate_assignment
+
+    transaction.on_commit(lambda: enqueue(evaluate_assignment, assignment_id))
+
+
+# ---------------------------------------------------------------------------
+# Flag actions by therapists
+# ---------------------------------------------------------------------------
+
+
+def _locked_unresolved(flag: Flag) -> Flag:
+    flag = Flag.objects.select_for_update().select_related("exercise").get(pk=flag.pk)
+    if flag.status == Flag.Status.RESOLVED:
+        raise ValidationError({"flag": "This flag is already resolved."})
+    return flag
+
+
+def _resolve(flag: Flag, *, user, note: str) -> Flag:
+    from django.utils import timezone
+
+    flag.status = Flag.Status.RESOLVED
+    flag.resolved_at = timezone.now()
+    flag.resolved_by = user
+    flag.resolution_note = note
+    flag.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note", "updated_at"])
+    return flag
+
+
+@transaction.atomic
+def flag_approve(*, flag: Flag, user, today: dt.date) -> StepVersion:
+    """Approve a progression suggestion: the new step applies from today, and the flag is resolved."""
+    flag = _locked_unresolved(flag)
+    if flag.kind != Flag.Kind.PROGRESSION or flag.suggested_step is None:
+        raise ValidationError({"flag": "Only progression suggestions can be approved."})
+    version = step_change(
+        exercise=flag.exercise, step=flag.suggested_step, effective_date=today, source=ChangeSource.THERAPIST,
+        changed_by=user, rules=flag.rules[:1], reason="Approved the suggested progression: " + " ".join(flag.reasons),
+    )
+    _resolve(flag, user=user, note="Approved.")
+    return version
+
+
+@transaction.atomic
+def flag_decline(*, flag: Flag, user, note: str = "") -> Flag:
+    """Decline a progression suggestion; it is not suggested again for the same step this week."""
+    flag = _locked_unresolved(flag)
+    if flag.kind != Flag.Kind.PROGRESSION:
+        raise ValidationError({"flag": "Only progression suggestions can be declined."})
+    return _resolve(flag, user=user, note=("Declined. " + note).strip())
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag: Flag, user) -> Flag:
+    """Mark a flag as seen; it stays unresolved until its condition clears or someone resolves it."""
+    from django.utils import timezone
+
+    flag = _locked_unresolved(flag)
+    if flag.status == Flag.Status.OPEN:
+        flag.status = Flag.Status.ACKNOWLEDGED
+        flag.acknowledged_at = timezone.now()
+        flag.acknowledged_by = user
+        flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated_at"])
+    return flag
+
+
+@transaction.atomic
+def flag_resolve(*, flag: Flag, user, note: str) -> Flag:
+    """Resolve a flag with a note; the checks will not raise it again for the same thing."""
+    if not note or not note.strip():
+        raise ValidationError({"note": "Say how this was resolved."})
+    return _resolve(_locked_unresolved(flag), user=user, note=note.strip())
+
+
+# ---------------------------------------------------------------------------
+# Nightly sweep and e-mails
+# ---------------------------------------------------------------------------
+
+SWEEP_LOCAL_HOUR = 2
+DIGEST_LOCAL_HOUR = 7
+
+
+def _clinic_local_now(clinic, now=None):
+    import zoneinfo
+
+    from django.utils import timezone
+
+    return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(clinic.timezone))
+
+
+def clinics_due_for_sweep(*, now=None) -> list[int]:
+    """Clinics whose local time is past 02:00 and that have not been swept for their local date yet.
+
+    Claiming the date is a unique row, so two beats or two workers never sweep
+    a clinic twice for one day.
+    """
+    from clinic.models import Clinic
+    from patients.models import SweepRun
+
+    due = []
+    for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
+        local = _clinic_local_now(clinic, now)
+        if local.hour < SWEEP_LOCAL_HOUR:
+            continue
+        _run, created = SweepRun.objects.get_or_create(clinic=clinic, local_date=local.date())
+        if created:
+            due.append(clinic.pk)
+    return due
+
+
+def _flag_link(flag_id: int | None = None) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("patients:flags")
+
+
+def _staff_to_tell(patient: Patient) -> list[str]:
+    from clinic.models import Membership
+
+    if patient.therapist_id and patient.therapist.is_active:
+        return [patient.therapist.email]
+    return list(Membership.objects.filter(clinic_id=patient.clinic_id, role=Membership.Role.ADMIN,
+                                          user__is_active=True).values_list("user__email", flat=True))
+
+
+@transaction.atomic
+def flag_notify_urgent(*, flag_id: int) -> bool:
+    """E-mail the patient's therapist (or the clinic admins) about an urgent flag, exactly once.
+
+    The e-mail names no pain score, diagnosis or patient name: only the
+    clinic's reference and a link into Backstep, where the details are.
+    """
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    flag = Flag.objects.select_for_update().select_related("patient__therapist").filter(pk=flag_id).first()
+    if flag is None or flag.notified_at is not None or flag.status == Flag.Status.RESOLVED:
+        return False
+    recipients = _staff_to_tell(flag.patient)
+    if recipients:
+        reference = flag.patient.external_ref or f"#{flag.patient_id}"
+        body = render_to_string("emails/urgent_flag.txt", {"reference": reference, "link": _flag_link()})
+        send_mail(f"Backstep: urgent flag for patient {reference}", body, None, recipients)
+    flag.notified_at = timezone.now()
+    flag.save(update_fields=["notified_at"])
+    logger.info("urgent flag %s e-mailed to %d recipient(s)", flag.pk, len(recipients))
+    return bool(recipients)
+
+
+def daily_digests_send(*, now=None) -> int:
+    """From 07:00 clinic time, send each therapist one e-mail a day counting their new flags."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from clinic.models import Clinic, Membership
+    from patients.models import DigestLog
+
+    sent = 0
+    for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
+        local = _clinic_local_now(clinic, now)
+        if local.hour < DIGEST_LOCAL_HOUR:
+            continue
+        since = local.replace(hour=DIGEST_LOCAL_HOUR, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+        staff = Membership.objects.filter(clinic=clinic, user__is_active=True).select_related("user")
+        for membership in staff:
+            user = membership.user
+            flags = Flag.objects.filter(patient__clinic=clinic, patient__therapist=user, created_at__gte=since,
+                                        status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED])
+            count = flags.count()
+            with transaction.atomic():
+                _log, created = DigestLog.objects.get_or_create(
+                    user=user, local_date=local.date(), defaults={"flag_count": count}
+                )
+                if not created or count == 0:
+                    continue
+                urgent = flags.filter(severity=Flag.Severity.URGENT).count()
+                body = render_to_string("emails/daily_digest.txt",
+                                        {"count": count, "urgent": urgent, "link": _flag_link()})
+                send_mail(f"Backstep: {count} new flag{'s' if count != 1 else ''} today", body, None, [user.email])
+                sent += 1
+    return sent

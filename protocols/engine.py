@@ -19,6 +19,7 @@ Backward walk-to-run transition at about 1.63 m/s (Hreljac 2005). A change of
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -43,6 +44,9 @@ DEFAULT_SETTINGS: dict[str, int | float] = {
     "adherence_min_fraction": 0.6,
 }
 _INTEGER_SETTINGS = {"green_max", "red_above", "green_sessions_to_progress"}
+
+# Exactly YYYY-MM-DD: date.fromisoformat alone would also take "2026-W37-4" or "20260910".
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 ACL_GATE_DAYS = 84
 ACL_GATE_QUAD_LSI = 70
@@ -137,7 +141,7 @@ def _date(value: Any, name: str) -> dt.date:
         raise EngineInputError(name, "must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

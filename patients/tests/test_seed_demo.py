@@ -210,7 +210,11 @@ def test_pain_during_is_mostly_green_and_step_changes_come_from_the_therapist(se
     assert sum(1 for p in pains if p <= 3) / len(pains) > 0.95
     changes = StepVersion.objects.exclude(source="initial")
     assert changes.exists()
-    assert set(changes.values_list("source", flat=True)) == {"therapist"}
+    # History is the therapists'; the only engine change is today's step-down of the red-pain patient.
+    assert set(changes.values_list("source", flat=True)) == {"therapist", "engine"}
+    engine = changes.filter(source="engine")
+    assert list(engine.values_list("exercise__assignment__patient", flat=True)) == [demo_patient("red_pain").pk]
+    assert engine.get().rules == ["R1"]
     assert not changes.filter(reason="").exists()
     # Several patients have moved on to the next phase.
     assert PhaseVersion.objects.exclude(source="initial").values("assignment").distinct().count() >= 8
@@ -285,3 +289,21 @@ def test_northside_has_a_few_weeks_of_history(seeded):
     starts = set(Assignment.objects.filter(patient__clinic=clinic).values_list("start_date", flat=True))
     assert starts == {clinic_today(clinic) - dt.timedelta(weeks=4)}
     assert SessionLog.objects.filter(patient__clinic=clinic).count() >= 20
+
+
+def test_demo_checks_have_run_and_rerunning_them_changes_nothing():
+    from django.core.management import call_command
+
+    from patients.models import Assignment, Flag, ProgressionCheck, StepVersion
+    from patients.services import assignments_check
+
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    open_flags = set(Flag.objects.exclude(status="resolved").values_list("exercise_id", "kind", "severity"))
+    kinds = {kind for _, kind, _ in open_flags}
+    assert {"pain_red", "progression", "low_adherence", "gate_not_met"} <= kinds
+    assert ProgressionCheck.objects.filter(applied="regressed").exists()
+    before = (StepVersion.objects.count(), Flag.objects.count(), ProgressionCheck.objects.count())
+    assignments_check(assignment_ids=list(Assignment.objects.values_list("pk", flat=True)))
+    after = (StepVersion.objects.count(), Flag.objects.count(), ProgressionCheck.objects.count())
+    assert after == before
+    assert set(Flag.objects.exclude(status="resolved").values_list("exercise_id", "kind", "severity")) == open_flags

@@ -1,0 +1,80 @@
+"""Celery tasks: thin wrappers that take ids, call a service, and are safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+# Transient database trouble (a failover, a dropped connection) is retried with backoff.
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
+
+
+@shared_task(name="patients.evaluate_assignment", **RETRY)
+def evaluate_assignment(assignment_id: int) -> int:
+    """Run the progression checks of one assignment (after a session, check-in or measurement)."""
+    from patients.services import assignments_check
+
+    return len(assignments_check(assignment_ids=[assignment_id]))
+
+
+@shared_task(name="patients.evaluate_batch", **RETRY, soft_time_limit=240, time_limit=300)
+def evaluate_batch(assignment_ids: list[int]) -> int:
+    """Check a batch of assignments with a fixed number of reads for the whole batch."""
+    from patients.services import assignments_check
+
+    return len(assignments_check(assignment_ids=assignment_ids))
+
+
+@shared_task(name="patients.evaluate_all", **RETRY)
+def evaluate_all(clinic_id: int | None = None) -> int:
+    """Fan the active assignments (of one clinic, or all) out in batches; returns how many."""
+    from patients.selectors import active_assignment_ids
+    from patients.services import enqueue
+
+    ids = active_assignment_ids(clinic_id=clinic_id)
+    for start in range(0, len(ids), SWEEP_BATCH):
+        enqueue(evaluate_batch, ids[start : start + SWEEP_BATCH])
+    return len(ids)
+
+
+@shared_task(name="patients.nightly_sweep", **RETRY)
+def nightly_sweep() -> list[int]:
+    """Run hourly by beat: sweep each clinic once per local day, from 02:00 its own time.
+
+    A clinic missed at 02:00 (beat or broker down) is swept at the next tick
+    of that day; a SweepRun row per clinic and date makes a second run a no-op.
+    """
+    from patients.services import clinics_due_for_sweep
+
+    clinic_ids = clinics_due_for_sweep()
+    for clinic_id in clinic_ids:
+        evaluate_all(clinic_id)
+    return clinic_ids
+
+
+@shared_task(name="patients.notify_urgent_flag", **RETRY)
+def notify_urgent_flag(flag_id: int) -> bool:
+    """E-mail the therapist about an urgent flag, once."""
+    from patients.services import flag_notify_urgent
+
+    return flag_notify_urgent(flag_id=flag_id)
+
+
+@shared_task(name="patients.send_daily_digests", **RETRY)
+def send_daily_digests() -> int:
+    """Run hourly by beat: from 07:00 clinic time, each therapist gets one digest of new flags a day."""
+    from patients.services import daily_digests_send
+
+    return daily_digests_send()
