@@ -100,17 +100,22 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     if connection.vendor == "postgresql":
         config = dict(settings.DATABASES["default"])
         env["DATABASE_URL"] = _pg_url(config)
+    from pathlib import Path
+
+    log_path = Path(__file__).resolve().parent / "test-artifacts" / "celery-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "w")  # a file, not a pipe: a full pipe would stall the worker
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel=WARNING", "--concurrency=2",
+        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel=INFO", "--concurrency=2",
          "--pool=prefork", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     from clinic.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"celery worker exited early:\n{process.stdout.read()}")
+            pytest.fail(f"celery worker exited early:\n{log_path.read_text()}")
         replies = app.control.ping(timeout=1.0)
         if replies:
             break
@@ -123,6 +128,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()
 
 
 def _pg_url(config: dict) -> str:
@@ -134,3 +140,14 @@ def _pg_url(config: dict) -> str:
     host = config.get("HOST") or "127.0.0.1"
     port = config.get("PORT") or 5432
     return f"postgres://{user}{password}@{host}:{port}/{config['NAME']}"
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process for this test even when REDIS_URL points at a real broker."""
+    from clinic.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

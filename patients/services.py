@@ -628,7 +628,7 @@ def enqueue_assignment_check(assignment_id: int) -> None:
 
 
 def _locked_unresolved(flag: Flag) -> Flag:
-    flag = Flag.objects.select_for_update().select_related("exercise").get(pk=flag.pk)
+    flag = Flag.objects.select_for_update(of=("self",)).select_related("exercise").get(pk=flag.pk)
     if flag.status == Flag.Status.RESOLVED:
         raise ValidationError({"flag": "This flag is already resolved."})
     return flag
@@ -753,7 +753,7 @@ def flag_notify_urgent(*, flag_id: int) -> bool:
     from django.template.loader import render_to_string
     from django.utils import timezone
 
-    flag = Flag.objects.select_for_update().select_related("patient__therapist").filter(pk=flag_id).first()
+    flag = Flag.objects.select_for_update(of=("self",)).select_related("patient__therapist").filter(pk=flag_id).first()
     if flag is None or flag.notified_at is not None or flag.status == Flag.Status.RESOLVED:
         return False
     recipients = _staff_to_tell(flag.patient)

@@ -21,7 +21,8 @@ RETRY = {
 }
 
 
-@shared_task(name="patients.evaluate_assignment", **RETRY)
+# Fired from web requests: no result is stored, so no result-store round trip can delay the request.
+@shared_task(name="patients.evaluate_assignment", ignore_result=True, **RETRY)
 def evaluate_assignment(assignment_id: int) -> int:
     """Run the progression checks of one assignment (after a session, check-in or measurement)."""
     from patients.services import assignments_check
@@ -29,7 +30,7 @@ def evaluate_assignment(assignment_id: int) -> int:
     return len(assignments_check(assignment_ids=[assignment_id]))
 
 
-@shared_task(name="patients.evaluate_batch", **RETRY, soft_time_limit=240, time_limit=300)
+@shared_task(name="patients.evaluate_batch", ignore_result=True, **RETRY, soft_time_limit=240, time_limit=300)
 def evaluate_batch(assignment_ids: list[int]) -> int:
     """Check a batch of assignments with a fixed number of reads for the whole batch."""
     from patients.services import assignments_check
@@ -64,7 +65,7 @@ def nightly_sweep() -> list[int]:
     return clinic_ids
 
 
-@shared_task(name="patients.notify_urgent_flag", **RETRY)
+@shared_task(name="patients.notify_urgent_flag", ignore_result=True, **RETRY)
 def notify_urgent_flag(flag_id: int) -> bool:
     """E-mail the therapist about an urgent flag, once."""
     from patients.services import flag_notify_urgent

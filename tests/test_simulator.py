@@ -1,0 +1,109 @@
+"""The simulator: `manage.py simulate_progression` and POST /api/v1/progression/simulate/."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+ROOT = Path(__file__).resolve().parents[1]
+VALID = {
+    "condition": "pfp", "today": "2026-09-10", "baseline_pain": 1, "frequency_per_week": 3,
+    "ladder": [{"speed_kmh": 2.5, "incline_pct": 0, "duration_min": 10},
+               {"speed_kmh": 2.5, "incline_pct": 2.5, "duration_min": 10}],
+    "current_step": 0,
+    "sessions": [
+        {"date": "2026-09-08", "step": 0, "completed": True, "pain_during": 2, "pain_after": 1, "pain_next_morning": 1},
+        {"date": "2026-09-09", "step": 0, "completed": True, "pain_during": 1, "pain_after": 1, "pain_next_morning": 0},
+    ],
+}
+INVALID = {**VALID, "sessions": [{**VALID["sessions"][0], "pain_during": 11}]}
+URL = "/api/v1/progression/simulate/"
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "manage.py", "simulate_progression", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_command_object_in_decision_out(tmp_path):
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(VALID))
+    out = io.StringIO()
+    call_command("simulate_progression", str(path), stdout=out)
+    decision = json.loads(out.getvalue())
+    assert decision["decision"] == "progress" and decision["next_step"] == 1 and decision["rules"] == ["R11"]
+
+
+def test_command_array_in_array_out_with_errors_in_place():
+    result = run("-", stdin=json.dumps([VALID, INVALID, "not an object"]))
+    assert result.returncode == 0, result.stderr
+    first, second, third = json.loads(result.stdout)
+    assert first["decision"] == "progress"
+    assert second == {"error": {"field": "sessions[0].pain_during",
+                                "message": "must be a whole pain score from 0 to 10"}}
+    assert third["error"]["field"] == "input"
+
+
+@pytest.mark.parametrize(("args", "stdin", "words"), [
+    (["/no/such/file.json"], None, "cannot read"),
+    (["-"], "{not json", "not valid JSON"),
+])
+def test_command_exits_2_on_unreadable_or_non_json(args, stdin, words):
+    result = run(*args, stdin=stdin)
+    assert result.returncode == 2
+    assert words in result.stderr
+
+
+def test_command_error_carries_exit_code_2():
+    with pytest.raises(CommandError) as err:
+        call_command("simulate_progression", "/no/such/file.json")
+    assert err.value.returncode == 2
+
+
+@pytest.mark.django_db
+class TestEndpoint:
+    def test_therapist_gets_the_decision(self, client, world):
+        client.force_login(world.therapist_a)
+        response = client.post(URL, VALID, content_type="application/json")
+        assert response.status_code == 200
+        assert response.json()["decision"] == "progress"
+
+    def test_invalid_input_gives_400_naming_the_field(self, client, world):
+        client.force_login(world.admin_a)
+        response = client.post(URL, INVALID, content_type="application/json")
+        assert response.status_code == 400
+        body = response.json()
+        assert body["error"]["field"] == "sessions[0].pain_during"
+        assert body["sessions[0].pain_during"] == ["must be a whole pain score from 0 to 10"]
+
+    def test_array_gives_array(self, client, world):
+        client.force_login(world.therapist_b)
+        response = client.post(URL, [VALID, INVALID], content_type="application/json")
+        assert response.status_code == 200
+        assert [("error" in item) for item in response.json()] == [False, True]
+
+    def test_malformed_json_is_a_400_not_a_500(self, client, world):
+        client.force_login(world.therapist_a)
+        response = client.post(URL, "{oops", content_type="application/json")
+        assert response.status_code == 400
+
+    def test_anonymous_and_patients_are_refused(self, client, world):
+        assert client.post(URL, VALID, content_type="application/json").status_code == 403
+        client.force_login(world.patient_a1.user)
+        assert client.post(URL, VALID, content_type="application/json").status_code == 403
+
+    def test_needs_csrf_for_browser_sessions(self, world):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(world.therapist_a)
+        assert client.post(URL, VALID, content_type="application/json").status_code == 403
+
+    def test_get_is_not_allowed(self, client, world):
+        client.force_login(world.therapist_a)
+        assert client.get(URL).status_code == 405
