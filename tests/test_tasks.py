@@ -1,0 +1,50 @@
+"""Celery tasks: configuration and the fan-out, run in-process."""
+
+
+import pytest
+from django.db import OperationalError
+
+from patients import tasks
+from patients.models import ProgressionCheck, SweepRun
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
+
+
+@pytest.mark.parametrize("task", [tasks.evaluate_assignment, tasks.evaluate_batch, tasks.evaluate_all,
+                                  tasks.nightly_sweep, tasks.notify_urgent_flag, tasks.send_daily_digests])
+def test_tasks_ack_late_and_retry_transient_database_errors(task):
+    assert task.acks_late is True
+    assert OperationalError in task.autoretry_for
+    assert task.max_retries == 5 and task.retry_backoff
+
+
+def test_request_fired_tasks_store_no_result():
+    assert tasks.evaluate_assignment.ignore_result and tasks.notify_urgent_flag.ignore_result
+
+
+def test_beat_ticks_hourly_for_sweep_and_digest(settings):
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests"}
+    assert all(entry["schedule"] == 3600.0 for entry in settings.CELERY_BEAT_SCHEDULE.values())
+
+
+def test_evaluate_all_fans_out_in_batches(world, monkeypatch):
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
+    seen = []
+    original = tasks.evaluate_batch.run
+    monkeypatch.setattr(tasks.evaluate_batch, "run", lambda ids: seen.append(list(ids)) or original(ids))
+    assert tasks.evaluate_all.delay().get() == 3
+    assert [len(batch) for batch in seen] == [2, 1]
+    assert ProgressionCheck.objects.count() == 3
+
+
+def test_nightly_sweep_runs_each_due_clinic_once(world, monkeypatch):
+    from django.utils import timezone
+
+    noon = timezone.now().replace(hour=12)
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    assert set(tasks.nightly_sweep.delay().get()) == {world.clinic_a.pk, world.clinic_b.pk}
+    assert ProgressionCheck.objects.count() == 3
+    assert tasks.nightly_sweep.delay().get() == []
+    assert SweepRun.objects.count() == 2
+    assert set(SweepRun.objects.values_list("local_date", flat=True)) == {noon.date()}
