@@ -40,8 +40,8 @@ def day(days_ago: int) -> str:
 
 
 pain = st.integers(0, 10)
-# Bias towards low pain so that green streaks, and therefore R8-R11, are reached often.
-pain_during = st.one_of(st.integers(0, 3), pain)
+# Bias towards low pain (green streaks reach R8-R11) and towards the zone edges around 3 and 5.
+pain_during = st.one_of(st.integers(0, 3), st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8]), pain)
 optional_pain = st.one_of(st.none(), st.integers(0, 3), pain)
 
 ladder_step = st.fixed_dictionaries({
@@ -73,8 +73,19 @@ setting_overrides = st.fixed_dictionaries({}, optional={
 
 
 @st.composite
+def one_variable_ladders(draw) -> list[dict]:
+    """Ladders like the generated ones: each step changes one variable of the previous step."""
+    ladder = [draw(ladder_step)]
+    for _ in range(draw(st.integers(0, 7))):
+        changed = draw(ladder_step)
+        key = draw(st.sampled_from(sorted(changed)))
+        ladder.append({**ladder[-1], key: changed[key]})
+    return ladder
+
+
+@st.composite
 def valid_inputs(draw, distinct_dates: bool = False) -> dict:
-    ladder = draw(st.lists(ladder_step, min_size=1, max_size=8))
+    ladder = draw(st.one_of(st.lists(ladder_step, min_size=1, max_size=8), one_variable_ladders()))
     size = len(ladder)
     current = draw(st.integers(0, size - 1))
     near_current = st.one_of(st.just(current), st.integers(0, size - 1))
@@ -87,11 +98,19 @@ def valid_inputs(draw, distinct_dates: bool = False) -> dict:
         "pain_next_morning": optional_pain,
     })
     sessions = draw(st.lists(session, max_size=12, unique_by=(lambda s: s["date"]) if distinct_dates else None))
+    baseline = draw(pain)
+    # Often end with a few green sessions at the current step, so that R6-R11 are reached too.
+    tail = [{"date": day(days_ago), "step": current, "completed": True, "pain_during": draw(st.integers(0, 3)),
+             "pain_after": None, "pain_next_morning": draw(st.integers(0, baseline))}
+            for days_ago in range(draw(st.sampled_from([0, 0, 0, 1, 2, 3])) - 1, -1, -1)]
+    if distinct_dates:
+        sessions = [s for s in sessions if s["date"] not in {t["date"] for t in tail}]
+    sessions = draw(st.permutations(sessions + tail)) if draw(st.booleans()) else sessions + tail
     condition = draw(st.sampled_from(["pfp", "acl"]))
     data = {
         "condition": condition,
         "today": TODAY.isoformat(),
-        "baseline_pain": draw(pain),
+        "baseline_pain": baseline,
         "frequency_per_week": draw(st.integers(1, 7)),
         "ladder": ladder,
         "current_step": current,

@@ -594,8 +594,8 @@ IMPROVED_CASES = [
     case("baseline 1 never flags", mornings(1, [(1, 0), (0, 0)]), *PROGRESS),
     case("baseline 0 never flags", mornings(0, [(1, 0), (0, 0)]), *PROGRESS),
     case("only one known value in window", mornings(4, [(9, 0), (1, 2)]), *PROGRESS),
-    case("one known value and nulls", mornings(4, [(5, None), (3, None), (1, 2)], settings={"green_sessions_to_progress": 1}),
-         *PROGRESS),
+    case("one known value and nulls",
+         mornings(4, [(5, None), (3, None), (1, 2)], settings={"green_sessions_to_progress": 1}), *PROGRESS),
     case("nulls left out of the mean", mornings(4, [(5, None), (1, 2), (0, 2)]),
          "progress", 2, ["R11", "F2"], IMPROVED),
     case("today-6 is in the window", mornings(4, [(6, 1), (0, 3)]), "progress", 2, ["R11", "F2"], IMPROVED),
@@ -605,7 +605,8 @@ IMPROVED_CASES = [
                                                          session(1, morning=3), session(0, morning=3)]),
          "progress", 2, ["R11", "F2"], IMPROVED),
     case("no sessions, F2 does not run", make(baseline_pain=4, sessions=[]), "hold", 1, ["R0"]),
-    case("F2 beside a hold", mornings(4, [(1, 2), (0, 2)], sessions=[session(1, morning=2), session(0, morning=2, pain=4)]),
+    case("F2 beside a hold",
+         mornings(4, [(1, 2), (0, 2)], sessions=[session(1, morning=2), session(0, morning=2, pain=4)]),
          "hold", 1, ["R5", "F2"], IMPROVED),
     case("F2 beside a regress",
          mornings(4, [(1, 2), (0, 2)], sessions=[session(1, morning=2), session(0, morning=2, pain=6)]),
@@ -700,8 +701,8 @@ def with_session(index: int, **fields) -> dict:
     return data
 
 
-def invalid(case_id: str, data: dict, field: str, marks=()):
-    return pytest.param(data, field, id=case_id, marks=marks)
+def invalid(case_id: str, data: dict, field: str):
+    return pytest.param(data, field, id=case_id)
 
 
 MALFORMED_DATES = ["2026-13-01", "10/09/2026", "", "2026-02-30", "2026-9-10"]
@@ -734,11 +735,10 @@ INVALID_CASES = [
     *[invalid(f"surgery_date {bad!r}", acl(surgery_date=bad), "surgery_date") for bad in MALFORMED_DATES],
     *[invalid(f"assignment_start {bad!r}", make(assignment_start=bad), "assignment_start")
       for bad in MALFORMED_DATES],
-    # ISO 8601 forms that are not the specified YYYY-MM-DD.
-    *[invalid(f"today {bad!r} (not YYYY-MM-DD)", make(today=bad), "today", marks=pytest.mark.xfail(
-        strict=True, reason="engine disagrees with spec: dates are 'YYYY-MM-DD' and malformed dates are rejected, "
-                            "but the engine accepts other ISO 8601 forms through date.fromisoformat"))
-      for bad in ["2026-W37-4", "20260910  "]],
+    # Other ISO 8601 forms are not the specified YYYY-MM-DD (date.fromisoformat alone accepts them).
+    *[invalid(f"today {bad!r} (not YYYY-MM-DD)", make(today=bad), "today")
+      for bad in ["2026-W37-4", "20260910  ", "20260910", "2026-09-10T00:00", " 2026-09-10", "2026-09-10\n"]],
+    invalid("session date ISO week", with_session(0, date="2026-W37-2"), "sessions[0].date"),
 ]
 
 
@@ -755,3 +755,57 @@ def test_unknown_setting_name_is_rejected():
         evaluate(make(settings={"green_max": 3, "max_incline": 12}))
     assert raised.value.field.startswith("settings")
     assert "max_incline" in raised.value.field
+
+
+MISSING_CASES = [
+    invalid("today missing", {k: v for k, v in make().items() if k != "today"}, "today"),
+    invalid("current_step missing", {k: v for k, v in make().items() if k != "current_step"}, "current_step"),
+    invalid("baseline_pain missing", {k: v for k, v in make().items() if k != "baseline_pain"}, "baseline_pain"),
+    invalid("ladder missing", {k: v for k, v in make().items() if k != "ladder"}, "ladder"),
+]
+
+
+@pytest.mark.parametrize("data, field", MISSING_CASES)
+def test_missing_required_field_is_rejected(data, field):
+    with pytest.raises(EngineInputError) as raised:
+        evaluate(data)
+    assert raised.value.field == field
+
+
+# ---------------------------------------------------------------------------
+# The specification's own examples
+# ---------------------------------------------------------------------------
+
+def test_the_documented_input_example():
+    """The Input example of the specification: one green session at step 0, assignment started 21 days ago.
+
+    One green session is fewer than two (R7 hold); 1 completed session in 14 days is below
+    0.6 x 2 x 3 = 3.6 and the assignment started >= 14 days ago (F1); baseline 1 rules out F2.
+    """
+    data = {
+        "condition": "pfp",
+        "today": "2026-09-10",
+        "baseline_pain": 1,
+        "surgery_date": None,
+        "frequency_per_week": 3,
+        "assignment_start": "2026-08-20",
+        "ladder": [
+            {"speed_kmh": 2.5, "incline_pct": 0.0, "duration_min": 10},
+            {"speed_kmh": 2.5, "incline_pct": 2.5, "duration_min": 10},
+        ],
+        "current_step": 0,
+        "sessions": [{"date": "2026-09-08", "step": 0, "completed": True,
+                      "pain_during": 2, "pain_after": 1, "pain_next_morning": 1}],
+        "measurements": [{"date": "2026-09-01", "effusion": "trace", "quad_lsi_pct": 75,
+                          "hop_lsi_pct": 72, "rom_pct": 100, "running_signoff": False}],
+        "settings": {},
+    }
+    check(data, "hold", 0, ["R7", "F1"], [("low_adherence", "warning")])
+    data["sessions"].append({"date": "2026-09-09", "step": 0, "completed": True,
+                             "pain_during": 2, "pain_after": 1, "pain_next_morning": 1})
+    check(data, "progress", 1, ["R11", "F1"], [("low_adherence", "warning")])
+
+
+def test_no_sessions_says_so():
+    result = check(make(sessions=[]), "hold", 1, ["R0"], [])
+    assert "no sessions" in result["reasons"][0].lower()
