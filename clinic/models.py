@@ -168,3 +168,38 @@ class ClinicSettings(models.Model):
                 errors.append(_("%(name)s must be a whole number.") % {"name": name})
         if errors:
             raise ValidationError({"engine_overrides": errors})
+
+
+class ApiKey(models.Model):
+    """A read-only key for one clinic's reporting system.
+
+    Only the prefix is stored in clear (to find the key and to show it in
+    lists); the whole key is stored as a SHA-256 hash. Keys are long random
+    strings, so a fast hash is enough: there is nothing to guess from it.
+    """
+
+    TENANT_CLINIC_LOOKUP = "clinic"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["clinic__name", "-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [models.CheckConstraint(condition=~models.Q(name=""), name="api_key_name_required")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.clinic}"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -232,17 +233,37 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # API keys first: an unauthenticated request then gets 401 (WWW-Authenticate: Api-Key), not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clinic.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "clinic.api.permissions.IsAuthenticatedActor",
+        "clinic.api.permissions.ApiKeysReadOnly",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["clinic.api.permissions.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_KEY_RATE", "600/minute")},
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "clinic.api.exceptions.api_exception_handler",
+    "DATE_FORMAT": "iso-8601",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backstep API",
-    "DESCRIPTION": "Retro-incline knee rehabilitation: protocols, patients, sessions and adherence.",
+    "DESCRIPTION": (
+        "Retro-incline knee rehabilitation: protocols, patients, sessions, flags and adherence reports. "
+        "Sign in with a browser session (CSRF) or send `Authorization: Api-Key <key>` (read-only, one clinic)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (npm swagger-ui-dist), never a CDN.
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Sessions -------------------------------------------------------------

@@ -39,6 +39,7 @@ class Actor:
     clinic: Clinic | None = None
     membership: Membership | None = None
     patient: Patient | None = None
+    api_key: Any = None
 
     @property
     def is_staff_member(self) -> bool:
@@ -57,11 +58,18 @@ class Actor:
         return self.patient is not None
 
     @property
+    def is_api_key(self) -> bool:
+        """A reporting system's key: reads the whole clinic, writes nothing."""
+        return self.api_key is not None
+
+    @property
     def role(self) -> str:
         if self.membership is not None:
             return self.membership.role
         if self.patient is not None:
             return "patient"
+        if self.api_key is not None:
+            return "api_key"
         return "none"
 
 
@@ -102,7 +110,7 @@ def scope_queryset(queryset: QuerySet, actor: Actor) -> QuerySet:
         if patient_lookup is None:
             return queryset.none()
         return queryset.filter(**{patient_lookup: actor.patient.pk})
-    if not actor.is_staff_member:
+    if not (actor.is_staff_member or actor.is_api_key):
         return queryset.none()
     condition = Q(**{clinic_lookup: actor.clinic})
     if getattr(model, "TENANT_SHARED_WHEN_NO_CLINIC", False):

@@ -69,7 +69,7 @@ def current_phase_ids(assignment_ids: list[int]) -> dict[int, int]:
     return current
 
 
-def _with_current_load(exercises: QuerySet[AssignedExercise]) -> QuerySet[AssignedExercise]:
+def with_current_load(exercises: QuerySet[AssignedExercise]) -> QuerySet[AssignedExercise]:
     step = AssignedLadderStep.objects.filter(exercise=OuterRef("pk"), order=OuterRef("current_step"))
     return exercises.annotate(
         step_speed=Subquery(step.values("speed_kmh")[:1]),
@@ -87,7 +87,7 @@ def _with_current_load(exercises: QuerySet[AssignedExercise]) -> QuerySet[Assign
 
 
 def step_in_words(exercise: AssignedExercise) -> str:
-    """The current ladder step of an exercise annotated by _with_current_load, in words."""
+    """The current ladder step of an exercise annotated by with_current_load, in words."""
     if getattr(exercise, "step_speed", None) is None:
         return ""
     return describe_load(exercise.step_speed, exercise.step_incline, exercise.step_duration)
@@ -101,7 +101,7 @@ def current_steps_for_patients(patient_ids: list[int]) -> dict[int, list[Assigne
         )
     )
     phases = current_phase_ids(list(assignments))
-    exercises = _with_current_load(
+    exercises = with_current_load(
         AssignedExercise.objects.filter(phase_id__in=phases.values(), kind__in=LADDER_KINDS).order_by("order")
     )
     result: dict[int, list[AssignedExercise]] = {}
@@ -133,7 +133,7 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         return TodayPlan(assignment=None)
     phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
     exercises = list(
-        _with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase")).order_by(
+        with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase")).order_by(
             "order"
         )
     )

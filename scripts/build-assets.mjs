@@ -18,6 +18,12 @@ const files = [
   ["chart.js/dist/chart.umd.min.js", "chartjs/chart.umd.min.js"],
   ["chart.js/dist/chart.umd.min.js.map", "chartjs/chart.umd.min.js.map"],
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"],
+  // Swagger UI for /api/docs/, served locally instead of drf-spectacular's CDN default.
+  ...["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"].flatMap((name) => [
+    [`swagger-ui-dist/${name}`, `swagger-ui/${name}`],
+    [`swagger-ui-dist/${name}.map`, `swagger-ui/${name}.map`],
+  ]),
+  ["swagger-ui-dist/favicon-32x32.png", "swagger-ui/favicon-32x32.png"],
 ];
 
 rmSync(out, { recursive: true, force: true });

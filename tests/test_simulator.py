@@ -93,7 +93,8 @@ class TestEndpoint:
         assert response.status_code == 400
 
     def test_anonymous_and_patients_are_refused(self, client, world):
-        assert client.post(URL, VALID, content_type="application/json").status_code == 403
+        response = client.post(URL, VALID, content_type="application/json")
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
         client.force_login(world.patient_a1.user)
         assert client.post(URL, VALID, content_type="application/json").status_code == 403
 

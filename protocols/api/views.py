@@ -1,10 +1,9 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.permissions import IsClinicStaff
+from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOnly
 from protocols.simulator import simulate
 
 
@@ -16,7 +15,7 @@ class ProgressionSimulateView(APIView):
     {"error": {"field": ..., "message": ...}}.
     """
 
-    permission_classes = [IsAuthenticated, IsClinicStaff]
+    permission_classes = [*DEFAULT_PERMISSIONS, StaffOnly]
 
     @extend_schema(
         request={"application/json": {"type": "object"}},

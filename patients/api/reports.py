@@ -1,0 +1,150 @@
+"""GET /api/v1/reports/adherence/: JSON or CSV, one row per assignment (or per assignment and week)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.api.base import UTCDateTimeField
+from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
+from patients.reports import ReportWindowError, adherence_report, report_window
+from patients.services import clinic_today
+
+ROW_FIELDS = [
+    "assignment_id", "patient_id", "external_ref", "therapist", "protocol", "condition", "window_start",
+    "window_end", "prescribed", "completed_days", "adherence_pct", "mean_pain_during", "last_session_date",
+    "current_step", "current_step_load", "open_flags",
+]
+WEEK_FIELDS = ["week_start", "active_days"]
+
+
+class AdherenceQuery(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day (default: 27 days before end).")
+    end = serializers.DateField(required=False, help_text="Last day (default: today); at most 366 days in all.")
+    therapist = serializers.IntegerField(required=False, min_value=1, help_text="Only this therapist's patients.")
+    patient = serializers.IntegerField(required=False, min_value=1)
+    condition = serializers.ChoiceField(choices=["pfp", "acl"], required=False)
+    group_by = serializers.ChoiceField(choices=["week"], required=False,
+                                       help_text="week: one row per assignment and ISO week.")
+
+
+class AdherenceRowSerializer(serializers.Serializer):
+    assignment_id = serializers.IntegerField()
+    patient_id = serializers.IntegerField()
+    external_ref = serializers.CharField()
+    therapist = serializers.CharField(allow_null=True)
+    protocol = serializers.CharField()
+    condition = serializers.CharField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    week_start = serializers.DateField(required=False, help_text="Only with group_by=week.")
+    active_days = serializers.IntegerField(required=False, help_text="Only with group_by=week.")
+    prescribed = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False)
+    completed_days = serializers.IntegerField()
+    adherence_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, coerce_to_string=False)
+    mean_pain_during = serializers.DecimalField(max_digits=3, decimal_places=1, allow_null=True,
+                                                coerce_to_string=False)
+    last_session_date = serializers.DateField(allow_null=True)
+    current_step = serializers.IntegerField(allow_null=True, help_text="Ladder step index (0 = easiest).")
+    current_step_load = serializers.CharField(help_text='e.g. "2.5 km/h · 5 % · 20 min"')
+    open_flags = serializers.IntegerField()
+
+
+class AdherenceReportSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    group_by = serializers.CharField(allow_null=True)
+    generated_at = UTCDateTimeField()
+    rows = AdherenceRowSerializer(many=True)
+
+
+class AdherenceCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        out = io.StringIO()
+        if isinstance(data, dict) and "rows" in data:
+            fields = ROW_FIELDS[:8] + WEEK_FIELDS + ROW_FIELDS[8:] if data.get("group_by") else ROW_FIELDS
+            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(data["rows"])
+        else:  # an error body: keep it readable
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["error"])
+            writer.writerow([data])
+        return out.getvalue().encode(self.charset)
+
+
+def row_dicts(row, by_week: bool) -> list[dict]:
+    a = row.assignment
+    base = {
+        "assignment_id": a.pk,
+        "patient_id": a.patient_id,
+        "external_ref": a.patient.external_ref,
+        "therapist": str(a.patient.therapist) if a.patient.therapist else None,
+        "protocol": a.protocol_name,
+        "condition": a.condition,
+        "window_start": row.window_start,
+        "window_end": row.window_end,
+        "mean_pain_during": row.mean_pain_during,
+        "last_session_date": row.last_session_date,
+        "current_step": row.current_step,
+        "current_step_load": row.current_step_words,
+        "open_flags": row.open_flags,
+    }
+    if not by_week:
+        return [{**base, "prescribed": row.prescribed, "completed_days": row.completed_days,
+                 "adherence_pct": row.adherence_pct}]
+    from patients.reports import adherence_pct, to_decimal
+
+    return [
+        {**base, "week_start": week.week_start, "active_days": week.active_days,
+         "prescribed": to_decimal(week.prescribed, "0.01"), "completed_days": week.done,
+         "adherence_pct": adherence_pct([week])}
+        for week in row.weeks
+    ]
+
+
+class AdherenceReportView(APIView):
+    """Adherence per assignment over a window, as defined in product.md. JSON, or CSV with ?format=csv."""
+
+    permission_classes = [*DEFAULT_PERMISSIONS, StaffOrApiKey]
+    renderer_classes = [JSONRenderer, AdherenceCSVRenderer]
+
+    @extend_schema(
+        parameters=[AdherenceQuery, OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
+        responses={200: AdherenceReportSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        query = AdherenceQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        actor = actor_of(request)
+        today = clinic_today(actor.clinic)
+        try:
+            start, end = report_window(start=params.get("start"), end=params.get("end"), today=today)
+        except ReportWindowError as error:
+            raise serializers.ValidationError({error.field: [error.message]}) from None
+        rows = adherence_report(
+            actor=actor, start=start, end=end, today=today, therapist_id=params.get("therapist"),
+            patient_id=params.get("patient"), condition=params.get("condition"),
+        )
+        by_week = params.get("group_by") == "week"
+        body = AdherenceReportSerializer({
+            "start": start, "end": end, "group_by": params.get("group_by"), "generated_at": timezone.now(),
+            "rows": [d for row in rows for d in row_dicts(row, by_week)],
+        }).data
+        response = Response(body)
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="adherence-{start}-{end}.csv"'
+        return response

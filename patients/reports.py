@@ -1,0 +1,216 @@
+"""Adherence reports (selectors): computed exactly as product.md defines adherence.
+
+For one assignment and a window [start, end]:
+- active days D: the days the assignment was active (start date to end date,
+  or today) inside the window;
+- per ISO week w: prescribed_w = sessions_per_week x active_days_w / 7 and
+  done_w = distinct days of D in w with at least one completed session;
+- adherence % = 100 x sum(min(done_w, prescribed_w)) / sum(prescribed_w), one
+  decimal, null when sum(prescribed_w) is 0.
+
+The database does the counting (distinct training days per assignment and
+week, mean pain, last session) in a fixed number of aggregate queries,
+whatever the number of patients; the per-week arithmetic is exact (fractions)
+and done in Python on those few numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncWeek
+
+from clinic.tenancy import Actor, scope_queryset
+from patients.models import AssignedExercise, Assignment, Flag, SessionLog
+from patients.selectors import UNRESOLVED, current_phase_ids, step_in_words, with_current_load
+from protocols.models import LADDER_KINDS
+
+MAX_WINDOW_DAYS = 366
+DEFAULT_WINDOW_DAYS = 28
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week_start: dt.date
+    active_days: int
+    prescribed: Fraction
+    done: int
+
+    @property
+    def credited(self) -> Fraction:
+        return min(Fraction(self.done), self.prescribed)
+
+
+@dataclass
+class AdherenceRow:
+    assignment: Assignment
+    window_start: dt.date
+    window_end: dt.date
+    weeks: list[WeekFigures] = field(default_factory=list)
+    mean_pain_during: Decimal | None = None
+    last_session_date: dt.date | None = None
+    current_step: int | None = None
+    current_step_words: str = ""
+    open_flags: int = 0
+
+    @property
+    def prescribed(self) -> Decimal:
+        return to_decimal(sum((w.prescribed for w in self.weeks), Fraction(0)), "0.01")
+
+    @property
+    def completed_days(self) -> int:
+        return sum(w.done for w in self.weeks)
+
+    @property
+    def adherence_pct(self) -> Decimal | None:
+        return adherence_pct(self.weeks)
+
+
+def to_decimal(value: Fraction, places: str) -> Decimal:
+    """Round an exact fraction half up to `places` (e.g. "0.1")."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def adherence_pct(weeks: list[WeekFigures]) -> Decimal | None:
+    prescribed = sum((w.prescribed for w in weeks), Fraction(0))
+    if prescribed == 0:
+        return None
+    return to_decimal(100 * sum((w.credited for w in weeks), Fraction(0)) / prescribed, "0.1")
+
+
+def active_range(assignment: Assignment, start: dt.date, end: dt.date, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The active days D of an assignment inside [start, end], as a closed range, or None."""
+    first = max(assignment.start_date, start)
+    last = min(assignment.end_date or today, end)
+    return (first, last) if first <= last else None
+
+
+def week_figures(*, sessions_per_week: int, active: tuple[dt.date, dt.date] | None,
+                 done_by_week: dict[dt.date, int]) -> list[WeekFigures]:
+    """Per ISO week (Monday start) of the active range: active days, prescribed and done."""
+    if active is None:
+        return []
+    first, last = active
+    weeks = []
+    monday = first - dt.timedelta(days=first.weekday())
+    while monday <= last:
+        sunday = monday + dt.timedelta(days=6)
+        days = (min(sunday, last) - max(monday, first)).days + 1
+        weeks.append(WeekFigures(monday, days, Fraction(sessions_per_week * days, 7), done_by_week.get(monday, 0)))
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+class ReportWindowError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def report_window(*, start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The window to report on: the last 28 days by default, at most 366 days."""
+    if end is None:
+        end = today if start is None else min(start + dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1), today)
+    if start is None:
+        start = end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+    if end < start:
+        raise ReportWindowError("end", "must not be before start")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise ReportWindowError("end", f"the window can be at most {MAX_WINDOW_DAYS} days")
+    return start, end
+
+
+def adherence_report(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    therapist_id: int | None = None,
+    patient_id: int | None = None,
+    condition: str | None = None,
+) -> list[AdherenceRow]:
+    """One row per assignment the actor may see that overlaps the window or is active now.
+
+    Assignments active now but starting after the window are listed with null
+    adherence (nothing was prescribed inside the window), so a current
+    patient never silently drops out of a report.
+    """
+    open_flags = (
+        Flag.objects.filter(exercise__assignment=OuterRef("pk"), status__in=UNRESOLVED)
+        .order_by().values("exercise__assignment").annotate(n=Count("pk")).values("n")
+    )
+    assignments = (
+        scope_queryset(Assignment.objects.all(), actor)
+        .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)
+                | Q(start_date__lte=end, end_date__gte=start))
+        .select_related("patient", "patient__therapist")
+        .annotate(open_flags=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0))
+        .order_by("patient__last_name", "patient__first_name", "patient_id", "start_date", "pk")
+    )
+    if therapist_id is not None:
+        assignments = assignments.filter(patient__therapist_id=therapist_id)
+    if patient_id is not None:
+        assignments = assignments.filter(patient_id=patient_id)
+    if condition:
+        assignments = assignments.filter(condition=condition)
+    assignments = list(assignments)
+    ids = [a.pk for a in assignments]
+
+    # Sessions inside each assignment's active days D (a database-side join on its own dates).
+    in_d = (
+        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__gte=start, date__lte=min(end, today))
+        .filter(date__gte=F("exercise__assignment__start_date"))
+        .filter(Q(exercise__assignment__end_date__isnull=True) | Q(date__lte=F("exercise__assignment__end_date")))
+    )
+    done: dict[int, dict[dt.date, int]] = {}
+    for row in (
+        in_d.filter(completed=True)
+        .annotate(week=TruncWeek("date"))
+        .values("exercise__assignment_id", "week")
+        .annotate(days=Count("date", distinct=True))
+        .order_by()
+    ):
+        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+        done.setdefault(row["exercise__assignment_id"], {})[week] = row["days"]
+    pains = {
+        row["exercise__assignment_id"]: row["mean"]
+        for row in in_d.values("exercise__assignment_id").annotate(mean=Avg("pain_during")).order_by()
+    }
+    last_dates = dict(
+        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__lte=end)
+        .values("exercise__assignment_id").annotate(last=Max("date")).order_by()
+        .values_list("exercise__assignment_id", "last")
+    )
+    phases = current_phase_ids(ids)
+    steps = {}
+    for exercise in with_current_load(
+        scope_queryset(AssignedExercise.objects.all(), actor)
+        .filter(phase_id__in=phases.values(), kind__in=LADDER_KINDS).order_by("assignment_id", "order")
+    ):
+        steps.setdefault(exercise.assignment_id, exercise)
+
+    rows = []
+    for assignment in assignments:
+        weeks = week_figures(sessions_per_week=assignment.sessions_per_week,
+                             active=active_range(assignment, start, end, today),
+                             done_by_week=done.get(assignment.pk, {}))
+        mean = pains.get(assignment.pk)
+        exercise = steps.get(assignment.pk)
+        rows.append(AdherenceRow(
+            assignment=assignment,
+            window_start=start,
+            window_end=end,
+            weeks=weeks,
+            mean_pain_during=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.1"), ROUND_HALF_UP),
+            last_session_date=last_dates.get(assignment.pk),
+            current_step=exercise.current_step if exercise else None,
+            current_step_words=step_in_words(exercise) if exercise else "",
+            open_flags=assignment.open_flags,
+        ))
+    return rows
