@@ -602,3 +602,26 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for user #{self.user_id} on {self.local_date}"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a patient set a password and sign in. Only a hash of the token is kept."""
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"Invitation for patient #{self.patient_id}"

@@ -48,12 +48,23 @@ def patient_list(*, actor: Actor, mine_only: bool = False, search: str = "") -> 
         patients = patients.filter(
             Q(first_name__icontains=search) | Q(last_name__icontains=search) | Q(external_ref__icontains=search)
         )
+    return with_patient_summary(patients).order_by("last_name", "first_name", "id")
+
+
+def with_patient_summary(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Annotate each patient with the last session date and unresolved (and urgent) flag counts: no extra queries."""
     last_session = SessionLog.objects.filter(patient=OuterRef("pk")).order_by("-date").values("date")[:1]
     return patients.annotate(
         last_session_date=Subquery(last_session),
         open_flags=_flag_count(),
         urgent_flags=_flag_count(Flag.Severity.URGENT),
-    ).order_by("last_name", "first_name", "id")
+    )
+
+
+def with_current_phase(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """Annotate each assignment with `current_phase_id`, the phase of its newest PhaseVersion."""
+    newest = PhaseVersion.objects.filter(assignment=OuterRef("pk")).order_by("-created_at", "-id")
+    return assignments.annotate(current_phase_id=Subquery(newest.values("phase_id")[:1]))
 
 
 def current_phase_ids(assignment_ids: list[int]) -> dict[int, int]:
@@ -113,15 +124,30 @@ def current_steps_for_patients(patient_ids: list[int]) -> dict[int, list[Assigne
 @dataclass
 class TodayPlan:
     assignment: Assignment | None
+    today: dt.date | None = None
     phase_name: str = ""
     exercises: list[AssignedExercise] = field(default_factory=list)
     week_start: dt.date | None = None
     days_trained_this_week: int = 0
+    trained_today: bool = False
     logged_today: set[int] = field(default_factory=set)
+    # Exercises the patient has never logged: their safety notes are shown in full.
+    new_exercises: set[int] = field(default_factory=set)
+    morning_prompt: bool = False
+    checked_in_today: bool = False
 
     @property
     def planned_days(self) -> int:
         return self.assignment.sessions_per_week if self.assignment else 0
+
+    @property
+    def days_left(self) -> int:
+        return max(self.planned_days - self.days_trained_this_week, 0)
+
+    @property
+    def is_planned_day(self) -> bool:
+        """Today is a training day while this week's planned days are not all done (or it is already one)."""
+        return self.trained_today or self.days_left > 0
 
 
 def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
@@ -130,7 +156,7 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).order_by("-start_date").first()
     )
     if assignment is None:
-        return TodayPlan(assignment=None)
+        return TodayPlan(assignment=None, today=today)
     phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
     exercises = list(
         with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase")).order_by(
@@ -138,19 +164,52 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         )
     )
     week_start = today - dt.timedelta(days=today.weekday())
-    week_sessions = SessionLog.objects.filter(
-        exercise__assignment=assignment, date__gte=week_start, date__lte=today
+    since = min(week_start, today - dt.timedelta(days=1))
+    recent = SessionLog.objects.filter(
+        exercise__assignment=assignment, date__gte=since, date__lte=today
     ).values_list("date", "exercise_id", "completed")
-    days = {date for date, _exercise, completed in week_sessions if completed}
-    logged_today = {exercise_id for date, exercise_id, _completed in week_sessions if date == today}
+    days = {date for date, _exercise, completed in recent if completed and date >= week_start}
+    logged_today = {exercise_id for date, exercise_id, _completed in recent if date == today}
+    logged_ever = set(
+        SessionLog.objects.filter(exercise_id__in=[e.pk for e in exercises]).values_list("exercise_id", flat=True)
+        .distinct()
+    )
+    checked_in_today = MorningCheckIn.objects.filter(patient=patient, date=today).exists()
+    yesterday_session = any(date == today - dt.timedelta(days=1) for date, _e, _c in recent)
     return TodayPlan(
         assignment=assignment,
+        today=today,
         phase_name=exercises[0].phase.name if exercises else "",
         exercises=exercises,
         week_start=week_start,
         days_trained_this_week=len(days),
+        trained_today=today in days,
         logged_today=logged_today,
+        new_exercises={e.pk for e in exercises} - logged_ever,
+        morning_prompt=yesterday_session and not checked_in_today,
+        checked_in_today=checked_in_today,
     )
+
+
+def pain_history(*, patient: Patient, today: dt.date, weeks: int = 8) -> dict:
+    """Chart data for the patient: worst pain during and right after each day, and morning pain."""
+    start = today - dt.timedelta(weeks=weeks)
+    by_day: dict[dt.date, dict] = {}
+    for date, during, after in SessionLog.objects.filter(patient=patient, date__gte=start, date__lte=today) \
+            .values_list("date", "pain_during", "pain_after"):
+        day = by_day.setdefault(date, {})
+        day["during"] = max(day.get("during", 0), during)
+        day["after"] = max(day.get("after", 0), after)
+    for date, pain in MorningCheckIn.objects.filter(patient=patient, date__gte=start, date__lte=today) \
+            .values_list("date", "pain"):
+        by_day.setdefault(date, {})["morning"] = pain
+    dates = sorted(by_day)
+    return {
+        "labels": [d.isoformat() for d in dates],
+        "during": [by_day[d].get("during") for d in dates],
+        "after": [by_day[d].get("after") for d in dates],
+        "morning": [by_day[d].get("morning") for d in dates],
+    }
 
 
 # ---------------------------------------------------------------------------

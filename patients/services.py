@@ -239,11 +239,15 @@ _SESSION_FIELDS = ("exercise_id", "date", "completed", "duration_min", "speed_km
                    "pain_during", "pain_after", "rpe", "notes")
 
 
+class IdempotencyConflict(ValidationError):
+    """A client UUID (Idempotency-Key) already used for different content: the API answers 409."""
+
+
 def session_log_create(
     *,
     patient: Patient,
     exercise: AssignedExercise,
-    date: dt.date,
+    date: dt.date | None,
     today: dt.date,
     duration_min: int,
     pain_during: int,
@@ -258,13 +262,20 @@ def session_log_create(
     """Log a session for the patient's own exercise, exactly once per client UUID.
 
     A replay with the same UUID and the same content returns the saved row
-    (created=False); the same UUID with different content is refused.
+    (created=False), even when it arrives days later; the same UUID with
+    different content raises IdempotencyConflict. `date` None means today, or
+    for a replay the day the entry was first saved, so a retry after midnight
+    is still the same entry.
     """
     if exercise.assignment.patient_id != patient.pk:
         raise ValidationError({"exercise": "This exercise is not part of your plan."})
-    validate_session_date(date=date, today=today)
-    if date < exercise.assignment.start_date:
-        raise ValidationError({"date": "This date is before your plan started."})
+    existing = SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first() if client_uuid else None
+    if date is None:
+        date = existing.date if existing is not None else today
+    if existing is None:
+        validate_session_date(date=date, today=today)
+        if date < exercise.assignment.start_date:
+            raise ValidationError({"date": "This date is before your plan started."})
     client_uuid = client_uuid or uuid.uuid4()
     session = SessionLog(
         patient=patient,
@@ -281,9 +292,8 @@ def session_log_create(
         notes=notes or "",
         client_uuid=client_uuid,
     )
-    session.full_clean(validate_constraints=False)
-    existing = SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first()
     if existing is None:
+        session.full_clean(validate_constraints=False)
         try:
             with transaction.atomic():
                 session.save()
@@ -293,7 +303,7 @@ def session_log_create(
             # A concurrent request with the same UUID won the race.
             existing = SessionLog.objects.get(patient=patient, client_uuid=client_uuid)
     if any(getattr(existing, f) != getattr(session, f) for f in _SESSION_FIELDS):
-        raise ValidationError({"client_uuid": "This entry was already sent with different details."})
+        raise IdempotencyConflict({"client_uuid": "This entry was already sent with different details."})
     return SavedSession(existing, False)
 
 
@@ -346,6 +356,40 @@ def measurement_record(
     return measurement
 
 
+def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_ref: str,
+                   patient: Patient | None = None) -> None:
+    """Rules a patient row must meet, as field errors (the database would only say which constraint failed)."""
+    if therapist is not None and not therapist.memberships.filter(clinic=clinic).exists():
+        raise ValidationError({"therapist": "The therapist must work at this clinic."})
+    if condition == "acl" and surgery_date is None:
+        raise ValidationError({"surgery_date": "A surgery date is required after ACL reconstruction."})
+    if external_ref:
+        same_ref = Patient.objects.filter(clinic=clinic, external_ref=external_ref)
+        if patient is not None:
+            same_ref = same_ref.exclude(pk=patient.pk)
+        if same_ref.exists():
+            raise ValidationError({"external_ref": "Another patient of this clinic has this reference."})
+
+
+PATIENT_EDITABLE_FIELDS = ("first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
+                           "surgery_date", "therapist")
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, **changes) -> Patient:
+    """Change a patient's details. The clinic and the login never change here."""
+    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"patient_update cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    _check_patient(clinic=patient.clinic, therapist=patient.therapist, condition=patient.condition,
+                   surgery_date=patient.surgery_date, external_ref=patient.external_ref, patient=patient)
+    patient.full_clean()
+    patient.save()
+    return patient
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -362,10 +406,8 @@ def patient_create(
     user=None,
 ) -> Patient:
     """Register a patient in a clinic. ACL-R patients need a surgery date (the engine uses it)."""
-    if therapist is not None and not therapist.memberships.filter(clinic=clinic).exists():
-        raise ValidationError({"therapist": "The therapist must work at this clinic."})
-    if condition == "acl" and surgery_date is None:
-        raise ValidationError({"surgery_date": "A surgery date is required after ACL reconstruction."})
+    _check_patient(clinic=clinic, therapist=therapist, condition=condition, surgery_date=surgery_date,
+                   external_ref=external_ref)
     patient = Patient(
         clinic=clinic,
         first_name=first_name,
@@ -799,3 +841,110 @@ def daily_digests_send(*, now=None) -> int:
                 send_mail(f"Backstep: {count} new flag{'s' if count != 1 else ''} today", body, None, [user.email])
                 sent += 1
     return sent
+
+
+# ---------------------------------------------------------------------------
+# Invitations: a one-time link to set a password
+# ---------------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+
+
+class InvitationInvalid(Exception):
+    """The link cannot be used: `reason` is "unknown", "used" or "expired"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
+    """Create a one-time invitation (valid 7 days) and e-mail its link; returns (invitation, link).
+
+    Earlier unused invitations of the patient stop working: only the newest link counts.
+    """
+    import secrets
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from patients.models import Invitation
+
+    if not patient.email:
+        raise ValidationError({"email": "Add the patient's e-mail address before inviting them."})
+    now = timezone.now()
+    Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        patient=patient, token_hash=_token_hash(token), created_by=created_by,
+        expires_at=now + dt.timedelta(days=INVITATION_DAYS),
+    )
+    link = settings.SITE_URL + reverse("patients:invitation", args=[token])
+    if send:
+        body = render_to_string("emails/invitation.txt", {"clinic": patient.clinic.name, "link": link,
+                                                          "days": INVITATION_DAYS})
+        send_mail(f"Your Backstep invitation from {patient.clinic.name}", body, None, [patient.email])
+    logger.info("invitation %s created for patient %s", invitation.pk, patient.pk)
+    return invitation, link
+
+
+def invitation_check(token: str):
+    """The usable invitation for `token`, or InvitationInvalid saying why not."""
+    from django.utils import timezone
+
+    from patients.models import Invitation
+
+    invitation = Invitation.objects.select_related("patient__clinic", "patient__user").filter(
+        token_hash=_token_hash(token)).first()
+    if invitation is None:
+        raise InvitationInvalid("unknown")
+    if invitation.used_at is not None:
+        raise InvitationInvalid("used")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("expired")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str):
+    """Use an invitation: create (or update) the patient's login with `password`; returns the user.
+
+    The password must already have passed Django's validators (the form does that).
+    """
+    from django.utils import timezone
+
+    from clinic.models import User
+    from patients.models import Invitation
+
+    invitation = invitation_check(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.used_at is not None:  # a double submit that lost the race
+        raise InvitationInvalid("used")
+    patient = invitation.patient
+    user = patient.user
+    if user is None:
+        user = User.objects.filter(email__iexact=patient.email).first()
+        if user is not None and (user.memberships.exists() or hasattr(user, "patient_profile")):
+            raise ValidationError({"email": "This e-mail address already belongs to another account. "
+                                            "Please ask your clinic."})
+        if user is None:
+            user = User(email=patient.email.lower(), first_name=patient.first_name, last_name=patient.last_name)
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    if patient.user_id != user.pk:
+        patient.user = user
+        patient.save(update_fields=["user"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    return user

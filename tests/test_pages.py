@@ -151,10 +151,25 @@ def test_today_page_without_a_plan_says_what_next(client, world):
     assert "No plan yet" in body
 
 
-def test_today_query_count(client, world, django_assert_max_num_queries):
+def test_today_query_count_is_small_and_constant(client, world, django_assert_max_num_queries):
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import SessionLogFactory
+
     client.force_login(world.patient_a1.user)
-    with django_assert_max_num_queries(10):
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("patients:today"))
+    exercise = world.assignment_a1.exercises.get(order=0, phase__order=0)
+    for back in range(20):
+        SessionLogFactory(exercise=exercise, date=dt.date.today() - dt.timedelta(days=back))
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("patients:today")).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("patients:today"))
+    assert len(many) == len(few)
 
 
 def test_today_page_says_run_for_a_running_exercise(client, world):

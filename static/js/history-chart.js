@@ -1,0 +1,28 @@
+// Pain over time on the history page (Chart.js from our own static files).
+(function () {
+  "use strict";
+  var canvas = document.getElementById("pain-chart");
+  var source = document.getElementById("pain-data");
+  if (!canvas || !source || !window.Chart) { return; }
+  var data = JSON.parse(source.textContent);
+  function series(label, values, color, dash) {
+    return { label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true,
+             borderDash: dash || [], tension: 0.2, pointRadius: 3 };
+  }
+  new window.Chart(canvas, {
+    type: "line",
+    data: {
+      labels: data.labels,
+      datasets: [
+        series(canvas.dataset.labelDuring, data.during, "#b42318"),
+        series(canvas.dataset.labelAfter, data.after, "#e08a00", [6, 3]),
+        series(canvas.dataset.labelMorning, data.morning, "#0f5e63", [2, 3])
+      ]
+    },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: { y: { min: 0, max: 10, ticks: { stepSize: 2 } }, x: { ticks: { maxTicksLimit: 6 } } },
+      plugins: { legend: { position: "bottom" } }
+    }
+  });
+})();
