@@ -142,7 +142,9 @@ class TodayPlan:
 
     @property
     def days_left(self) -> int:
-        return max(self.planned_days - self.days_trained_this_week, 0)
+        """Training days still to do this week, never more than the days the week has left."""
+        remaining_days = 7 - self.today.weekday() - (1 if self.trained_today else 0) if self.today else 7
+        return max(min(self.planned_days - self.days_trained_this_week, remaining_days), 0)
 
     @property
     def is_planned_day(self) -> bool:

@@ -220,9 +220,9 @@ def checkin(request):
                           {"existing": existing, "pain": pain, "client_uuid": key})
         if not replay:
             services.checkin_record(patient=patient, date=today, today=today, pain=pain, client_uuid=key)
+        messages.success(request, _("Thank you — your morning answer is saved."))
         if wants_json(request):
             return JsonResponse({"saved": True, "redirect": reverse("patients:today")}, status=200)
-        messages.success(request, _("Thank you — your morning answer is saved."))
         return redirect("patients:today")
     if request.method == "POST" and wants_json(request):
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
