@@ -24,6 +24,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +86,24 @@ def screenshot(page, name: str) -> None:
 
 def has_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+
+
+def serious_axe_violations(page) -> list[dict]:
+    """Run axe-core (from npm, node_modules) on the page; return its serious and critical violations."""
+    require_service(AXE.exists(), f"axe-core not installed at {AXE} (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document)).violations"
+                           ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def check_page(page, watch, name, width):
+    """Every page: no sideways scroll, no console error, nothing from another host, no serious axe issue."""
+    assert not has_horizontal_scroll(page), f"{name} scrolls sideways at {width}px"
+    assert watch.console_errors == [], watch.console_errors
+    assert watch.foreign_requests == [], watch.foreign_requests
+    serious = serious_axe_violations(page)
+    assert serious == [], f"{name}: {serious}"
+    screenshot(page, f"{name}-{width}")
+
+

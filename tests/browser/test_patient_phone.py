@@ -1,16 +1,13 @@
 """The patient's phone in Debian's Chromium at 390x844 and 360x740."""
 
 import datetime as dt
-from pathlib import Path
-
 import pytest
 
 from patients.models import MorningCheckIn, SessionLog
-from tests.browser.conftest import has_horizontal_scroll, screenshot
+from tests.browser.conftest import check_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 PHONES = [(390, 844), (360, 740)]
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "rainy-treadmill-morning-42"
 
 
@@ -25,20 +22,6 @@ def invited(world):
                       start_date=dt.date.today() - dt.timedelta(days=3), baseline_pain=2)
     _invitation, link = invitation_create(patient=patient, send=False)
     return patient, "/invite/" + link.split("/invite/")[1]
-
-
-def check_page(page, watch, name, width):
-    """Every phone page: no sideways scroll, no console error, nothing from another host, no serious axe issue."""
-    assert not has_horizontal_scroll(page), f"{name} scrolls sideways at {width}px"
-    assert watch.console_errors == [], watch.console_errors
-    assert watch.foreign_requests == [], watch.foreign_requests
-    if AXE.exists():
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("async () => (await axe.run(document)).violations"
-                               ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}))")
-        serious = [v for v in result if v["impact"] in ("serious", "critical")]
-        assert serious == [], f"{name}: {serious}"
-    screenshot(page, f"phone-{name}-{width}")
 
 
 def sign_up(page, link):
@@ -59,32 +42,32 @@ def test_invitation_plan_log_and_history(invited, open_page, width, height):
     patient, link = invited
     page, watch = open_page(width, height)
     page.goto(link)
-    check_page(page, watch, "invitation", width)
+    check_page(page, watch, "phone-invitation", width)
     sign_up(page, link)
     assert page.get_by_text("Walk backwards at 2.5 km/h on a 0 % incline for 10 minutes").is_visible()
-    check_page(page, watch, "today", width)
+    check_page(page, watch, "phone-today", width)
 
     page.get_by_role("link", name="Log this session").first.click()
     page.get_by_role("heading", name="Log a session").wait_for()
-    check_page(page, watch, "log", width)
+    check_page(page, watch, "phone-log", width)
     page.get_by_role("button", name="More: Minutes").click()
     assert page.get_by_role("spinbutton", name="Minutes").input_value() == "11"
     fill_session(page)
     page.get_by_role("button", name="Save session").click()
     page.get_by_role("heading", name="Session saved").wait_for()
     assert page.get_by_text("2/10").is_visible()
-    check_page(page, watch, "saved", width)
+    check_page(page, watch, "phone-saved", width)
     assert SessionLog.objects.filter(patient=patient).count() == 1
 
     page.goto("/history/")
     assert page.get_by_text("Pain during 2/10 · right after 1/10").is_visible()
-    check_page(page, watch, "history", width)
+    check_page(page, watch, "phone-history", width)
 
     page.goto("/checkin/")
     page.get_by_role("button", name="1", exact=True).click()
     page.get_by_text("morning answer is saved").wait_for()
     assert MorningCheckIn.objects.get(patient=patient).pain == 1
-    check_page(page, watch, "after-checkin", width)
+    check_page(page, watch, "phone-after-checkin", width)
 
 
 def test_double_tap_saves_one_row(invited, open_page):
