@@ -134,3 +134,113 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("client_uuid", uuid.uuid4())
+
+
+# ---------------------------------------------------------------------------
+# Staff forms
+# ---------------------------------------------------------------------------
+
+
+class PatientForm(forms.ModelForm):
+    """A patient's details; the clinic comes from the signed-in therapist, never from the form."""
+
+    class Meta:
+        from patients.models import Patient
+
+        model = Patient
+        fields = ["first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
+                  "surgery_date", "therapist"]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "surgery_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {"surgery_date": _("Required after ACL reconstruction.")}
+
+    def __init__(self, *args, clinic, **kwargs):
+        from clinic.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = User.objects.filter(memberships__clinic=clinic, is_active=True)
+        self.fields["therapist"].required = True
+        self.fields["email"].help_text = _("Needed to send the patient an invitation.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("condition") == "acl" and not cleaned.get("surgery_date"):
+            self.add_error("surgery_date", _("A surgery date is required after ACL reconstruction."))
+        return cleaned
+
+    def validate_unique(self):
+        """Uniqueness is checked by the service against the right clinic."""
+
+    def validate_constraints(self):
+        """The service checks these with messages a therapist can act on; the database still enforces them."""
+
+
+class AssignForm(forms.Form):
+    protocol = forms.ModelChoiceField(queryset=None, label=_("Protocol"))
+    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    baseline_pain = forms.TypedChoiceField(
+        label=_("Baseline morning pain (0–10)"), choices=NPRS_CHOICES, coerce=int, widget=forms.RadioSelect,
+        help_text=_("How the knee feels on waking, before the plan starts."),
+    )
+    sessions_per_week = forms.IntegerField(
+        label=_("Planned training days per week"), min_value=1, max_value=14, required=False,
+        help_text=_("Leave empty to use the protocol's."),
+    )
+    surgery_date = forms.DateField(label=_("Surgery date"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}),
+                                   help_text=_("After ACL reconstruction: needed for the running gate."))
+
+    def __init__(self, *args, protocols, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.fields["protocol"].queryset = protocols
+        if not self.is_bound:
+            self.initial.setdefault("surgery_date", patient.surgery_date)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.patient.condition == "acl" and not cleaned.get("surgery_date"):
+            self.add_error("surgery_date", _("A surgery date is required after ACL reconstruction."))
+        return cleaned
+
+
+class StepChangeForm(forms.Form):
+    exercise = forms.TypedChoiceField(label=_("Exercise"), coerce=int)
+    step = forms.TypedChoiceField(label=_("New level"), coerce=int)
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             help_text=_("Shown in the step history, e.g. \"pain settled, step up\"."))
+
+    def __init__(self, *args, exercises, ladders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exercise"].choices = [(e.pk, e.name) for e in exercises]
+        self.fields["step"].choices = sorted({
+            (step.order, f"{step.order + 1}: {step.in_words}") for e in exercises for step in ladders.get(e.pk, [])
+        })
+
+
+class PhaseChangeForm(forms.Form):
+    phase = forms.TypedChoiceField(label=_("Move to phase"), coerce=int)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args, phases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [(p.pk, f"{p.order + 1}. {p.name}") for p in phases]
+
+
+class MeasurementForm(forms.ModelForm):
+    class Meta:
+        from patients.models import Measurement
+
+        model = Measurement
+        fields = ["date", "effusion", "quad_lsi_pct", "hop_lsi_pct", "rom_pct", "running_signoff"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {"effusion": _("Stroke test. Leave empty if not tested."),
+                      "quad_lsi_pct": _("Involved / uninvolved × 100. Empty if not measured.")}
+
+
+class EndPlanForm(forms.Form):
+    status = forms.ChoiceField(label=_("How did it end?"),
+                               choices=[("completed", _("Completed")), ("stopped", _("Stopped"))])
+    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))

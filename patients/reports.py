@@ -125,6 +125,42 @@ def report_window(*, start: dt.date | None, end: dt.date | None, today: dt.date)
     return start, end
 
 
+def _sessions_in_active_days(ids: list[int], start: dt.date, end: dt.date, today: dt.date):
+    """Sessions inside each assignment's active days D (a database-side join on its own dates)."""
+    return (
+        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__gte=start, date__lte=min(end, today))
+        .filter(date__gte=F("exercise__assignment__start_date"))
+        .filter(Q(exercise__assignment__end_date__isnull=True) | Q(date__lte=F("exercise__assignment__end_date")))
+    )
+
+
+def _done_by_week(in_d) -> dict[int, dict[dt.date, int]]:
+    """assignment id -> {ISO week's Monday: distinct days with a completed session}, in one aggregate query."""
+    done: dict[int, dict[dt.date, int]] = {}
+    for row in (
+        in_d.filter(completed=True)
+        .annotate(week=TruncWeek("date"))
+        .values("exercise__assignment_id", "week")
+        .annotate(days=Count("date", distinct=True))
+        .order_by()
+    ):
+        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+        done.setdefault(row["exercise__assignment_id"], {})[week] = row["days"]
+    return done
+
+
+def adherence_by_assignment(*, assignments: list[Assignment], start: dt.date, end: dt.date,
+                            today: dt.date) -> dict[int, Decimal | None]:
+    """assignment id -> adherence % over [start, end], for assignments already loaded (one query)."""
+    done = _done_by_week(_sessions_in_active_days([a.pk for a in assignments], start, end, today))
+    return {
+        a.pk: adherence_pct(week_figures(sessions_per_week=a.sessions_per_week,
+                                         active=active_range(a, start, end, today),
+                                         done_by_week=done.get(a.pk, {})))
+        for a in assignments
+    }
+
+
 def adherence_report(
     *,
     actor: Actor,
@@ -134,6 +170,7 @@ def adherence_report(
     therapist_id: int | None = None,
     patient_id: int | None = None,
     condition: str | None = None,
+    assignment_ids: list[int] | None = None,
 ) -> list[AdherenceRow]:
     """One row per assignment the actor may see that overlaps the window or is active now.
 
@@ -159,25 +196,13 @@ def adherence_report(
         assignments = assignments.filter(patient_id=patient_id)
     if condition:
         assignments = assignments.filter(condition=condition)
+    if assignment_ids is not None:
+        assignments = assignments.filter(pk__in=assignment_ids)
     assignments = list(assignments)
     ids = [a.pk for a in assignments]
 
-    # Sessions inside each assignment's active days D (a database-side join on its own dates).
-    in_d = (
-        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__gte=start, date__lte=min(end, today))
-        .filter(date__gte=F("exercise__assignment__start_date"))
-        .filter(Q(exercise__assignment__end_date__isnull=True) | Q(date__lte=F("exercise__assignment__end_date")))
-    )
-    done: dict[int, dict[dt.date, int]] = {}
-    for row in (
-        in_d.filter(completed=True)
-        .annotate(week=TruncWeek("date"))
-        .values("exercise__assignment_id", "week")
-        .annotate(days=Count("date", distinct=True))
-        .order_by()
-    ):
-        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
-        done.setdefault(row["exercise__assignment_id"], {})[week] = row["days"]
+    in_d = _sessions_in_active_days(ids, start, end, today)
+    done = _done_by_week(in_d)
     pains = {
         row["exercise__assignment_id"]: row["mean"]
         for row in in_d.values("exercise__assignment_id").annotate(mean=Avg("pain_during")).order_by()

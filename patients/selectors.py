@@ -38,17 +38,37 @@ def _flag_count(severity: str | None = None) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def patient_list(*, actor: Actor, mine_only: bool = False, search: str = "") -> QuerySet[Patient]:
-    """The patients an actor may see, with last session date and unresolved flag counts."""
+PATIENT_SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "-last_session": ("-last_session_date", "last_name", "id"),
+    "last_session": ("last_session_date", "last_name", "id"),
+    "flags": ("-urgent_flags", "-warning_flags", "-open_flags", "last_name", "id"),
+}
+
+
+def patient_list(*, actor: Actor, mine_only: bool = False, search: str = "", condition: str = "",
+                 severity: str = "", therapist_id: int | None = None, sort: str = "name") -> QuerySet[Patient]:
+    """The patients an actor may see, with last session date and unresolved flag counts by severity."""
+    from django.db.models import F
+
     patients = scope_queryset(Patient.objects.all(), actor).select_related("therapist")
     if mine_only:
         patients = patients.filter(therapist=actor.user)
+    if therapist_id:
+        patients = patients.filter(therapist_id=therapist_id)
+    if condition:
+        patients = patients.filter(condition=condition)
     search = search.strip()
     if search:
         patients = patients.filter(
             Q(first_name__icontains=search) | Q(last_name__icontains=search) | Q(external_ref__icontains=search)
         )
-    return with_patient_summary(patients).order_by("last_name", "first_name", "id")
+    patients = with_patient_summary(patients)
+    if severity:
+        patients = patients.filter(**{f"{severity}_flags__gt": 0})
+    order = PATIENT_SORTS.get(sort, PATIENT_SORTS["name"])
+    return patients.order_by(*[F(o[1:]).desc(nulls_last=True) if o.startswith("-") else F(o).asc(nulls_last=True)
+                               for o in order])
 
 
 def with_patient_summary(patients: QuerySet[Patient]) -> QuerySet[Patient]:
@@ -58,6 +78,8 @@ def with_patient_summary(patients: QuerySet[Patient]) -> QuerySet[Patient]:
         last_session_date=Subquery(last_session),
         open_flags=_flag_count(),
         urgent_flags=_flag_count(Flag.Severity.URGENT),
+        warning_flags=_flag_count(Flag.Severity.WARNING),
+        info_flags=_flag_count(Flag.Severity.INFO),
     )
 
 
@@ -380,3 +402,126 @@ def latest_checks(*, exercise_ids: list[int]) -> dict[int, "ProgressionCheck"]:
     for check in ProgressionCheck.objects.filter(exercise_id__in=exercise_ids).order_by("exercise_id", "-as_of", "-id"):
         latest.setdefault(check.exercise_id, check)
     return latest
+
+
+# ---------------------------------------------------------------------------
+# The therapist's patient page
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PatientOverview:
+    patient: Patient
+    assignment: Assignment | None
+    phases: list = field(default_factory=list)
+    current_phase_id: int | None = None
+    exercises: list[AssignedExercise] = field(default_factory=list)
+    ladders: dict[int, list[AssignedLadderStep]] = field(default_factory=dict)
+    step_history: list[StepVersion] = field(default_factory=list)
+    phase_history: list[PhaseVersion] = field(default_factory=list)
+    chart: dict = field(default_factory=dict)
+    weeks: list = field(default_factory=list)
+    open_flags: list[Flag] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+
+    @property
+    def ladder_exercises(self) -> list[AssignedExercise]:
+        return [e for e in self.exercises if e.has_ladder]
+
+
+def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
+    """Everything the patient page shows, in a fixed number of queries whatever the history's length."""
+    from patients.reports import week_figures
+
+    assignment = (
+        Assignment.objects.filter(patient=patient).order_by(
+            models_case_active_first(), "-start_date", "-pk").first()
+    )
+    overview = PatientOverview(
+        patient=patient,
+        assignment=assignment,
+        measurements=list(Measurement.objects.filter(patient=patient).select_related("recorded_by")[:20]),
+        open_flags=list(Flag.objects.filter(patient=patient, status__in=UNRESOLVED).select_related("exercise")),
+    )
+    if assignment is None:
+        return overview
+    overview.phases = list(assignment.phases.order_by("order"))
+    overview.current_phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
+    overview.exercises = list(
+        with_current_load(AssignedExercise.objects.filter(phase_id=overview.current_phase_id)).order_by("order")
+    )
+    for step in AssignedLadderStep.objects.filter(exercise__assignment=assignment).order_by("exercise_id", "order"):
+        overview.ladders.setdefault(step.exercise_id, []).append(step)
+    overview.step_history = list(
+        StepVersion.objects.filter(exercise__assignment=assignment).select_related("exercise", "changed_by")
+        .order_by("-effective_date", "-created_at", "-id")[:50]
+    )
+    overview.phase_history = list(
+        PhaseVersion.objects.filter(assignment=assignment).select_related("phase", "changed_by")
+    )
+    end = min(assignment.end_date or today, today)
+    sessions = list(
+        SessionLog.objects.filter(exercise__assignment=assignment, date__gte=assignment.start_date, date__lte=end)
+        .values_list("date", "pain_during", "pain_after", "completed")
+    )
+    done: dict[dt.date, set] = {}
+    by_day: dict[dt.date, dict] = {}
+    for date, during, after, completed in sessions:
+        day = by_day.setdefault(date, {})
+        day["during"] = max(day.get("during", 0), during)
+        day["after"] = max(day.get("after", 0), after)
+        if completed:
+            done.setdefault(date - dt.timedelta(days=date.weekday()), set()).add(date)
+    for date, pain in MorningCheckIn.objects.filter(patient=patient, date__gte=assignment.start_date,
+                                                    date__lte=end + dt.timedelta(days=1)).values_list("date", "pain"):
+        # A check-in on day d+1 is the next-morning pain of day d's session.
+        by_day.setdefault(date - dt.timedelta(days=1), {})["morning"] = pain
+    ladders = overview.ladders
+    changes = [
+        {"date": v.effective_date.isoformat(), "step": v.step + 1, "source": v.get_source_display(),
+         "load": ladders[v.exercise_id][v.step].in_words if v.step < len(ladders.get(v.exercise_id, [])) else ""}
+        for v in reversed(overview.step_history) if v.source != "initial"
+    ]
+    days = sorted(d for d in by_day if d <= end)
+    overview.chart = {
+        "labels": [d.isoformat() for d in days],
+        "during": [by_day[d].get("during") for d in days],
+        "after": [by_day[d].get("after") for d in days],
+        "morning": [by_day[d].get("morning") for d in days],
+        "changes": changes,
+    }
+    weeks = week_figures(sessions_per_week=assignment.sessions_per_week,
+                         active=(assignment.start_date, end) if assignment.start_date <= end else None,
+                         done_by_week={week: len(dates) for week, dates in done.items()})
+    overview.weeks = weeks
+    overview.chart["weeks"] = {
+        "labels": [w.week_start.isoformat() for w in weeks],
+        "done": [w.done for w in weeks],
+        "prescribed": [round(float(w.prescribed), 2) for w in weeks],
+    }
+    return overview
+
+
+def models_case_active_first():
+    from django.db.models import Case, Value, When
+
+    return Case(When(status=Assignment.Status.ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def sessions_behind_flags(flags: list[Flag], per_flag: int = 4) -> dict[int, list[SessionLog]]:
+    """flag id -> the latest sessions of its exercise up to the check that raised it (one query)."""
+    if not flags:
+        return {}
+    exercise_ids = {flag.exercise_id for flag in flags}
+    oldest = min(flag.created_at.date() for flag in flags) - dt.timedelta(days=21)
+    sessions: dict[int, list[SessionLog]] = {}
+    for session in SessionLog.objects.filter(exercise_id__in=exercise_ids, date__gte=oldest).order_by(
+        "exercise_id", "-date", "-pk"
+    ):
+        sessions.setdefault(session.exercise_id, []).append(session)
+    result = {}
+    for flag in flags:
+        as_of = dt.date.fromisoformat(flag.evidence["as_of"]) if flag.evidence.get("as_of") else None
+        mine = [s for s in sessions.get(flag.exercise_id, []) if as_of is None or s.date <= as_of]
+        result[flag.pk] = mine[:per_flag]
+    return result

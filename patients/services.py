@@ -439,7 +439,11 @@ class WantedFlag:
     severity: str
     reason: str
     basis: str
+    rule: str
     suggested_step: int | None = None
+
+
+FLAG_RULES = {"low_adherence": "F1", "improved": "F2"}  # other flags come from the deciding rule
 
 
 @dataclass
@@ -480,13 +484,14 @@ def _flag_basis(kind: str, basis, today: dt.date) -> str:
 
 def _wanted_flags(basis, decision: dict, today: dt.date, suggest: bool) -> dict[str, WantedFlag]:
     wanted = {
-        flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"], _flag_basis(flag["kind"], basis, today))
+        flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"], _flag_basis(flag["kind"], basis, today),
+                                 rule=FLAG_RULES.get(flag["kind"], decision["rules"][0]))
         for flag in decision["flags"]
     }
     if suggest:
         wanted["progression"] = WantedFlag(
             "progression", Flag.Severity.INFO, decision["reasons"][0], _flag_basis("progression", basis, today),
-            suggested_step=decision["next_step"],
+            rule=decision["rules"][0], suggested_step=decision["next_step"],
         )
     return wanted
 
@@ -510,7 +515,7 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
             flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=today.isoformat())
             flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
             continue
-        changes = {"severity": want.severity, "reasons": [want.reason], "rules": decision["rules"],
+        changes = {"severity": want.severity, "reasons": [want.reason], "rules": [want.rule],
                    "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
         changed = [name for name, value in changes.items() if getattr(flag, name) != value]
         if changed:
@@ -525,7 +530,7 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
             continue  # resolved by the therapist for this very thing: never flag it twice
         flag = Flag.objects.create(
             patient_id=exercise.assignment.patient_id, exercise=exercise, kind=want.kind, severity=want.severity,
-            decision=decision["decision"], suggested_step=want.suggested_step, rules=decision["rules"],
+            decision=decision["decision"], suggested_step=want.suggested_step, rules=[want.rule],
             reasons=[want.reason], evidence=evidence, basis=want.basis,
         )
         if flag.severity == Flag.Severity.URGENT:
@@ -948,3 +953,30 @@ def invitation_accept(*, token: str, password: str):
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     return user
+
+
+@transaction.atomic
+def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = Assignment.Status.COMPLETED,
+                   changed_by=None) -> Assignment:
+    """End a running plan (completed or stopped) so the patient can be given a new one."""
+    if status not in (Assignment.Status.COMPLETED, Assignment.Status.STOPPED):
+        raise ValidationError({"status": "A plan ends as completed or stopped."})
+    if assignment.status != Assignment.Status.ACTIVE:
+        raise ValidationError({"assignment": "This plan has already ended."})
+    if end_date < assignment.start_date:
+        raise ValidationError({"end_date": "The end date cannot be before the plan started."})
+    assignment.end_date, assignment.status = end_date, status
+    assignment.full_clean(validate_constraints=False)
+    assignment.save(update_fields=["end_date", "status"])
+    logger.info("assignment %s ended (%s) by user %s", assignment.pk, status, getattr(changed_by, "pk", None))
+    return assignment
+
+
+def invitation_revoke(*, patient: Patient) -> int:
+    """Make the patient's unused invitation links stop working; returns how many were open."""
+    from django.utils import timezone
+
+    from patients.models import Invitation
+
+    now = timezone.now()
+    return Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)

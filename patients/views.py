@@ -1,8 +1,11 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,11 +14,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from clinic.tenancy import get_scoped_or_404, require_patient, require_staff
+from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from clinic.models import User
 from patients import selectors, services
-from patients.forms import CheckInForm, InvitationPasswordForm, SessionLogForm
-from patients.models import Flag, MorningCheckIn, Patient, SessionLog
+from patients.forms import (
+    AssignForm,
+    CheckInForm,
+    EndPlanForm,
+    InvitationPasswordForm,
+    MeasurementForm,
+    PatientForm,
+    PhaseChangeForm,
+    SessionLogForm,
+    StepChangeForm,
+)
+from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
 
 PATIENTS_PER_PAGE = 25
 FLAGS_PER_PAGE = 30
@@ -24,19 +37,38 @@ FLAGS_PER_PAGE = 30
 @login_required
 def patient_list(request):
     """Therapists start here: their patients (or the whole clinic), with what needs attention."""
+    from clinic.models import User
+    from patients.reports import adherence_by_assignment
+
     actor = request.actor
     require_staff(actor)
-    scope = request.GET.get("scope") or ("all" if actor.is_clinic_admin else "mine")
-    search = request.GET.get("q", "")
-    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine", search=search)
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    steps = selectors.current_steps_for_patients([p.pk for p in page.object_list])
-    rows = [(patient, steps.get(patient.pk, [])) for patient in page.object_list]
-    return render(
-        request,
-        "patients/patient_list.html",
-        {"page": page, "rows": rows, "scope": scope, "search": search},
-    )
+    query = request.GET
+    scope = query.get("scope") or ("all" if actor.is_clinic_admin else "mine")
+    condition = query.get("condition", "") if query.get("condition") in ("pfp", "acl") else ""
+    severity = query.get("severity", "") if query.get("severity") in ("urgent", "warning", "info") else ""
+    therapist = query.get("therapist", "")
+    therapist_id = int(therapist) if therapist.isdigit() else None
+    sort = query.get("sort", "name") if query.get("sort") in selectors.PATIENT_SORTS else "name"
+    search = query.get("q", "")
+    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search,
+                                      condition=condition, severity=severity, therapist_id=therapist_id, sort=sort)
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(query.get("page"))
+    ids = [p.pk for p in page.object_list]
+    steps = selectors.current_steps_for_patients(ids)
+    today = services.clinic_today(actor.clinic)
+    active = list(Assignment.objects.filter(patient_id__in=ids, status="active"))
+    by_assignment = adherence_by_assignment(assignments=active, start=today - dt.timedelta(days=13), end=today,
+                                            today=today) if active else {}
+    adherence = {a.patient_id: by_assignment[a.pk] for a in active}
+    rows = [(patient, steps.get(patient.pk, []), adherence.get(patient.pk)) for patient in page.object_list]
+    params = query.copy()
+    params.pop("page", None)
+    return render(request, "patients/patient_list.html", {
+        "page": page, "rows": rows, "scope": scope, "search": search, "condition": condition,
+        "severity": severity, "therapist": therapist_id, "sort": sort, "query": params.urlencode(),
+        "therapists": User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name"),
+        "filtered": bool(search or condition or severity or therapist_id),
+    })
 
 
 @login_required
@@ -59,7 +91,36 @@ def flag_inbox(request):
     scope = request.GET.get("scope") or ("all" if actor.is_clinic_admin else "mine")
     flags = selectors.flag_inbox(actor=actor, mine_only=scope == "mine")
     page = Paginator(flags, FLAGS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "patients/flag_inbox.html", {"page": page, "scope": scope})
+    behind = selectors.sessions_behind_flags(list(page.object_list))
+    items = [(flag, behind.get(flag.pk, [])) for flag in page.object_list]
+    return render(request, "patients/flag_inbox.html", {"page": page, "items": items, "scope": scope})
+
+
+@login_required
+@require_POST
+def flag_bulk(request):
+    """Act on several flags at once; each one succeeds or fails on its own."""
+    actor = request.actor
+    require_staff(actor)
+    action = request.POST.get("action", "")
+    ids = [int(i) for i in request.POST.getlist("flag") if i.isdigit()]
+    if action not in FLAG_ACTIONS or not ids:
+        messages.error(request, _("Tick at least one flag and choose what to do."))
+        return redirect("patients:flags")
+    done, problems = 0, []
+    today = services.clinic_today(actor.clinic)
+    for flag in scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient"):
+        try:
+            FLAG_ACTIONS[action](flag, request.user, request.POST.get("note", ""), today)
+            done += 1
+        except ValidationError as error:
+            problems.append(f"{flag.patient.full_name}: {' '.join(error.messages)}")
+    if done:
+        messages.success(request, _("%(n)s flag(s): %(what)s") % {"n": done, "what": FLAG_ACTION_DONE[action]})
+    for problem in problems:
+        messages.warning(request, problem)
+    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
+        request.POST.get("next", ""), allowed_hosts={request.get_host()}) else "patients:flags")
 
 
 FLAG_ACTIONS = {
@@ -255,4 +316,201 @@ def patient_invite(request, pk: int):
     else:
         messages.success(request, _("Invitation e-mailed to %(email)s. The link, valid for 7 days: %(link)s")
                          % {"email": patient.email, "link": link})
-    return redirect(reverse("patients:list") + "?scope=all")
+    return redirect("patients:detail", pk=patient.pk)
+
+
+# ---------------------------------------------------------------------------
+# The therapist's patient pages
+# ---------------------------------------------------------------------------
+
+
+def _staff_patient(request, pk: int) -> Patient:
+    require_staff(request.actor)
+    return get_scoped_or_404(Patient.objects.select_related("therapist", "clinic", "user"), request.actor, pk=pk)
+
+
+@login_required
+def patient_create(request):
+    actor = request.actor
+    require_staff(actor)
+    form = PatientForm(request.POST or None, clinic=actor.clinic, initial={"therapist": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(clinic=actor.clinic, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Patient added. Next: assign a protocol."))
+            return redirect("patients:assign", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+@login_required
+def patient_edit(request, pk: int):
+    patient = _staff_patient(request, pk)
+    form = PatientForm(request.POST or None, instance=patient, clinic=request.actor.clinic)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(patient=Patient.objects.get(pk=patient.pk), **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Patient details saved."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+def _errors_to_form(form, error: ValidationError) -> None:
+    for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def patient_detail(request, pk: int):
+    """The patient page: plan, charts, sessions, measurements, step history, and the actions on them."""
+    patient = _staff_patient(request, pk)
+    today = services.clinic_today(request.actor.clinic)
+    overview = selectors.patient_overview(patient=patient, today=today)
+    sessions = Paginator(SessionLog.objects.filter(patient=patient).select_related("exercise"), 15)
+    context = {
+        "overview": overview,
+        "patient": patient,
+        "today": today,
+        "sessions": sessions.get_page(request.GET.get("page")),
+        "step_form": StepChangeForm(exercises=overview.ladder_exercises, ladders=overview.ladders),
+        "phase_form": PhaseChangeForm(phases=overview.phases),
+        "measurement_form": MeasurementForm(initial={"date": today}),
+        "end_form": EndPlanForm(initial={"end_date": today, "status": "completed"}),
+        "since": _since(patient, overview, today),
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+def _since(patient: Patient, overview, today: dt.date) -> str:
+    if patient.condition == "acl" and patient.surgery_date:
+        weeks = (today - patient.surgery_date).days // 7
+        return _("%(n)s weeks since surgery") % {"n": weeks}
+    if overview.assignment:
+        weeks = (today - overview.assignment.start_date).days // 7
+        return _("week %(n)s of the plan") % {"n": weeks + 1}
+    return ""
+
+
+@login_required
+@require_POST
+def patient_step_change(request, pk: int):
+    patient = _staff_patient(request, pk)
+    overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
+    form = StepChangeForm(request.POST, exercises=overview.ladder_exercises, ladders=overview.ladders)
+    if form.is_valid():
+        exercise = next(e for e in overview.ladder_exercises if e.pk == form.cleaned_data["exercise"])
+        try:
+            services.step_change(exercise=exercise, step=form.cleaned_data["step"], changed_by=request.user,
+                                 effective_date=services.clinic_today(request.actor.clinic),
+                                 source="therapist", reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Level changed. The patient sees it on today's plan."))
+    else:
+        messages.error(request, _("Choose an exercise and a level, and give a reason."))
+    return redirect(reverse("patients:detail", args=[pk]) + "#plan")
+
+
+@login_required
+@require_POST
+def patient_phase_change(request, pk: int):
+    patient = _staff_patient(request, pk)
+    overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
+    form = PhaseChangeForm(request.POST, phases=overview.phases)
+    if form.is_valid() and overview.assignment:
+        phase = next(p for p in overview.phases if p.pk == form.cleaned_data["phase"])
+        services.phase_change(assignment=overview.assignment, phase=phase, source="therapist",
+                              effective_date=services.clinic_today(request.actor.clinic),
+                              reason=form.cleaned_data["reason"], changed_by=request.user)
+        messages.success(request, _("Phase changed."))
+    else:
+        messages.error(request, _("Choose a phase and give a reason."))
+    return redirect(reverse("patients:detail", args=[pk]) + "#plan")
+
+
+@login_required
+@require_POST
+def patient_measurement(request, pk: int):
+    patient = _staff_patient(request, pk)
+    form = MeasurementForm(request.POST)
+    if form.is_valid():
+        services.measurement_record(patient=patient, recorded_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Measurements saved; the plan is re-checked with them."))
+    else:
+        errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                           for f, e in form.errors.items())
+        messages.error(request, _("Measurements not saved — %(errors)s") % {"errors": errors})
+    return redirect(reverse("patients:detail", args=[pk]) + "#measurements")
+
+
+@login_required
+def patient_assign(request, pk: int):
+    """Assign a protocol: the assignment freezes a snapshot of it."""
+    from protocols.models import Protocol
+
+    patient = _staff_patient(request, pk)
+    protocols = scope_queryset(Protocol.objects.filter(is_archived=False, condition=patient.condition),
+                               request.actor).order_by("clinic_id", "name")
+    active = patient.assignments.filter(status="active").first()
+    form = AssignForm(request.POST or None, protocols=protocols, patient=patient,
+                      initial={"start_date": services.clinic_today(request.actor.clinic)})
+    if request.method == "POST" and form.is_valid() and active is None:
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if patient.condition == "acl" and data["surgery_date"] != patient.surgery_date:
+                    services.patient_update(patient=patient, surgery_date=data["surgery_date"])
+                services.assignment_create(patient=patient, protocol=data["protocol"], start_date=data["start_date"],
+                                           baseline_pain=data["baseline_pain"],
+                                           sessions_per_week=data["sessions_per_week"], assigned_by=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Protocol assigned."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/assign.html", {"form": form, "patient": patient, "active": active})
+
+
+@login_required
+@require_POST
+def patient_end_plan(request, pk: int):
+    patient = _staff_patient(request, pk)
+    form = EndPlanForm(request.POST)
+    active = patient.assignments.filter(status="active").first()
+    if form.is_valid() and active is not None:
+        try:
+            services.assignment_end(assignment=active, end_date=form.cleaned_data["end_date"],
+                                    status=form.cleaned_data["status"], changed_by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The plan has ended. You can assign a new one."))
+    else:
+        messages.error(request, _("Choose how the plan ended and its end date."))
+    return redirect("patients:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def patient_invite_revoke(request, pk: int):
+    patient = _staff_patient(request, pk)
+    count = services.invitation_revoke(patient=patient)
+    if count:
+        messages.success(request, _("The invitation link no longer works."))
+    else:
+        messages.info(request, _("There was no open invitation to revoke."))
+    return redirect("patients:detail", pk=pk)
+
+
+@login_required
+def patient_handout(request, pk: int):
+    """A print-friendly sheet of the current plan with its safety notes."""
+    patient = _staff_patient(request, pk)
+    overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
+    return render(request, "patients/handout.html", {"overview": overview, "patient": patient})
