@@ -1,6 +1,11 @@
+from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from clinic.models import ClinicSettings, Membership
 
 
 class SignInForm(AuthenticationForm):
@@ -17,3 +22,123 @@ class SignInForm(AuthenticationForm):
         ),
         "inactive": _("This account has been deactivated. Please contact your clinic."),
     }
+
+
+# ---------------------------------------------------------------------------
+# Clinic administration
+# ---------------------------------------------------------------------------
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off", "inputmode": "email"})
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Membership.Role.choices,
+        initial=Membership.Role.THERAPIST,
+        help_text=_("Clinic admins also manage staff, clinic settings and API keys."),
+    )
+
+
+# Label and plain explanation of each engine threshold, in the order the page shows them.
+ENGINE_SETTING_TEXT = {
+    "green_max": (
+        _("Green zone: highest pain during exercise"),
+        _("Pain during exercise (0–10) up to this score is green: the patient can move up a step."),
+    ),
+    "red_above": (
+        _("Red zone: pain above"),
+        _("Pain during exercise above this score is red: the next session steps down at once and the "
+          "therapist gets an urgent flag. Scores in between are amber: hold the step."),
+    ),
+    "green_sessions_to_progress": (
+        _("Green sessions before a step up"),
+        _("How many green sessions in a row at the current step before the engine suggests the next step."),
+    ),
+    "trend_points": (
+        _("Worsening trend: rise in morning pain (points)"),
+        _("Hold and flag when the last 7 days' mean morning pain is at least this much above the 7 days "
+          "before."),
+    ),
+    "max_auto_incline_pct": (
+        _("Highest incline without a therapist's override (%)"),
+        _("Steps steeper than this always wait for a therapist."),
+    ),
+    "running_speed_kmh": (
+        _("Running speed (km/h)"),
+        _("Steps at or above this speed count as running and need the return-to-running criteria and a "
+          "therapist's sign-off."),
+    ),
+    "adherence_min_fraction": (
+        _("Low adherence: share of planned sessions (0–1)"),
+        _("Flag low adherence when fewer than this share of the planned sessions were done in the last "
+          "14 days; 0.6 means 60 %."),
+    ),
+}
+
+
+class ClinicSettingsForm(forms.Form):
+    """One number field per engine threshold (empty: the engine's default) and the automatic-progression switch.
+
+    Type and sign are checked here; the bounds and the relations between
+    thresholds are the engine's own, checked by `clinic_settings_update`.
+    """
+
+    auto_apply_progressions = forms.BooleanField(
+        label=_("Apply progressions automatically"),
+        required=False,
+        help_text=_(
+            "Off (the default): when the engine finds a patient ready for the next step, a therapist approves "
+            "it with one click in the flag inbox. On: the step up applies at once. Step-downs for pain always "
+            "apply at once, whatever this setting."
+        ),
+    )
+
+    def __init__(self, *args, defaults: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (label, description) in ENGINE_SETTING_TEXT.items():
+            default = defaults[name]
+            help_text = _("%(description)s Default: %(default)s. Leave empty to use the default.") % {
+                "description": description, "default": default,
+            }
+            attrs = {"placeholder": str(default)}
+            if ClinicSettings.ENGINE_SETTING_NAMES[name] is int:
+                self.fields[name] = forms.IntegerField(
+                    label=label, required=False, min_value=0, help_text=help_text,
+                    widget=forms.NumberInput(attrs={**attrs, "inputmode": "numeric"}),
+                )
+            else:
+                self.fields[name] = forms.DecimalField(
+                    label=label, required=False, min_value=0, max_digits=8, decimal_places=2,
+                    help_text=help_text, widget=forms.NumberInput(attrs={**attrs, "inputmode": "decimal"}),
+                )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template has the form tag and its token
+        self.helper.layout = Layout(
+            Fieldset(_("Pain zones"), "green_max", "red_above"),
+            Fieldset(_("Stepping up"), "green_sessions_to_progress", "trend_points", "max_auto_incline_pct",
+                     "running_speed_kmh"),
+            Fieldset(_("Adherence"), "adherence_min_fraction"),
+            Fieldset(_("Automatic progression"), Switch("auto_apply_progressions")),
+        )
+
+    def engine_overrides(self) -> dict:
+        """The thresholds as entered: None for "use the default"."""
+        return {name: self.cleaned_data.get(name) for name in ENGINE_SETTING_TEXT}
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100,
+        help_text=_("What uses the key, e.g. “EHR nightly sync”, so you know which one to revoke later."),
+    )
+    expires_days = forms.IntegerField(
+        label=_("Expires after (days)"), required=False, min_value=1, max_value=3650,
+        help_text=_("Leave empty for a key that never expires. Keys that expire are safer."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+

@@ -91,6 +91,9 @@ class Clinic(models.Model):
 class Membership(models.Model):
     """A staff user's role in a clinic. Patients are not members; they have a Patient row."""
 
+    # Staff lists go through the one tenancy filter like every other clinic row.
+    TENANT_CLINIC_LOOKUP = "clinic"
+
     class Role(models.TextChoices):
         ADMIN = "admin", _("Clinic admin")
         THERAPIST = "therapist", _("Therapist")

@@ -130,6 +130,11 @@ def require_staff(actor: Actor) -> None:
         raise PermissionDenied("Clinic staff only")
 
 
+def require_clinic_admin(actor: Actor) -> None:
+    if not actor.is_clinic_admin:
+        raise PermissionDenied("Clinic admins only")
+
+
 def require_patient(actor: Actor) -> None:
     if not actor.is_patient:
         raise PermissionDenied("Patients only")

@@ -1,0 +1,61 @@
+"""Reads for the clinic administration pages. Every query goes through the tenancy filter."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+
+from clinic.models import ApiKey, Clinic, ClinicSettings, Membership
+from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
+
+
+def staff_list(*, actor: Actor) -> QuerySet[Membership]:
+    """The clinic's therapists and admins with their accounts: admins first, then by name."""
+    return (
+        scope_queryset(Membership.objects.select_related("user"), actor)
+        .annotate(role_order=Case(When(role=Membership.Role.ADMIN, then=Value(0)), default=Value(1)))
+        .order_by("role_order", "user__first_name", "user__last_name", "user__email")
+    )
+
+
+def staff_member_get(*, actor: Actor, pk: int) -> Membership:
+    """One membership of the actor's clinic; 404 for other clinics'."""
+    return get_scoped_or_404(Membership.objects.select_related("user", "clinic"), actor, pk=pk)
+
+
+def staff_patient_count(*, membership: Membership) -> int:
+    """How many of the clinic's patients have this staff member as their therapist."""
+    from patients.models import Patient
+
+    return Patient.objects.filter(clinic_id=membership.clinic_id, therapist_id=membership.user_id).count()
+
+
+def clinic_settings_get(*, clinic: Clinic) -> ClinicSettings:
+    """The clinic's settings row, or an unsaved one with the defaults (nothing overridden, never changed)."""
+    row = ClinicSettings.objects.select_related("updated_by").filter(clinic=clinic).first()
+    return row or ClinicSettings(clinic=clinic)
+
+
+API_KEY_STATUSES = ("active", "expired", "revoked")
+
+
+def api_key_list(*, actor: Actor, now: dt.datetime) -> QuerySet[ApiKey]:
+    """The clinic's API keys, newest first, each with `status`: active, expired or revoked (revoked wins)."""
+    return (
+        scope_queryset(ApiKey.objects.select_related("created_by"), actor)
+        .annotate(
+            status=Case(
+                When(revoked_at__isnull=False, then=Value("revoked")),
+                When(Q(expires_at__isnull=False) & Q(expires_at__lte=now), then=Value("expired")),
+                default=Value("active"),
+                output_field=CharField(),
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def api_key_get(*, actor: Actor, pk: int) -> ApiKey:
+    """One API key of the actor's clinic; 404 for other clinics'."""
+    return get_scoped_or_404(ApiKey.objects.select_related("created_by"), actor, pk=pk)

@@ -1,0 +1,231 @@
+"""Clinic administration pages: staff, clinic settings and API keys. Clinic admins only.
+
+Thin views: check the role, call one selector or service, shape the page.
+Pages that show a secret (an API key, a password link) render it straight
+into the POST response with `Cache-Control: no-store`: it never goes through
+the session, a message or a redirect.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic import selectors, services
+from clinic.forms import ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
+from clinic.models import ClinicSettings
+from clinic.tenancy import require_clinic_admin
+
+
+def clinic_admin_required(view):
+    """Signed-in clinic admins only: anonymous users go to sign in, everyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_clinic_admin(request.actor)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: beside the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _secret_page(request, template: str, context: dict):
+    """A page carrying a secret: rendered once, never cached or stored by the browser."""
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Staff
+# ---------------------------------------------------------------------------
+
+
+@clinic_admin_required
+def staff_list(request):
+    """The clinic's therapists and admins, with their status and last sign-in."""
+    members = selectors.staff_list(actor=request.actor)
+    return render(request, "clinic/staff_list.html", {"members": members, "section": "staff"})
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def staff_invite(request):
+    """Invite a therapist or admin: e-mail them a link to choose a password, and show the link to copy."""
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = services.therapist_invite(
+                clinic=request.actor.clinic, email=data["email"], first_name=data["first_name"],
+                last_name=data["last_name"], role=data["role"], invited_by=request.user,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return _secret_page(request, "clinic/staff_invited.html", {
+                "member": invitation.membership, "link": invitation.link, "resent": False,
+                "days": services.staff_link_valid_days(), "section": "staff",
+            })
+    return render(request, "clinic/staff_invite.html", {"form": form, "section": "staff"})
+
+
+@clinic_admin_required
+@require_POST
+def staff_invite_resend(request, pk: int):
+    """A fresh password link for someone who has not chosen a password yet."""
+    member = selectors.staff_member_get(actor=request.actor, pk=pk)
+    try:
+        link = services.staff_invite_resend(membership=member, invited_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("clinic-admin:staff")
+    return _secret_page(request, "clinic/staff_invited.html", {
+        "member": member, "link": link, "resent": True, "days": services.staff_link_valid_days(),
+        "section": "staff",
+    })
+
+
+STAFF_ACTIONS = {
+    "deactivate": (services.staff_deactivate, gettext_lazy("%(name)s is deactivated and signed out everywhere.")),
+    "reactivate": (services.staff_reactivate, gettext_lazy("%(name)s can sign in again.")),
+}
+
+
+def _staff_change(request, pk: int, action: str):
+    """Confirm (GET), then deactivate or reactivate (POST)."""
+    member = selectors.staff_member_get(actor=request.actor, pk=pk)
+    if request.method == "POST":
+        service, done = STAFF_ACTIONS[action]
+        try:
+            service(membership=member, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, done % {"name": member.user})
+        return redirect("clinic-admin:staff")
+    patient_count = selectors.staff_patient_count(membership=member) if action == "deactivate" else 0
+    return render(request, "clinic/staff_confirm.html", {
+        "member": member, "action": action, "patient_count": patient_count,
+        "is_self": member.user_id == request.user.pk, "section": "staff",
+    })
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def staff_deactivate(request, pk: int):
+    return _staff_change(request, pk, "deactivate")
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def staff_reactivate(request, pk: int):
+    return _staff_change(request, pk, "reactivate")
+
+
+# ---------------------------------------------------------------------------
+# Clinic settings
+# ---------------------------------------------------------------------------
+
+
+def _settings_initial(row: ClinicSettings) -> dict:
+    # Decimals for the decimal fields, so that "0.6" typed back compares equal (has_changed).
+    initial = {
+        name: Decimal(str(value)) if ClinicSettings.ENGINE_SETTING_NAMES.get(name) is float else value
+        for name, value in (row.engine_overrides or {}).items()
+    }
+    initial["auto_apply_progressions"] = row.auto_apply_progressions
+    return initial
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request):
+    """Engine threshold overrides and automatic progression, checked by the engine's own rules."""
+    from protocols.engine import DEFAULT_SETTINGS
+
+    row = selectors.clinic_settings_get(clinic=request.actor.clinic)
+    form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS)
+    if request.method == "POST" and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Nothing to save: the settings are as they were."))
+            return redirect("clinic-admin:settings")
+        try:
+            services.clinic_settings_update(
+                clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
+                auto_apply_progressions=form.cleaned_data["auto_apply_progressions"], updated_by=request.user,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Clinic settings saved. The next progression checks use them."))
+            return redirect("clinic-admin:settings")
+    return render(request, "clinic/settings.html", {
+        "form": form, "row": row, "overridden": sorted(row.engine_overrides or {}), "section": "settings",
+    })
+
+
+# ---------------------------------------------------------------------------
+# API keys
+# ---------------------------------------------------------------------------
+
+
+@clinic_admin_required
+def api_key_list(request):
+    """The clinic's API keys with their status; the keys themselves are never shown again."""
+    keys = selectors.api_key_list(actor=request.actor, now=timezone.now())
+    return render(request, "clinic/api_key_list.html", {"keys": keys, "section": "api-keys"})
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def api_key_create(request):
+    """Create a key and show it once, in this response only."""
+    form = ApiKeyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, raw = services.api_key_create(
+                clinic=request.actor.clinic, name=form.cleaned_data["name"], created_by=request.user,
+                expires_days=form.cleaned_data["expires_days"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return _secret_page(request, "clinic/api_key_created.html",
+                                {"key": key, "raw": raw, "section": "api-keys"})
+    return render(request, "clinic/api_key_create.html", {"form": form, "section": "api-keys"})
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def api_key_revoke(request, pk: int):
+    """Confirm (GET), then revoke (POST): the key stops working at once."""
+    key = selectors.api_key_get(actor=request.actor, pk=pk)
+    if request.method == "POST":
+        if key.revoked_at is not None:
+            messages.info(request, _("“%(name)s” was already revoked.") % {"name": key.name})
+        else:
+            services.api_key_revoke(key=key)
+            messages.success(request, _("“%(name)s” is revoked: requests with it are refused from now on.")
+                             % {"name": key.name})
+        return redirect("clinic-admin:api-keys")
+    return render(request, "clinic/api_key_revoke.html", {"key": key, "section": "api-keys"})
