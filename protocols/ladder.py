@@ -96,3 +96,47 @@ def generate_ladder(spec: LadderSpec = LadderSpec()) -> list[Load]:
 def changed_variables(a: Load, b: Load) -> list[str]:
     """Names of the load variables that differ between two steps."""
     return [f for f in ("speed_kmh", "incline_pct", "duration_min") if getattr(a, f) != getattr(b, f)]
+
+
+# The engine's default for R10 (`max_auto_incline_pct` in progression-rules.md);
+# a clinic may override it, so callers pass the clinic's value.
+MAX_AUTO_INCLINE_PCT = Decimal("10")
+
+
+@dataclass(frozen=True)
+class StepReview:
+    """What a therapist should know about one step of a ladder before saving or assigning it.
+
+    `needs_override` mirrors engine rule R10: the engine holds *before* moving
+    onto a step that is steeper than the clinic's automatic limit or that
+    changes more than one variable, and waits for the therapist. Such steps
+    are allowed (a therapist may want them) but must be visible.
+    """
+
+    load: Load
+    changed: tuple[str, ...]
+    steep: bool
+    needs_override: bool
+    unchanged: bool
+
+    @property
+    def multi_change(self) -> bool:
+        return len(self.changed) > 1
+
+
+def review_ladder(loads: list[Load], max_auto_incline_pct: Decimal = MAX_AUTO_INCLINE_PCT) -> list[StepReview]:
+    """Review each step against the one before it (R10's conditions); step 0 is where the patient starts."""
+    reviews = []
+    limit = Decimal(str(max_auto_incline_pct))
+    for index, load in enumerate(loads):
+        changed = tuple(changed_variables(loads[index - 1], load)) if index else ()
+        steep = Decimal(load.incline_pct) > limit
+        reviews.append(StepReview(
+            load=load,
+            changed=changed,
+            steep=steep,
+            # The engine never "moves onto" step 0, so it cannot hold there.
+            needs_override=index > 0 and (steep or len(changed) > 1),
+            unchanged=index > 0 and not changed,
+        ))
+    return reviews

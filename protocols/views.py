@@ -1,0 +1,492 @@
+"""The therapist's exercise library and protocol builder: thin views over forms, selectors and services.
+
+Staff only (therapists and clinic admins); patients get 403. Every object is
+fetched through `clinic.tenancy.get_scoped_or_404`, so other clinics' rows are
+404. Built-in rows are read-only: editing one is 403 (clone it instead).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.tenancy import get_scoped_or_404, require_staff
+from protocols import selectors, services
+from protocols.forms import (
+    ExerciseTemplateForm,
+    LadderSpecForm,
+    LadderStepForm,
+    PhaseForm,
+    PrescribedExerciseForm,
+    ProtocolForm,
+)
+from protocols.ladder import LadderSpec, Load, review_ladder
+from protocols.models import (
+    Condition,
+    ExerciseKind,
+    ExerciseTemplate,
+    LadderStep,
+    Phase,
+    PrescribedExercise,
+    Protocol,
+)
+
+TEMPLATES_PER_PAGE = 25
+PROTOCOLS_PER_PAGE = 25
+
+
+def staff_only(view):
+    """Signed-in clinic staff (therapists and admins); anyone else signed in gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        require_staff(request.actor)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError beside the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _filters_query(request) -> str:
+    """The page's filter parameters, URL-encoded, for pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _editable(row) -> None:
+    if row.is_builtin:
+        raise PermissionDenied(_("Built-in rows are read-only: clone one to edit it."))
+
+
+# ---------------------------------------------------------------------------
+# Exercise library
+# ---------------------------------------------------------------------------
+
+
+@staff_only
+def library(request):
+    """Built-in and clinic exercise templates, filtered by kind, origin and a search."""
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in ExerciseKind.values else ""
+    origin = request.GET.get("origin", "")
+    origin = origin if origin in selectors.TEMPLATE_ORIGINS else ""
+    search = request.GET.get("q", "")
+    templates = selectors.template_list(actor=request.actor, kind=kind, origin=origin, search=search)
+    page = Paginator(templates, TEMPLATES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "protocols/library.html", {
+        "page": page, "kind": kind, "origin": origin, "search": search, "kinds": ExerciseKind.choices,
+        "filtered": bool(kind or origin or search.strip()), "query": _filters_query(request),
+    })
+
+
+@staff_only
+def template_detail(request, pk: int):
+    template = selectors.template_detail(actor=request.actor, pk=pk)
+    max_incline = selectors.max_auto_incline_pct(request.actor)
+    return render(request, "protocols/template_detail.html", {
+        "template": template, "preview": selectors.template_ladder_preview(template, max_incline),
+        "max_incline": max_incline,
+    })
+
+
+def _template_form_page(request, form, template=None):
+    return render(request, "protocols/template_form.html", {"form": form, "template": template})
+
+
+@staff_only
+def template_create(request):
+    max_incline = selectors.max_auto_incline_pct(request.actor)
+    # Ladder fields start at the rule defaults (progression-rules.md); other kinds ignore them.
+    defaults = LadderSpec()
+    initial = {name: getattr(defaults, spec_name) for spec_name, name in services.SPEC_TO_TEMPLATE.items()}
+    form = ExerciseTemplateForm(request.POST or None, max_incline=max_incline, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.template_create(clinic=request.actor.clinic, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Exercise template “%(name)s” created.") % {"name": template.name})
+            return redirect("protocols:template-detail", pk=template.pk)
+    return _template_form_page(request, form)
+
+
+@staff_only
+def template_edit(request, pk: int):
+    template = get_scoped_or_404(ExerciseTemplate.objects.all(), request.actor, pk=pk)
+    _editable(template)
+    max_incline = selectors.max_auto_incline_pct(request.actor)
+    form = ExerciseTemplateForm(request.POST or None, instance=template, max_incline=max_incline)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.template_update(template=template, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Exercise template saved. Ladders already in protocols keep their steps."))
+            return redirect("protocols:template-detail", pk=template.pk)
+    return _template_form_page(request, form, template)
+
+
+@staff_only
+@require_POST
+def template_clone(request, pk: int):
+    template = get_scoped_or_404(ExerciseTemplate.objects.all(), request.actor, pk=pk)
+    clone = services.template_clone(template=template, clinic=request.actor.clinic)
+    messages.success(request, _("Copied into your clinic's library. Adjust it below."))
+    return redirect("protocols:template-edit", pk=clone.pk)
+
+
+# ---------------------------------------------------------------------------
+# Protocols
+# ---------------------------------------------------------------------------
+
+
+@staff_only
+def protocol_list(request):
+    """Built-in and clinic protocols; archived ones only when asked for."""
+    condition = request.GET.get("condition", "")
+    condition = condition if condition in Condition.values else ""
+    show_archived = request.GET.get("archived") == "1"
+    search = request.GET.get("q", "")
+    protocols = selectors.protocol_list(actor=request.actor, condition=condition, show_archived=show_archived,
+                                        search=search)
+    page = Paginator(protocols, PROTOCOLS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "protocols/protocol_list.html", {
+        "page": page, "condition": condition, "show_archived": show_archived, "search": search,
+        "conditions": Condition.choices, "filtered": bool(condition or search.strip()),
+        "query": _filters_query(request),
+    })
+
+
+@staff_only
+def protocol_create(request):
+    """Start an empty protocol, or pick a built-in one to clone."""
+    form = ProtocolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            protocol = services.protocol_create(clinic=request.actor.clinic, created_by=request.user,
+                                                **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Protocol created. Add its first phase."))
+            return redirect("protocols:phase-add", pk=protocol.pk)
+    builtins = selectors.protocol_choices_to_clone(actor=request.actor)
+    return render(request, "protocols/protocol_form.html", {"form": form, "builtins": builtins})
+
+
+@staff_only
+def protocol_detail(request, pk: int):
+    protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
+    return render(request, "protocols/protocol_detail.html", {"protocol": protocol, "editable": not protocol.is_builtin})
+
+
+@staff_only
+def protocol_edit(request, pk: int):
+    protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    _editable(protocol)
+    form = ProtocolForm(request.POST or None, instance=protocol)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.protocol_update(protocol=protocol, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Protocol details saved."))
+            return redirect("protocols:detail", pk=protocol.pk)
+    return render(request, "protocols/protocol_form.html", {"form": form, "protocol": protocol})
+
+
+@staff_only
+@require_POST
+def protocol_clone(request, pk: int):
+    source = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    name = None if source.is_builtin else _("%(name)s (copy)") % {"name": source.name}
+    clone = services.protocol_clone(protocol=source, clinic=request.actor.clinic, created_by=request.user,
+                                    name=name[:160] if name else None)
+    messages.success(request, _("Copied into your clinic. This copy is yours to edit."))
+    return redirect("protocols:detail", pk=clone.pk)
+
+
+@staff_only
+@require_POST
+def protocol_archive(request, pk: int):
+    protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    services.protocol_archive(protocol=protocol)
+    messages.success(request, _("Protocol archived: it can no longer be assigned. Running plans are not affected."))
+    return redirect("protocols:detail", pk=protocol.pk)
+
+
+@staff_only
+@require_POST
+def protocol_restore(request, pk: int):
+    protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    services.protocol_restore(protocol=protocol)
+    messages.success(request, _("Protocol restored: it can be assigned again."))
+    return redirect("protocols:detail", pk=protocol.pk)
+
+
+@staff_only
+def protocol_delete(request, pk: int):
+    protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
+    _editable(protocol)
+    if request.method == "POST":
+        try:
+            services.protocol_delete(protocol=protocol)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("protocols:detail", pk=protocol.pk)
+        messages.success(request, _("Protocol “%(name)s” deleted.") % {"name": protocol.name})
+        return redirect("protocols:list")
+    return render(request, "protocols/confirm_remove.html", {
+        "protocol": protocol, "what": "protocol", "action": reverse("protocols:delete", args=[protocol.pk]),
+    })
+
+
+# ---------------------------------------------------------------------------
+# Phases
+# ---------------------------------------------------------------------------
+
+
+def _phase(request, pk: int, phase_pk: int) -> Phase:
+    phase = get_scoped_or_404(Phase.objects.select_related("protocol"), request.actor, pk=phase_pk, protocol_id=pk)
+    _editable(phase.protocol)
+    return phase
+
+
+def _detail_at(protocol_pk: int, anchor: str):
+    return redirect(reverse("protocols:detail", args=[protocol_pk]) + f"#{anchor}")
+
+
+@staff_only
+def phase_add(request, pk: int):
+    protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    _editable(protocol)
+    form = PhaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            phase = services.phase_add(protocol=protocol, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Phase added. Now add its exercises."))
+            return _detail_at(protocol.pk, f"phase-{phase.pk}")
+    return render(request, "protocols/phase_form.html", {"form": form, "protocol": protocol})
+
+
+@staff_only
+def phase_edit(request, pk: int, phase_pk: int):
+    phase = _phase(request, pk, phase_pk)
+    form = PhaseForm(request.POST or None, instance=phase)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.phase_update(phase=phase, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Phase saved."))
+            return _detail_at(pk, f"phase-{phase.pk}")
+    return render(request, "protocols/phase_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
+
+
+@staff_only
+def phase_remove(request, pk: int, phase_pk: int):
+    phase = _phase(request, pk, phase_pk)
+    if request.method == "POST":
+        services.phase_remove(phase=phase)
+        messages.success(request, _("Phase “%(name)s” removed.") % {"name": phase.name})
+        return redirect("protocols:detail", pk=pk)
+    return render(request, "protocols/confirm_remove.html", {
+        "protocol": phase.protocol, "phase": phase, "what": "phase",
+        "exercises": phase.exercises.select_related("template"),
+        "action": reverse("protocols:phase-remove", args=[pk, phase.pk]),
+    })
+
+
+@staff_only
+@require_POST
+def phase_move(request, pk: int, phase_pk: int):
+    phase = _phase(request, pk, phase_pk)
+    try:
+        services.phase_move(phase=phase, direction=request.POST.get("direction", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _detail_at(pk, f"phase-{phase.pk}")
+
+
+# ---------------------------------------------------------------------------
+# Prescribed exercises
+# ---------------------------------------------------------------------------
+
+
+def _exercise(request, pk: int, exercise_pk: int) -> PrescribedExercise:
+    exercise = get_scoped_or_404(
+        PrescribedExercise.objects.select_related("phase__protocol", "template"), request.actor,
+        pk=exercise_pk, phase__protocol_id=pk,
+    )
+    _editable(exercise.phase.protocol)
+    return exercise
+
+
+@staff_only
+def exercise_add(request, pk: int, phase_pk: int):
+    phase = _phase(request, pk, phase_pk)
+    templates = selectors.template_choices(actor=request.actor)
+    form = PrescribedExerciseForm(request.POST or None, templates=templates)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            exercise = services.exercise_add(phase=phase, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if exercise.template.has_ladder:
+                messages.success(request, _("Exercise added with the ladder its template's defaults generate. "
+                                            "Adjust the ladder here, or go back to keep it."))
+                return redirect("protocols:ladder", pk=pk, exercise_pk=exercise.pk)
+            messages.success(request, _("Exercise added."))
+            return _detail_at(pk, f"exercise-{exercise.pk}")
+    return render(request, "protocols/exercise_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
+
+
+@staff_only
+def exercise_edit(request, pk: int, exercise_pk: int):
+    exercise = _exercise(request, pk, exercise_pk)
+    form = PrescribedExerciseForm(request.POST or None, instance=exercise, ladder=exercise.template.has_ladder)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.exercise_update(exercise=exercise, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Exercise saved."))
+            return _detail_at(pk, f"exercise-{exercise.pk}")
+    return render(request, "protocols/exercise_form.html", {
+        "form": form, "protocol": exercise.phase.protocol, "phase": exercise.phase, "exercise": exercise,
+    })
+
+
+@staff_only
+def exercise_remove(request, pk: int, exercise_pk: int):
+    exercise = _exercise(request, pk, exercise_pk)
+    if request.method == "POST":
+        services.exercise_remove(exercise=exercise)
+        messages.success(request, _("“%(name)s” removed from the phase.") % {"name": exercise.template.name})
+        return _detail_at(pk, f"phase-{exercise.phase_id}")
+    return render(request, "protocols/confirm_remove.html", {
+        "protocol": exercise.phase.protocol, "exercise": exercise, "what": "exercise",
+        "step_count": exercise.ladder_steps.count(),
+        "action": reverse("protocols:exercise-remove", args=[pk, exercise.pk]),
+    })
+
+
+@staff_only
+@require_POST
+def exercise_move(request, pk: int, exercise_pk: int):
+    exercise = _exercise(request, pk, exercise_pk)
+    try:
+        services.exercise_move(exercise=exercise, direction=request.POST.get("direction", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _detail_at(pk, f"exercise-{exercise.pk}")
+
+
+# ---------------------------------------------------------------------------
+# Load ladders
+# ---------------------------------------------------------------------------
+
+
+@staff_only
+def ladder(request, pk: int, exercise_pk: int):
+    """Generate a ladder: preview it (nothing saved), then save exactly what was previewed."""
+    exercise = _exercise(request, pk, exercise_pk)
+    if not exercise.template.has_ladder:
+        raise PermissionDenied(_("Only retro treadmill walks and runs have a load ladder."))
+    max_incline = selectors.max_auto_incline_pct(request.actor)
+    preview = None
+    if request.method == "POST":
+        form = LadderSpecForm(request.POST, max_incline=max_incline)
+        if form.is_valid():
+            spec = form.spec()
+            fingerprint = LadderSpecForm.fingerprint(spec)
+            try:
+                loads = services.ladder_generate(spec=spec)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                if request.POST.get("action") == "save" and form.cleaned_data["previewed"] == fingerprint:
+                    services.ladder_save(exercise=exercise, spec=spec)
+                    messages.success(request, _("Ladder saved: %(n)s steps.") % {"n": len(loads)})
+                    return _detail_at(pk, f"exercise-{exercise.pk}")
+                if request.POST.get("action") == "save":
+                    messages.warning(request, _("The values changed since the preview. "
+                                                "Check this preview, then save."))
+                preview = selectors.preview_rows(loads, max_incline)
+                data = request.POST.copy()
+                data["previewed"] = fingerprint
+                form = LadderSpecForm(data, max_incline=max_incline)
+                form.is_valid()
+    steps = list(exercise.ladder_steps.order_by("order"))
+    prefill = "ladder" if request.GET.get("from") == "ladder" and steps else "template"
+    if request.method != "POST":
+        if prefill == "ladder":
+            loads = [Load(step.speed_kmh, step.incline_pct, step.duration_min) for step in steps]
+            spec = services.ladder_spec_from_ladder(template=exercise.template, loads=loads)
+        else:
+            spec = services.ladder_spec_default(exercise.template)
+        form = LadderSpecForm(initial=dict(spec.__dict__), max_incline=max_incline)
+    return render(request, "protocols/ladder_form.html", {
+        "form": form, "protocol": exercise.phase.protocol, "exercise": exercise, "preview": preview,
+        "current": selectors.ladder_rows(steps, max_incline), "max_incline": max_incline, "prefill": prefill,
+    })
+
+
+@staff_only
+def step_edit(request, pk: int, step_pk: int):
+    """Edit one ladder step by hand; steps the engine will hold before are saved, and marked."""
+    step = get_scoped_or_404(
+        LadderStep.objects.select_related("exercise__phase__protocol", "exercise__template"), request.actor,
+        pk=step_pk, exercise__phase__protocol_id=pk,
+    )
+    exercise = step.exercise
+    _editable(exercise.phase.protocol)
+    max_incline = selectors.max_auto_incline_pct(request.actor)
+    neighbours = selectors.ladder_step_context(step)
+    form = LadderStepForm(request.POST or None, instance=step, max_incline=max_incline)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ladder_step_update(step=step, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Step %(n)s saved: %(load)s.") % {"n": step.order + 1, "load": step.in_words})
+            around = [s for s in (neighbours["previous"], step, neighbours["next"]) if s is not None]
+            reviews = review_ladder([Load(s.speed_kmh, s.incline_pct, s.duration_min) for s in around], max_incline)
+            for row, review in zip(around, reviews):
+                if row is not neighbours["previous"] and review.needs_override:
+                    messages.warning(request, _("Step %(n)s needs a therapist override: the engine will hold "
+                                                "before it until you approve.") % {"n": row.order + 1})
+            return _detail_at(pk, f"exercise-{exercise.pk}")
+    return render(request, "protocols/step_form.html", {
+        "form": form, "step": step, "exercise": exercise, "protocol": exercise.phase.protocol,
+        **neighbours,
+    })
