@@ -316,9 +316,15 @@ def checkin_record(*, patient: Patient, date: dt.date, today: dt.date, pain: int
     if checkin is None:
         checkin = MorningCheckIn(patient=patient, date=date, pain=pain, client_uuid=client_uuid or uuid.uuid4())
         checkin.full_clean(validate_constraints=False)
-        checkin.save()
-        _enqueue_patient_checks(patient)
-        return checkin, True
+        try:
+            with transaction.atomic():
+                checkin.save()
+        except IntegrityError:
+            # A second first answer for the same day arrived at the same moment: it becomes an update.
+            checkin = MorningCheckIn.objects.select_for_update().get(patient=patient, date=date)
+        else:
+            _enqueue_patient_checks(patient)
+            return checkin, True
     checkin.pain = pain
     checkin.full_clean(validate_constraints=False)
     checkin.save(update_fields=["pain", "updated_at"])

@@ -3,14 +3,24 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from patients.api import views as patient_views
 from patients.api.reports import AdherenceReportView
-from protocols.api.views import ProgressionSimulateView
+from protocols.api import views as protocol_views
 
 router = DefaultRouter()
 # Resource viewsets are registered here, in one place.
+router.register("exercise-templates", protocol_views.ExerciseTemplateViewSet, basename="exercise-template")
+router.register("protocols", protocol_views.ProtocolViewSet, basename="protocol")
+router.register("patients", patient_views.PatientViewSet, basename="patient")
+router.register("me", patient_views.MeViewSet, basename="me")
+router.register("assignments", patient_views.AssignmentViewSet, basename="assignment")
+router.register("sessions", patient_views.SessionLogViewSet, basename="session")
+router.register("checkins", patient_views.CheckInViewSet, basename="checkin")
+router.register("measurements", patient_views.MeasurementViewSet, basename="measurement")
+router.register("flags", patient_views.FlagViewSet, basename="flag")
 
 urlpatterns = [
-    path("progression/simulate/", ProgressionSimulateView.as_view(), name="progression-simulate"),
+    path("progression/simulate/", protocol_views.ProgressionSimulateView.as_view(), name="progression-simulate"),
     path("reports/adherence/", AdherenceReportView.as_view(), name="report-adherence"),
     *router.urls,
 ]

@@ -29,8 +29,9 @@ WEEK_FIELDS = ["week_start", "active_days"]
 class AdherenceQuery(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day (default: 27 days before end).")
     end = serializers.DateField(required=False, help_text="Last day (default: today); at most 366 days in all.")
-    therapist = serializers.IntegerField(required=False, min_value=1, help_text="Only this therapist's patients.")
-    patient = serializers.IntegerField(required=False, min_value=1)
+    therapist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                         help_text="Only this therapist's patients.")
+    patient = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     condition = serializers.ChoiceField(choices=["pfp", "acl"], required=False)
     group_by = serializers.ChoiceField(choices=["week"], required=False,
                                        help_text="week: one row per assignment and ISO week.")

@@ -170,3 +170,9 @@ def test_report_query_count_does_not_grow_with_patients(client, world, size, dja
 
 # key lookup, assignments, completed days per week, mean pain, last session, current phase, current steps
 REPORT_QUERIES = 7
+
+
+def test_huge_ids_are_a_400_not_a_500(client, world):
+    client.force_login(world.therapist_a)
+    response = client.get(URL, {"therapist": "45168445360823369728"})
+    assert response.status_code == 400 and "therapist" in response.json()

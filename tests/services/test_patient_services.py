@@ -185,3 +185,23 @@ def test_back_dated_session_records_the_step_of_its_own_day(world):
     assert log(world, date=TODAY - dt.timedelta(days=5)).session.step == 0
     assert log(world, date=TODAY - dt.timedelta(days=2)).session.step == 1
     assert log(world, date=TODAY).session.step == 2
+
+
+def test_checkin_that_loses_an_insert_race_becomes_an_update(world, monkeypatch):
+    from patients.models import MorningCheckIn
+
+    checkin_record(patient=world.patient_a1, date=TODAY, today=TODAY, pain=2)
+    real = MorningCheckIn.objects.select_for_update
+    calls = {"n": 0}
+
+    def first_lookup_misses(*args, **kwargs):
+        # The first look-up sees no row (the other request has not committed yet); the insert then collides.
+        calls["n"] += 1
+        queryset = real(*args, **kwargs)
+        return queryset.none() if calls["n"] == 1 else queryset
+
+    monkeypatch.setattr(MorningCheckIn.objects, "select_for_update", first_lookup_misses)
+    checkin, created = checkin_record(patient=world.patient_a1, date=TODAY, today=TODAY, pain=4)
+    assert not created and checkin.pain == 4
+    assert calls["n"] == 2
+    assert MorningCheckIn.objects.count() == 1
