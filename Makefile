@@ -42,7 +42,7 @@ migrate: install
 	$(PY) manage.py load_library
 
 demo: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --if-missing
 
 logins:
 	@echo ""

@@ -307,3 +307,19 @@ def test_demo_checks_have_run_and_rerunning_them_changes_nothing():
     after = (StepVersion.objects.count(), Flag.objects.count(), ProgressionCheck.objects.count())
     assert after == before
     assert set(Flag.objects.exclude(status="resolved").values_list("exercise_id", "kind", "severity")) == open_flags
+
+
+def test_if_missing_keeps_existing_demo_data():
+    import io
+
+    from django.core.management import call_command
+
+    from patients.models import SessionLog
+
+    call_command("seed_demo", stdout=io.StringIO())
+    SessionLog.objects.filter(pk=SessionLog.objects.order_by("pk").first().pk).delete()
+    before = SessionLog.objects.count()
+    out = io.StringIO()
+    call_command("seed_demo", "--if-missing", stdout=out)
+    assert "already there" in out.getvalue()
+    assert SessionLog.objects.count() == before

@@ -13,8 +13,20 @@ class Command(BaseCommand):
         "and weeks of history relative to today. Safe to run again; refused when DJANGO_ENV=production."
     )
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-missing", action="store_true",
+            help="Do nothing when the demo clinics already exist (keeps what you entered; `make run` uses this).",
+        )
+
+    def handle(self, *args, if_missing: bool = False, **options) -> None:
         """Seed the demo data and print row counts and the demo logins (never any health values)."""
+        from clinic.models import Clinic
+        from patients.demo import DEMO_CLINICS
+
+        if if_missing and Clinic.objects.filter(slug__in=[c.slug for c in DEMO_CLINICS]).count() == len(DEMO_CLINICS):
+            self.stdout.write("Demo clinics already there; leaving them as they are (run seed_demo to rebuild).")
+            return
         try:
             summary = demo_seed()
         except DemoSeedRefused as refused:
