@@ -127,13 +127,24 @@ class SessionLogForm(forms.Form):
 
 class CheckInForm(forms.Form):
     pain = PainField(label=_("How does your knee feel this morning?"))
+    # The morning the answer is about, set when the page was shown: an answer sent later (offline,
+    # after midnight) still belongs to that morning.
+    date = forms.DateField(widget=forms.HiddenInput, required=False)
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.today = today
         if not self.is_bound:
             self.initial.setdefault("client_uuid", uuid.uuid4())
+            self.initial.setdefault("date", today)
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date") or self.today
+        if self.today and (day > self.today or day < self.today - dt.timedelta(days=BACKDATE_LIMIT_DAYS)):
+            raise forms.ValidationError(_("This answer is too old to record. Please answer for today."))
+        return day
 
 
 # ---------------------------------------------------------------------------

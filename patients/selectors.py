@@ -183,7 +183,7 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         return TodayPlan(assignment=None, today=today)
     phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
     exercises = list(
-        with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase")).order_by(
+        with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase", "assignment")).order_by(
             "order"
         )
     )
@@ -195,8 +195,10 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
     days = {date for date, _exercise, completed in recent if completed and date >= week_start}
     logged_today = {exercise_id for date, exercise_id, _completed in recent if date == today}
     logged_ever = set(
-        SessionLog.objects.filter(exercise_id__in=[e.pk for e in exercises]).values_list("exercise_id", flat=True)
-        .distinct()
+        # order_by(): the model's default ordering would add date and created_at to the DISTINCT
+        # and return every session of these exercises instead of one row per exercise.
+        SessionLog.objects.filter(exercise_id__in=[e.pk for e in exercises]).order_by()
+        .values_list("exercise_id", flat=True).distinct()
     )
     checked_in_today = MorningCheckIn.objects.filter(patient=patient, date=today).exists()
     yesterday_session = any(date == today - dt.timedelta(days=1) for date, _e, _c in recent)
@@ -252,6 +254,8 @@ class CheckBasis:
     latest_measurement_id: int | None = None
     step_version_id: int | None = None
     step_version_created: dt.datetime | None = None
+    # When the newest piece of evidence (a session, the check-in after it, a measurement) was recorded.
+    latest_evidence: dt.datetime | None = None
 
 
 def active_ladder_exercises(*, assignment_ids: list[int]) -> list[AssignedExercise]:
@@ -299,15 +303,19 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback
     patient_ids = {e.assignment.patient_id for e in exercises}
     session_dates = [row["date"] for rows in sessions.values() for row in rows.values()]
     mornings: dict[tuple[int, dt.date], int] = {}
+    morning_times: dict[tuple[int, dt.date], dt.datetime] = {}
     if session_dates:
         checkins = MorningCheckIn.objects.filter(
             patient_id__in=patient_ids,
             date__gte=min(session_dates) + dt.timedelta(days=1),
             date__lte=today + dt.timedelta(days=1),
-        ).values_list("patient_id", "date", "pain")
-        mornings = {(patient_id, date): pain for patient_id, date, pain in checkins}
+        ).values_list("patient_id", "date", "pain", "updated_at")
+        mornings = {(patient_id, date): pain for patient_id, date, pain, _at in checkins}
+        morning_times = {(patient_id, date): at for patient_id, date, _pain, at in checkins}
     measurements: dict[int, Measurement] = {}
-    for measurement in Measurement.objects.filter(patient_id__in=patient_ids).order_by("patient_id", "-date", "-created_at", "-pk"):
+    # A measurement dated after today (a typing slip) must not hide the real latest one.
+    for measurement in Measurement.objects.filter(patient_id__in=patient_ids, date__lte=today).order_by(
+            "patient_id", "-date", "-created_at", "-pk"):
         measurements.setdefault(measurement.patient_id, measurement)
     ladders: dict[int, list] = {}
     for step in AssignedLadderStep.objects.filter(exercise_id__in=ids).order_by("exercise_id", "order"):
@@ -359,6 +367,11 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback
             "settings": dict(clinic_settings.engine_overrides) if clinic_settings else {},
         }
         version = versions.get(exercise.pk)
+        times = [row["created_at"] for row in rows]
+        times += [morning_times[key] for key in
+                  ((row["patient_id"], row["date"] + dt.timedelta(days=1)) for row in rows) if key in morning_times]
+        if measurement is not None:
+            times.append(measurement.created_at)
         result.append(CheckBasis(
             exercise=exercise,
             engine_input=engine_input,
@@ -367,6 +380,7 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback
             latest_measurement_id=measurement.pk if measurement else None,
             step_version_id=version[0] if version else None,
             step_version_created=version[1] if version else None,
+            latest_evidence=max(times) if times else None,
         ))
     return result
 

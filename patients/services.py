@@ -273,6 +273,8 @@ def session_log_create(
     if date is None:
         date = existing.date if existing is not None else today
     if existing is None:
+        if exercise.assignment.status != Assignment.Status.ACTIVE:
+            raise ValidationError({"exercise": "This plan has ended: log sessions of your current plan."})
         validate_session_date(date=date, today=today)
         if date < exercise.assignment.start_date:
             raise ValidationError({"date": "This date is before your plan started."})
@@ -293,7 +295,9 @@ def session_log_create(
         client_uuid=client_uuid,
     )
     if existing is None:
-        session.full_clean(validate_constraints=False)
+        # The patient and the exercise are rows we hold: re-reading them to check they exist
+        # would cost two queries per logged session (the foreign keys still guard the insert).
+        session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
         try:
             with transaction.atomic():
                 session.save()
@@ -310,7 +314,15 @@ def session_log_create(
 @transaction.atomic
 def checkin_record(*, patient: Patient, date: dt.date, today: dt.date, pain: int,
                    client_uuid: uuid.UUID | None = None) -> tuple[MorningCheckIn, bool]:
-    """Record (or update) the patient's morning pain for `date`; returns (check-in, created)."""
+    """Record (or update) the patient's morning pain for `date`; returns (check-in, created).
+
+    An answer that arrives again with the same client UUID (a retry, an
+    offline replay after midnight) is the one already saved: nothing changes.
+    """
+    if client_uuid is not None:
+        replayed = MorningCheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
+        if replayed is not None:
+            return replayed, False
     validate_session_date(date=date, today=today)
     checkin = MorningCheckIn.objects.select_for_update().filter(patient=patient, date=date).first()
     if checkin is None:
@@ -352,6 +364,8 @@ def measurement_record(
     running_signoff: bool = False,
 ) -> Measurement:
     """Record clinic measurements (unknown values stay empty) and re-check the patient's plan."""
+    if date > clinic_today(patient.clinic):
+        raise ValidationError({"date": "A measurement cannot be dated in the future."})
     measurement = Measurement(
         patient=patient, date=date, effusion=effusion or "", quad_lsi_pct=quad_lsi_pct, hop_lsi_pct=hop_lsi_pct,
         rom_pct=rom_pct, running_signoff=running_signoff, recorded_by=recorded_by,
@@ -524,9 +538,18 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
         changes = {"severity": want.severity, "reasons": [want.reason], "rules": [want.rule],
                    "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
         changed = [name for name, value in changes.items() if getattr(flag, name) != value]
+        if "basis" in changed and flag.status == Flag.Status.ACKNOWLEDGED:
+            # New evidence (a new red session, a new week) is a new thing for the therapist to see:
+            # back to open, and an urgent one is e-mailed again.
+            flag.status, flag.acknowledged_at, flag.acknowledged_by = Flag.Status.OPEN, None, None
+            changed += ["status", "acknowledged_at", "acknowledged_by"]
+        if "basis" in changed and flag.notified_at is not None:
+            flag.notified_at = None
+            changed.append("notified_at")
         if changed:
             for name in changed:
-                setattr(flag, name, changes[name])
+                if name in changes:
+                    setattr(flag, name, changes[name])
             flag.evidence = evidence
             flag.save(update_fields=[*changed, "evidence", "updated_at"])
         if flag.severity == Flag.Severity.URGENT and flag.notified_at is None:
@@ -547,13 +570,14 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
 def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -> str:
     """Regressions apply at once; progressions only when the clinic allows it. Each piece of evidence once.
 
-    Evidence is fresh when the latest session was logged after the last step
-    change: a plan already changed since that session is not changed again
-    because of it, so running a check twice never steps twice.
+    Evidence is fresh when something was recorded after the last step change
+    (a session, the next-morning check-in after one, a measurement): a plan
+    already changed since then is not changed again because of the same
+    evidence, so running a check twice never steps twice.
     """
     exercise = basis.exercise
-    fresh = basis.latest_session_created is not None and (
-        basis.step_version_created is None or basis.latest_session_created > basis.step_version_created
+    fresh = basis.latest_session_created is not None and basis.latest_evidence is not None and (
+        basis.step_version_created is None or basis.latest_evidence > basis.step_version_created
     )
     target = decision["next_step"]
     if not fresh or target == exercise.current_step:

@@ -31,6 +31,15 @@ from patients.forms import (
 from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
 
 PATIENTS_PER_PAGE = 25
+MAX_ID = 2**63 - 1
+
+
+def _id_or_none(value: str) -> int | None:
+    """A database id from a query or form value, or None for anything else ("²", "-1", 10**30)."""
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 FLAGS_PER_PAGE = 30
 
 
@@ -46,8 +55,7 @@ def patient_list(request):
     scope = query.get("scope") or ("all" if actor.is_clinic_admin else "mine")
     condition = query.get("condition", "") if query.get("condition") in ("pfp", "acl") else ""
     severity = query.get("severity", "") if query.get("severity") in ("urgent", "warning", "info") else ""
-    therapist = query.get("therapist", "")
-    therapist_id = int(therapist) if therapist.isdigit() else None
+    therapist_id = _id_or_none(query.get("therapist", ""))
     sort = query.get("sort", "name") if query.get("sort") in selectors.PATIENT_SORTS else "name"
     search = query.get("q", "")
     patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search,
@@ -103,7 +111,7 @@ def flag_bulk(request):
     actor = request.actor
     require_staff(actor)
     action = request.POST.get("action", "")
-    ids = [int(i) for i in request.POST.getlist("flag") if i.isdigit()]
+    ids = [i for i in map(_id_or_none, request.POST.getlist("flag")) if i is not None]
     if action not in FLAG_ACTIONS or not ids:
         messages.error(request, _("Tick at least one flag and choose what to do."))
         return redirect("patients:flags")
@@ -268,19 +276,20 @@ def session_saved(request, pk: int):
 def checkin(request):
     """How does your knee feel this morning? One tap; a second answer the same day asks first."""
     patient, today, plan = _plan_for(request)
-    existing = MorningCheckIn.objects.filter(patient=patient, date=today).first()
-    form = CheckInForm(request.POST or None)
+    form = CheckInForm(request.POST or None, today=today)
+    day = form.cleaned_data["date"] if request.method == "POST" and form.is_valid() else today
+    existing = MorningCheckIn.objects.filter(patient=patient, date=day).first()
     if request.method == "POST" and form.is_valid():
         pain, key = form.cleaned_data["pain"], form.cleaned_data["client_uuid"]
-        replay = existing is not None and existing.client_uuid == key
+        replay = MorningCheckIn.objects.filter(patient=patient, client_uuid=key).exists()
         if existing and not replay and not form.cleaned_data["confirm"] and existing.pain != pain:
             if wants_json(request):
                 return JsonResponse({"errors": {"pain": [{"message": str(_("You already answered today."))}]}},
                                     status=409)
             return render(request, "patients/checkin_confirm.html",
-                          {"existing": existing, "pain": pain, "client_uuid": key})
+                          {"existing": existing, "pain": pain, "client_uuid": key, "date": day})
         if not replay:
-            services.checkin_record(patient=patient, date=today, today=today, pain=pain, client_uuid=key)
+            services.checkin_record(patient=patient, date=day, today=today, pain=pain, client_uuid=key)
         messages.success(request, _("Thank you — your morning answer is saved."))
         if wants_json(request):
             return JsonResponse({"saved": True, "redirect": reverse("patients:today")}, status=200)
@@ -313,10 +322,11 @@ def patient_invite(request, pk: int):
         _invitation, link = services.invitation_create(patient=patient, created_by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Invitation e-mailed to %(email)s. The link, valid for 7 days: %(link)s")
-                         % {"email": patient.email, "link": link})
-    return redirect("patients:detail", pk=patient.pk)
+        return redirect("patients:detail", pk=patient.pk)
+    # The link is shown once, on this page, never kept in a message cookie or a cache.
+    response = render(request, "patients/invited.html", {"patient": patient, "link": link})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # ---------------------------------------------------------------------------
@@ -402,7 +412,9 @@ def patient_step_change(request, pk: int):
     patient = _staff_patient(request, pk)
     overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
     form = StepChangeForm(request.POST, exercises=overview.ladder_exercises, ladders=overview.ladders)
-    if form.is_valid():
+    if overview.assignment is None or overview.assignment.status != Assignment.Status.ACTIVE:
+        messages.error(request, _("This patient has no running plan to change."))
+    elif form.is_valid():
         exercise = next(e for e in overview.ladder_exercises if e.pk == form.cleaned_data["exercise"])
         try:
             services.step_change(exercise=exercise, step=form.cleaned_data["step"], changed_by=request.user,
@@ -423,7 +435,7 @@ def patient_phase_change(request, pk: int):
     patient = _staff_patient(request, pk)
     overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
     form = PhaseChangeForm(request.POST, phases=overview.phases)
-    if form.is_valid() and overview.assignment:
+    if form.is_valid() and overview.assignment and overview.assignment.status == Assignment.Status.ACTIVE:
         phase = next(p for p in overview.phases if p.pk == form.cleaned_data["phase"])
         services.phase_change(assignment=overview.assignment, phase=phase, source="therapist",
                               effective_date=services.clinic_today(request.actor.clinic),
@@ -440,9 +452,13 @@ def patient_measurement(request, pk: int):
     patient = _staff_patient(request, pk)
     form = MeasurementForm(request.POST)
     if form.is_valid():
-        services.measurement_record(patient=patient, recorded_by=request.user, **form.cleaned_data)
-        messages.success(request, _("Measurements saved; the plan is re-checked with them."))
-    else:
+        try:
+            services.measurement_record(patient=patient, recorded_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Measurements saved; the plan is re-checked with them."))
+    if form.errors:
         errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
                            for f, e in form.errors.items())
         messages.error(request, _("Measurements not saved — %(errors)s") % {"errors": errors})

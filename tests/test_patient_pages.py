@@ -67,10 +67,14 @@ def test_staff_send_invitations_from_the_patient_list(client, world):
     patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="p@x.test")
     client.force_login(world.therapist_a)
     mail.outbox.clear()
-    response = client.post(reverse("patients:invite", args=[patient.pk]), follow=True)
-    assert "Invitation e-mailed to p@x.test" in response.content.decode()
+    response = client.post(reverse("patients:invite", args=[patient.pk]))
+    assert response["Cache-Control"] == "no-store"
+    assert "has been e-mailed a link" in response.content.decode()
     (message,) = mail.outbox
     assert message.to == ["p@x.test"] and "/invite/" in message.body
+    link = re.search(r"http\S+/invite/\S+/", message.body).group(0)
+    assert link in response.content.decode()  # shown once to copy, never put in a message cookie
+    assert "messages" not in response.cookies
     no_email = PatientFactory(clinic=world.clinic_a)
     response = client.post(reverse("patients:invite", args=[no_email.pk]), follow=True)
     assert "Add the patient&#x27;s e-mail" in response.content.decode()
@@ -234,3 +238,23 @@ def test_manifest_and_icons_are_served(client, world):
     client.force_login(world.patient_a1.user)
     body = client.get(reverse("patients:today")).content.decode()
     assert 'rel="manifest"' in body
+
+
+def test_checkin_replayed_after_midnight_stays_on_its_morning(client, world, monkeypatch):
+    from patients import services
+
+    client.force_login(world.patient_a1.user)
+    today = services.clinic_today(world.clinic_a)
+    key = str(uuid.uuid4())
+    body = {"pain": "3", "client_uuid": key, "date": today.isoformat()}
+    assert client.post(reverse("patients:checkin"), body, HTTP_ACCEPT="application/json").status_code == 200
+    monkeypatch.setattr(services, "clinic_today", lambda clinic: today + dt.timedelta(days=1))
+    replay = client.post(reverse("patients:checkin"), body, HTTP_ACCEPT="application/json")
+    assert replay.status_code == 200
+    assert list(MorningCheckIn.objects.values_list("date", "pain")) == [(today, 3)]
+    # Sent late for the morning it was about (the phone was offline overnight): it keeps its date.
+    late = {"pain": "2", "client_uuid": str(uuid.uuid4()), "date": today.isoformat()}
+    other_patient = world.patient_a2
+    client.force_login(other_patient.user)
+    assert client.post(reverse("patients:checkin"), late, HTTP_ACCEPT="application/json").status_code == 200
+    assert MorningCheckIn.objects.get(patient=other_patient).date == today

@@ -32,8 +32,10 @@
   function post(item) {
     var body = new URLSearchParams();
     item.fields.forEach(function (pair) { if (pair[0] !== "csrfmiddlewaretoken") { body.append(pair[0], pair[1]); } });
+    // redirect: "manual" — a signed-out session answers with a redirect to the sign-in page,
+    // which must not be mistaken for a saved entry.
     return fetch(item.url, {
-      method: "POST", body: body, credentials: "same-origin",
+      method: "POST", body: body, credentials: "same-origin", redirect: "manual",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
     });
   }
@@ -54,9 +56,14 @@
       }
       var item = items[0];
       post(item).then(function (response) {
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          flushing = false; say("signin"); return;  // keep it until the patient signs in again
+        }
+        if (response.status >= 500 || response.status === 429) {
+          flushing = false; say("queued"); return;  // the server is busy or down: keep it, try later
+        }
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (response.status === 403 || response.status === 401) { throw new Error("signed-out"); }
-          if (!response.ok) {  // refused for good (e.g. a date now too old): tell, and drop it
+          if (!response.ok) {  // refused for good (400/409, e.g. a date now too old): tell, and drop it
             var errors = data.errors ? Object.keys(data.errors).map(function (k) {
               return data.errors[k].map(function (e) { return e.message; }).join(" ");
             }) : [];
@@ -95,6 +102,12 @@
       var done = function () { delete form.dataset.busy; };
       if (!navigator.onLine) { queue(form, fields); done(); return; }
       post({ url: form.action, fields: fields }).then(function (response) {
+        if (response.type === "opaqueredirect" || response.status >= 500 || response.status === 429) {
+          // Signed out, or the server cannot take it now: keep the entry on the phone.
+          queue(form, fields); done();
+          if (response.type === "opaqueredirect") { say("signin"); }
+          return;
+        }
         return response.json().catch(function () { return {}; }).then(function (data) {
           if (response.ok && data.redirect) { window.location.assign(data.redirect); return; }
           // Refused: let the server show its messages beside the fields; nothing typed is lost.

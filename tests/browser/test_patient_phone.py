@@ -101,3 +101,25 @@ def test_offline_entry_waits_on_the_phone_and_arrives_once(invited, open_page):
     assert SessionLog.objects.filter(patient=patient).count() == 1
     assert page.evaluate("localStorage.getItem('backstep-outbox')") == "[]"
     screenshot(page, "phone-offline-sent-390")
+
+
+def test_entry_queued_while_signed_out_waits_for_sign_in(invited, open_page):
+    patient, link = invited
+    page, watch = open_page(390, 844)
+    sign_up(page, link)
+    page.goto("/log/")
+    page.context.set_offline(True)
+    fill_session(page, pain="2")
+    page.get_by_role("button", name="Save session").click()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    page.context.clear_cookies()  # the session ended while the phone was offline
+    page.context.set_offline(False)
+    page.get_by_text("Sign in again to send it to your clinic.").wait_for()
+    assert SessionLog.objects.filter(patient=patient).count() == 0
+    assert page.evaluate("JSON.parse(localStorage.getItem('backstep-outbox')).length") == 1
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(patient.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert SessionLog.objects.filter(patient=patient).count() == 1

@@ -331,3 +331,47 @@ def test_resolving_needs_a_note(client, world):
     assert "Say how this was resolved." in response.content.decode()
     flag.refresh_from_db()
     assert flag.status == "open"
+
+
+def test_a_new_red_session_reopens_an_acknowledged_flag_and_emails_again(world, django_capture_on_commit_callbacks):
+    from patients.services import flag_acknowledge
+
+    session(world, 3, pain=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        check(world)
+    flag = Flag.objects.get(kind="pain_red")
+    flag_acknowledge(flag=flag, user=world.therapist_a)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        check(world)  # same evidence: stays acknowledged, no e-mail
+    assert Flag.objects.get(kind="pain_red").status == "acknowledged" and mail.outbox == []
+    session(world, 0, pain=8)
+    with django_capture_on_commit_callbacks(execute=True):
+        check(world)
+    flag = Flag.objects.get(kind="pain_red")
+    assert flag.status == "open" and flag.acknowledged_at is None and flag.notified_at is not None
+    assert len(mail.outbox) == 1
+
+
+def test_a_morning_rise_reported_after_a_step_change_still_steps_down(world):
+    """R3 on the check-in that arrives after the therapist changed the level is fresh evidence."""
+    session(world, 4, morning=5)
+    session(world, 2)
+    step_to(world, 2, days_ago=1)  # the therapist steps up after the sessions
+    (held,) = check(world)
+    assert held.decision["rules"][0] == "R7" and held.applied == ""  # the latest morning is not in yet
+    MorningCheckInFactory(patient=world.patient_a1, date=TODAY - dt.timedelta(days=1), pain=6)
+    (outcome,) = check(world)
+    assert outcome.decision["rules"][0] == "R3" and outcome.applied == "regressed"
+    assert walk(world.assignment_a1).current_step == 1
+    (again,) = check(world)
+    assert again.applied == "" and walk(world.assignment_a1).current_step == 1
+
+
+def test_a_future_dated_measurement_is_ignored(world):
+    from patients.models import Measurement
+
+    Measurement.objects.create(patient=world.patient_a1, date=TODAY + dt.timedelta(days=365), effusion="3+")
+    measurement_record(patient=world.patient_a1, date=TODAY, recorded_by=world.therapist_a, effusion="trace")
+    (basis,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY)
+    assert basis.engine_input["measurements"][0]["effusion"] == "trace"

@@ -228,3 +228,31 @@ def test_inbox_shows_the_sessions_behind_a_flag(client, world):
     assert "The session behind it" in body and "8 / 1" in body
     assert Flag.objects.get(kind="pain_red").rules == ["R1"]
     assert Flag.objects.get(kind="low_adherence").rules == ["F1"]
+
+
+@pytest.mark.parametrize("bad", ["²", "-1", "18446744073709551616", "abc"])
+def test_odd_ids_in_filters_and_bulk_actions_are_ignored_not_500(client, world, bad):
+    client.force_login(world.therapist_a)
+    assert client.get(reverse("patients:list"), {"therapist": bad}).status_code == 200
+    response = client.post(reverse("patients:flag-bulk"), {"action": "acknowledge", "flag": [bad]}, follow=True)
+    assert response.status_code == 200 and "Tick at least one flag" in response.content.decode()
+
+
+def test_changes_need_a_running_plan(client, world):
+    from patients.services import assignment_end
+
+    assignment_end(assignment=world.assignment_a1, end_date=TODAY)
+    exercise = walk(world.assignment_a1)
+    client.force_login(world.therapist_a)
+    response = client.post(reverse("patients:step-change", args=[world.patient_a1.pk]),
+                           {"exercise": exercise.pk, "step": 1, "reason": "x"}, follow=True)
+    assert "no running plan" in response.content.decode()
+    assert exercise.step_versions.count() == 1
+
+
+def test_future_measurements_are_refused(client, world):
+    client.force_login(world.therapist_a)
+    response = client.post(reverse("patients:measurement", args=[world.patient_a1.pk]),
+                           {"date": (TODAY + dt.timedelta(days=400)).isoformat(), "effusion": "3+"}, follow=True)
+    assert "cannot be dated in the future" in response.content.decode()
+    assert not Measurement.objects.exists()
