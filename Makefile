@@ -8,7 +8,7 @@ STAMPS := .make
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install assets migrate demo serve clean logins
+.PHONY: run test install assets migrate demo serve clean logins bench
 
 run: install migrate demo logins serve
 
@@ -56,6 +56,15 @@ logins:
 
 serve:
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The benchmark (README, "Performance"): PostgreSQL + Redis when DATABASE_URL and REDIS_URL
+# are set, SQLite + eager Celery otherwise. `make bench BENCH_SCALE=0.01` is the smoke mode.
+# It needs no front-end build: pages are timed, not looked at.
+BENCH_SCALE ?= 1
+BENCH_RUNS  ?= 5
+bench: $(STAMPS)/python
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py bench --scale $(BENCH_SCALE) --runs $(BENCH_RUNS) --out bench-results.json
 
 clean:
 	rm -rf $(VENV) node_modules assets staticfiles $(STAMPS) db.sqlite3

@@ -20,9 +20,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cached_property
+from typing import NamedTuple
 
-from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models import Avg, Count, DateField, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.tenancy import Actor, scope_queryset
 from patients.models import AssignedExercise, Assignment, Flag, SessionLog
@@ -33,16 +35,33 @@ MAX_WINDOW_DAYS = 366
 DEFAULT_WINDOW_DAYS = 28
 
 
-@dataclass(frozen=True)
-class WeekFigures:
+class WeekFigures(NamedTuple):
+    """One ISO week of an assignment's active days. A named tuple: a year-long clinic report makes ~50,000."""
+
     week_start: dt.date
     active_days: int
-    prescribed: Fraction
+    sessions_per_week: int
     done: int
+
+    # Sums run in sevenths, which are whole numbers, so they stay exact without building a
+    # Fraction per week.
+    @property
+    def prescribed_sevenths(self) -> int:
+        """7 x prescribed_w = sessions_per_week x active_days_w."""
+        return self.sessions_per_week * self.active_days
+
+    @property
+    def credited_sevenths(self) -> int:
+        """7 x min(done_w, prescribed_w)."""
+        return min(7 * self.done, self.sessions_per_week * self.active_days)
+
+    @property
+    def prescribed(self) -> Fraction:
+        return Fraction(self.prescribed_sevenths, 7)
 
     @property
     def credited(self) -> Fraction:
-        return min(Fraction(self.done), self.prescribed)
+        return Fraction(self.credited_sevenths, 7)
 
 
 @dataclass
@@ -50,24 +69,37 @@ class AdherenceRow:
     assignment: Assignment
     window_start: dt.date
     window_end: dt.date
-    weeks: list[WeekFigures] = field(default_factory=list)
+    active: tuple[dt.date, dt.date] | None = None  # the active days D inside the window
+    done_by_week: dict[dt.date, int] = field(default_factory=dict)
     mean_pain_during: Decimal | None = None
     last_session_date: dt.date | None = None
     current_step: int | None = None
     current_step_words: str = ""
     open_flags: int = 0
 
+    @cached_property
+    def weeks(self) -> list[WeekFigures]:
+        """The row's ISO weeks, built only when asked for (group_by=week); the totals do not need them."""
+        return week_figures(sessions_per_week=self.assignment.sessions_per_week, active=self.active,
+                            done_by_week=self.done_by_week)
+
+    @cached_property
+    def totals(self) -> tuple[int, int, int]:
+        return adherence_totals(sessions_per_week=self.assignment.sessions_per_week, active=self.active,
+                                done_by_week=self.done_by_week)
+
     @property
     def prescribed(self) -> Decimal:
-        return to_decimal(sum((w.prescribed for w in self.weeks), Fraction(0)), "0.01")
+        return to_decimal(Fraction(self.totals[0], 7), "0.01")
 
     @property
     def completed_days(self) -> int:
-        return sum(w.done for w in self.weeks)
+        return self.totals[2]
 
     @property
     def adherence_pct(self) -> Decimal | None:
-        return adherence_pct(self.weeks)
+        prescribed, credited, _done = self.totals
+        return None if prescribed == 0 else to_decimal(Fraction(100 * credited, prescribed), "0.1")
 
 
 def to_decimal(value: Fraction, places: str) -> Decimal:
@@ -76,10 +108,10 @@ def to_decimal(value: Fraction, places: str) -> Decimal:
 
 
 def adherence_pct(weeks: list[WeekFigures]) -> Decimal | None:
-    prescribed = sum((w.prescribed for w in weeks), Fraction(0))
+    prescribed = sum(w.prescribed_sevenths for w in weeks)
     if prescribed == 0:
         return None
-    return to_decimal(100 * sum((w.credited for w in weeks), Fraction(0)) / prescribed, "0.1")
+    return to_decimal(Fraction(100 * sum(w.credited_sevenths for w in weeks), prescribed), "0.1")
 
 
 def active_range(assignment: Assignment, start: dt.date, end: dt.date, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -89,19 +121,41 @@ def active_range(assignment: Assignment, start: dt.date, end: dt.date, today: dt
     return (first, last) if first <= last else None
 
 
+def adherence_totals(*, sessions_per_week: int, active: tuple[dt.date, dt.date] | None,
+                     done_by_week: dict[dt.date, int]) -> tuple[int, int, int]:
+    """(7 x sum(prescribed_w), 7 x sum(min(done_w, prescribed_w)), sum(done_w)) over the active range.
+
+    The same sums as over week_figures(), without building the weeks: the
+    prescribed total is sessions_per_week x all active days, and only weeks
+    with a training day can be credited.
+    """
+    if active is None:
+        return 0, 0, 0
+    first, last = active[0].toordinal(), active[1].toordinal()
+    credited = done_days = 0
+    for week_start, done in done_by_week.items():
+        monday = week_start.toordinal()
+        days = min(monday + 6, last) - max(monday, first) + 1
+        if days > 0:
+            credited += min(7 * done, sessions_per_week * days)
+            done_days += done
+    return sessions_per_week * (last - first + 1), credited, done_days
+
+
 def week_figures(*, sessions_per_week: int, active: tuple[dt.date, dt.date] | None,
                  done_by_week: dict[dt.date, int]) -> list[WeekFigures]:
     """Per ISO week (Monday start) of the active range: active days, prescribed and done."""
     if active is None:
         return []
-    first, last = active
+    first, last = active[0].toordinal(), active[1].toordinal()
     weeks = []
-    monday = first - dt.timedelta(days=first.weekday())
+    # Day numbers rather than dates: this loop runs once per week of every assignment in a report.
+    monday = first - active[0].weekday()
     while monday <= last:
-        sunday = monday + dt.timedelta(days=6)
-        days = (min(sunday, last) - max(monday, first)).days + 1
-        weeks.append(WeekFigures(monday, days, Fraction(sessions_per_week * days, 7), done_by_week.get(monday, 0)))
-        monday += dt.timedelta(days=7)
+        days = min(monday + 6, last) - max(monday, first) + 1
+        week_start = dt.date.fromordinal(monday)
+        weeks.append(WeekFigures(week_start, days, sessions_per_week, done_by_week.get(week_start, 0)))
+        monday += 7
     return weeks
 
 
@@ -137,15 +191,17 @@ def _sessions_in_active_days(ids: list[int], start: dt.date, end: dt.date, today
 def _done_by_week(in_d) -> dict[int, dict[dt.date, int]]:
     """assignment id -> {ISO week's Monday: distinct days with a completed session}, in one aggregate query."""
     done: dict[int, dict[dt.date, int]] = {}
-    for row in (
+    # The week comes back as a date (not the timestamp DATE_TRUNC gives): a year-long report
+    # reads ~50 rows per assignment, and parsing and converting timestamps was most of its time.
+    for assignment_id, week, days in (
         in_d.filter(completed=True)
-        .annotate(week=TruncWeek("date"))
+        .annotate(week=Cast(TruncWeek("date"), DateField()))
         .values("exercise__assignment_id", "week")
         .annotate(days=Count("date", distinct=True))
         .order_by()
+        .values_list("exercise__assignment_id", "week", "days")
     ):
-        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
-        done.setdefault(row["exercise__assignment_id"], {})[week] = row["days"]
+        done.setdefault(assignment_id, {})[week] = days
     return done
 
 
@@ -153,12 +209,13 @@ def adherence_by_assignment(*, assignments: list[Assignment], start: dt.date, en
                             today: dt.date) -> dict[int, Decimal | None]:
     """assignment id -> adherence % over [start, end], for assignments already loaded (one query)."""
     done = _done_by_week(_sessions_in_active_days([a.pk for a in assignments], start, end, today))
-    return {
-        a.pk: adherence_pct(week_figures(sessions_per_week=a.sessions_per_week,
-                                         active=active_range(a, start, end, today),
-                                         done_by_week=done.get(a.pk, {})))
-        for a in assignments
-    }
+    result = {}
+    for a in assignments:
+        prescribed, credited, _done = adherence_totals(sessions_per_week=a.sessions_per_week,
+                                                       active=active_range(a, start, end, today),
+                                                       done_by_week=done.get(a.pk, {}))
+        result[a.pk] = None if prescribed == 0 else to_decimal(Fraction(100 * credited, prescribed), "0.1")
+    return result
 
 
 def adherence_report(
@@ -207,10 +264,12 @@ def adherence_report(
         row["exercise__assignment_id"]: row["mean"]
         for row in in_d.values("exercise__assignment_id").annotate(mean=Avg("pain_during")).order_by()
     }
+    # Newest session per assignment as a correlated subquery: a few index reads on (exercise, date)
+    # per assignment, instead of reading and grouping every session of the window.
+    newest = (SessionLog.objects.filter(exercise__assignment_id=OuterRef("pk"), date__lte=end)
+              .order_by("-date").values("date")[:1])
     last_dates = dict(
-        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__lte=end)
-        .values("exercise__assignment_id").annotate(last=Max("date")).order_by()
-        .values_list("exercise__assignment_id", "last")
+        Assignment.objects.filter(pk__in=ids).annotate(last=Subquery(newest)).order_by().values_list("pk", "last")
     )
     phases = current_phase_ids(ids)
     steps = {}
@@ -222,16 +281,14 @@ def adherence_report(
 
     rows = []
     for assignment in assignments:
-        weeks = week_figures(sessions_per_week=assignment.sessions_per_week,
-                             active=active_range(assignment, start, end, today),
-                             done_by_week=done.get(assignment.pk, {}))
         mean = pains.get(assignment.pk)
         exercise = steps.get(assignment.pk)
         rows.append(AdherenceRow(
             assignment=assignment,
             window_start=start,
             window_end=end,
-            weeks=weeks,
+            active=active_range(assignment, start, end, today),
+            done_by_week=done.get(assignment.pk, {}),
             mean_pain_during=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.1"), ROUND_HALF_UP),
             last_session_date=last_dates.get(assignment.pk),
             current_step=exercise.current_step if exercise else None,

@@ -1,0 +1,491 @@
+"""Measure, compare with the targets of issue 8, print the table and write bench-results.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench import floor as floor_sql
+from bench.data import BenchData, build
+from bench.load import (
+    BenchError,
+    Gunicorn,
+    healthz_maker,
+    run_load,
+    session_post_maker,
+    shareable_database,
+    signed_in_patients,
+)
+from bench.progress import Progress
+from bench.sweep import CeleryWorker, engine_inputs_for, engine_rate, sweep_once
+
+REPORT_DAYS = 365  # the one-year window: today and the 364 days before it
+
+# Every figure the JSON holds (the median at the top level; min, max and each run under "stats").
+FIGURES = (
+    "report_ms", "report_queries", "report_sql_floor_ms", "report_ratio",
+    "dashboard_ms", "dashboard_queries", "dashboard_queries_1_row",
+    "today_ms", "today_queries", "today_queries_8_weeks",
+    "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
+    "floor_rps", "session_post_ratio",
+    "sweep_s", "sweep_per_s", "engine_per_s",
+)
+HTTP_FIGURES = ("session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
+                "floor_rps", "session_post_ratio")
+SWEEP_FIGURES = ("sweep_s", "sweep_per_s")
+
+
+@dataclass(frozen=True)
+class Target:
+    figure: str
+    op: str  # "<=", ">=" or "=="
+    value: float
+    why: str = ""
+
+    def met(self, measured: float | None) -> bool | None:
+        if measured is None:
+            return None
+        return {"<=": measured <= self.value, ">=": measured >= self.value, "==": measured == self.value}[self.op]
+
+    @property
+    def text(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+TARGETS = (
+    Target("report_ratio", "<=", 2.0),
+    Target("report_queries", "<=", 5),
+    Target("dashboard_ms", "<=", 150),
+    Target("dashboard_queries", "<=", 15),
+    Target("today_queries", "<=", 15),
+    Target("session_post_p95_ms", "<=", 100),
+    Target("session_post_errors", "==", 0),
+    Target("session_post_ratio", ">=", 0.4),
+    Target("sweep_per_s", ">=", 500),
+)
+
+
+@dataclass
+class Options:
+    scale: float = 1.0
+    runs: int = 5
+    out: Path = Path("bench-results.json")
+    http_seconds: float | None = None
+    concurrency: int = 8
+    skip_http: bool = False
+    skip_sweep: bool = False
+    seed: int | None = None
+
+    @property
+    def load_seconds(self) -> float:
+        """20 s at full scale; shorter for smaller scales (2 s in smoke mode), unless given."""
+        if self.http_seconds is not None:
+            return self.http_seconds
+        return 20.0 if self.scale >= 1 else max(2.0, round(20.0 * self.scale, 1))
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
+
+
+def repeat(runs: int, measure: Callable[[], float]) -> list[float]:
+    """One warm-up, then `runs` measured calls."""
+    measure()
+    return [measure() for _ in range(runs)]
+
+
+class Bench:
+    def __init__(self, options: Options, stdout: TextIO, stderr: TextIO):
+        self.options = options
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stats: dict[str, dict] = {}
+        self.notes: list[str] = []
+        self.skipped: list[str] = []
+        self.session_keys: list[str] = []
+        self.http_info: dict = {}
+
+    # -- helpers -----------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def record(self, figure: str, values: list[float]) -> None:
+        self.stats[figure] = summary([round(v, 3) for v in values])
+
+    def median(self, figure: str) -> float | None:
+        return self.stats[figure]["median"] if figure in self.stats else None
+
+    def client_for(self, user_id: int) -> Client:
+        from clinic.models import User
+
+        client = Client()
+        client.force_login(User.objects.get(pk=user_id))
+        self.session_keys.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+        return client
+
+    def page(self, client: Client, path: str, figure: str, **headers) -> object:
+        """Time GET `path` through the whole Django stack (warm-up + runs) and count its queries."""
+        times, queries = [], []
+        response = None
+
+        def once() -> float:
+            nonlocal response
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(path, **headers)
+                took = (time.perf_counter() - began) * 1000
+            if response.status_code != 200:
+                raise BenchError(f"GET {path} answered {response.status_code}")
+            queries.append(len(captured))
+            return took
+
+        times = repeat(self.options.runs, once)
+        self.record(f"{figure}_ms", times)
+        self.record(f"{figure}_queries", queries[1:])
+        return response
+
+    def query_count(self, client: Client, path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        if response.status_code != 200:
+            raise BenchError(f"GET {path} answered {response.status_code}")
+        return len(captured)
+
+    # -- the measurements ----------------------------------------------------
+
+    def mode(self) -> tuple[str, str]:
+        vendor = connection.vendor
+        eager = bool(settings.CELERY_TASK_ALWAYS_EAGER)
+        mode = f"{vendor}+{'eager' if eager else 'redis'}"
+        parts = []
+        parts.append("DATABASE_URL is set" if os.environ.get("DATABASE_URL") else "DATABASE_URL is unset: SQLite")
+        parts.append("REDIS_URL is set: a real Celery worker runs the sweep" if not eager
+                     else "REDIS_URL is unset: Celery runs eagerly in-process (the sweep too)")
+        return mode, "; ".join(parts)
+
+    def report(self, data: BenchData) -> None:
+        """The one-year report over the API (API key, full stack) and its one-query floor, run in turns.
+
+        Each API run is followed by a floor run, so both meet the same machine
+        load; the floor's rows must equal the API's figures, or the bench stops.
+        """
+        start = data.today - dt.timedelta(days=REPORT_DAYS - 1)
+        path = f"/api/v1/reports/adherence/?start={start}&end={data.today}"
+        client = Client()
+        auth = f"Api-Key {data.api_key_raw}"
+        api_ms, floor_ms, queries = [], [], []
+        response, floor_rows = None, None
+        for run in range(self.options.runs + 1):  # run 0 is the warm-up
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(path, HTTP_AUTHORIZATION=auth)
+                took = (time.perf_counter() - began) * 1000
+            if response.status_code != 200:
+                raise BenchError(f"GET {path} answered {response.status_code}")
+            began = time.perf_counter()
+            floor_rows = floor_sql.adherence_floor(clinic_id=data.clinic.pk, start=start, end=data.today,
+                                                   today=data.today)
+            floor_took = (time.perf_counter() - began) * 1000
+            if run:
+                api_ms.append(took)
+                queries.append(len(captured))
+                floor_ms.append(floor_took)
+        api_rows = json.loads(response.content, parse_float=Decimal)["rows"]
+        problems = floor_sql.mismatches(floor_sql.api_figures(api_rows), floor_sql.floor_figures(floor_rows))
+        if problems:
+            raise BenchError("the SQL floor disagrees with the API:\n  " + "\n  ".join(problems))
+        self.notes.append(f"report: {len(api_rows)} rows; the SQL floor's figures equal the API's for all of them")
+        self.record("report_ms", api_ms)
+        self.record("report_queries", queries)
+        self.record("report_sql_floor_ms", floor_ms)
+        self.stats["report_ratio"] = summary([round(a / f, 3) for a, f in zip(api_ms, floor_ms)])
+        # The headline is the ratio of the medians; the runs are the paired (same-moment) ratios.
+        self.stats["report_ratio"]["median"] = round(self.median("report_ms") / self.median("report_sql_floor_ms"), 3)
+
+    def pages(self, data: BenchData) -> None:
+        from patients.models import Patient
+
+        therapist = self.client_for(data.dashboard_therapist_id)
+        self.page(therapist, "/patients/", "dashboard")
+        # The same page listing one patient (with a running plan, like most rows of the full page).
+        one = Patient.objects.filter(therapist_id=data.dashboard_therapist_id,
+                                     assignments__status="active").order_by("pk").first()
+        self.record("dashboard_queries_1_row", [self.query_count(therapist, f"/patients/?q={one.external_ref}")])
+        patient = self.client_for(data.today_user_id)
+        self.page(patient, "/today/", "today")
+        short = self.client_for(data.today_small_user_id)
+        self.query_count(short, "/today/")
+        self.record("today_queries_8_weeks", [self.query_count(short, "/today/")])
+
+    def engine(self, data: BenchData) -> None:
+        inputs = engine_inputs_for(data.sweep_clinic.pk, data.today)
+        self.record("engine_per_s", repeat(self.options.runs, lambda: engine_rate(inputs)))
+        self.notes.append(f"engine: {len(inputs)} preloaded inputs from the sweep clinic per run")
+
+    def http(self, data: BenchData) -> None:
+        if self.options.skip_http:
+            self.skipped.append("http (--skip-http)")
+            return
+        if not shareable_database():
+            self.skipped.append("http (an in-memory SQLite database cannot be shared with gunicorn)")
+            return
+        seconds, concurrency = self.options.load_seconds, self.options.concurrency
+        posting = signed_in_patients([user_id for user_id, _p in data.posting], self.session_keys)
+        self.say(f"HTTP: gunicorn with 2 workers, {len(posting)} signed-in patients, concurrency {concurrency}, "
+                 f"{seconds:g} s per run")
+        post = session_post_maker(posting, data.today.isoformat(), concurrency)
+        from patients.models import SessionLog
+
+        before = SessionLog.objects.filter(patient_id__in=[p for _u, p in data.posting]).count()
+        created = 0
+        posts, floors = [], []
+        with Gunicorn(workers=2) as server:
+            warm = run_load(port=server.port, make_request=post, expect=201, concurrency=concurrency,
+                            seconds=min(2.0, seconds))
+            created += warm.ok
+            run_load(port=server.port, make_request=healthz_maker, expect=200, concurrency=concurrency,
+                     seconds=min(1.0, seconds))
+            for run in range(self.options.runs):
+                result = run_load(port=server.port, make_request=post, expect=201, concurrency=concurrency,
+                                  seconds=seconds)
+                created += result.ok
+                posts.append(result)
+                floors.append(run_load(port=server.port, make_request=healthz_maker, expect=200,
+                                       concurrency=concurrency, seconds=seconds))
+                self.say(f"  run {run + 1}: POST /log/ {result.rps:.1f}/s p95 {result.percentile(95):.1f} ms, "
+                         f"errors {result.errors}; GET /healthz {floors[-1].rps:.1f}/s")
+        saved = SessionLog.objects.filter(patient_id__in=[p for _u, p in data.posting]).count() - before
+        if saved != created:
+            raise BenchError(f"{created} posts answered 201 but {saved} sessions were saved")
+        self.record("session_post_rps", [r.rps for r in posts])
+        self.record("session_post_p50_ms", [r.percentile(50) for r in posts])
+        self.record("session_post_p95_ms", [r.percentile(95) for r in posts])
+        self.record("session_post_errors", [r.errors for r in posts])
+        self.stats["session_post_errors"]["median"] = sum(r.errors for r in posts)  # the total, not a median
+        self.record("floor_rps", [r.rps for r in floors])
+        self.stats["session_post_ratio"] = summary([round(p.rps / f.rps, 3) for p, f in zip(posts, floors)])
+        self.stats["session_post_ratio"]["median"] = round(self.median("session_post_rps") / self.median("floor_rps"), 3)
+        statuses: dict[str, int] = {}
+        for result in posts + floors:
+            for status, count in result.statuses.items():
+                statuses[str(status)] = statuses.get(str(status), 0) + count
+        self.http_info = {"seconds_per_run": seconds, "concurrency": concurrency, "gunicorn_workers": 2,
+                          "patients": len(posting), "posts": sum(r.requests for r in posts),
+                          "healthz": sum(r.requests for r in floors), "statuses": statuses}
+        self.notes.append(f"session posts: {saved} sessions saved, one per 201 answer; each POST is a different "
+                          f"patient than the thread's last, with a new client_uuid")
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.notes.append("eager mode: each POST /log/ also runs the progression check inside the request")
+        else:
+            self.notes.append("each POST /log/ enqueues its check on Redis (no worker runs during the HTTP runs; "
+                              "those queued checks are purged before the sweep)")
+
+    def sweep(self, data: BenchData) -> None:
+        from patients.selectors import active_assignment_ids, active_ladder_exercises
+
+        if self.options.skip_sweep:
+            self.skipped.append("sweep (--skip-sweep)")
+            return
+        eager = bool(settings.CELERY_TASK_ALWAYS_EAGER)
+        if not eager and not shareable_database():
+            self.skipped.append("sweep (an in-memory SQLite database cannot be shared with a Celery worker)")
+            return
+        clinic_id = data.sweep_clinic.pk
+        expected = len(active_ladder_exercises(assignment_ids=active_assignment_ids(clinic_id=clinic_id)))
+        how = "eagerly in this process (REDIS_URL unset)" if eager else "through a real Celery worker (concurrency 2)"
+        self.say(f"Sweep: {data.sweep_assignments} assignments ({expected} ladder exercises) {how}")
+
+        def once() -> float:
+            took = sweep_once(clinic_id=clinic_id, today=data.today, expected=expected, eager=eager)
+            self.say(f"  sweep: {took:.1f} s")
+            return took
+
+        if eager:
+            times = repeat(self.options.runs, once)
+        else:
+            with CeleryWorker(concurrency=2):
+                times = repeat(self.options.runs, once)
+            from clinic.celery import app
+
+            app.control.purge()
+        self.record("sweep_s", times)
+        self.record("sweep_per_s", [data.sweep_assignments / t for t in times])
+        self.notes.append(f"sweep: {how}; {data.sweep_assignments} assignments, timed from dispatch until each "
+                          f"has today's ProgressionCheck (today's checks are deleted before each run)")
+
+    # -- output --------------------------------------------------------------
+
+    def machine(self) -> dict:
+        import celery
+        import django
+        import gunicorn
+
+        info = {
+            "cpu_count": os.cpu_count(),
+            "cpu_model": _cpu_model(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "celery": celery.__version__,
+            "gunicorn": gunicorn.__version__,
+            "database": {"vendor": connection.vendor, "version": _database_version()},
+            "broker": "eager (in-process)" if settings.CELERY_TASK_ALWAYS_EAGER else _redis_version(),
+            "debug": settings.DEBUG,
+            # Other work on the machine skews every figure; these say how busy it was.
+            "load_average_at_start": self.load_at_start,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "load_average_after": self.load_after,
+        }
+        return info
+
+    def results(self, data: BenchData, mode: str, mode_note: str) -> dict:
+        figures = {name: self.median(name) for name in FIGURES}
+        targets = {}
+        for target in TARGETS:
+            targets[target.figure] = {"target": target.text, "value": figures.get(target.figure),
+                                      "met": target.met(figures.get(target.figure))}
+        for name, one, many in (("dashboard_queries_constant", "dashboard_queries_1_row", "dashboard_queries"),
+                                ("today_queries_constant", "today_queries_8_weeks", "today_queries")):
+            if figures[one] is not None and figures[many] is not None:
+                targets[name] = {"target": f"{many} == {one}", "value": figures[many],
+                                 "met": figures[many] == figures[one]}
+        return {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "scale": self.options.scale,
+            "mode": mode,
+            "mode_note": mode_note,
+            "runs": self.options.runs,
+            **figures,
+            "build_s": round(data.build_s, 2),
+            "machine": self.machine(),
+            "data": {"sizes": vars(data.sizes), "rows": data.counts, "build_s": round(data.build_s, 2),
+                     "today": data.today.isoformat(), "fingerprint": data.fingerprint},
+            "stats": self.stats,
+            "targets": targets,
+            "http": self.http_info,
+            "skipped": self.skipped,
+            "notes": self.notes,
+        }
+
+    def table(self, results: dict) -> str:
+        def fmt(value) -> str:
+            if value is None:
+                return "—"
+            if isinstance(value, float) and not value.is_integer():
+                return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+            return f"{value:,.0f}"
+
+        floors = {
+            "report_ms": f"floor {fmt(results['report_sql_floor_ms'])} ms (one SQL query)",
+            "session_post_rps": f"floor {fmt(results['floor_rps'])}/s (GET /healthz)",
+        }
+        targets = results["targets"]
+        lines = [
+            f"Backstep bench — scale {results['scale']:g}, mode {results['mode']}, {results['runs']} run(s) after "
+            f"a warm-up; {results['date']}",
+            f"{results['mode_note']}",
+            f"machine: {results['machine']['cpu_count']} CPU, {results['machine']['memory_gb']} GB, "
+            f"{results['machine']['database']['vendor']} {results['machine']['database']['version']}, "
+            f"Python {results['machine']['python']}, Django {results['machine']['django']}; load average "
+            f"{results['machine']['load_average_at_start'][0]:.2f} at start, then after each part "
+            + ", ".join(f"{k} {v:.2f}" for k, v in results["machine"]["load_average_after"].items()),
+            f"data built in {results['build_s']:.1f} s (fingerprint {results['data']['fingerprint']}):",
+            *(f"  {clinic}: " + ", ".join(f"{count:,} {name}" for name, count in rows.items())
+              for clinic, rows in results["data"]["rows"].items()),
+            "",
+            f"{'figure':<24}{'median':>12}{'min':>12}{'max':>12}   {'target / floor':<38}{'':>7}",
+        ]
+        for name in FIGURES:
+            stat = self.stats.get(name)
+            target = targets.get(name)
+            note = floors.get(name, target["target"] if target else "")
+            verdict = "" if not target or target["met"] is None else ("met" if target["met"] else "MISSED")
+            if stat is None:
+                lines.append(f"{name:<24}{'skipped':>12}")
+                continue
+            lines.append(f"{name:<24}{fmt(stat['median']):>12}{fmt(stat['min']):>12}{fmt(stat['max']):>12}   "
+                         f"{note:<38}{verdict:>7}")
+        for name in ("dashboard_queries_constant", "today_queries_constant"):
+            if name in targets:
+                lines.append(f"{name:<24}{str(targets[name]['met']):>12}{'':>24}   {targets[name]['target']:<38}"
+                             f"{'met' if targets[name]['met'] else 'MISSED':>7}")
+        if self.skipped:
+            lines.append("skipped: " + "; ".join(self.skipped))
+        missed = [name for name, t in targets.items() if t["met"] is False]
+        lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
+        return "\n".join(lines) + "\n"
+
+    def run(self) -> dict:
+        mode, mode_note = self.mode()
+        self.load_at_start = [round(x, 2) for x in os.getloadavg()]
+        self.load_after: dict[str, float] = {}
+        self.say(f"Mode: {mode} — {mode_note}")
+        progress = Progress(1, stream=self.stderr)
+        data = build(scale=self.options.scale, progress=progress,
+                     **({"seed": self.options.seed} if self.options.seed is not None else {}))
+        try:
+            self.say("Measuring the adherence report, its SQL floor, the dashboard and the today page…")
+            for name, part in (("report", self.report), ("pages", self.pages), ("engine", self.engine),
+                               ("http", self.http), ("sweep", self.sweep)):
+                part(data)
+                # How busy the machine was (1-minute load average) when each part finished.
+                self.load_after[name] = round(os.getloadavg()[0], 2)
+        finally:
+            from django.contrib.sessions.models import Session
+
+            Session.objects.filter(session_key__in=self.session_keys).delete()
+        results = self.results(data, mode, mode_note)
+        self.options.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        self.stdout.write(self.table(results))
+        self.stdout.write(f"wrote {self.options.out}\n")
+        return results
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _database_version() -> str:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT version()")
+        return str(cursor.fetchone()[0])
+
+
+def _redis_version() -> str:
+    try:
+        import redis
+
+        return "redis " + redis.Redis.from_url(settings.REDIS_URL).info("server")["redis_version"]
+    except Exception:  # the version is informative only
+        return "redis"
+
+
+def run(options: Options, stdout: TextIO, stderr: TextIO) -> dict:
+    return Bench(options, stdout, stderr).run()

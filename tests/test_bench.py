@@ -1,0 +1,95 @@
+"""The bench harness at a tiny scale: it runs, and its JSON has every figure, the machine and the targets.
+
+Times are never asserted (speed is measured by `make bench`, not by tests).
+gunicorn and the Celery worker are separate processes: they need a database
+they can open (PostgreSQL; not the suite's in-memory SQLite), so those parts
+are skipped by flag when they cannot run; the sweep then runs eagerly when
+there is no Redis.
+"""
+
+import io
+import json
+import numbers
+import os
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from bench.load import shareable_database
+from bench.runner import FIGURES, HTTP_FIGURES, SWEEP_FIGURES, TARGETS
+
+# transaction=True: gunicorn and the worker must see the rows the harness commits.
+pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
+
+MACHINE_KEYS = {"cpu_count", "memory_gb", "python", "django", "database", "broker"}
+
+
+def test_bench_smoke_run_writes_every_figure(tmp_path):
+    in_memory = not shareable_database()
+    redis = bool(os.environ.get("REDIS_URL"))
+    args = ["--scale", "0.005", "--runs", "1", "--http-seconds", "1", "--out", str(tmp_path / "bench.json")]
+    skipped = set()
+    if in_memory:
+        args.append("--skip-http")
+        skipped |= set(HTTP_FIGURES)
+        if redis:  # a worker process could not see this database
+            args.append("--skip-sweep")
+            skipped |= set(SWEEP_FIGURES)
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    call_command("bench", *args, stdout=stdout, stderr=stderr)
+
+    results = json.loads((tmp_path / "bench.json").read_text())
+    for figure in FIGURES:
+        assert figure in results, figure
+        if figure in skipped:
+            assert results[figure] is None
+        else:
+            assert isinstance(results[figure], numbers.Number), (figure, results[figure])
+            stats = results["stats"][figure]
+            assert stats["min"] <= stats["median"] <= stats["max"] or figure in {"report_ratio",
+                                                                                 "session_post_ratio",
+                                                                                 "session_post_errors"}
+    assert MACHINE_KEYS <= set(results["machine"])
+    assert results["machine"]["cpu_count"] >= 1
+    assert results["machine"]["database"]["vendor"] == connection.vendor
+    assert results["mode"] in {"postgresql+redis", "sqlite+eager", "postgresql+eager", "sqlite+redis"}
+    assert results["scale"] == 0.005 and results["date"]
+    assert isinstance(results["build_s"], numbers.Number)
+    assert results["data"]["rows"]["year clinic"]["sessions"] > 0
+    assert results["data"]["rows"]["sweep clinic"]["assignments"] >= 50
+    for target in TARGETS:
+        assert target.figure in results["targets"]
+        assert results["targets"][target.figure]["met"] in (True, False, None)
+    # The table names every figure; the progress bar went to stderr.
+    table = stdout.getvalue()
+    assert all(figure in table for figure in FIGURES)
+    assert "%" in stderr.getvalue() and "built in" in stderr.getvalue()
+
+
+def test_bench_refuses_production(settings):
+    from django.core.management.base import CommandError
+
+    settings.DJANGO_ENV = "production"
+    with pytest.raises(CommandError, match="production"):
+        call_command("bench", "--scale", "0.005", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_same_seed_builds_the_same_data():
+    from bench.data import build
+    from bench.progress import Progress
+    from patients.models import SessionLog
+
+    def sessions():
+        return sorted(SessionLog.objects.filter(patient__clinic__slug__startswith="bench-").values_list(
+            "patient__clinic__slug", "patient__external_ref", "date", "exercise__name", "step", "completed",
+            "pain_during", "pain_after"))
+
+    first = build(scale=0.005, progress=Progress(1, stream=io.StringIO()))
+    rows = sessions()
+    second = build(scale=0.005, progress=Progress(1, stream=io.StringIO()))  # wipes and rebuilds
+
+    assert rows and sessions() == rows
+    assert (first.fingerprint, first.counts) == (second.fingerprint, second.counts)
