@@ -27,8 +27,8 @@ from django.db.models import Avg, Count, DateField, F, IntegerField, OuterRef, Q
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.tenancy import Actor, scope_queryset
-from patients.models import AssignedExercise, Assignment, Flag, SessionLog
-from patients.selectors import UNRESOLVED, current_phase_ids, step_in_words, with_current_load
+from patients.models import AssignedExercise, Assignment, Flag, PhaseVersion, SessionLog
+from patients.selectors import UNRESOLVED, step_in_words, with_current_load
 from protocols.models import LADDER_KINDS
 
 MAX_WINDOW_DAYS = 366
@@ -239,12 +239,17 @@ def adherence_report(
         Flag.objects.filter(exercise__assignment=OuterRef("pk"), status__in=UNRESOLVED)
         .order_by().values("exercise__assignment").annotate(n=Count("pk")).values("n")
     )
+    # Newest session per assignment as a correlated subquery: a few index reads on (exercise, date)
+    # per assignment, instead of reading and grouping every session of the window.
+    newest = (SessionLog.objects.filter(exercise__assignment_id=OuterRef("pk"), date__lte=end)
+              .order_by("-date").values("date")[:1])
     assignments = (
         scope_queryset(Assignment.objects.all(), actor)
         .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)
                 | Q(start_date__lte=end, end_date__gte=start))
         .select_related("patient", "patient__therapist")
-        .annotate(open_flags=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0))
+        .annotate(open_flags=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0),
+                  last_session_date=Subquery(newest))
         .order_by("patient__last_name", "patient__first_name", "patient_id", "start_date", "pk")
     )
     if therapist_id is not None:
@@ -264,18 +269,14 @@ def adherence_report(
         row["exercise__assignment_id"]: row["mean"]
         for row in in_d.values("exercise__assignment_id").annotate(mean=Avg("pain_during")).order_by()
     }
-    # Newest session per assignment as a correlated subquery: a few index reads on (exercise, date)
-    # per assignment, instead of reading and grouping every session of the window.
-    newest = (SessionLog.objects.filter(exercise__assignment_id=OuterRef("pk"), date__lte=end)
-              .order_by("-date").values("date")[:1])
-    last_dates = dict(
-        Assignment.objects.filter(pk__in=ids).annotate(last=Subquery(newest)).order_by().values_list("pk", "last")
-    )
-    phases = current_phase_ids(ids)
+    # The current phase is each assignment's newest phase version, resolved in the same query.
+    current_phase = (PhaseVersion.objects.filter(assignment=OuterRef("assignment_id"))
+                     .order_by("-created_at", "-id").values("phase_id")[:1])
     steps = {}
     for exercise in with_current_load(
         scope_queryset(AssignedExercise.objects.all(), actor)
-        .filter(phase_id__in=phases.values(), kind__in=LADDER_KINDS).order_by("assignment_id", "order")
+        .filter(assignment_id__in=ids, kind__in=LADDER_KINDS, phase_id=Subquery(current_phase))
+        .order_by("assignment_id", "order")
     ):
         steps.setdefault(exercise.assignment_id, exercise)
 
@@ -290,7 +291,7 @@ def adherence_report(
             active=active_range(assignment, start, end, today),
             done_by_week=done.get(assignment.pk, {}),
             mean_pain_during=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.1"), ROUND_HALF_UP),
-            last_session_date=last_dates.get(assignment.pk),
+            last_session_date=assignment.last_session_date,
             current_step=exercise.current_step if exercise else None,
             current_step_words=step_in_words(exercise) if exercise else "",
             open_flags=assignment.open_flags,
