@@ -539,3 +539,14 @@ def sessions_behind_flags(flags: list[Flag], per_flag: int = 4) -> dict[int, lis
         mine = [s for s in sessions.get(flag.exercise_id, []) if as_of is None or s.date <= as_of]
         result[flag.pk] = mine[:per_flag]
     return result
+
+
+def current_exercises(*, patient: Patient) -> list[AssignedExercise]:
+    """The exercises of the current phase of the patient's active plan, in one query (with their assignment)."""
+    current_phase = (PhaseVersion.objects.filter(assignment=OuterRef("assignment_id"))
+                     .order_by("-created_at", "-id").values("phase_id")[:1])
+    return list(
+        AssignedExercise.objects.filter(assignment__patient=patient, assignment__status=Assignment.Status.ACTIVE,
+                                        phase_id=Subquery(current_phase))
+        .select_related("assignment").order_by("order")
+    )

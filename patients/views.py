@@ -222,11 +222,19 @@ def _prefill(exercise) -> dict:
 @login_required
 def log_session(request):
     """Log one session: prefilled from the plan; errors beside the fields; saved exactly once."""
-    patient, today, plan = _plan_for(request)
-    if plan.assignment is None or not plan.exercises:
-        return render(request, "patients/log_session.html", {"plan": plan, "form": None})
     if request.method == "POST":
-        form = SessionLogForm(request.POST, exercises=plan.exercises, today=today)
+        # Validating a post needs only the current phase's exercises (one query), not the whole plan.
+        require_patient(request.actor)
+        patient, today = request.actor.patient, services.clinic_today(request.actor.clinic)
+        exercises = selectors.current_exercises(patient=patient)
+        plan = None
+    else:
+        patient, today, plan = _plan_for(request)
+        exercises = plan.exercises
+        if plan.assignment is None or not plan.exercises:
+            return render(request, "patients/log_session.html", {"plan": plan, "form": None})
+    if request.method == "POST":
+        form = SessionLogForm(request.POST, exercises=exercises, today=today)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -256,6 +264,8 @@ def log_session(request):
         chosen = next((e for e in plan.exercises if str(e.pk) == wanted), None)
         chosen = chosen or next((e for e in plan.exercises if e.has_ladder), plan.exercises[0])
         form = SessionLogForm(initial=_prefill(chosen), exercises=plan.exercises, today=today)
+    if plan is None:  # a refused post: show the page again with the plan's values and the errors
+        patient, today, plan = _plan_for(request)
     prefill = {e.pk: {k: str(v) for k, v in _prefill(e).items()} for e in plan.exercises}
     return render(request, "patients/log_session.html", {"plan": plan, "form": form, "prefill": prefill})
 
