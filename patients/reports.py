@@ -23,7 +23,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import NamedTuple
 
-from django.db.models import Avg, Count, DateField, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, DateField, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.tenancy import Actor, scope_queryset
@@ -188,21 +188,31 @@ def _sessions_in_active_days(ids: list[int], start: dt.date, end: dt.date, today
     )
 
 
-def _done_by_week(in_d) -> dict[int, dict[dt.date, int]]:
-    """assignment id -> {ISO week's Monday: distinct days with a completed session}, in one aggregate query."""
+def _week_figures_and_pain(in_d) -> tuple[dict[int, dict[dt.date, int]], dict[int, tuple[int, int]]]:
+    """One aggregate pass over the sessions in D: completed days per assignment and ISO week,
+    and the pain-during sum and count per assignment (for the mean)."""
     done: dict[int, dict[dt.date, int]] = {}
+    pain: dict[int, tuple[int, int]] = {}
     # The week comes back as a date (not the timestamp DATE_TRUNC gives): a year-long report
     # reads ~50 rows per assignment, and parsing and converting timestamps was most of its time.
-    for assignment_id, week, days in (
-        in_d.filter(completed=True)
-        .annotate(week=Cast(TruncWeek("date"), DateField()))
+    for assignment_id, week, days, pain_sum, sessions in (
+        in_d.annotate(week=Cast(TruncWeek("date"), DateField()))
         .values("exercise__assignment_id", "week")
-        .annotate(days=Count("date", distinct=True))
+        .annotate(days=Count("date", distinct=True, filter=Q(completed=True)), pain_sum=Sum("pain_during"),
+                  sessions=Count("pk"))
         .order_by()
-        .values_list("exercise__assignment_id", "week", "days")
+        .values_list("exercise__assignment_id", "week", "days", "pain_sum", "sessions")
     ):
-        done.setdefault(assignment_id, {})[week] = days
-    return done
+        if days:
+            done.setdefault(assignment_id, {})[week] = days
+        total, count = pain.get(assignment_id, (0, 0))
+        pain[assignment_id] = (total + pain_sum, count + sessions)
+    return done, pain
+
+
+def _done_by_week(in_d) -> dict[int, dict[dt.date, int]]:
+    """assignment id -> {ISO week's Monday: distinct days with a completed session}."""
+    return _week_figures_and_pain(in_d)[0]
 
 
 def adherence_by_assignment(*, assignments: list[Assignment], start: dt.date, end: dt.date,
@@ -264,11 +274,8 @@ def adherence_report(
     ids = [a.pk for a in assignments]
 
     in_d = _sessions_in_active_days(ids, start, end, today)
-    done = _done_by_week(in_d)
-    pains = {
-        row["exercise__assignment_id"]: row["mean"]
-        for row in in_d.values("exercise__assignment_id").annotate(mean=Avg("pain_during")).order_by()
-    }
+    done, pain_totals = _week_figures_and_pain(in_d)
+    pains = {a: Fraction(total, count) for a, (total, count) in pain_totals.items() if count}
     # The current phase is each assignment's newest phase version, resolved in the same query.
     current_phase = (PhaseVersion.objects.filter(assignment=OuterRef("assignment_id"))
                      .order_by("-created_at", "-id").values("phase_id")[:1])
@@ -290,7 +297,7 @@ def adherence_report(
             window_end=end,
             active=active_range(assignment, start, end, today),
             done_by_week=done.get(assignment.pk, {}),
-            mean_pain_during=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.1"), ROUND_HALF_UP),
+            mean_pain_during=None if mean is None else to_decimal(mean, "0.1"),
             last_session_date=assignment.last_session_date,
             current_step=exercise.current_step if exercise else None,
             current_step_words=step_in_words(exercise) if exercise else "",
