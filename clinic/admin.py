@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Clinic, ClinicSettings, Membership, User
+from clinic.models import AuditEvent, Clinic, ClinicSettings, Membership, User
 
 
 @admin.register(User)
@@ -47,3 +47,26 @@ class MembershipAdmin(admin.ModelAdmin):
 class ClinicSettingsAdmin(admin.ModelAdmin):
     list_display = ["clinic", "auto_apply_progressions", "require_two_factor", "updated_at"]
     list_filter = ["auto_apply_progressions", "require_two_factor"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is append-only, so nobody adds, edits or deletes events here."""
+
+    list_display = ["occurred_at", "clinic", "actor_role", "user", "api_key", "action", "object_type", "object_id",
+                    "patient_id", "ip_address"]
+    list_filter = ["action", "actor_role", "object_type", "clinic"]
+    search_fields = ["route", "object_id", "request_id"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["clinic", "user", "api_key"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    actions = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

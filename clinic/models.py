@@ -6,9 +6,10 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -206,3 +207,88 @@ class ApiKey(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are append-only: bulk changes are refused here, and by a trigger on PostgreSQL."""
+
+    def update(self, **kwargs):
+        raise PermissionDenied("Audit events cannot be changed.")
+
+    def delete(self):
+        raise PermissionDenied("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One read or write of patient data: who (user or API key), which clinic, what, when, from where.
+
+    Written by clinic.audit.AuditMiddleware in the same transaction as the
+    request's own writes. References are plain ids without database
+    constraints, so deactivating or removing a user, key or patient never
+    rewrites the trail.
+    """
+
+    TENANT_CLINIC_LOOKUP = "clinic"
+
+    class Action(models.TextChoices):
+        READ = "read", _("read")
+        WRITE = "write", _("write")
+
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        editable=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", editable=False, verbose_name=_("user"),
+    )
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        editable=False, verbose_name=_("API key"),
+    )
+    actor_role = models.CharField(_("role"), max_length=20, editable=False)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, editable=False)
+    method = models.CharField(_("method"), max_length=10, editable=False)
+    route = models.CharField(_("route"), max_length=120, editable=False)
+    object_type = models.CharField(_("object type"), max_length=40, editable=False)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, editable=False)
+    patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True, editable=False)
+    status_code = models.PositiveSmallIntegerField(_("status"), editable=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True, editable=False)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
+    detail = models.JSONField(_("detail"), default=dict, blank=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["clinic", "-occurred_at"], name="audit_clinic_time"),
+            models.Index(fields=["clinic", "patient_id", "-occurred_at"], name="audit_clinic_patient_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(action__in=["read", "write"]), name="audit_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_role} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit events cannot be deleted.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.api_key_id:
+            return f"API key #{self.api_key_id}"
+        if self.user_id:
+            return f"user #{self.user_id}"
+        return "anonymous"

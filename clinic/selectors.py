@@ -59,3 +59,26 @@ def api_key_list(*, actor: Actor, now: dt.datetime) -> QuerySet[ApiKey]:
 def api_key_get(*, actor: Actor, pk: int) -> ApiKey:
     """One API key of the actor's clinic; 404 for other clinics'."""
     return get_scoped_or_404(ApiKey.objects.select_related("created_by"), actor, pk=pk)
+
+
+def audit_event_list(*, actor: Actor) -> QuerySet:
+    """The clinic's audit trail, newest first (clinic admins only: the caller checks the role)."""
+    from clinic.models import AuditEvent
+
+    return scope_queryset(AuditEvent.objects.all(), actor).order_by("-occurred_at", "-id")
+
+
+def audit_event_labels(*, actor: Actor, events) -> dict[str, dict[int, str]]:
+    """Readable names for the users, keys and patients on one page of events, in three queries at most."""
+    from clinic.models import ApiKey, User
+    from patients.models import Patient
+
+    user_ids = {e.user_id for e in events if e.user_id}
+    key_ids = {e.api_key_id for e in events if e.api_key_id}
+    patient_ids = {e.patient_id for e in events if e.patient_id}
+    users = {u.pk: u.get_full_name() or u.email for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    keys = ({k.pk: k.name for k in scope_queryset(ApiKey.objects.filter(pk__in=key_ids), actor)}
+            if key_ids else {})
+    patients = ({p.pk: p.full_name for p in scope_queryset(Patient.objects.filter(pk__in=patient_ids), actor)}
+                if patient_ids else {})
+    return {"users": users, "keys": keys, "patients": patients}

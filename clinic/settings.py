@@ -86,7 +86,11 @@ MIDDLEWARE = [
     "clinic.tenancy.TenancyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that only requests every check above let through are audited as reads or writes.
+    "clinic.audit.AuditMiddleware",
 ]
+# Behind exactly one reverse proxy that appends the client's address to X-Forwarded-For.
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api-keys/", staff_views.api_key_list, name="api-keys"),
     path("api-keys/new/", staff_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", staff_views.api_key_revoke, name="api-key-revoke"),
+    path("audit/", staff_views.audit_log, name="audit"),
 ]

@@ -229,3 +229,34 @@ def api_key_revoke(request, pk: int):
                              % {"name": key.name})
         return redirect("clinic-admin:api-keys")
     return render(request, "clinic/api_key_revoke.html", {"key": key, "section": "api-keys"})
+
+
+# ---------------------------------------------------------------------------
+# Audit trail
+# ---------------------------------------------------------------------------
+
+AUDIT_EVENTS_PER_PAGE = 50
+
+
+@clinic_admin_required
+@require_http_methods(["GET"])
+def audit_log(request):
+    """Every read and write of the clinic's patient data, newest first, filterable; read-only."""
+    from django.core.paginator import Paginator
+
+    from clinic.filters import AuditEventFilter
+
+    filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_event_list(actor=request.actor),
+                                 request=request)
+    events = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    page = Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    labels = selectors.audit_event_labels(actor=request.actor, events=page.object_list)
+    for event in page.object_list:
+        event.who = (labels["keys"].get(event.api_key_id, f"#{event.api_key_id}") if event.api_key_id
+                     else labels["users"].get(event.user_id, f"#{event.user_id}") if event.user_id else "")
+        event.patient_name = labels["patients"].get(event.patient_id, f"#{event.patient_id}")
+    return render(request, "clinic/audit_log.html", {
+        "filter": filterset, "page": page, "query": query.urlencode(), "section": "audit", "filtered": bool(query),
+    })

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from clinic.audit import audit_note
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from clinic.models import User
 from patients import selectors, services
@@ -117,6 +118,7 @@ def flag_bulk(request):
         return redirect("patients:flags")
     done, problems = 0, []
     today = services.clinic_today(actor.clinic)
+    audit_note(request, detail={"flags": sorted(ids)[:200]})
     for flag in scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient"):
         try:
             FLAG_ACTIONS[action](flag, request.user, request.POST.get("note", ""), today)
@@ -151,6 +153,7 @@ def flag_action(request, pk: int):
     actor = request.actor
     require_staff(actor)
     flag = get_scoped_or_404(Flag.objects.all(), actor, pk=pk)
+    audit_note(request, patient_id=flag.patient_id)
     action = request.POST.get("action", "")
     if action not in FLAG_ACTIONS:
         messages.error(request, _("Unknown action."))
@@ -186,6 +189,8 @@ def invitation(request, token: str):
         status = 404 if invalid.reason == "unknown" else 410
         return render(request, "patients/invitation_invalid.html", {"reason": invalid.reason}, status=status)
     patient = invite.patient
+    # Reached by token, signed out: the audit trail needs to be told whose data this is.
+    audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk, object_id=invite.pk)
     user = patient.user or User(email=patient.email, first_name=patient.first_name, last_name=patient.last_name)
     form = InvitationPasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -252,6 +257,7 @@ def log_session(request):
                 if wants_json(request):
                     return JsonResponse({"errors": form.errors.get_json_data()}, status=409 if conflict else 400)
             else:
+                audit_note(request, object_id=saved.session.pk)
                 url = reverse("patients:session-saved", args=[saved.session.pk])
                 if wants_json(request):
                     return JsonResponse({"saved": True, "created": saved.created, "redirect": url},
@@ -360,6 +366,7 @@ def patient_create(request):
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
+            audit_note(request, object_id=patient.pk)
             messages.success(request, _("Patient added. Next: assign a protocol."))
             return redirect("patients:assign", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})

@@ -8,6 +8,7 @@ from django.db import models
 from rest_framework import serializers
 
 from clinic.api.permissions import actor_of
+from clinic.audit import audit_note
 from clinic.tenancy import Actor, scope_queryset
 
 
@@ -22,6 +23,13 @@ class ScopedAPIMixin:
 
     def get_queryset(self):
         return scope_queryset(super().get_queryset(), self.actor)
+
+    def get_object(self):
+        obj = super().get_object()
+        # The audit trail records whose data this was, without another query.
+        patient_id = obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None)
+        audit_note(self.request, object_id=obj.pk, patient_id=patient_id)
+        return obj
 
 
 class UTCDateTimeField(serializers.DateTimeField):

@@ -73,3 +73,10 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
+
+
+class ClinicAdminOnly(permissions.BasePermission):
+    message = "Only clinic admins can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return actor_of(request).is_clinic_admin

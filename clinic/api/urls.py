@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from clinic.api.views import AuditEventViewSet
 from patients.api import views as patient_views
 from patients.api.reports import AdherenceReportView
 from protocols.api import views as protocol_views
@@ -18,6 +19,7 @@ router.register("sessions", patient_views.SessionLogViewSet, basename="session")
 router.register("checkins", patient_views.CheckInViewSet, basename="checkin")
 router.register("measurements", patient_views.MeasurementViewSet, basename="measurement")
 router.register("flags", patient_views.FlagViewSet, basename="flag")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("progression/simulate/", protocol_views.ProgressionSimulateView.as_view(), name="progression-simulate"),
