@@ -692,11 +692,36 @@ def enqueue(task, *args) -> None:
         logger.warning("could not enqueue %s%r; the nightly sweep will catch up", task.name, args, exc_info=True)
 
 
+# How long a web request waits for the broker after its commit. A broker that is down refuses at
+# once; one that hangs (or a half-open connection) would hold the request for the socket timeout (5 s).
+PUBLISH_WAIT_SECONDS = 0.5
+
+
+def enqueue_soon(task, *args, wait: float = PUBLISH_WAIT_SECONDS) -> None:
+    """`enqueue`, with the caller waiting `wait` seconds at most; a slow publish goes on in the background.
+
+    For web requests, after commit: the entry is saved whatever the broker does,
+    and one whose message never arrives is found by the hourly catch-up
+    (`assignments_with_unchecked_evidence`).
+    """
+    import threading
+
+    if task.app.conf.task_always_eager:
+        enqueue(task, *args)  # runs the task right here: there is no broker to wait for
+        return
+    publisher = threading.Thread(target=enqueue, args=(task, *args), name="enqueue", daemon=True)
+    publisher.start()
+    publisher.join(wait)
+    if publisher.is_alive():
+        logger.warning("broker slow: %s%r not sent after %.1f s; answering now, the hourly catch-up covers it",
+                       task.name, args, wait)
+
+
 def enqueue_assignment_check(assignment_id: int) -> None:
     """Check the assignment once the current transaction commits (never inside it)."""
     from patients.tasks import evaluate_assignment
 
-    transaction.on_commit(lambda: enqueue(evaluate_assignment, assignment_id))
+    transaction.on_commit(lambda: enqueue_soon(evaluate_assignment, assignment_id))
 
 
 # ---------------------------------------------------------------------------
@@ -801,6 +826,52 @@ def clinics_due_for_sweep(*, now=None) -> list[int]:
         if created:
             due.append(clinic.pk)
     return due
+
+
+CATCH_UP_DAYS = 2
+
+
+def assignments_with_unchecked_evidence(*, now=None, skip_clinic_ids=()) -> list[int]:
+    """Active assignments with a session, check-in or measurement saved after their latest check.
+
+    Each save enqueues its check after commit; when that message is lost (broker
+    down or hung, a process killed between commit and publish), the hourly tick
+    finds the entry here, so it is checked within the hour after the broker is
+    back rather than at the next night's sweep. Only entries of the last
+    CATCH_UP_DAYS are read (older ones have been swept); five queries.
+    """
+    from django.db.models import Exists, Max, OuterRef
+    from django.utils import timezone
+
+    from patients.models import ProgressionCheck
+    from protocols.models import LADDER_KINDS
+
+    since = (now or timezone.now()) - dt.timedelta(days=CATCH_UP_DAYS)
+    live = {"status": Assignment.Status.ACTIVE, "patient__clinic__is_active": True}
+    sessions = (
+        SessionLog.objects.filter(created_at__gte=since, exercise__kind__in=LADDER_KINDS,
+                                  **{f"exercise__assignment__{name}": value for name, value in live.items()})
+        .exclude(patient__clinic_id__in=skip_clinic_ids)
+        .filter(~Exists(ProgressionCheck.objects.filter(exercise_id=OuterRef("exercise_id"),
+                                                        updated_at__gte=OuterRef("created_at"))))
+    )
+    stale = set(sessions.values_list("exercise__assignment_id", flat=True))
+    # Check-ins and measurements belong to the patient: compare with the latest check of each active plan.
+    latest: dict[int, dt.datetime] = {}
+    for model, stamp in ((MorningCheckIn, "updated_at"), (Measurement, "created_at")):
+        rows = (model.objects.filter(**{f"{stamp}__gte": since}).exclude(patient__clinic_id__in=skip_clinic_ids)
+                .order_by().values("patient_id").annotate(at=Max(stamp)).values_list("patient_id", "at"))
+        for patient_id, at in rows:
+            latest[patient_id] = max(at, latest.get(patient_id, at))
+    if latest:
+        plans = dict(Assignment.objects.filter(patient_id__in=latest, **live).values_list("pk", "patient_id"))
+        checked = dict(
+            ProgressionCheck.objects.filter(exercise__assignment_id__in=plans).order_by()
+            .values("exercise__assignment_id").annotate(at=Max("updated_at"))
+            .values_list("exercise__assignment_id", "at")
+        )
+        stale.update(pk for pk, patient_id in plans.items() if pk not in checked or checked[pk] < latest[patient_id])
+    return sorted(stale)
 
 
 def _flag_link(flag_id: int | None = None) -> str:

@@ -56,12 +56,17 @@ def nightly_sweep() -> list[int]:
 
     A clinic missed at 02:00 (beat or broker down) is swept at the next tick
     of that day; a SweepRun row per clinic and date makes a second run a no-op.
+    Every tick also checks entries whose own check never reached the broker
+    (saved while it was down), so they wait an hour at most, not a night.
     """
-    from patients.services import clinics_due_for_sweep
+    from patients.services import assignments_with_unchecked_evidence, clinics_due_for_sweep, enqueue
 
     clinic_ids = clinics_due_for_sweep()
     for clinic_id in clinic_ids:
         evaluate_all(clinic_id)
+    stale = assignments_with_unchecked_evidence(skip_clinic_ids=clinic_ids)  # a clinic just swept is covered
+    for start in range(0, len(stale), SWEEP_BATCH):
+        enqueue(evaluate_batch, stale[start : start + SWEEP_BATCH])
     return clinic_ids
 
 
