@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,13 @@ print(json.dumps({
     "time_zone": settings.TIME_ZONE,
     "acks_late": settings.CELERY_TASK_ACKS_LATE,
     "accept": settings.CELERY_ACCEPT_CONTENT,
+    "nosniff": settings.SECURE_CONTENT_TYPE_NOSNIFF,
+    "referrer_policy": settings.SECURE_REFERRER_POLICY,
+    "frame_options": settings.X_FRAME_OPTIONS,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "headers_middleware": settings.MIDDLEWARE.index("clinic.headers.SecurityHeadersMiddleware")
+    - settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
+    "log_formatter": settings.LOGGING["formatters"]["plain"]["class"],
 }))
 """
 
@@ -89,6 +97,50 @@ def test_production_turns_on_hardening():
     assert s["debug"] is False
     assert s["secure_cookies"] is True
     assert s["hsts"] >= 31536000
+    assert s["ssl_redirect"] is True
+
+
+def test_production_refuses_debug():
+    result = load_settings(DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
+                           ALLOWED_HOSTS="backstep.example", DEBUG="true")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG must be off when DJANGO_ENV=production" in result.stderr
+
+
+def test_header_hardening_and_log_scrubbing_are_on_in_every_environment():
+    for env in ({}, {"DJANGO_ENV": "test"}, {"DEBUG": "false"}):
+        s = settings_with(**env)
+        assert s["nosniff"] is True
+        assert s["referrer_policy"] == "same-origin"
+        assert s["frame_options"] == "DENY"
+        assert s["headers_middleware"] == 1  # right after SecurityMiddleware: static files get the CSP too
+        assert s["log_formatter"] == "clinic.logging.ScrubbingFormatter"
+
+
+def deploy_check(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS and not k.startswith("SECURE_")}
+    clean.update(env)
+    clean.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py sets it
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_production_passes_the_deploy_check_with_no_warnings():
+    result = deploy_check(DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
+                          ALLOWED_HOSTS="backstep.example")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNINGS" not in output and "?: (security" not in output, output
+    assert "System check identified no issues" in output
+
+
+def test_the_deploy_check_catches_a_weak_key():
+    """The check the test above relies on really looks: a short, repetitive key is a warning."""
+    result = deploy_check(DJANGO_ENV="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="backstep.example")
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
 
 
 def test_bad_boolean_is_a_clear_error():
