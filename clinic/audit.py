@@ -1,10 +1,11 @@
 """The audit trail of patient data: one append-only event per read or write, written in one place.
 
-`AuditMiddleware` wraps every request to a patient-data route (the policy
+`AuditMiddleware` wraps every write to a patient-data route (the policy
 below, keyed by URL name) in a transaction, and once the view has answered
 successfully it writes one `AuditEvent` in that same transaction: if the
 event cannot be written, the request's writes are rolled back with it, and a
-request that fails (4xx/5xx) leaves neither its writes nor an event.
+request that fails (4xx/5xx) leaves neither its writes nor an event. A read
+(GET/HEAD) gets its event once the page or response is ready.
 
 Views add what only they know (a created row's id, the patient behind a
 flag) with `audit_note(request, ...)`; the API's base mixin does this for
@@ -242,6 +243,13 @@ class AuditMiddleware:
     def _audited(self, request, policy: AuditPolicy, match):
         request.audit_notes = {}
         route = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+        if request.method.upper() in SAFE_METHODS:
+            # A read writes nothing to pair the event with: no transaction held open while the page renders.
+            response = self.get_response(request)
+            if response.status_code < 400:
+                audit_event_record(request=request, policy=policy, route=route, kwargs=match.kwargs,
+                                   status_code=response.status_code, response=response)
+            return response
         with transaction.atomic():
             # Exceptions below were already turned into 4xx/5xx responses by Django.
             response = self.get_response(request)

@@ -168,8 +168,9 @@ def test_report_query_count_does_not_grow_with_patients(client, world, size, dja
     assert len(response.json()["rows"]) == size + 2
 
 
-# key lookup, assignments (with last session and open flags), days and pain per week, current steps
-REPORT_QUERIES = 4
+# key lookup, assignments (with last session and open flags), days and pain per week, current steps,
+# and the audit trail's event for this pull
+REPORT_QUERIES = 5
 
 
 def test_huge_ids_are_a_400_not_a_500(client, world):

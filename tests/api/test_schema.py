@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from clinic.models import AuditEvent
 from tests.api.support import progression_flag, rows, sessions_for, walk  # noqa: F401 (fixtures)
 from tests.factories import PatientFactory
 
@@ -56,7 +57,8 @@ def test_docs_render_with_local_assets_only(client):
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources, sources
     assert all(src.startswith("/static/") for src in sources), sources
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html, re.IGNORECASE)  # no other host, anywhere
-    assert 'url: "/api/schema/"' in html
+    # Configuration travels in data- attributes: the CSP allows no inline script (templates/drf_spectacular/).
+    assert 'data-schema-url="/api/schema/"' in html
 
 
 # ---------------------------------------------------------------------------
@@ -142,11 +144,15 @@ def test_app_honours_its_schema(world, rows, eager_celery, wsgi_app):
     then valid bodies for the writes, so that their success responses are checked as well."""
     sessions_for(world.assignment_a1, count=3)
     unseen_flag = progression_flag(world.assignment_a2)  # still open when the fixed bodies run
+    audit_event = AuditEvent.objects.create(clinic=world.clinic_a, user=world.therapist_a, actor_role="therapist",
+                                            action="read", method="GET", route="patients:list",
+                                            object_type="patient", status_code=200)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app,
                                             config=schemathesis.Config.from_dict(CONFIG))
     ids_by_prefix = {
         "/api/v1/exercise-templates/": rows.template_a.pk, "/api/v1/protocols/": rows.protocol_a.pk,
         "/api/v1/patients/": world.patient_a1.pk, "/api/v1/assignments/": world.assignment_a1.pk,
+        "/api/v1/audit-events/": audit_event.pk,
         "/api/v1/sessions/": rows.session_a1.pk, "/api/v1/checkins/": rows.checkin_a1.pk,
         "/api/v1/measurements/": rows.measurement_a1.pk, "/api/v1/flags/": rows.flag_a1.pk,
     }
