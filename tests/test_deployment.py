@@ -89,7 +89,7 @@ def test_dockerfile_builds_assets_and_runs_gunicorn():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "npm ci" in dockerfile and "npm run build" in dockerfile
     assert "collectstatic" in dockerfile
-    cmd = re.search(r'^CMD (\[.*\])$', dockerfile, re.M).group(1)
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1)
     assert_gunicorn_target_exists(yaml.safe_load(cmd))
 
 
@@ -124,3 +124,18 @@ def test_pages_reference_no_other_host():
     pattern = re.compile(r"(src|href)=\"(https?:)?//", re.I)
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def _access_log_format(argv) -> str:
+    return argv[argv.index("--access-logformat") + 1]
+
+
+def test_access_logs_leave_out_query_strings_and_referrers(compose):
+    """The patient search puts names in ?q=, and the next page's Referer repeats it: neither reaches the log."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
+    for argv in (cmd, command_of(compose["services"]["web"])):
+        log_format = _access_log_format(argv)
+        assert "%(U)s" in log_format
+        for leaky in ("%(r)s", "%(q)s", "%(f)s", "%(a)s"):
+            assert leaky not in log_format, leaky
