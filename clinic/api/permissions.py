@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from rest_framework import exceptions, permissions, throttling
 
 from clinic.models import ApiKey
 from clinic.tenancy import ANONYMOUS, Actor
+
+logger = logging.getLogger(__name__)
 
 
 def actor_of(request) -> Actor:
@@ -71,6 +75,15 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         if not isinstance(getattr(request, "auth", None), ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+    def allow_request(self, request, view) -> bool:
+        # The counts live in the cache (Redis in production). If it is unreachable, reports keep
+        # working unthrottled for that moment rather than every key getting a 500.
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache client error; logged, never raised
+            logger.warning("API key rate limit not applied: the cache is unreachable", exc_info=True)
+            return True
 
 
 

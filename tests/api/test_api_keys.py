@@ -88,3 +88,17 @@ def test_keys_are_throttled_with_retry_after(client, world, monkeypatch):
     _other, raw_other = api_key_create(clinic=world.clinic_a, name="Other")
     assert get(client, raw_other).status_code == 200
     cache.clear()
+
+
+def test_an_unreachable_rate_limit_store_does_not_break_reports(client, world, monkeypatch, caplog):
+    """With the cache (Redis) down, a key's report still answers; the skipped limit is logged as a warning."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "cache", type("DeadCache", (), {"get": unreachable, "set": unreachable})())
+    _key, raw = api_key_create(clinic=world.clinic_a, name="EHR")
+    with caplog.at_level("WARNING", logger="clinic.api.permissions"):
+        assert get(client, raw).status_code == 200
+    assert "rate limit not applied" in caplog.text
