@@ -24,6 +24,30 @@ class SignInForm(AuthenticationForm):
     }
 
 
+class TwoFactorCodeForm(forms.Form):
+    """One code: from the authenticator app (6 digits) or, where allowed, a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none",
+                                      "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, label=None, help_text=None, numeric: bool = False, autofocus: bool = False,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        if label:
+            field.label = label
+        if help_text:
+            field.help_text = help_text
+        if numeric:
+            field.widget.attrs["inputmode"] = "numeric"
+        if autofocus:
+            field.widget.attrs["autofocus"] = True
+
+
 # ---------------------------------------------------------------------------
 # Clinic administration
 # ---------------------------------------------------------------------------
@@ -96,9 +120,27 @@ class ClinicSettingsForm(forms.Form):
             "apply at once, whatever this setting."
         ),
     )
+    require_two_factor = forms.BooleanField(
+        label=_("Require two-factor sign-in for staff"),
+        required=False,
+        help_text=_(
+            "On: therapists and clinic admins sign in with their password and a 6-digit code from an "
+            "authenticator app on their phone. Anyone without one sets it up at their next page, before they "
+            "can see patients. Patients are never asked. Recommended: Backstep holds health data."
+        ),
+    )
 
-    def __init__(self, *args, defaults: dict, **kwargs):
+    def __init__(self, *args, defaults: dict, two_factor_always: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if two_factor_always:
+            # Production requires it whatever the clinic says; show it on and fixed.
+            field = self.fields["require_two_factor"]
+            field.disabled = True
+            self.initial["require_two_factor"] = True
+            field.help_text = _(
+                "Always on in this installation: every therapist and clinic admin signs in with a code from an "
+                "authenticator app. Patients are never asked."
+            )
         for name, (label, description) in ENGINE_SETTING_TEXT.items():
             default = defaults[name]
             help_text = _("%(description)s Default: %(default)s. Leave empty to use the default.") % {
@@ -124,6 +166,7 @@ class ClinicSettingsForm(forms.Form):
                      "running_speed_kmh"),
             Fieldset(_("Adherence"), "adherence_min_fraction"),
             Fieldset(_("Automatic progression"), Switch("auto_apply_progressions")),
+            Fieldset(_("Sign-in"), Switch("require_two_factor")),
         )
 
     def engine_overrides(self) -> dict:

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinic",
     "protocols",
     "patients",
@@ -88,9 +92,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff session limits and two-factor; after messages, so it can say why a session ended.
+    "clinic.security.SignInSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a sign-in lockout into our 429 page (clinic.security.sign_in_locked_out).
+    "axes.middleware.AxesMiddleware",
     # Last, so that only requests every check above let through are audited as reads or writes.
     "clinic.audit.AuditMiddleware",
 ]
@@ -279,6 +288,30 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+
+# --- Sign-in hardening ------------------------------------------------------
+# See clinic/security.py. The lockout backend comes first so a locked-out
+# e-mail + address is refused before its password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "clinic.security.SignInLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGN_IN_FAILURE_LIMIT = 5
+SIGN_IN_LOCKOUT_MINUTES = 15
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = SIGN_IN_LOCKOUT_MINUTES / 60  # hours
+# Per e-mail AND address: an attacker elsewhere cannot lock the real user out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "clinic.security.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.sign_in_client_ip"
+AXES_LOCKOUT_CALLABLE = "clinic.security.sign_in_locked_out"
+# Masked in axes' log lines: e-mail addresses and client addresses never reach the log.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+OTP_TOTP_ISSUER = "Backstep"
+# Staff (therapists, clinic admins); patients keep 30 days (patients/apps.py).
+STAFF_SESSION_IDLE_SECONDS = 15 * 60
+STAFF_SESSION_MAX_SECONDS = 12 * 60 * 60
 
 # --- Production hardening --------------------------------------------------
 if PRODUCTION or not DEBUG:

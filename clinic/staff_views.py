@@ -154,30 +154,62 @@ def _settings_initial(row: ClinicSettings) -> dict:
         for name, value in (row.engine_overrides or {}).items()
     }
     initial["auto_apply_progressions"] = row.auto_apply_progressions
+    initial["require_two_factor"] = row.require_two_factor
     return initial
 
 
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
-    """Engine threshold overrides and automatic progression, checked by the engine's own rules."""
+    """Engine threshold overrides, automatic progression and the staff two-factor requirement.
+
+    The engine's thresholds are checked by the engine's own rules. In production
+    two-factor is always required, so that switch is shown on and fixed.
+    """
+    from django.conf import settings
+    from django.db import transaction
+
+    from clinic import security
     from protocols.engine import DEFAULT_SETTINGS
 
     row = selectors.clinic_settings_get(clinic=request.actor.clinic)
-    form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS)
+    form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS,
+                              two_factor_always=settings.PRODUCTION)
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
             messages.info(request, _("Nothing to save: the settings are as they were."))
             return redirect("clinic-admin:settings")
+        engine_changed = bool(set(form.changed_data) - {"require_two_factor"})
+        two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
         try:
-            services.clinic_settings_update(
-                clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
-                auto_apply_progressions=form.cleaned_data["auto_apply_progressions"], updated_by=request.user,
-            )
+            # Two services, one change: both apply or neither.
+            with transaction.atomic():
+                if engine_changed:
+                    services.clinic_settings_update(
+                        clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
+                        auto_apply_progressions=form.cleaned_data["auto_apply_progressions"],
+                        updated_by=request.user,
+                    )
+                if two_factor_changed:
+                    security.clinic_two_factor_require(
+                        clinic=request.actor.clinic, required=form.cleaned_data["require_two_factor"],
+                        updated_by=request.user,
+                    )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, _("Clinic settings saved. The next progression checks use them."))
+            if engine_changed:
+                messages.success(request, _("Clinic settings saved. The next progression checks use them."))
+            if two_factor_changed:
+                # Ask again at once in this session (others are re-checked within a minute).
+                request.session.pop(security.TWO_FACTOR_NOT_NEEDED_UNTIL, None)
+            if two_factor_changed and form.cleaned_data["require_two_factor"]:
+                messages.success(request, _(
+                    "Two-factor sign-in is now required for staff. Anyone without an authenticator app, you "
+                    "included, sets one up at their next page."))
+            elif two_factor_changed:
+                messages.success(request, _(
+                    "Two-factor sign-in is no longer required. Staff who turned it on keep using it."))
             return redirect("clinic-admin:settings")
     return render(request, "clinic/settings.html", {
         "form": form, "row": row, "overridden": sorted(row.engine_overrides or {}), "section": "settings",

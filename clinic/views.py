@@ -1,22 +1,45 @@
+from functools import wraps
+
+import django_otp
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.forms import SignInForm
+from clinic import security
+from clinic.forms import SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
+from clinic.tenancy import require_staff
 
 
 class SignInView(auth_views.LoginView):
+    """E-mail and password. Failed attempts are counted and locked out by django-axes (clinic.security);
+    Django's login() gives the signed-in session a new key, and staff who need a code are sent on to it."""
+
     template_name = "registration/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    """POST only: deletes the session on the server, so the old cookie signs nobody in."""
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password also lifts a sign-in lockout for that e-mail, as the lockout message promises."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        security.sign_in_failures_clear(email=form.user.email)
+        return response
 
 
 @login_required
@@ -41,3 +64,190 @@ def healthz(request):
         "broker": {"ok": broker.ok, "detail": broker.detail},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# ---------------------------------------------------------------------------
+# Two-factor sign-in (staff only; enforced by clinic.security.SignInSecurityMiddleware)
+# ---------------------------------------------------------------------------
+
+WRONG_CODE = gettext_lazy("That code is not right. Type the newest 6-digit code from your app, or a recovery code.")
+
+
+def staff_required(view):
+    """Signed-in therapists and clinic admins only: anonymous users go to sign in, everyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_staff(request.actor)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _next_url(request) -> str:
+    """The page to return to after the code, if it is one of ours."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return ""
+
+
+def _verified(request, device) -> None:
+    """Mark this session as verified by `device`, under a new session key (a step up in privilege)."""
+    django_otp.login(request, device)
+    request.session.cycle_key()
+    request.session.pop(security.TWO_FACTOR_NOT_NEEDED_UNTIL, None)
+
+
+def _no_store(response):
+    """Pages with a secret (a QR code, recovery codes) are never cached or kept by the browser."""
+    add_never_cache_headers(response)
+    return response
+
+
+def _check_code(form, user):
+    """The device accepting the form's code, or None with the reason added to the form."""
+    try:
+        device = security.two_factor_verify(user=user, code=form.cleaned_data["code"])
+    except security.TwoFactorThrottled as error:
+        form.add_error("code", error.messages)
+        return None
+    if device is None:
+        form.add_error("code", WRONG_CODE)
+    return device
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    """Second step of signing in: a code from the authenticator app, or a recovery code."""
+    user = request.user
+    next_url = _next_url(request)
+    if user.is_verified() or security.authenticator_get(user=user) is None:
+        return redirect(next_url or "home")  # nothing to verify (the middleware sends anyone needing set-up there)
+    form = TwoFactorCodeForm(
+        request.POST or None, label=_("Code"), autofocus=True,
+        help_text=_("The 6-digit code your authenticator app shows for Backstep. Lost your phone? Type one of "
+                    "your recovery codes instead."),
+    )
+    if request.method == "POST" and form.is_valid():
+        device = _check_code(form, user)
+        if device is not None:
+            _verified(request, device)
+            if security.is_recovery_code_device(device):
+                left = security.recovery_codes_left(user=user)
+                messages.warning(request, _(
+                    "You signed in with a recovery code; it cannot be used again. %(left)s left. "
+                    "Make new ones on your account security page.") % {"left": left})
+            return redirect(next_url or "home")
+    return render(request, "clinic/two_factor_verify.html", {
+        "form": form, "next": next_url, "two_factor_pending": True,
+    })
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Turn on two-factor: scan the QR code (or type the secret), confirm with a code, get recovery codes."""
+    user = request.user
+    next_url = _next_url(request)
+    if security.authenticator_get(user=user) is not None:
+        messages.info(request, _("Two-factor sign-in is already on."))
+        return redirect("account-security")
+    device = security.authenticator_pending(user=user)
+    form = TwoFactorCodeForm(
+        request.POST or None, label=_("6-digit code from the app"), numeric=True,
+        help_text=_("After adding Backstep to the app, type the code it shows to confirm."),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirmed = security.two_factor_confirm(user=user, code=form.cleaned_data["code"])
+        except security.TwoFactorThrottled as error:
+            form.add_error("code", error.messages)
+        else:
+            if confirmed is None:
+                form.add_error("code", _("That code is not right. Check the app shows Backstep with your e-mail, "
+                                         "and type the newest code."))
+            else:
+                confirmed_device, codes = confirmed
+                _verified(request, confirmed_device)
+                return _no_store(render(request, "clinic/recovery_codes.html", {
+                    "codes": codes, "next": next_url, "first_time": True,
+                }))
+    required = security.two_factor_required(clinic=request.actor.clinic)
+    return _no_store(render(request, "clinic/two_factor_setup.html", {
+        "form": form, "next": next_url, "required": required,
+        "qr_svg": security.authenticator_qr_svg(device), "secret": security.authenticator_secret(device),
+        # Someone who must set it up cannot use the rest of the app yet: no navigation to it.
+        "two_factor_pending": required and not user.is_verified(),
+    }))
+
+
+def _security_forms(data=None, which: str | None = None):
+    forms = {
+        "regenerate": TwoFactorCodeForm(
+            data if which == "regenerate" else None, prefix="regenerate", label=_("Current code"),
+            help_text=_("A code from your authenticator app (or an unused recovery code), to confirm it is you."),
+        ),
+        "off": TwoFactorCodeForm(
+            data if which == "off" else None, prefix="off", label=_("Current code"),
+            help_text=_("A code from your authenticator app (or an unused recovery code), to confirm it is you."),
+        ),
+    }
+    return forms
+
+
+def _account_security_page(request, forms, status=200):
+    user = request.user
+    device = security.authenticator_get(user=user)
+    return render(request, "clinic/account_security.html", {
+        "device": device,
+        "codes_left": security.recovery_codes_left(user=user) if device else 0,
+        "required": security.two_factor_required(clinic=request.actor.clinic),
+        "regenerate_form": forms["regenerate"], "off_form": forms["off"],
+        "idle_minutes": settings.STAFF_SESSION_IDLE_SECONDS // 60,
+        "max_hours": settings.STAFF_SESSION_MAX_SECONDS // 3600,
+    }, status=status)
+
+
+@staff_required
+@require_GET
+def account_security(request):
+    """A staff member's own sign-in security: two-factor on or off, recovery codes left."""
+    return _account_security_page(request, _security_forms())
+
+
+@staff_required
+@require_POST
+def recovery_codes_new(request):
+    """New recovery codes after a fresh code; shown once, the old ones stop working."""
+    if security.authenticator_get(user=request.user) is None:
+        messages.info(request, _("Turn on two-factor sign-in first."))
+        return redirect("account-security")
+    forms = _security_forms(request.POST, "regenerate")
+    form = forms["regenerate"]
+    if form.is_valid() and _check_code(form, request.user) is not None:
+        codes = security.recovery_codes_regenerate(user=request.user)
+        return _no_store(render(request, "clinic/recovery_codes.html", {"codes": codes, "first_time": False}))
+    return _account_security_page(request, forms, status=400)
+
+
+@staff_required
+@require_POST
+def two_factor_off(request):
+    """Turn two-factor off after a fresh code, where the clinic does not require it."""
+    from django.core.exceptions import ValidationError
+
+    forms = _security_forms(request.POST, "off")
+    form = forms["off"]
+    if form.is_valid() and _check_code(form, request.user) is not None:
+        try:
+            security.two_factor_disable(user=request.user, actor=request.actor)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Two-factor sign-in is off. You sign in with your password only."))
+        return redirect("account-security")
+    return _account_security_page(request, forms, status=400)
