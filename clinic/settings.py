@@ -269,6 +269,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clinic.api.exceptions.api_exception_handler",
     "DATE_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON out too: DRF's browsable pages need inline styles the CSP refuses; /api/docs/ is the interactive view.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backstep API",
@@ -350,5 +352,7 @@ LOGGING = {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": "INFO"},
+        # axes announces every successful sign-in at INFO (masked); lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -276,3 +276,15 @@ def test_no_template_has_inline_code():
         if problems:
             found[str(path.relative_to(ROOT))] = problems
     assert found == {}
+
+
+@pytest.mark.django_db
+def test_api_answers_json_even_to_a_browser(world):
+    """No browsable-API HTML (its inline styles break the CSP); the interactive view is /api/docs/."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.therapist_a)
+    response = client.get("/api/v1/patients/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
