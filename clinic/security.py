@@ -29,7 +29,6 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -357,15 +356,10 @@ def _unverified_need(*, user, actor) -> str:
     return NEED_SETUP if two_factor_required(clinic=actor.clinic) else NEED_NOTHING
 
 
-def _on_user_logged_in(sender, request, user, **kwargs) -> None:
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    """Signal receiver (connected in ClinicConfig.ready): start the session clocks at sign-in."""
     if request is not None:
         session_security_start(request=request, user=user)
-
-
-# Connected on import: this module is imported by AUTHENTICATION_BACKENDS and
-# MIDDLEWARE before any sign-in can happen (the middleware fills in the clocks
-# itself if a session somehow lacks them).
-user_logged_in.connect(_on_user_logged_in, dispatch_uid="clinic-security-session-start")
 
 
 @dataclass(frozen=True)
