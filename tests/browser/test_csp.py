@@ -9,17 +9,10 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from clinic.headers import CONTENT_SECURITY_POLICY
+from tests.browser.test_sign_in import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email="therapist@a.test"):
-    page.goto("/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Patients").wait_for()
 
 
 def assert_clean(watch):
@@ -29,7 +22,8 @@ def assert_clean(watch):
 
 def test_swagger_ui_renders_the_operations_under_the_csp(world, open_page):
     page, watch = open_page(1280, 900)
-    sign_in(page)
+    sign_in(page, "therapist@a.test")
+    page.get_by_role("heading", name="Patients").wait_for()
     response = page.goto("/api/docs/")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     page.locator(".opblock").first.wait_for()
