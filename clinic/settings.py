@@ -250,6 +250,15 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Request size limits. Nothing in Backstep takes a file, and no form or API body comes near 1 MiB: larger
+# bodies are refused (HTML: 400 page; API: 413 JSON, see clinic/api/parsers.py) before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # the largest form (flag inbox, admin inlines) sends far fewer
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Files are never stored: multipart bodies over the limit are refused unread, file parts skipped (clinic/uploads.py).
+FILE_UPLOAD_HANDLERS = ["clinic.uploads.RefuseUploads"]
+
 REST_FRAMEWORK = {
     # API keys first: an unauthenticated request then gets 401 (WWW-Authenticate: Api-Key), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +278,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clinic.api.exceptions.api_exception_handler",
     "DATE_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON only, size-limited: every client sends JSON; form and multipart bodies get 415.
+    "DEFAULT_PARSER_CLASSES": ["clinic.api.parsers.JSONParser"],
     # JSON out too: DRF's browsable pages need inline styles the CSP refuses; /api/docs/ is the interactive view.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
@@ -284,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the errors shared code answers (401, 403, 404, 429, 400, 413, 415).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clinic.api.schema.document_error_responses",
+    ],
 }
 
 # --- Sessions -------------------------------------------------------------

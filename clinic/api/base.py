@@ -41,7 +41,80 @@ class UTCDateTimeField(serializers.DateTimeField):
         return value.astimezone(dt.UTC).isoformat()
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else "something else"
+
+
+def _expected_json_type(field) -> tuple[str, object] | None:
+    """What a JSON value for `field` must be, as (words, test); None when the field checks it well itself."""
+    if isinstance(field, serializers.ListSerializer | serializers.ListField | serializers.ManyRelatedField):
+        return "a list", lambda v: isinstance(v, list)
+    if isinstance(field, serializers.BaseSerializer | serializers.DictField):
+        return "an object", lambda v: isinstance(v, dict)
+    if isinstance(field, serializers.BooleanField):
+        return "true or false", lambda v: isinstance(v, bool)
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        # 3.0 is a whole number in JSON too.
+        return "a whole number", lambda v: not isinstance(v, bool) and (
+            isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
+    if isinstance(field, serializers.DecimalField) and field.coerce_to_string:
+        return None  # documented as a string; DRF takes a number as well
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        return "a number", lambda v: not isinstance(v, bool) and isinstance(v, int | float)
+    if isinstance(field, serializers.MultipleChoiceField):
+        return "a list", lambda v: isinstance(v, list)
+    if isinstance(field, serializers.ChoiceField):
+        kinds = {type(choice) for choice in field.choices}
+        if kinds == {str}:
+            return "a string", lambda v: isinstance(v, str)
+        return None
+    if isinstance(field, serializers.CharField | serializers.UUIDField | serializers.DateField
+                  | serializers.DateTimeField | serializers.TimeField | serializers.DurationField):
+        return "a string", lambda v: isinstance(v, str)
+    return None
+
+
+class StrictJSONTypesMixin:
+    """JSON values must have the type the schema documents: "5" is not a number, 5 is not a string.
+
+    DRF converts between them quietly; refusing them, with the field named,
+    keeps what is stored what the client meant, and the API true to its schema.
+    null is left to each field (allow_null).
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        errors = {}
+        for field in self._writable_fields:
+            value = data.get(field.field_name)
+            expected = _expected_json_type(field) if value is not None else None
+            if expected is not None and not expected[1](value):
+                errors[field.field_name] = [f"Expected {expected[0]}, not {_json_type(value)}."]
+        if not errors:
+            return super().to_internal_value(data)
+        # Report the other fields' problems too, in one answer.
+        try:
+            super().to_internal_value({name: value for name, value in data.items() if name not in errors})
+        except serializers.ValidationError as other:
+            if isinstance(other.detail, dict):
+                errors = {**other.detail, **errors}
+        raise serializers.ValidationError(errors)
+
+
+class ApiSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    """A plain serializer of a JSON request body."""
+
+
+class ApiModelSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,

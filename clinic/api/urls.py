@@ -1,8 +1,9 @@
 """The REST API, version 1: one router, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from clinic.api.exceptions import api_not_found
 from clinic.api.views import AuditEventViewSet
 from patients.api import views as patient_views
 from patients.api.reports import AdherenceReportView
@@ -25,4 +26,7 @@ urlpatterns = [
     path("progression/simulate/", protocol_views.ProgressionSimulateView.as_view(), name="progression-simulate"),
     path("reports/adherence/", AdherenceReportView.as_view(), name="report-adherence"),
     *router.urls,
+    # Last: any other address under /api/v1/ gets the API's JSON 404, not the site's HTML page. Only addresses
+    # ending in "/", so that CommonMiddleware still redirects ".../patients" to ".../patients/".
+    re_path(r"^.*/\Z", api_not_found, name="api-not-found"),
 ]

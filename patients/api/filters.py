@@ -5,15 +5,17 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
+from clinic.api.filters import StrictBooleanFilter
 from patients.models import Assignment, Flag, Measurement, MorningCheckIn, Patient, SessionLog
 from protocols.models import Condition
-
 
 # Ids are BigAutoField: a larger number would crash the query (SQLite overflow, PostgreSQL out of range).
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number from 1 that the database can hold. Anything else is a 400 naming the parameter."""
 
@@ -61,7 +63,7 @@ class SessionLogFilter(DateRangeFilter):
     patient = IdFilter(field_name="patient")
     assignment = IdFilter(field_name="exercise__assignment")
     exercise = IdFilter(field_name="exercise")
-    completed = django_filters.BooleanFilter(field_name="completed")
+    completed = StrictBooleanFilter(field_name="completed")
 
     class Meta:
         model = SessionLog
@@ -86,7 +88,7 @@ class MeasurementFilter(DateRangeFilter):
 
 class FlagFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Flag.Status.choices)
-    unresolved = django_filters.BooleanFilter(method="filter_unresolved", label="true: open or acknowledged.")
+    unresolved = StrictBooleanFilter(method="filter_unresolved", label="true: open or acknowledged.")
     kind = django_filters.ChoiceFilter(choices=Flag.Kind.choices)
     severity = django_filters.ChoiceFilter(choices=Flag.Severity.choices)
     patient = IdFilter(field_name="patient")

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.api.base import UTCDateTimeField
+from clinic.api.base import ApiSerializer, UTCDateTimeField
 from clinic.api.permissions import actor_of
 from clinic.models import User
 from patients.models import (
@@ -106,7 +106,7 @@ class AssignmentSerializer(NumbersModelSerializer):
         read_only_fields = fields
 
 
-class AssignmentCreateSerializer(serializers.Serializer):
+class AssignmentCreateSerializer(ApiSerializer):
     patient = ScopedPrimaryKeyField(queryset=Patient.objects.select_related("clinic"))
     protocol = ScopedPrimaryKeyField(queryset=Protocol.objects.all(),
                                      help_text="A built-in protocol or one of your clinic's.")
@@ -180,11 +180,11 @@ class FlagSerializer(NumbersModelSerializer):
         read_only_fields = fields
 
 
-class FlagDeclineSerializer(serializers.Serializer):
+class FlagDeclineSerializer(ApiSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class FlagResolveSerializer(serializers.Serializer):
+class FlagResolveSerializer(ApiSerializer):
     note = serializers.CharField(max_length=2000, help_text="How this was resolved.")
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import django_filters
 
+from clinic.api.filters import StrictBooleanFilter
 from protocols.models import Condition, ExerciseKind, ExerciseTemplate, Protocol
 
 
 class BuiltinFilterMixin(django_filters.FilterSet):
-    builtin = django_filters.BooleanFilter(
+    builtin = StrictBooleanFilter(
         field_name="clinic", lookup_expr="isnull", label="true: Backstep's built-ins only; false: your clinic's own."
     )
 
@@ -23,7 +24,7 @@ class ExerciseTemplateFilter(BuiltinFilterMixin):
 
 class ProtocolFilter(BuiltinFilterMixin):
     condition = django_filters.ChoiceFilter(choices=Condition.choices)
-    archived = django_filters.BooleanFilter(field_name="is_archived")
+    archived = StrictBooleanFilter(field_name="is_archived")
 
     class Meta:
         model = Protocol

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.api.base import ApiModelSerializer
+from clinic.api.base import ApiModelSerializer, ApiSerializer
 from clinic.api.permissions import actor_of
 from clinic.tenancy import scope_queryset
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
@@ -97,7 +97,7 @@ class ProtocolSerializer(NumbersModelSerializer):
                             "updated_at", "phases"]
 
 
-class ProtocolCloneSerializer(serializers.Serializer):
+class ProtocolCloneSerializer(ApiSerializer):
     name = serializers.CharField(required=False, max_length=160, help_text="Name of the copy (default: the same).")
 
 
@@ -106,7 +106,7 @@ class ProtocolCloneSerializer(serializers.Serializer):
 # ---------------------------------------------------------------------------
 
 
-class LadderStepInputSerializer(serializers.Serializer):
+class LadderStepInputSerializer(ApiSerializer):
     speed_kmh = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, max_value=20,
                                          coerce_to_string=False)
     incline_pct = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, max_value=40,
@@ -114,7 +114,7 @@ class LadderStepInputSerializer(serializers.Serializer):
     duration_min = serializers.IntegerField(min_value=1, max_value=180)
 
 
-class PrescribedExerciseInputSerializer(serializers.Serializer):
+class PrescribedExerciseInputSerializer(ApiSerializer):
     template = ScopedPrimaryKeyField(queryset=ExerciseTemplate.objects.all(),
                                      help_text="A built-in template or one of your clinic's.")
     frequency_per_week = serializers.IntegerField(min_value=1, max_value=14, default=3)
@@ -130,7 +130,7 @@ class PrescribedExerciseInputSerializer(serializers.Serializer):
     )
 
 
-class PhaseInputSerializer(serializers.Serializer):
+class PhaseInputSerializer(ApiSerializer):
     name = serializers.CharField(max_length=120)
     goals = serializers.CharField(required=False, allow_blank=True, default="")
     entry_criteria = serializers.CharField(required=False, allow_blank=True, default="")
@@ -138,7 +138,7 @@ class PhaseInputSerializer(serializers.Serializer):
     exercises = PrescribedExerciseInputSerializer(many=True, max_length=50)
 
 
-class ProtocolPhasesSerializer(serializers.Serializer):
+class ProtocolPhasesSerializer(ApiSerializer):
     phases = PhaseInputSerializer(many=True, allow_empty=False, max_length=20)
 
     def to_inputs(self) -> list:

@@ -30,9 +30,18 @@ class ProgressionSimulateView(APIView):
     permission_classes = [*DEFAULT_PERMISSIONS, StaffOnly]
 
     @extend_schema(
-        request={"application/json": {"type": "object"}},
-        responses={200: {"type": "object"}, 400: {"type": "object"}},
-        examples=[OpenApiExample("Two green sessions", value={"condition": "pfp", "today": "2026-09-10"})],
+        # One input object, or an array of them (each item any JSON value: invalid items become errors).
+        request={"application/json": {"oneOf": [{"type": "object"}, {"type": "array", "items": {}}]}},
+        responses={200: {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+                   400: {"type": "object"}},
+        examples=[OpenApiExample("Two green sessions", request_only=True, value={
+            "condition": "pfp", "today": "2026-09-10", "baseline_pain": 1, "frequency_per_week": 3,
+            "ladder": [{"speed_kmh": 2.5, "incline_pct": 0, "duration_min": 10},
+                       {"speed_kmh": 2.5, "incline_pct": 2.5, "duration_min": 10}],
+            "current_step": 0,
+            "sessions": [{"date": "2026-09-08", "step": 0, "pain_during": 2, "pain_after": 1},
+                         {"date": "2026-09-09", "step": 0, "pain_during": 1, "pain_after": 1}],
+        })],
     )
     def post(self, request):
         data = request.data

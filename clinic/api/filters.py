@@ -1,0 +1,32 @@
+"""Query filter pieces shared by the API's filtersets."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+
+class StrictBooleanField(forms.Field):
+    """`true` or `false`, as the schema documents; empty means "no filter". Anything else is an error.
+
+    django-filter's own boolean field reads unknown words ("null", "maybe") as
+    "no filter", so a typo silently returned everything.
+    """
+
+    default_error_messages = {"invalid": 'Must be "true" or "false".'}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value):
+        """None (absent) is allowed: the filter is optional."""
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
