@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import selectors, services
 from clinic.forms import ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
@@ -61,6 +61,7 @@ def _secret_page(request, template: str, context: dict):
 
 
 @clinic_admin_required
+@require_safe
 def staff_list(request):
     """The clinic's therapists and admins, with their status and last sign-in."""
     members = selectors.staff_list(actor=request.actor)
@@ -222,6 +223,7 @@ def clinic_settings(request):
 
 
 @clinic_admin_required
+@require_safe
 def api_key_list(request):
     """The clinic's API keys with their status; the keys themselves are never shown again."""
     keys = selectors.api_key_list(actor=request.actor, now=timezone.now())

@@ -51,6 +51,31 @@ class InvitationPasswordForm(forms.Form):
         return cleaned
 
 
+class ShowsHiddenFieldErrors:
+    """For forms with hidden fields: their errors are also shown above the form, in words.
+
+    A person can neither see nor correct a hidden field (the form's id, the
+    morning an answer is about), but must learn why nothing was saved.
+    """
+
+    stale_message = _("This page was out of date, so nothing was saved. Please check it and send it again.")
+    # Hidden fields whose own messages make sense to a person; the others get `stale_message`.
+    hidden_messages_shown: tuple[str, ...] = ()
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        messages = []
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in self._errors:
+                for message in (self._errors[name] if name in self.hidden_messages_shown else [self.stale_message]):
+                    if message not in messages and message not in self.non_field_errors():
+                        messages.append(message)
+        for message in messages:
+            self.add_error(None, message)
+
+
 def recent_dates(today: dt.date) -> list[tuple[str, str]]:
     """Today and the 14 days before it, newest first, as (ISO date, label)."""
     choices = []
@@ -71,7 +96,7 @@ class PainField(forms.TypedChoiceField):
         super().__init__(choices=NPRS_CHOICES, coerce=int, widget=forms.RadioSelect, **kwargs)
 
 
-class SessionLogForm(forms.Form):
+class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
     """One session, prefilled from today's plan. Unknown field values never reach the database."""
 
     exercise = forms.TypedChoiceField(label=_("Exercise"), coerce=int)
@@ -125,7 +150,9 @@ class SessionLogForm(forms.Form):
         return self.exercises.get(self.cleaned_data.get("exercise"))
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(ShowsHiddenFieldErrors, forms.Form):
+    hidden_messages_shown = ("date",)
+
     pain = PainField(label=_("How does your knee feel this morning?"))
     # The morning the answer is about, set when the page was shown: an answer sent later (offline,
     # after midnight) still belongs to that morning.
@@ -249,6 +276,18 @@ class MeasurementForm(forms.ModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
         help_texts = {"effusion": _("Stroke test. Leave empty if not tested."),
                       "quad_lsi_pct": _("Involved / uninvolved × 100. Empty if not measured.")}
+
+
+class FlagNoteForm(forms.Form):
+    """The note sent with a flag action (decline, resolve): plain text, as long as the API allows.
+
+    The action and the flag ids are read by the view; the note is text that is stored.
+    """
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def problem(self) -> str:
+        return _("Note not saved: %(problem)s") % {"problem": " ".join(self.errors.get("note", []))}
 
 
 class EndPlanForm(forms.Form):

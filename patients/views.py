@@ -6,22 +6,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from clinic.audit import audit_note
-from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from clinic.models import User
+from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from patients import selectors, services
 from patients.forms import (
     AssignForm,
     CheckInForm,
     EndPlanForm,
+    FlagNoteForm,
     InvitationPasswordForm,
     MeasurementForm,
     PatientForm,
@@ -45,6 +46,7 @@ FLAGS_PER_PAGE = 30
 
 
 @login_required
+@require_safe
 def patient_list(request):
     """Therapists start here: their patients (or the whole clinic), with what needs attention."""
     from clinic.models import User
@@ -81,6 +83,7 @@ def patient_list(request):
 
 
 @login_required
+@require_safe
 def today(request):
     """A patient's plan for today, in plain words."""
     actor = request.actor
@@ -93,6 +96,7 @@ def today(request):
 
 
 @login_required
+@require_safe
 def flag_inbox(request):
     """Open flags of the therapist's patients (admins: the clinic), urgent first."""
     actor = request.actor
@@ -116,12 +120,16 @@ def flag_bulk(request):
     if action not in FLAG_ACTIONS or not ids:
         messages.error(request, _("Tick at least one flag and choose what to do."))
         return redirect("patients:flags")
+    note = FlagNoteForm(request.POST)
+    if not note.is_valid():
+        messages.error(request, note.problem())
+        return redirect("patients:flags")
     done, problems = 0, []
     today = services.clinic_today(actor.clinic)
     audit_note(request, detail={"flags": sorted(ids)[:200]})
     for flag in scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient"):
         try:
-            FLAG_ACTIONS[action](flag, request.user, request.POST.get("note", ""), today)
+            FLAG_ACTIONS[action](flag, request.user, note.cleaned_data["note"], today)
             done += 1
         except ValidationError as error:
             problems.append(f"{flag.patient.full_name}: {' '.join(error.messages)}")
@@ -129,8 +137,20 @@ def flag_bulk(request):
         messages.success(request, _("%(n)s flag(s): %(what)s") % {"n": done, "what": FLAG_ACTION_DONE[action]})
     for problem in problems:
         messages.warning(request, problem)
-    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
-        request.POST.get("next", ""), allowed_hosts={request.get_host()}) else "patients:flags")
+    return _back_to(request, "patients:flags")
+
+
+def _back_to(request, default: str) -> HttpResponseRedirect:
+    """Redirect to the form's `next` if it is a path on this site, else to the route `default`.
+
+    Never hands `next` to redirect(): a bare word there is taken for a route
+    name, and an unknown one raised a server error.
+    """
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return HttpResponseRedirect(next_url)
+    return redirect(default)
 
 
 FLAG_ACTIONS = {
@@ -158,16 +178,17 @@ def flag_action(request, pk: int):
     if action not in FLAG_ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect("patients:flags")
+    note = FlagNoteForm(request.POST)
+    if not note.is_valid():
+        messages.error(request, note.problem())
+        return redirect("patients:flags")
     try:
-        FLAG_ACTIONS[action](flag, request.user, request.POST.get("note", ""), timezone.localdate())
+        FLAG_ACTIONS[action](flag, request.user, note.cleaned_data["note"], timezone.localdate())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, FLAG_ACTION_DONE[action])
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
-    return redirect(next_url or "patients:flags")
+    return _back_to(request, "patients:flags")
 
 
 # ---------------------------------------------------------------------------
@@ -277,6 +298,7 @@ def log_session(request):
 
 
 @login_required
+@require_safe
 def session_saved(request, pk: int):
     """What was recorded, and what happens next."""
     actor = request.actor
@@ -316,6 +338,7 @@ def checkin(request):
 
 
 @login_required
+@require_safe
 def history(request):
     """Sessions and check-ins, newest first, with a chart of pain over time."""
     patient, today, plan = _plan_for(request)
@@ -393,6 +416,7 @@ def _errors_to_form(form, error: ValidationError) -> None:
 
 
 @login_required
+@require_safe
 def patient_detail(request, pk: int):
     """The patient page: plan, charts, sessions, measurements, step history, and the actions on them."""
     patient = _staff_patient(request, pk)
@@ -507,7 +531,10 @@ def patient_assign(request, pk: int):
         else:
             messages.success(request, _("Protocol assigned."))
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/assign.html", {"form": form, "patient": patient, "active": active})
+    # A post while a plan is running is refused: the page says why (409, as the API answers a conflict).
+    status = 409 if request.method == "POST" and active is not None else 200
+    return render(request, "patients/assign.html", {"form": form, "patient": patient, "active": active},
+                  status=status)
 
 
 @login_required
@@ -542,6 +569,7 @@ def patient_invite_revoke(request, pk: int):
 
 
 @login_required
+@require_safe
 def patient_handout(request, pk: int):
     """A print-friendly sheet of the current plan with its safety notes."""
     patient = _staff_patient(request, pk)

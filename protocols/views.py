@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from clinic.tenancy import get_scoped_or_404, require_staff
 from protocols import selectors, services
@@ -82,6 +82,7 @@ def _editable(row) -> None:
 
 
 @staff_only
+@require_safe
 def library(request):
     """Built-in and clinic exercise templates, filtered by kind, origin and a search."""
     kind = request.GET.get("kind", "")
@@ -98,6 +99,7 @@ def library(request):
 
 
 @staff_only
+@require_safe
 def template_detail(request, pk: int):
     template = selectors.template_detail(actor=request.actor, pk=pk)
     max_incline = selectors.max_auto_incline_pct(request.actor)
@@ -161,6 +163,7 @@ def template_clone(request, pk: int):
 
 
 @staff_only
+@require_safe
 def protocol_list(request):
     """Built-in and clinic protocols; archived ones only when asked for."""
     condition = request.GET.get("condition", "")
@@ -195,9 +198,11 @@ def protocol_create(request):
 
 
 @staff_only
+@require_safe
 def protocol_detail(request, pk: int):
     protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
-    return render(request, "protocols/protocol_detail.html", {"protocol": protocol, "editable": not protocol.is_builtin})
+    return render(request, "protocols/protocol_detail.html",
+                  {"protocol": protocol, "editable": not protocol.is_builtin})
 
 
 @staff_only
