@@ -312,9 +312,13 @@ def wipe() -> None:
     if clinic_ids:
         t = {m: connection.ops.quote_name(m._meta.db_table) for m in BENCH_TABLES}
         marks = ", ".join(["%s"] * len(clinic_ids))
-        patients = f"SELECT id FROM {t[Patient]} WHERE clinic_id IN ({marks})"
-        assignments = f"SELECT id FROM {t[Assignment]} WHERE patient_id IN ({patients})"
-        exercises = f"SELECT id FROM {t[AssignedExercise]} WHERE assignment_id IN ({assignments})"
+        # Table names quoted by the backend, ids passed as parameters: no outside text goes into the SQL.
+        patients = (f"SELECT id FROM {t[Patient]} "  # nosec B608 -- quoted table, ids as params
+                    f"WHERE clinic_id IN ({marks})")
+        assignments = (f"SELECT id FROM {t[Assignment]} "  # nosec B608 -- quoted table, ids as params
+                       f"WHERE patient_id IN ({patients})")
+        exercises = (f"SELECT id FROM {t[AssignedExercise]} "  # nosec B608 -- quoted table, ids as params
+                     f"WHERE assignment_id IN ({assignments})")
         with connection.cursor() as cursor:
             for model, column, ids in (
                 (ProgressionCheck, "exercise_id", exercises),
@@ -329,7 +333,9 @@ def wipe() -> None:
                 (AssignedPhase, "assignment_id", assignments),
                 (Assignment, "patient_id", patients),
             ):
-                cursor.execute(f"DELETE FROM {t[model]} WHERE {column} IN ({ids})", clinic_ids)
+                # Quoted table, a column name from the tuple above, ids as parameters.
+                sql = f"DELETE FROM {t[model]} WHERE {column} IN ({ids})"  # nosec B608 -- quoted, ids as params
+                cursor.execute(sql, clinic_ids)
         Patient.objects.filter(clinic_id__in=clinic_ids).delete()
         Clinic.objects.filter(pk__in=clinic_ids).delete()
     User.objects.filter(email__endswith="@" + EMAIL_DOMAIN).delete()
@@ -382,14 +388,16 @@ class ClinicBuilder:
                  for p in profiles if p.number <= logins}
         User.objects.bulk_create(users.values())
         patients = Patient.objects.bulk_create([
-            Patient(clinic=self.clinic, user=users.get(p.number), therapist=self.therapists[p.number % len(self.therapists)],
+            Patient(clinic=self.clinic, user=users.get(p.number),
+                    therapist=self.therapists[p.number % len(self.therapists)],
                     first_name=p.first_name, last_name=p.last_name, external_ref=f"BENCH-{p.number:05d}",
                     date_of_birth=p.born, condition=p.condition, side=p.side, surgery_date=p.surgery,
                     email=users[p.number].email if p.number in users else "")
             for p in profiles
         ])
         assignments = Assignment.objects.bulk_create([
-            Assignment(patient=patient, protocol=self.shapes[p.condition][0], protocol_name=self.shapes[p.condition][0].name,
+            Assignment(patient=patient, protocol=self.shapes[p.condition][0],
+                       protocol_name=self.shapes[p.condition][0].name,
                        condition=p.condition, start_date=p.start, end_date=p.end, sessions_per_week=p.sessions_per_week,
                        baseline_pain=p.baseline_pain, assigned_by=patient.therapist,
                        status=Assignment.Status.COMPLETED if p.end else Assignment.Status.ACTIVE)
@@ -401,8 +409,8 @@ class ClinicBuilder:
 
         # The snapshot: phases, exercises (current step from the history), ladders.
         phase_rows, exercise_rows = [], []
-        for p, assignment, history in zip(profiles, assignments, histories):
-            for index, shape in enumerate(self.shapes[p.condition][1]):
+        for p, assignment in zip(profiles, assignments):
+            for shape in self.shapes[p.condition][1]:
                 phase_rows.append(AssignedPhase(assignment=assignment, order=shape.phase.order, name=shape.phase.name,
                                                 goals=shape.phase.goals, entry_criteria=shape.phase.entry_criteria,
                                                 expected_weeks=shape.phase.expected_weeks))

@@ -45,12 +45,14 @@ class RowWriter:
         count = 0
         with connection.cursor() as cursor:
             if self.postgres:
-                with cursor.cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:  # nosec B608 -- quoted names
                     for row in rows:
                         copy.write_row(self._prepared(row))
                         count += 1
                 return count
-            sql = f"INSERT INTO {self.table} ({self.columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"
+            # Table and column names quoted by the backend (__init__); the values go as parameters.
+            marks = ", ".join(["%s"] * len(self.fields))
+            sql = f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})"  # nosec B608 -- quoted names
             batch: list[tuple] = []
             for row in rows:
                 batch.append(self._prepared(row))

@@ -253,7 +253,8 @@ def signed_in_patients(user_ids: list[int], sessions: list[str]) -> list[Posting
     return posting
 
 
-def session_post_maker(patients: list[PostingPatient], today_iso: str, concurrency: int) -> Callable[[int, int], Request]:
+def session_post_maker(patients: list[PostingPatient], today_iso: str,
+                       concurrency: int) -> Callable[[int, int], Request]:
     """Each request: a different patient than the last (threads take turns through the list), a new client_uuid."""
 
     def make(thread: int, n: int) -> Request:

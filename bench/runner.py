@@ -280,7 +280,8 @@ class Bench:
         self.stats["session_post_errors"]["median"] = sum(r.errors for r in posts)  # the total, not a median
         self.record("floor_rps", [r.rps for r in floors])
         self.stats["session_post_ratio"] = summary([round(p.rps / f.rps, 3) for p, f in zip(posts, floors)])
-        self.stats["session_post_ratio"]["median"] = round(self.median("session_post_rps") / self.median("floor_rps"), 3)
+        ratio = self.median("session_post_rps") / self.median("floor_rps")
+        self.stats["session_post_ratio"]["median"] = round(ratio, 3)
         statuses: dict[str, int] = {}
         for result in posts + floors:
             for status, count in result.statuses.items():
@@ -367,7 +368,7 @@ class Bench:
                 targets[name] = {"target": f"{many} == {one}", "value": figures[many],
                                  "met": figures[many] == figures[one]}
         return {
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "scale": self.options.scale,
             "mode": mode,
             "mode_note": mode_note,

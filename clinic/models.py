@@ -275,7 +275,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_role} {self.action} {self.object_type} {self.object_id}"
+        return (f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_role} {self.action} "
+                f"{self.object_type} {self.object_id}")
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -441,7 +441,8 @@ class PatientHistory:
             effective_date=date,
             source=ChangeSource.THERAPIST,
             changed_by=self.therapist,
-            reason=f"Finished the ladder of “{old_plan.phase.name}” at {old_load}; moving on to “{new_plan.phase.name}”.",
+            reason=(f"Finished the ladder of “{old_plan.phase.name}” at {old_load}; "
+                    f"moving on to “{new_plan.phase.name}”."),
         )
         if new.step:
             step_change(

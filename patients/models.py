@@ -9,9 +9,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from protocols.models import (
+    LADDER_KINDS,
     Condition,
     ExerciseKind,
-    LADDER_KINDS,
     describe_load,
     duration_field,
     incline_field,
@@ -542,7 +542,8 @@ class ProgressionCheck(models.Model):
     exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="checks")
     as_of = models.DateField(_("as of"))
     decision = models.CharField(
-        _("decision"), max_length=10, choices=[("progress", _("Progress")), ("hold", _("Hold")), ("regress", _("Regress"))]
+        _("decision"), max_length=10,
+        choices=[("progress", _("Progress")), ("hold", _("Hold")), ("regress", _("Regress"))],
     )
     current_step = models.PositiveSmallIntegerField(_("step checked"))
     next_step = models.PositiveSmallIntegerField(_("next step"))

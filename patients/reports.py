@@ -114,7 +114,8 @@ def adherence_pct(weeks: list[WeekFigures]) -> Decimal | None:
     return to_decimal(Fraction(100 * sum(w.credited_sevenths for w in weeks), prescribed), "0.1")
 
 
-def active_range(assignment: Assignment, start: dt.date, end: dt.date, today: dt.date) -> tuple[dt.date, dt.date] | None:
+def active_range(assignment: Assignment, start: dt.date, end: dt.date,
+                 today: dt.date) -> tuple[dt.date, dt.date] | None:
     """The active days D of an assignment inside [start, end], as a closed range, or None."""
     first = max(assignment.start_date, start)
     last = min(assignment.end_date or today, end)

@@ -22,6 +22,7 @@ from patients.models import (
     MorningCheckIn,
     Patient,
     PhaseVersion,
+    ProgressionCheck,
     SessionLog,
     StepVersion,
 )
@@ -183,9 +184,8 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
         return TodayPlan(assignment=None, today=today)
     phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
     exercises = list(
-        with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase", "assignment")).order_by(
-            "order"
-        )
+        with_current_load(AssignedExercise.objects.filter(phase_id=phase_id).select_related("phase", "assignment"))
+        .order_by("order")
     )
     week_start = today - dt.timedelta(days=today.weekday())
     since = min(week_start, today - dt.timedelta(days=1))
@@ -275,7 +275,8 @@ def _engine_number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback_sessions: int = 10) -> list[CheckBasis]:
+def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
+                  lookback_sessions: int = 10) -> list[CheckBasis]:
     """Build the engine input of many exercises with a fixed number of queries.
 
     The rules look at the latest sessions (R1-R5, R7: at most
@@ -293,7 +294,8 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback
     recent = SessionLog.objects.filter(exercise_id__in=ids, date__gte=window_start, date__lte=today).values(*fields)
     latest = (
         SessionLog.objects.filter(exercise_id__in=ids, date__lt=window_start)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("exercise_id")], order_by=[F("date").desc(), F("pk").desc()]))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("exercise_id")],
+                              order_by=[F("date").desc(), F("pk").desc()]))
         .filter(rank__lte=lookback_sessions)
         .values(*fields)
     )
@@ -320,7 +322,8 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date, lookback
     ladders: dict[int, list] = {}
     for step in AssignedLadderStep.objects.filter(exercise_id__in=ids).order_by("exercise_id", "order"):
         ladders.setdefault(step.exercise_id, []).append(
-            {"speed_kmh": float(step.speed_kmh), "incline_pct": float(step.incline_pct), "duration_min": step.duration_min}
+            {"speed_kmh": float(step.speed_kmh), "incline_pct": float(step.incline_pct),
+             "duration_min": step.duration_min}
         )
     versions: dict[int, tuple[int, dt.datetime]] = {}
     for exercise_id, pk, created in (
@@ -408,10 +411,8 @@ def flag_inbox(*, actor: Actor, mine_only: bool = False) -> QuerySet[Flag]:
     )
 
 
-def latest_checks(*, exercise_ids: list[int]) -> dict[int, "ProgressionCheck"]:
+def latest_checks(*, exercise_ids: list[int]) -> dict[int, ProgressionCheck]:
     """exercise id -> its newest progression check (one query)."""
-    from patients.models import ProgressionCheck
-
     latest: dict[int, ProgressionCheck] = {}
     for check in ProgressionCheck.objects.filter(exercise_id__in=exercise_ids).order_by("exercise_id", "-as_of", "-id"):
         latest.setdefault(check.exercise_id, check)

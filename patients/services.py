@@ -504,7 +504,8 @@ def _flag_basis(kind: str, basis, today: dt.date) -> str:
 
 def _wanted_flags(basis, decision: dict, today: dt.date, suggest: bool) -> dict[str, WantedFlag]:
     wanted = {
-        flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"], _flag_basis(flag["kind"], basis, today),
+        flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"],
+                                 _flag_basis(flag["kind"], basis, today),
                                  rule=FLAG_RULES.get(flag["kind"], decision["rules"][0]))
         for flag in decision["flags"]
     }

@@ -207,7 +207,8 @@ TEMPLATES: tuple[TemplateDef, ...] = (
             "the front of your thigh to press the back of your knee into the towel, and hold. Relax fully "
             "before the next one."
         ),
-        safety_notes="This should feel like hard work for the thigh, not pain in the knee. Stop if you feel sharp pain.",
+        safety_notes=("This should feel like hard work for the thigh, not pain in the knee. "
+                      "Stop if you feel sharp pain."),
         default_sets=3,
         default_reps=10,
         default_hold_seconds=5,

@@ -75,7 +75,8 @@ def load_constraints(prefix: str, speed: str, incline: str, duration: str, nulla
     return [
         models.CheckConstraint(condition=bounded(speed, 0, 20), name=f"{prefix}_speed_0_20"),
         models.CheckConstraint(condition=bounded(incline, 0, 40), name=f"{prefix}_incline_0_40"),
-        models.CheckConstraint(condition=bounded(duration, DURATION_MIN, DURATION_MAX), name=f"{prefix}_duration_1_180"),
+        models.CheckConstraint(condition=bounded(duration, DURATION_MIN, DURATION_MAX),
+                               name=f"{prefix}_duration_1_180"),
     ]
 
 

@@ -53,7 +53,8 @@ def ladder_replace(*, exercise: PrescribedExercise, steps: list[Load]) -> list[L
 
 
 @transaction.atomic
-def prescribed_exercise_generate_ladder(*, exercise: PrescribedExercise, spec: LadderSpec | None = None) -> list[LadderStep]:
+def prescribed_exercise_generate_ladder(*, exercise: PrescribedExercise,
+                                        spec: LadderSpec | None = None) -> list[LadderStep]:
     """(Re)generate an exercise's ladder from its template's defaults or an explicit spec."""
     spec = spec or ladder_spec_for_template(exercise.template)
     return ladder_replace(exercise=exercise, steps=generate_ladder(spec))
@@ -355,7 +356,8 @@ def library_ladder(part: LadderPart, template: ExerciseTemplate) -> list[Load]:
 
 # A protocol's content as comparable plain values: phases, their exercises and ladders.
 _PHASE_FIELDS = ("order", "name", "goals", "entry_criteria", "expected_weeks")
-_EXERCISE_FIELDS = ("order", "template_id", "frequency_per_week", "sets", "reps", "hold_seconds", "duration_min", "notes")
+_EXERCISE_FIELDS = ("order", "template_id", "frequency_per_week", "sets", "reps", "hold_seconds", "duration_min",
+                    "notes")
 
 
 def _blueprint_from_definition(definition: ProtocolDef, templates: dict[str, ExerciseTemplate]) -> list[dict]:

@@ -122,7 +122,8 @@ def test_migrations_are_up_to_date(db):
 
 def test_pages_reference_no_other_host():
     pattern = re.compile(r"(src|href)=\"(https?:)?//", re.I)
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html") if pattern.search(p.read_text())]
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
+                 if pattern.search(p.read_text())]
     assert offenders == []
 
 

@@ -106,7 +106,7 @@ def test_patient_list_query_count_does_not_grow_with_patients(client, world, dja
     from tests.factories import PatientFactory
 
     protocol = world.assignment_a1.protocol
-    for n in range(20):
+    for _n in range(20):
         patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a)
         assignment_create(patient=patient, protocol=protocol, start_date=world.assignment_a1.start_date,
                           baseline_pain=1)

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.base import UTCDateTimeField
-from clinic.audit import audit_note
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
+from clinic.audit import audit_note
 from patients.reports import ReportWindowError, adherence_report, report_window
 from patients.services import clinic_today
 

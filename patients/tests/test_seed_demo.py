@@ -202,7 +202,8 @@ def test_nothing_is_dated_in_the_future_or_before_the_assignment(seeded):
             assert session.pain_after <= session.pain_during
         assert not MorningCheckIn.objects.filter(patient__clinic=clinic, date__gt=today).exists()
         assert not Measurement.objects.filter(patient__clinic=clinic, date__gt=today).exists()
-        assert not StepVersion.objects.filter(exercise__assignment__patient__clinic=clinic, effective_date__gt=today).exists()
+        assert not StepVersion.objects.filter(exercise__assignment__patient__clinic=clinic,
+                                              effective_date__gt=today).exists()
 
 
 def test_pain_during_is_mostly_green_and_step_changes_come_from_the_therapist(seeded):

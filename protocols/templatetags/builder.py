@@ -6,15 +6,15 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from protocols.models import describe_load
 
 register = template.Library()
 
 VARIABLE_WORDS = {
-    "speed_kmh": gettext_lazy("speed"), "incline_pct": gettext_lazy("incline"), "duration_min": gettext_lazy("duration"),
+    "speed_kmh": gettext_lazy("speed"), "incline_pct": gettext_lazy("incline"),
+    "duration_min": gettext_lazy("duration"),
 }
 
 

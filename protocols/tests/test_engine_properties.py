@@ -13,7 +13,8 @@ import datetime as dt
 import json
 from fractions import Fraction
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocols.engine import DEFAULT_SETTINGS, evaluate
 

@@ -35,7 +35,8 @@ def test_default_ladder_changes_one_variable_per_step_in_the_documented_order():
     ladder = generate_ladder()
     changes = [changed_variables(a, b) for a, b in zip(ladder, ladder[1:])]
     assert all(len(change) == 1 for change in changes)
-    assert [c[0] for c in changes] == ["duration_min"] * 2 + ["incline_pct"] * 4 + ["speed_kmh"] * 6 + ["duration_min"] * 2
+    assert [c[0] for c in changes] == (["duration_min"] * 2 + ["incline_pct"] * 4 + ["speed_kmh"] * 6
+                                       + ["duration_min"] * 2)
 
 
 def test_last_step_is_clipped_to_the_cap_when_steps_do_not_divide_evenly():
@@ -52,7 +53,8 @@ def test_a_zero_step_size_leaves_that_variable_alone(zeroed, constant):
     ladder = generate_ladder(spec)
     assert {getattr(step, constant) for step in ladder} == {getattr(ladder[0], constant)}
     # The other two variables still climb to their caps.
-    others = {"speed_kmh": spec.max_speed_kmh, "incline_pct": spec.max_incline_pct, "duration_min": spec.max_duration_min}
+    others = {"speed_kmh": spec.max_speed_kmh, "incline_pct": spec.max_incline_pct,
+              "duration_min": spec.max_duration_min}
     del others[constant]
     assert all(getattr(ladder[-1], name) == cap for name, cap in others.items())
 

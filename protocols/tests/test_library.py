@@ -124,7 +124,8 @@ def test_every_template_speaks_to_the_patient_and_says_how_to_stay_safe():
         assert 2 <= len(sentences(template.instructions)) <= 4, template.slug
         assert re.search(r"\byour?\b", template.instructions, re.IGNORECASE), template.slug
         assert "sharp pain" in template.safety_notes, template.slug
-    treadmill = [t for t in TEMPLATES if t.kind in (ExerciseKind.RETRO_TREADMILL_WALK, ExerciseKind.RETRO_TREADMILL_RUN)]
+    treadmill = [t for t in TEMPLATES
+                 if t.kind in (ExerciseKind.RETRO_TREADMILL_WALK, ExerciseKind.RETRO_TREADMILL_RUN)]
     for template in treadmill:
         notes = template.safety_notes.lower()
         for must in ("behind", "safety key", "0 km/h", "handrail", "gentle incline", "one thing", "gives way"):

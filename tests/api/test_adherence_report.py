@@ -7,12 +7,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from django.urls import reverse
 
 from clinic.services import api_key_create
 from clinic.tenancy import resolve_actor
 from patients.models import Assignment
-from patients.reports import adherence_report, report_window, ReportWindowError, week_figures
+from patients.reports import ReportWindowError, adherence_report, report_window, week_figures
 from patients.services import assignment_create
 from tests.factories import PatientFactory, SessionLogFactory, make_protocol
 

@@ -1,6 +1,7 @@
 """The patient's phone in Debian's Chromium at 390x844 and 360x740."""
 
 import datetime as dt
+
 import pytest
 
 from patients.models import MorningCheckIn, SessionLog

@@ -126,7 +126,8 @@ def test_same_uuid_with_different_content_is_refused(world):
 
 
 @pytest.mark.parametrize(("date", "ok"), [(TODAY, True), (TODAY - dt.timedelta(days=14), True),
-                                          (TODAY - dt.timedelta(days=15), False), (TODAY + dt.timedelta(days=1), False)])
+                                          (TODAY - dt.timedelta(days=15), False),
+                                          (TODAY + dt.timedelta(days=1), False)])
 def test_session_dates_back_to_14_days_never_future(world, date, ok):
     if ok:
         assert log(world, date=date).created

@@ -234,7 +234,7 @@ def test_batch_check_reads_with_a_fixed_number_of_queries(world, django_assert_m
     from tests.factories import PatientFactory
 
     ids = []
-    for n in range(12):
+    for _n in range(12):
         patient = PatientFactory(clinic=world.clinic_a)
         assignment = assignment_create(patient=patient, protocol=world.assignment_a1.protocol,
                                        start_date=world.assignment_a1.start_date, baseline_pain=1)

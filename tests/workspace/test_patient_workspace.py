@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from patients.models import Assignment, Flag, Measurement, Patient, StepVersion
-from patients.services import assignment_create, assignments_check, invitation_create
+from patients.models import Assignment, Flag, Measurement, Patient
+from patients.services import assignments_check, invitation_create
 from tests.factories import MorningCheckInFactory, PatientFactory, SessionLogFactory, make_protocol
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]

@@ -34,7 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, runs, out, http_seconds, concurrency, skip_http, skip_sweep, seed, **options):
         if settings.DJANGO_ENV == "production":
-            raise CommandError("The bench wipes and rebuilds its own clinics; it never runs with DJANGO_ENV=production.")
+            raise CommandError(
+                "The bench wipes and rebuilds its own clinics; it never runs with DJANGO_ENV=production.")
         if scale <= 0 or runs < 1 or concurrency < 1:
             raise CommandError("--scale must be above 0, --runs and --concurrency at least 1.")
         options = Options(scale=scale, runs=runs, out=Path(out), http_seconds=http_seconds, concurrency=concurrency,
