@@ -88,7 +88,8 @@ def staff_required(view):
 def _next_url(request) -> str:
     """The page to return to after the code, if it is one of ours."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+    # A path of this site only: "abc" would otherwise be taken for a URL name by redirect() (a 500).
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
                                                      require_https=request.is_secure()):
         return candidate
     return ""

@@ -466,3 +466,14 @@ def test_in_production_the_clinic_switch_is_on_and_fixed(client, world, settings
     data = {name: "" for name in ClinicSettings.ENGINE_SETTING_NAMES}
     assert "Nothing to save" in client.post(reverse("clinic-admin:settings"), data, follow=True).content.decode()
     assert not ClinicSettings.objects.get(clinic=world.clinic_a).require_two_factor
+
+
+@pytest.mark.parametrize("next_value", ["abc", "//evil.example/x", "https://evil.example/"])
+def test_two_factor_pages_ignore_a_next_that_is_not_a_path_of_ours(client, world, next_value):
+    """A hand-made ?next= is dropped, never followed to another site or mistaken for a page name (no 500)."""
+    client.force_login(world.therapist_a)
+    response = client.get("/accounts/two-factor/", {"next": next_value})
+    assert response.status_code in (200, 302)
+    assert next_value not in response.get("Location", "")
+    setup = client.get("/accounts/two-factor/setup/", {"next": next_value})
+    assert setup.status_code == 200 and next_value not in setup.content.decode()
