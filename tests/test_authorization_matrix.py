@@ -57,6 +57,15 @@ PATIENTS = {"patient_a1", "patient_a2"}
 
 # --- Audiences: who a route is for, and what everyone else gets -----------------------------------------------
 
+def signed_in_refusal(actor: str, *, other_clinic, patients, staff):
+    """What a signed-in caller who is not in the audience gets: by clinic first, then by role."""
+    if actor == "therapist_b":
+        return other_clinic
+    if actor in PATIENTS:
+        return patients
+    return staff
+
+
 def page(allowed: set[str], other_clinic: str | int = 404, patients: str | int = 403, staff: str | int = 403):
     """An HTML page: `allowed` get through; the rest get sign-in (no session), 403 (wrong role) or 404."""
     def expect(actor: str):
@@ -64,11 +73,7 @@ def page(allowed: set[str], other_clinic: str | int = 404, patients: str | int =
             return "ok"
         if actor == "anonymous" or actor in KEYS:  # pages ignore API keys: no session, so sign in
             return "login"
-        if actor == "therapist_b":
-            return other_clinic
-        if actor in PATIENTS:
-            return patients
-        return staff
+        return signed_in_refusal(actor, other_clinic=other_clinic, patients=patients, staff=staff)
     return expect
 
 
@@ -86,11 +91,7 @@ def api(allowed: set[str], other_clinic: str | int = 404, patients: str | int = 
             return 401
         if actor == "key_a":
             return keys
-        if actor == "therapist_b":
-            return other_clinic
-        if actor in PATIENTS:
-            return patients
-        return staff
+        return signed_in_refusal(actor, other_clinic=other_clinic, patients=patients, staff=staff)
     return expect
 
 
