@@ -121,6 +121,9 @@ def deploy_check(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS and not k.startswith("SECURE_")}
     clean.update(env)
     clean.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py sets it
+    # Set in this test process for Playwright (tests/browser/conftest.py); never in a deployment, and
+    # check --deploy rightly warns about it, so the check runs without it.
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
