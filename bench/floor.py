@@ -22,6 +22,17 @@ from decimal import Decimal
 from django.db import connection
 
 LADDER_KINDS_SQL = "('retro_treadmill_walk', 'retro_treadmill_run')"
+# The same in both dialects: one row per assignment, joined to its parts, in the API's order.
+_REPORT_ROWS = """FROM a
+JOIN patients_assignment asg ON asg.id = a.id
+JOIN patients_patient p ON p.id = a.patient_id
+LEFT JOIN clinic_user u ON u.id = p.therapist_id
+LEFT JOIN adherence ad ON ad.assignment_id = a.id
+LEFT JOIN pain ON pain.assignment_id = a.id
+LEFT JOIN last_session ls ON ls.assignment_id = a.id
+LEFT JOIN open_flags f ON f.assignment_id = a.id
+LEFT JOIN step st ON st.assignment_id = a.id
+ORDER BY p.last_name, p.first_name, p.id, a.start_date, a.id"""
 
 POSTGRESQL = f"""
 WITH a AS MATERIALIZED (
@@ -102,16 +113,7 @@ SELECT a.id, p.id, p.external_ref,
        CASE WHEN pain.n > 0 THEN ROUND(((20 * pain.total + pain.n) / (2 * pain.n)) / 10.0, 1) END AS mean_pain_during,
        ls.last_date, st.current_step, st.speed_kmh, st.incline_pct, st.duration_min,
        COALESCE(f.n, 0) AS open_flags
-FROM a
-JOIN patients_assignment asg ON asg.id = a.id
-JOIN patients_patient p ON p.id = a.patient_id
-LEFT JOIN clinic_user u ON u.id = p.therapist_id
-LEFT JOIN adherence ad ON ad.assignment_id = a.id
-LEFT JOIN pain ON pain.assignment_id = a.id
-LEFT JOIN last_session ls ON ls.assignment_id = a.id
-LEFT JOIN open_flags f ON f.assignment_id = a.id
-LEFT JOIN step st ON st.assignment_id = a.id
-ORDER BY p.last_name, p.first_name, p.id, a.start_date, a.id
+{_REPORT_ROWS}
 """  # nosec B608 -- built from this module's constants; clinic, dates and window go as parameters
 
 # SQLite keeps dates as ISO text: min()/max() compare them, date() moves them, julianday() counts days.
@@ -199,16 +201,7 @@ SELECT a.id, p.id, p.external_ref,
        CASE WHEN pain.n > 0 THEN ((20 * pain.total + pain.n) / (2 * pain.n)) / 10.0 END AS mean_pain_during,
        ls.last_date, st.current_step, st.speed_kmh, st.incline_pct, st.duration_min,
        COALESCE(f.n, 0) AS open_flags
-FROM a
-JOIN patients_assignment asg ON asg.id = a.id
-JOIN patients_patient p ON p.id = a.patient_id
-LEFT JOIN clinic_user u ON u.id = p.therapist_id
-LEFT JOIN adherence ad ON ad.assignment_id = a.id
-LEFT JOIN pain ON pain.assignment_id = a.id
-LEFT JOIN last_session ls ON ls.assignment_id = a.id
-LEFT JOIN open_flags f ON f.assignment_id = a.id
-LEFT JOIN step st ON st.assignment_id = a.id
-ORDER BY p.last_name, p.first_name, p.id, a.start_date, a.id
+{_REPORT_ROWS}
 """  # nosec B608 -- as POSTGRESQL above
 
 
