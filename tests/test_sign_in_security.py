@@ -531,6 +531,27 @@ def test_a_site_admin_sets_up_two_factor_and_then_reaches_the_admin(client, worl
     assert TOTPDevice.objects.filter(user=site_admin, confirmed=True).exists()
 
 
+def test_a_superuser_signing_in_at_the_admin_login_with_the_right_password_still_gives_a_code(
+        client, world, site_admin, settings):
+    settings.PRODUCTION = True
+    device, _codes = turn_on_two_factor(site_admin)
+    page = client.get(ADMIN_LOGIN + "?next=/admin/")
+    assert page.status_code == 200
+    assert [t.name for t in page.templates][0] == "registration/login.html"  # Backstep's sign-in, not the admin's
+    response = client.post(ADMIN_LOGIN + "?next=/admin/", {"username": "root@backstep.test", "password": PASSWORD,
+                                                          "next": ADMIN})
+    assert response.status_code == 302 and signed_in_as(client) == str(site_admin.pk)
+    for url in (response["Location"], *admin_model_pages(world)):
+        held = client.get(url)
+        assert held.status_code == 302 and held["Location"].startswith("/accounts/two-factor/?next="), url
+    # The admin's own login page does not let a signed-in, unverified superuser through either.
+    assert client.get(ADMIN_LOGIN)["Location"].startswith("/accounts/two-factor/?next=")
+    response = client.post("/accounts/two-factor/", {"code": code_for(device), "next": ADMIN_PATIENTS})
+    assert response.status_code == 302 and response["Location"] == ADMIN_PATIENTS
+    assert client.get(ADMIN_PATIENTS).status_code == 200
+    assert client.get(ADMIN_LOGIN)["Location"] == ADMIN  # signed in and verified: on to the admin
+
+
 def test_staff_flag_alone_is_enough_to_be_asked_in_production(client, world, settings):
     from tests.factories import UserFactory
 
@@ -565,3 +586,27 @@ def test_a_site_admin_is_asked_when_any_clinic_they_belong_to_requires_it(client
     require_two_factor(world.clinic_a)
     client.force_login(site_admin)
     assert client.get(ADMIN)["Location"] == "/accounts/two-factor/setup/?next=%2Fadmin%2F"
+
+
+def test_the_admin_login_is_under_the_same_lockout(client, world, site_admin):
+    for _attempt in range(4):
+        response = client.post(ADMIN_LOGIN, {"username": "root@backstep.test", "password": "wrong-password-123"},
+                               REMOTE_ADDR="10.0.0.1")
+        assert response.status_code == 200
+    response = client.post(ADMIN_LOGIN, {"username": "root@backstep.test", "password": "wrong-password-123"},
+                           REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 429 and LOCKED in response.content.decode()
+    response = client.post(ADMIN_LOGIN, {"username": "root@backstep.test", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 429 and signed_in_as(client) is None
+    # One count for both doors: the main sign-in is locked for that pair too.
+    assert sign_in(client, "root@backstep.test").status_code == 429
+
+
+def test_clinic_users_at_the_admin_login_are_refused_not_looped(client, world):
+    client.force_login(world.therapist_a)
+    response = client.get(ADMIN)
+    assert response.status_code == 302 and response["Location"].startswith(ADMIN_LOGIN)
+    response = client.get(response["Location"])
+    assert response.status_code == 403
+    assert "cannot open the site administration" in response.content.decode()
