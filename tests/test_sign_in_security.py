@@ -526,8 +526,12 @@ def test_a_site_admin_sets_up_two_factor_and_then_reaches_the_admin(client, worl
     assert response.status_code == 200 and "Save these codes now" in response.content.decode()
     page = client.get(ADMIN_PATIENTS)
     assert page.status_code == 200 and "Brook" in page.content.decode()
-    # Where it is required it stays on.
-    client.post(reverse("two-factor-off"), {"off-code": code_for(device)})
+    # The admin links to the account's security page, where recovery codes are renewed; it stays on there.
+    assert f'href="{reverse("account-security")}"' in page.content.decode()
+    account = client.get(reverse("account-security")).content.decode()
+    assert "Required for site administrators." in account and "Turn off two-factor sign-in" not in account
+    response = client.post(reverse("two-factor-off"), {"off-code": code_for(device)}, follow=True)
+    assert "Site administrators must use two-factor sign-in" in response.content.decode()
     assert TOTPDevice.objects.filter(user=site_admin, confirmed=True).exists()
 
 
