@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ClinicConfig(AppConfig):
@@ -11,3 +12,13 @@ class ClinicConfig(AppConfig):
         from clinic.security import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="clinic-security-session-start")
+
+
+class SiteAdminConfig(admin_apps.AdminConfig):
+    """Django's admin (listed in INSTALLED_APPS instead of django.contrib.admin) with Backstep's admin site.
+
+    `default = False`: "clinic" in INSTALLED_APPS still means ClinicConfig.
+    """
+
+    default = False
+    default_site = "clinic.admin_site.SiteAdmin"

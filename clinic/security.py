@@ -4,11 +4,14 @@
   fifth failure locks that pair for SIGN_IN_LOCKOUT_MINUTES, so an attacker on
   another network cannot lock the real user out. A success, or a password
   reset, clears the count. The lockout shows our sign-in page with status 429.
-- Staff (therapists and clinic admins), never patients, use TOTP two-factor
+- Staff (therapists and clinic admins) and everyone who can open Django's
+  admin (staff or superuser status), never patients, use TOTP two-factor
   (django-otp) with single-use recovery codes. A code is asked for whenever
-  the staff member has an authenticator set up; setting one up is required
-  when their clinic says so (ClinicSettings.require_two_factor) and always
-  under DJANGO_ENV=production.
+  they have an authenticator set up; setting one up is required always under
+  DJANGO_ENV=production, else for staff when their clinic says so
+  (ClinicSettings.require_two_factor) and for admin users when the site says
+  so (ADMIN_REQUIRE_TWO_FACTOR) or any clinic they belong to does.
+  `two_factor_required` is that rule, in one place.
 - Staff sessions end after STAFF_SESSION_IDLE_SECONDS without a request and
   STAFF_SESSION_MAX_SECONDS after signing in; patients keep 30 days.
 
@@ -124,13 +127,39 @@ NEED_VERIFY = "verify"
 NEED_SETUP = "setup"
 
 
-def two_factor_required(*, clinic) -> bool:
-    """Whether staff of `clinic` must use two-factor: always in production, else the clinic's setting."""
+def can_open_site_admin(user) -> bool:
+    """Whether Django's admin may let `user` in: an active account with staff or superuser status."""
+    return bool(user.is_active and (user.is_staff or user.is_superuser))
+
+
+def uses_two_factor(*, user, actor) -> bool:
+    """Who signs in with a second factor at all: clinic staff and anyone who can open Django's admin.
+
+    Patients (without admin rights) never are.
+    """
+    return actor.is_staff_member or can_open_site_admin(user)
+
+
+def two_factor_required(*, user, actor) -> bool:
+    """Whether `user` must have an authenticator: the one rule, for clinic staff and site administrators alike.
+
+    - DJANGO_ENV=production: everyone who uses two-factor (see `uses_two_factor`);
+    - clinic staff: when their clinic's settings require it;
+    - anyone who can open Django's admin: when the site setting ADMIN_REQUIRE_TWO_FACTOR is on, or when any
+      clinic they are staff of requires it (the admin reaches every clinic's patients).
+    """
     from clinic.models import ClinicSettings
 
-    if getattr(settings, "PRODUCTION", False):
+    if not uses_two_factor(user=user, actor=actor):
+        return False
+    if settings.PRODUCTION:
         return True
-    return ClinicSettings.objects.filter(clinic=clinic, require_two_factor=True).exists()
+    if can_open_site_admin(user):
+        if settings.ADMIN_REQUIRE_TWO_FACTOR:
+            return True
+        return ClinicSettings.objects.filter(
+            require_two_factor=True, clinic__is_active=True, clinic__memberships__user=user).exists()
+    return ClinicSettings.objects.filter(clinic=actor.clinic, require_two_factor=True).exists()
 
 
 def authenticator_get(*, user):
@@ -143,17 +172,19 @@ def authenticator_get(*, user):
 def two_factor_need(*, user, actor) -> str:
     """What stands between a signed-in user and the app: nothing, a code (verify) or an authenticator (setup).
 
-    Patients and anyone without a staff role never need a code. A staff member
-    already verified in this session needs nothing; one with an authenticator
-    always gives a code; one without needs to set one up only when required.
+    Only clinic staff and those who can open Django's admin are ever asked
+    (`uses_two_factor`). One already verified in this session needs nothing;
+    one with an authenticator always gives a code; one without needs to set
+    one up only when `two_factor_required` says so.
     """
-    if not actor.is_staff_member:
+    if not uses_two_factor(user=user, actor=actor):
         return NEED_NOTHING
+    # django-otp's middleware adds is_verified to request.user; a user without it (at sign-in) is not verified.
     if getattr(user, "is_verified", None) and user.is_verified():
         return NEED_NOTHING
     if authenticator_get(user=user) is not None:
         return NEED_VERIFY
-    if two_factor_required(clinic=actor.clinic):
+    if two_factor_required(user=user, actor=actor):
         return NEED_SETUP
     return NEED_NOTHING
 
@@ -303,8 +334,10 @@ def two_factor_disable(*, user, actor) -> None:
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    if actor.is_staff_member and two_factor_required(clinic=actor.clinic):
-        raise ValidationError(_("Your clinic requires two-factor sign-in, so it cannot be turned off."))
+    if two_factor_required(user=user, actor=actor):
+        if actor.is_staff_member:
+            raise ValidationError(_("Your clinic requires two-factor sign-in, so it cannot be turned off."))
+        raise ValidationError(_("Site administrators must use two-factor sign-in, so it cannot be turned off."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     logger.info("user %s turned off two-factor sign-in", user.pk)
@@ -345,15 +378,8 @@ def session_security_start(*, request, user) -> None:
     session[LAST_SEEN] = now
     session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
     actor = resolve_actor(user)
-    if actor.is_staff_member and _unverified_need(user=user, actor=actor) == NEED_NOTHING:
+    if uses_two_factor(user=user, actor=actor) and two_factor_need(user=user, actor=actor) == NEED_NOTHING:
         session[TWO_FACTOR_NOT_NEEDED_UNTIL] = now + ACTIVITY_RESOLUTION_S
-
-
-def _unverified_need(*, user, actor) -> str:
-    # At sign-in nobody is verified yet (django-otp's middleware has not run on this request).
-    if authenticator_get(user=user) is not None:
-        return NEED_VERIFY
-    return NEED_SETUP if two_factor_required(clinic=actor.clinic) else NEED_NOTHING
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
@@ -407,10 +433,13 @@ def _sends_api_key(request) -> bool:
 class SignInSecurityMiddleware:
     """Ends idle and over-long staff sessions, and holds unverified staff at the two-factor pages.
 
-    Runs after django-otp's middleware (request.user.is_verified) and the
-    tenancy middleware (request.actor). Patients and anonymous requests pass
-    straight through. Requests sending an API key are not held: the key, not
-    the session, authenticates them.
+    "Staff" here is everyone but patients, site administrators included: every
+    page they ask for, Django's admin and its login page too, waits until
+    `two_factor_need` has nothing left. Runs after django-otp's middleware
+    (request.user.is_verified) and the tenancy middleware (request.actor).
+    Patients who cannot open the admin, and anonymous requests, pass straight
+    through. Requests sending an API key are not held: the key, not the
+    session, authenticates them.
     """
 
     def __init__(self, get_response):
@@ -418,7 +447,10 @@ class SignInSecurityMiddleware:
         self._open_paths: tuple[str, ...] | None = None
 
     def open_paths(self) -> tuple[str, ...]:
-        """Pages an unverified staff member may still reach (resolved on first use: the URLconf loads late)."""
+        """Pages an unverified staff member may still reach (resolved on first use: the URLconf loads late).
+
+        Django's admin has none: its login page would sign in again, not verify.
+        """
         if self._open_paths is None:
             self._open_paths = (
                 reverse("logout"), reverse("two-factor-verify"), reverse("two-factor-setup"),
@@ -429,7 +461,9 @@ class SignInSecurityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         actor = getattr(request, "actor", None)
-        if user is None or not user.is_authenticated or actor is None or actor.is_patient:
+        if user is None or not user.is_authenticated or actor is None:
+            return self.get_response(request)
+        if actor.is_patient and not can_open_site_admin(user):
             return self.get_response(request)
         now = int(time.time())
         end = _session_end_reason(request.session, now)
@@ -443,7 +477,7 @@ class SignInSecurityMiddleware:
         return self.get_response(request)
 
     def _two_factor_need(self, request, now: int) -> str:
-        if not request.actor.is_staff_member:
+        if not uses_two_factor(user=request.user, actor=request.actor):
             return NEED_NOTHING
         session = request.session
         not_needed_until = session.get(TWO_FACTOR_NOT_NEEDED_UNTIL)

@@ -61,7 +61,8 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin behind Backstep's own sign-in (lockout, two-factor): clinic/admin_site.py.
+    "clinic.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -327,6 +328,10 @@ AXES_LOCKOUT_CALLABLE = "clinic.security.sign_in_locked_out"
 # Masked in axes' log lines: e-mail addresses and client addresses never reach the log.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 OTP_TOTP_ISSUER = "Backstep"
+# Everyone who can open Django's admin (is_staff or is_superuser) gives a code from an authenticator app:
+# always in production; in development when this is on or a clinic they belong to requires it. Off by
+# default so `make run` needs no phone (its demo has no superuser anyway).
+ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
 # Staff (therapists, clinic admins); patients keep 30 days (patients/apps.py).
 STAFF_SESSION_IDLE_SECONDS = 15 * 60
 STAFF_SESSION_MAX_SECONDS = 12 * 60 * 60

@@ -5,8 +5,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic import security
 from clinic.forms import SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
-from clinic.tenancy import require_staff
 
 
 class SignInView(auth_views.LoginView):
@@ -27,6 +28,22 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+
+class SiteAdminSignInView(SignInView):
+    """Django's admin login (/admin/login/) as Backstep's sign-in: one form, one lockout, one two-factor check.
+
+    Used by clinic.admin_site.SiteAdmin. Signing in here lands on the admin unless `next` says otherwise. A
+    signed-in account that cannot open the admin is told so (403): sending it back to the admin would loop.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not security.can_open_site_admin(request.user):
+            raise PermissionDenied(_("Your account cannot open the site administration."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_default_redirect_url(self):
+        return reverse("admin:index")
 
 
 class SignOutView(auth_views.LogoutView):
@@ -44,12 +61,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @login_required
 def home(request):
-    """Send each role to its own start page."""
+    """Send each role to its own start page; site administrators without a clinic to Django's admin."""
     actor = request.actor
     if actor.is_staff_member:
         return redirect("patients:list")
     if actor.is_patient:
         return redirect("patients:today")
+    if security.can_open_site_admin(request.user):
+        return redirect("admin:index")  # a site administrator without a clinic (after signing in or verifying)
     return render(request, "clinic/no_role.html", status=403)
 
 
@@ -73,13 +92,15 @@ def healthz(request):
 WRONG_CODE = gettext_lazy("That code is not right. Type the newest 6-digit code from your app, or a recovery code.")
 
 
-def staff_required(view):
-    """Signed-in therapists and clinic admins only: anonymous users go to sign in, everyone else gets 403."""
+def two_factor_user_required(view):
+    """Those who sign in with a second factor (clinic staff, site administrators): anonymous users go to sign in,
+    everyone else (patients) gets 403."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        require_staff(request.actor)
+        if not security.uses_two_factor(user=request.user, actor=request.actor):
+            raise PermissionDenied(_("Clinic staff and site administrators only."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -120,7 +141,7 @@ def _check_code(form, user):
     return device
 
 
-@staff_required
+@two_factor_user_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
     """Second step of signing in: a code from the authenticator app, or a recovery code."""
@@ -148,7 +169,7 @@ def two_factor_verify(request):
     })
 
 
-@staff_required
+@two_factor_user_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     """Turn on two-factor: scan the QR code (or type the secret), confirm with a code, get recovery codes."""
@@ -177,7 +198,7 @@ def two_factor_setup(request):
                 return _no_store(render(request, "clinic/recovery_codes.html", {
                     "codes": codes, "next": next_url, "first_time": True,
                 }))
-    required = security.two_factor_required(clinic=request.actor.clinic)
+    required = security.two_factor_required(user=request.user, actor=request.actor)
     return _no_store(render(request, "clinic/two_factor_setup.html", {
         "form": form, "next": next_url, "required": required,
         "qr_svg": security.authenticator_qr_svg(device), "secret": security.authenticator_secret(device),
@@ -206,21 +227,21 @@ def _account_security_page(request, forms, status=200):
     return render(request, "clinic/account_security.html", {
         "device": device,
         "codes_left": security.recovery_codes_left(user=user) if device else 0,
-        "required": security.two_factor_required(clinic=request.actor.clinic),
+        "required": security.two_factor_required(user=request.user, actor=request.actor),
         "regenerate_form": forms["regenerate"], "off_form": forms["off"],
         "idle_minutes": settings.STAFF_SESSION_IDLE_SECONDS // 60,
         "max_hours": settings.STAFF_SESSION_MAX_SECONDS // 3600,
     }, status=status)
 
 
-@staff_required
+@two_factor_user_required
 @require_GET
 def account_security(request):
     """A staff member's own sign-in security: two-factor on or off, recovery codes left."""
     return _account_security_page(request, _security_forms())
 
 
-@staff_required
+@two_factor_user_required
 @require_POST
 def recovery_codes_new(request):
     """New recovery codes after a fresh code; shown once, the old ones stop working."""
@@ -235,12 +256,10 @@ def recovery_codes_new(request):
     return _account_security_page(request, forms, status=400)
 
 
-@staff_required
+@two_factor_user_required
 @require_POST
 def two_factor_off(request):
-    """Turn two-factor off after a fresh code, where the clinic does not require it."""
-    from django.core.exceptions import ValidationError
-
+    """Turn two-factor off after a fresh code, where it is not required."""
     forms = _security_forms(request.POST, "off")
     form = forms["off"]
     if form.is_valid() and _check_code(form, request.user) is not None:

@@ -21,8 +21,10 @@ rolled back, so one actor's successful write cannot change the next one's answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -30,6 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, User
+from clinic.security import TWO_FACTOR_API_MESSAGE
 from clinic.services import api_key_create, api_key_revoke
 from patients.models import (
     AssignedLadderStep,
@@ -44,7 +47,8 @@ from patients.models import (
 from patients.services import invitation_create
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
 from tests.api.support import forget_throttle_history, rows  # noqa: F401 (fixture)
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, UserFactory
+from tests.test_sign_in_security import code_for, turn_on_two_factor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -471,29 +475,111 @@ def test_matrix(objects, name, method):
     assert not problems, f"{method} {url}:\n" + "\n".join(problems)
 
 
-def test_django_admin_is_for_site_staff_only(objects):
-    """Django's admin (every named admin route) sends every clinic actor to the admin sign-in."""
-    import re
-
+def admin_routes() -> dict[str, str]:
+    """Every named route of Django's admin, with a URL for each (object ids "1", app "clinic")."""
     admin_resolver = next(p for p in get_resolver().url_patterns
                           if isinstance(p, URLResolver) and p.namespace == "admin")
-    routes: dict[str, str] = {}
+    patterns: dict[str, str] = {}
 
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
+    def walk(found, prefix=""):
+        for pattern in found:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif pattern.name:
-                routes.setdefault(pattern.name, prefix + str(pattern.pattern))
+                patterns.setdefault(pattern.name, prefix + str(pattern.pattern))
 
     walk(admin_resolver.url_patterns)
+    routes = {}
+    for name, pattern in patterns.items():
+        arguments = [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)]
+        kwargs = {arg: "clinic" if arg == "app_label" else "1" for arg in arguments}
+        routes[name] = reverse(f"admin:{name}", kwargs=kwargs)
     assert {"patients_patient_changelist", "patients_sessionlog_change", "clinic_auditevent_changelist"} <= set(routes)
+    return routes
+
+
+def test_django_admin_is_for_site_staff_only(objects):
+    """Django's admin (every named admin route) sends every clinic actor to the admin sign-in."""
+    routes = admin_routes()
     for actor in ACTORS:
         client = client_for(actor, objects)
-        for name, pattern in routes.items():
+        for name, url in routes.items():
             if name in ("login", "logout"):
                 continue
-            arguments = [a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)]
-            kwargs = {arg: "clinic" if arg == "app_label" else "1" for arg in arguments}
-            response = client.get(reverse(f"admin:{name}", kwargs=kwargs))
+            response = client.get(url)
             assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (actor, name)
+
+
+# --- Site administrators: a superuser with no clinic, in production ---------------------------------------------
+
+@pytest.fixture
+def superuser(objects, settings):
+    """A superuser without a clinic, under DJANGO_ENV=production's rule (two-factor for everyone in the admin)."""
+    settings.PRODUCTION = True
+    return UserFactory(email="root@backstep.test", is_staff=True, is_superuser=True)
+
+
+HELD_OPEN = {"logout", "two-factor-verify", "two-factor-setup", "healthz"}  # the pages that finish signing in
+
+
+@pytest.mark.parametrize("has_authenticator", [False, True], ids=["no authenticator", "unverified"])
+def test_a_site_admin_without_a_verified_second_factor_is_held_everywhere(objects, superuser, has_authenticator):
+    """Every admin route and every page and API operation of the app waits for set-up or the code."""
+    if has_authenticator:
+        turn_on_two_factor(superuser)
+    waiting_at = "/accounts/two-factor/" if has_authenticator else "/accounts/two-factor/setup/"
+    client = Client(raise_request_exception=False)
+    client.force_login(superuser)
+    cells = [(f"admin:{name}", "GET", url) for name, url in admin_routes().items()]
+    cells += [(name, method, route.url(name, objects)) for name, route in MATRIX.items() for method in route.methods
+              if name not in HELD_OPEN]
+    hidden = hidden_names("anonymous", objects, "")
+    problems = []
+    for name, method, url in cells:
+        with transaction.atomic():
+            before_state = fingerprint() if method != "GET" else None
+            events_before = AuditEvent.objects.count()
+            response = send(client, method, url, "superuser")
+            if url.startswith("/api/"):
+                held = response.status_code == 403 and response.json()["detail"] == TWO_FACTOR_API_MESSAGE
+            else:
+                location = response.get("Location", "")
+                held = response.status_code == 302 and location.split("?")[0] == waiting_at
+                if method == "GET" and location != f"{waiting_at}?{urlencode({'next': url})}":
+                    held = False  # and back to the page asked for afterwards
+            if not held:
+                problems.append(f"{method} {name}: {response.status_code} {response.get('Location', '')}")
+            if AuditEvent.objects.count() != events_before:
+                problems.append(f"{method} {name}: wrote an audit event")
+            if before_state is not None and fingerprint() != before_state:
+                problems.append(f"{method} {name}: changed data")
+            if [n for n in hidden if n in response.content.decode(errors="replace")]:
+                problems.append(f"{method} {name}: shows a patient's name")
+            transaction.set_rollback(True)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_verified_site_admin_reaches_every_admin_route_and_reads_patient_data(objects, superuser):
+    device, _codes = turn_on_two_factor(superuser)
+    client = Client(raise_request_exception=False)
+    client.force_login(superuser)
+    response = client.post(reverse("two-factor-verify"), {"code": code_for(device), "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    problems = []
+    for name, url in admin_routes().items():
+        if name == "logout":
+            continue  # would end the session the rest of the loop uses
+        response = client.get(url)
+        location = response.get("Location", "")
+        if response.status_code >= 500 or location.startswith(("/accounts/", "/admin/login/")):
+            problems.append(f"{name}: {response.status_code} {location}")
+    assert not problems, "\n".join(problems)
+    # Every clinic's patients, each read recorded in the audit trail as the site administrator's.
+    events_before = AuditEvent.objects.count()
+    page = client.get(reverse("admin:patients_patient_changelist"))
+    body = page.content.decode()
+    assert page.status_code == 200 and all(name in body for name in ("Ashby", "Avery", "Abbott", "Brook"))
+    detail = client.get(reverse("admin:patients_patient_change", args=[objects.world.patient_b1.pk]))
+    assert detail.status_code == 200 and "Brook" in detail.content.decode()
+    events = AuditEvent.objects.order_by("id")[events_before:]
+    assert [(e.actor_role, e.user_id) for e in events] == [("site_admin", superuser.pk)] * 2

@@ -47,11 +47,13 @@ def admin_session(context, live_server):
 
 
 def test_admin_login_page_under_the_csp(db, open_page):
+    """/admin/login/ is Backstep's own sign-in (one form, one lockout), under the same CSP."""
     page, watch = open_page(1280, 800)
     response = page.goto("/admin/login/")
     assert response.status == 200
     assert "content-security-policy" in response.headers
-    page.locator("#login-form").wait_for()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_label("Password").wait_for()
     assert_clean(watch)
 
 

@@ -94,3 +94,33 @@ def test_on_a_phone_the_qr_page_fits_and_a_recovery_code_signs_in(world, open_pa
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Patients").wait_for()
     assert page.get_by_role("alert").get_by_text("You signed in with a recovery code").is_visible()
+
+
+def test_a_site_admin_opens_django_admin_only_after_setting_up_two_factor(db, open_page, settings):
+    """In production Django's admin asks its superusers for a second factor, through Backstep's own pages."""
+    from clinic.models import User
+    from tests.factories import PASSWORD
+
+    settings.PRODUCTION = True
+    User.objects.create_superuser(email="root@backstep.test", password=PASSWORD)
+    width = 1280
+    page, watch = open_page(width, 800)
+    page.goto("/admin/patients/patient/")
+    page.get_by_role("heading", name="Sign in").wait_for()  # Backstep's sign-in, not the admin's own form
+    page.get_by_label("E-mail").fill("root@backstep.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
+    assert page.get_by_text("The site administration shows every clinic's patients").is_visible()
+    check_page(page, watch, "two-factor-setup-site-admin", width)
+    page.goto("/admin/")  # not before the code
+    page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("6-digit code from the app").fill(app_code(secret))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
+    page.get_by_role("link", name="I have saved them — continue").click()
+    page.locator("#content").wait_for()
+    assert page.url.endswith("/admin/")
+    assert page.get_by_role("link", name="Patients").first.is_visible()
