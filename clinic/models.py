@@ -12,6 +12,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.validators import validate_single_line
+
 
 class UserManager(BaseUserManager):
     """Users sign in with their e-mail address; there is no separate username."""
@@ -46,6 +48,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    # Staff names go into e-mails ("invited by ..."): one line, like every name.
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=[validate_single_line])
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_single_line])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -74,7 +79,7 @@ def default_timezone() -> str:
 class Clinic(models.Model):
     """A tenant: every patient, protocol and report belongs to exactly one clinic."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone])
     is_active = models.BooleanField(_("active"), default=True)
@@ -185,7 +190,7 @@ class ApiKey(models.Model):
     TENANT_CLINIC_LOOKUP = "clinic"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
@@ -293,3 +298,4 @@ class AuditEvent(models.Model):
         if self.user_id:
             return f"user #{self.user_id}"
         return "anonymous"
+
