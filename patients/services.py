@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from clinic.celery import enqueue, enqueue_soon
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -679,43 +680,6 @@ def _enqueue_urgent_emails(flag_ids: list[int]) -> None:
 
     for flag_id in flag_ids:
         enqueue(notify_urgent_flag, flag_id)
-
-
-def enqueue(task, *args) -> None:
-    """Send a task to the broker without ever failing the caller.
-
-    A dead broker must not lose or fail what the user just saved: the error is
-    logged, and the nightly sweep checks every active assignment anyway.
-    """
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.warning("could not enqueue %s%r; the nightly sweep will catch up", task.name, args, exc_info=True)
-
-
-# How long a web request waits for the broker after its commit. A broker that is down refuses at
-# once; one that hangs (or a half-open connection) would hold the request for the socket timeout (5 s).
-PUBLISH_WAIT_SECONDS = 0.5
-
-
-def enqueue_soon(task, *args, wait: float = PUBLISH_WAIT_SECONDS) -> None:
-    """`enqueue`, with the caller waiting `wait` seconds at most; a slow publish goes on in the background.
-
-    For web requests, after commit: the entry is saved whatever the broker does,
-    and one whose message never arrives is found by the hourly catch-up
-    (`assignments_with_unchecked_evidence`).
-    """
-    import threading
-
-    if task.app.conf.task_always_eager:
-        enqueue(task, *args)  # runs the task right here: there is no broker to wait for
-        return
-    publisher = threading.Thread(target=enqueue, args=(task, *args), name="enqueue", daemon=True)
-    publisher.start()
-    publisher.join(wait)
-    if publisher.is_alive():
-        logger.warning("broker slow: %s%r not sent after %.1f s; answering now, the hourly catch-up covers it",
-                       task.name, args, wait)
 
 
 def enqueue_assignment_check(assignment_id: int) -> None:
