@@ -61,14 +61,6 @@ def nightly_sweep() -> list[int]:
     return clinic_ids
 
 
-@shared_task(name="patients.notify_urgent_flag", ignore_result=True, **RETRY)
-def notify_urgent_flag(flag_id: int) -> bool:
-    """E-mail the therapist about an urgent flag, once."""
-    from patients.services import flag_notify_urgent
-
-    return flag_notify_urgent(flag_id=flag_id)
-
-
 @shared_task(name="patients.send_daily_digests", **RETRY)
 def send_daily_digests() -> int:
     """Run hourly by beat: from 07:00 clinic time, each therapist gets one digest of new flags a day."""

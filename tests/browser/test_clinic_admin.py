@@ -9,7 +9,8 @@ from clinic.models import ApiKey, ClinicSettings, Membership
 from tests.browser.conftest import check_page
 from tests.browser.test_sign_in import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Staff e-mails are sent by a task after commit: run it in the server thread, even where CI sets REDIS_URL.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 WIDTH = 1280
 
