@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.tenancy.tenancy_context",
+                "clinic.context_processors.clinic_admin_alerts",
             ],
         },
     },

@@ -9,14 +9,15 @@ import smtplib
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic import notifications, tasks
-from clinic.models import Notification
+from clinic.models import Membership, Notification
 from clinic.notifications import MAX_ATTEMPTS, RETRY_DELAYS, notification_send, notifications_due
 from patients.models import Flag, Patient
 from patients.services import assignments_check, flag_notify_urgent, step_change
-from tests.factories import SessionLogFactory
+from tests.factories import ClinicFactory, MembershipFactory, SessionLogFactory
 
 # Tasks enqueued on commit run in-process here, even where CI sets REDIS_URL.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -161,3 +162,86 @@ def test_a_deactivated_recipient_gets_nothing(world, django_capture_on_commit_ca
     notification.refresh_from_db()
     assert mail.outbox == [] and notification.status == "failed" and notification.last_error == "RecipientDeactivated"
 
+
+# --- The clinic admin's page -------------------------------------------------------
+
+def failed(world, **fields) -> Notification:
+    values = dict(clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a,
+                  subject="Backstep: urgent flag for patient EHR-4271", body="reference EHR-4271",
+                  status=Notification.Status.FAILED, attempts=MAX_ATTEMPTS, last_error="SMTPServerDisconnected")
+    values.update(fields)
+    return Notification.objects.create(**values)
+
+
+def test_failures_end_up_on_the_admins_page_without_patient_data(
+        client, world, refusing_mail, django_capture_on_commit_callbacks):
+    flag = red_session(world, capture=django_capture_on_commit_callbacks)
+    notification = Notification.objects.get(flag=flag)
+    at = notification.next_attempt_at
+    for delay in RETRY_DELAYS[1:]:
+        notification_send(notification_id=notification.pk, now=at)
+        at += delay
+    notification_send(notification_id=notification.pk, now=at)
+    notification.refresh_from_db()
+    assert notification.status == "failed"
+    client.force_login(world.admin_a)
+    home = client.get(reverse("clinic-admin:staff")).content.decode()
+    assert '1<span class="visually-hidden"> e-mail not sent</span>' in home  # the count beside "Clinic"
+    response = client.get(reverse("clinic-admin:notifications"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Urgent flag" in body and "therapist@a.test" in body and "SMTPRecipientsRefused" in body
+    assert f"<td>{MAX_ATTEMPTS}" in body and "Failed" in body and "Retry now" in body
+    for secret in ("EHR", "4271", world.patient_a1.last_name, world.patient_a1.first_name, "urgent flag for patient"):
+        assert secret not in body, secret
+
+
+def test_the_page_says_when_nothing_failed(client, world):
+    failed(world, status=Notification.Status.SENT, subject="", body="", attempts=1, last_error="")
+    client.force_login(world.admin_a)
+    body = client.get(reverse("clinic-admin:notifications")).content.decode()
+    assert "Every e-mail was delivered" in body and "Retry now" not in body
+    assert "e-mail not sent" not in body
+
+
+def test_retry_now_sends_it(client, world, django_capture_on_commit_callbacks):
+    notification = failed(world)
+    client.force_login(world.admin_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("clinic-admin:notification-retry", args=[notification.pk]), follow=True)
+    assert "Sending the e-mail to" in response.content.decode()
+    (message,) = mail.outbox
+    assert message.to == ["therapist@a.test"] and message.subject == "Backstep: urgent flag for patient EHR-4271"
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("sent", MAX_ATTEMPTS + 1)
+    assert "Every e-mail was delivered" in client.get(reverse("clinic-admin:notifications")).content.decode()
+
+
+def test_a_retry_that_fails_again_is_failed_again(client, world, refusing_mail, django_capture_on_commit_callbacks):
+    notification = failed(world)
+    client.force_login(world.admin_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("clinic-admin:notification-retry", args=[notification.pk]))
+    notification.refresh_from_db()
+    assert (notification.status, refusing_mail.calls) == ("failed", 1)
+
+
+def test_therapists_and_other_clinics_admins_cannot_see_or_retry(client, world):
+    notification = failed(world)
+    clinic_c = ClinicFactory(name="Clinic C", slug="clinic-c")
+    admin_c = MembershipFactory(clinic=clinic_c, role=Membership.Role.ADMIN, user__email="admin@c.test").user
+    failed(world, clinic=clinic_c, recipient=admin_c)
+    retry = reverse("clinic-admin:notification-retry", args=[notification.pk])
+    client.force_login(world.therapist_a)
+    assert client.get(reverse("clinic-admin:notifications")).status_code == 403
+    assert client.post(retry).status_code == 403
+    assert "e-mail not sent" not in client.get(reverse("patients:list")).content.decode()
+    client.force_login(admin_c)
+    body = client.get(reverse("clinic-admin:notifications")).content.decode()
+    assert "admin@c.test" in body and "therapist@a.test" not in body
+    assert '1<span class="visually-hidden"> e-mail not sent</span>' in body  # their own failure only
+    assert client.post(retry).status_code == 404
+    client.logout()
+    assert client.post(retry).status_code == 302
+    notification.refresh_from_db()
+    assert notification.status == "failed" and mail.outbox == []
