@@ -5,12 +5,63 @@ laptop needs no broker or worker; with REDIS_URL, workers and beat run as
 separate processes (see docker-compose.yml).
 """
 
+import logging
 import os
+import threading
 
 from celery import Celery
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("backstep")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Transient database trouble (a failover, a dropped connection) is retried with backoff.
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
+
+
+def enqueue(task, *args, countdown: float | None = None) -> None:
+    """Send a task to the broker (after `countdown` seconds) without ever failing the caller.
+
+    A dead broker must not lose or fail what the user just saved: the error is
+    logged (task name and ids only), and the hourly catch-ups find whatever was
+    not sent: unchecked entries, due notifications.
+    """
+    try:
+        task.apply_async(args=args, countdown=countdown)
+    except Exception:
+        logger.warning("could not enqueue %s%r; the hourly catch-up will pick it up", task.name, args, exc_info=True)
+
+
+# How long a web request waits for the broker after its commit. A broker that is down refuses at
+# once; one that hangs (or a half-open connection) would hold the request for the socket timeout (5 s).
+PUBLISH_WAIT_SECONDS = 0.5
+
+
+def enqueue_soon(task, *args, wait: float = PUBLISH_WAIT_SECONDS) -> None:
+    """`enqueue`, with the caller waiting `wait` seconds at most; a slow publish goes on in the background.
+
+    For web requests, after commit: what was saved stays saved whatever the broker
+    does, and a message that never arrives is found by the hourly catch-ups
+    (`assignments_with_unchecked_evidence`, `notifications_due`).
+    """
+    if task.app.conf.task_always_eager:
+        enqueue(task, *args)  # runs the task right here: there is no broker to wait for
+        return
+    publisher = threading.Thread(target=enqueue, args=(task, *args), name="enqueue", daemon=True)
+    publisher.start()
+    publisher.join(wait)
+    if publisher.is_alive():
+        logger.warning("broker slow: %s%r not sent after %.1f s; answering now, the hourly catch-up covers it",
+                       task.name, args, wait)

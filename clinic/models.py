@@ -12,6 +12,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.validators import validate_single_line
+
 
 class UserManager(BaseUserManager):
     """Users sign in with their e-mail address; there is no separate username."""
@@ -46,6 +48,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    # Staff names go into e-mails ("invited by ..."): one line, like every name.
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=[validate_single_line])
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_single_line])
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -74,7 +79,7 @@ def default_timezone() -> str:
 class Clinic(models.Model):
     """A tenant: every patient, protocol and report belongs to exactly one clinic."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone])
     is_active = models.BooleanField(_("active"), default=True)
@@ -185,7 +190,7 @@ class ApiKey(models.Model):
     TENANT_CLINIC_LOOKUP = "clinic"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
@@ -293,3 +298,58 @@ class AuditEvent(models.Model):
         if self.user_id:
             return f"user #{self.user_id}"
         return "anonymous"
+
+
+class Notification(models.Model):
+    """An e-mail Backstep decided to send to a staff member, and what became of it.
+
+    Written in the transaction that decided it (an urgent flag, a digest, an
+    invitation) and sent after commit by a task that retries with back-off;
+    one that still fails is marked failed and shown to the clinic's admins.
+    The subject and body are kept only until the e-mail is sent. `last_error`
+    holds the error's class name only: an error's text can quote addresses.
+    """
+
+    TENANT_CLINIC_LOOKUP = "clinic"
+
+    class Kind(models.TextChoices):
+        URGENT_FLAG = "urgent_flag", _("Urgent flag")
+        DAILY_DIGEST = "daily_digest", _("Daily flag digest")
+        STAFF_INVITATION = "staff_invitation", _("Staff invitation")
+        STAFF_ADDED = "staff_added", _("Added to the clinic")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name=_("recipient"))
+    flag = models.ForeignKey("patients.Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=100, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["clinic", "status"], name="notification_clinic_status"),
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "sent", "failed"]),
+                                   name="notification_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
-from clinic.models import ApiKey, Clinic, ClinicSettings, Membership
+from clinic.models import ApiKey, Clinic, ClinicSettings, Membership, Notification
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 
 
@@ -82,3 +82,22 @@ def audit_event_labels(*, actor: Actor, events) -> dict[str, dict[int, str]]:
     patients = ({p.pk: p.full_name for p in scope_queryset(Patient.objects.filter(pk__in=patient_ids), actor)}
                 if patient_ids else {})
     return {"users": users, "keys": keys, "patients": patients}
+
+
+def notification_problem_list(*, actor: Actor) -> QuerySet[Notification]:
+    """The clinic's staff e-mails that failed, or failed once and wait for another attempt; newest first."""
+    return (
+        scope_queryset(Notification.objects.select_related("recipient"), actor)
+        .filter(Q(status=Notification.Status.FAILED) | Q(status=Notification.Status.PENDING, attempts__gt=0))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def notification_failed_count(*, actor: Actor) -> int:
+    """How many of the clinic's staff e-mails failed for good (shown beside the clinic admin's navigation)."""
+    return scope_queryset(Notification.objects.filter(status=Notification.Status.FAILED), actor).count()
+
+
+def notification_get(*, actor: Actor, pk: int) -> Notification:
+    """One notification of the actor's clinic; 404 for other clinics'."""
+    return get_scoped_or_404(Notification.objects.all(), actor, pk=pk)

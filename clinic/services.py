@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.text import slugify
 
-from clinic.models import Clinic, ClinicSettings, Membership, User
+from clinic.models import Clinic, ClinicSettings, Membership, Notification, User
+from clinic.notifications import notification_queue
 
 logger = logging.getLogger(__name__)
 
@@ -151,20 +153,6 @@ def staff_link_valid_days() -> int:
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
-def _staff_email_send(*, template: str, subject: str, to: str, context: dict) -> None:
-    """Send after commit; a mail server that is down must not undo the invitation (the link is also shown)."""
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
-    def send():
-        try:
-            send_mail(subject, render_to_string(template, context), None, [to])
-        except Exception:
-            logger.warning("staff e-mail %s could not be sent", template, exc_info=True)
-
-    transaction.on_commit(send)
-
-
 @transaction.atomic
 def therapist_invite(
     *,
@@ -204,22 +192,27 @@ def therapist_invite(
 
 
 def _staff_invitation_email(*, membership: Membership, link: str | None, invited_by: User | None) -> None:
+    """Queue the e-mail: sent after commit and retried, so a mail server that is down undoes nothing.
+
+    The password link is also shown to the inviting admin; the e-mail's copy
+    is kept in its notification row only until it is sent.
+    """
     from django.conf import settings
     from django.urls import reverse
 
     clinic = membership.clinic
-    _staff_email_send(
-        template="emails/staff_invitation.txt" if link else "emails/staff_added.txt",
-        subject=f"You have been added to {clinic.name} in Backstep",
-        to=membership.user.email,
-        context={
-            "clinic": clinic.name,
-            "role": str(membership.get_role_display()).lower(),
-            "invited_by": str(invited_by) if invited_by else "",
-            "link": link,
-            "sign_in": settings.SITE_URL + reverse("login"),
-            "days": staff_link_valid_days(),
-        },
+    context = {
+        "clinic": clinic.name,
+        "role": str(membership.get_role_display()).lower(),
+        "invited_by": str(invited_by) if invited_by else "",
+        "link": link,
+        "sign_in": settings.SITE_URL + reverse("login"),
+        "days": staff_link_valid_days(),
+    }
+    notification_queue(
+        kind=Notification.Kind.STAFF_INVITATION if link else Notification.Kind.STAFF_ADDED,
+        clinic=clinic, recipient=membership.user, subject=f"You have been added to {clinic.name} in Backstep",
+        body=render_to_string("emails/staff_invitation.txt" if link else "emails/staff_added.txt", context),
     )
 
 

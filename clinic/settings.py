@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.tenancy.tenancy_context",
+                "clinic.context_processors.clinic_admin_alerts",
             ],
         },
     },
@@ -234,6 +235,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "nightly-sweep": {"task": "patients.nightly_sweep", "schedule": 3600.0, "options": {"expires": 3000}},
     "daily-digests": {"task": "patients.send_daily_digests", "schedule": 3600.0, "options": {"expires": 3000}},
+    # Staff e-mails whose message was lost (broker down, worker killed) are sent again when due.
+    "due-notifications": {"task": "clinic.send_due_notifications", "schedule": 3600.0, "options": {"expires": 3000}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -244,6 +247,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# Seconds before a silent mail server counts as a failed attempt (retried later): a send
+# holds its notification's row lock, and the worker, while it waits.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstep <no-reply@backstep.local>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -17,4 +17,6 @@ urlpatterns = [
     path("api-keys/new/", staff_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", staff_views.api_key_revoke, name="api-key-revoke"),
     path("audit/", staff_views.audit_log, name="audit"),
+    path("notifications/", staff_views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/retry/", staff_views.notification_retry, name="notification-retry"),
 ]

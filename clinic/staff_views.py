@@ -1,4 +1,4 @@
-"""Clinic administration pages: staff, clinic settings and API keys. Clinic admins only.
+"""Clinic administration pages: staff, clinic settings, API keys, audit trail, failed e-mails. Clinic admins only.
 
 Thin views: check the role, call one selector or service, shape the page.
 Pages that show a secret (an API key, a password link) render it straight
@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -21,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import selectors, services
+from clinic import notifications, selectors, services
 from clinic.forms import ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
-from clinic.models import ClinicSettings
+from clinic.models import ClinicSettings, Notification
 from clinic.tenancy import require_clinic_admin
 
 
@@ -276,8 +277,6 @@ AUDIT_EVENTS_PER_PAGE = 50
 @require_http_methods(["GET"])
 def audit_log(request):
     """Every read and write of the clinic's patient data, newest first, filterable; read-only."""
-    from django.core.paginator import Paginator
-
     from clinic.filters import AuditEventFilter
 
     filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_event_list(actor=request.actor),
@@ -294,3 +293,38 @@ def audit_log(request):
     return render(request, "clinic/audit_log.html", {
         "filter": filterset, "page": page, "query": query.urlencode(), "section": "audit", "filtered": bool(query),
     })
+
+
+# ---------------------------------------------------------------------------
+# Notifications: staff e-mails that could not be sent
+# ---------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@clinic_admin_required
+@require_safe
+def notification_list(request):
+    """Staff e-mails that failed or wait for another attempt: when, what, to whom, how often tried.
+
+    No patient is named here (an urgent flag's e-mail is listed by its kind only).
+    """
+    page = Paginator(selectors.notification_problem_list(actor=request.actor), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "clinic/notification_list.html", {
+        "page": page, "max_attempts": notifications.MAX_ATTEMPTS, "section": "notifications",
+    })
+
+
+@clinic_admin_required
+@require_POST
+def notification_retry(request, pk: int):
+    """Try a failed (or waiting) e-mail again now."""
+    notification = selectors.notification_get(actor=request.actor, pk=pk)
+    if notification.status == Notification.Status.SENT:
+        messages.info(request, _("That e-mail has been sent already."))
+    else:
+        notifications.notification_retry(notification=notification)
+        messages.success(request, _("Sending the e-mail to %(who)s again. If it fails, it is listed here again.")
+                         % {"who": notification.recipient})
+    return redirect("clinic-admin:notifications")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from clinic.validators import validate_single_line
 from protocols.models import (
     LADDER_KINDS,
     Condition,
@@ -46,10 +47,12 @@ class Patient(models.Model):
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
     )
-    first_name = models.CharField(_("first name"), max_length=80)
-    last_name = models.CharField(_("last name"), max_length=80)
+    # Names and the reference reach e-mail subjects and exports: one line each.
+    first_name = models.CharField(_("first name"), max_length=80, validators=[validate_single_line])
+    last_name = models.CharField(_("last name"), max_length=80, validators=[validate_single_line])
     email = models.EmailField(_("e-mail"), blank=True)
-    external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
+                                    validators=[validate_single_line])
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
     side = models.CharField(_("affected side"), max_length=8, choices=Side.choices)

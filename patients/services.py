@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
+from clinic.celery import enqueue_soon
+from clinic.models import Notification
+from clinic.notifications import email_send, notification_queue
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -669,53 +674,11 @@ def assignments_check(*, assignment_ids: list[int], today: dt.date | None = None
             update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",
                            "updated_at"],
         )
-        if urgent_ids and notify:
-            transaction.on_commit(lambda: _enqueue_urgent_emails(urgent_ids))
+        if notify:
+            # Decided with the flags, in their transaction: the e-mails go out after it commits.
+            for flag_id in urgent_ids:
+                flag_notify_urgent(flag_id=flag_id)
     return outcomes
-
-
-def _enqueue_urgent_emails(flag_ids: list[int]) -> None:
-    from patients.tasks import notify_urgent_flag
-
-    for flag_id in flag_ids:
-        enqueue(notify_urgent_flag, flag_id)
-
-
-def enqueue(task, *args) -> None:
-    """Send a task to the broker without ever failing the caller.
-
-    A dead broker must not lose or fail what the user just saved: the error is
-    logged, and the nightly sweep checks every active assignment anyway.
-    """
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.warning("could not enqueue %s%r; the nightly sweep will catch up", task.name, args, exc_info=True)
-
-
-# How long a web request waits for the broker after its commit. A broker that is down refuses at
-# once; one that hangs (or a half-open connection) would hold the request for the socket timeout (5 s).
-PUBLISH_WAIT_SECONDS = 0.5
-
-
-def enqueue_soon(task, *args, wait: float = PUBLISH_WAIT_SECONDS) -> None:
-    """`enqueue`, with the caller waiting `wait` seconds at most; a slow publish goes on in the background.
-
-    For web requests, after commit: the entry is saved whatever the broker does,
-    and one whose message never arrives is found by the hourly catch-up
-    (`assignments_with_unchecked_evidence`).
-    """
-    import threading
-
-    if task.app.conf.task_always_eager:
-        enqueue(task, *args)  # runs the task right here: there is no broker to wait for
-        return
-    publisher = threading.Thread(target=enqueue, args=(task, *args), name="enqueue", daemon=True)
-    publisher.start()
-    publisher.join(wait)
-    if publisher.is_alive():
-        logger.warning("broker slow: %s%r not sent after %.1f s; answering now, the hourly catch-up covers it",
-                       task.name, args, wait)
 
 
 def enqueue_assignment_check(assignment_id: int) -> None:
@@ -882,45 +845,47 @@ def _flag_link(flag_id: int | None = None) -> str:
     return settings.SITE_URL + reverse("patients:flags")
 
 
-def _staff_to_tell(patient: Patient) -> list[str]:
-    from clinic.models import Membership
+def _staff_to_tell(patient: Patient) -> list:
+    """Who hears about a patient's urgent flag: their therapist, or the clinic's admins when there is none."""
+    from clinic.models import Membership, User
 
     if patient.therapist_id and patient.therapist.is_active:
-        return [patient.therapist.email]
-    return list(Membership.objects.filter(clinic_id=patient.clinic_id, role=Membership.Role.ADMIN,
-                                          user__is_active=True).values_list("user__email", flat=True))
+        return [patient.therapist]
+    return list(User.objects.filter(
+        pk__in=Membership.objects.filter(clinic_id=patient.clinic_id, role=Membership.Role.ADMIN).values("user_id"),
+        is_active=True,
+    ).order_by("pk"))
 
 
 @transaction.atomic
-def flag_notify_urgent(*, flag_id: int) -> bool:
-    """E-mail the patient's therapist (or the clinic admins) about an urgent flag, exactly once.
+def flag_notify_urgent(*, flag_id: int) -> int:
+    """Queue the e-mail about an urgent flag to the patient's therapist (or the clinic admins), once.
 
-    The e-mail names no pain score, diagnosis or patient name: only the
-    clinic's reference and a link into Backstep, where the details are.
+    Once per piece of evidence: `notified_at` records that the e-mail was
+    decided, and only new evidence clears it (`_sync_flags`). The e-mails are
+    Notification rows written here and sent after commit, retried, and shown
+    to the clinic's admins if they still fail. They name no pain score,
+    diagnosis or patient name: only the clinic's reference and a link into
+    Backstep, where the details are. Returns how many e-mails were queued.
     """
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import timezone
-
-    flag = Flag.objects.select_for_update(of=("self",)).select_related("patient__therapist").filter(pk=flag_id).first()
+    flag = (Flag.objects.select_for_update(of=("self",)).select_related("patient__therapist", "patient__clinic")
+            .filter(pk=flag_id).first())
     if flag is None or flag.notified_at is not None or flag.status == Flag.Status.RESOLVED:
-        return False
+        return 0
     recipients = _staff_to_tell(flag.patient)
-    if recipients:
-        reference = flag.patient.external_ref or f"#{flag.patient_id}"
-        body = render_to_string("emails/urgent_flag.txt", {"reference": reference, "link": _flag_link()})
-        send_mail(f"Backstep: urgent flag for patient {reference}", body, None, recipients)
+    reference = flag.patient.external_ref or f"#{flag.patient_id}"
+    body = render_to_string("emails/urgent_flag.txt", {"reference": reference, "link": _flag_link()})
+    for user in recipients:
+        notification_queue(kind=Notification.Kind.URGENT_FLAG, clinic=flag.patient.clinic, recipient=user,
+                           flag=flag, subject=f"Backstep: urgent flag for patient {reference}", body=body)
     flag.notified_at = timezone.now()
     flag.save(update_fields=["notified_at"])
-    logger.info("urgent flag %s e-mailed to %d recipient(s)", flag.pk, len(recipients))
-    return bool(recipients)
+    logger.info("urgent flag %s: e-mail queued for %d recipient(s)", flag.pk, len(recipients))
+    return len(recipients)
 
 
 def daily_digests_send(*, now=None) -> int:
-    """From 07:00 clinic time, send each therapist one e-mail a day counting their new flags."""
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
+    """From 07:00 clinic time, queue each therapist one e-mail a day counting their new flags; returns how many."""
     from clinic.models import Clinic, Membership
     from patients.models import DigestLog
 
@@ -945,7 +910,9 @@ def daily_digests_send(*, now=None) -> int:
                 urgent = flags.filter(severity=Flag.Severity.URGENT).count()
                 body = render_to_string("emails/daily_digest.txt",
                                         {"count": count, "urgent": urgent, "link": _flag_link()})
-                send_mail(f"Backstep: {count} new flag{'s' if count != 1 else ''} today", body, None, [user.email])
+                # The digest's row and its e-mail commit together: a day's digest is decided once, sent after.
+                notification_queue(kind=Notification.Kind.DAILY_DIGEST, clinic=clinic, recipient=user, body=body,
+                                   subject=f"Backstep: {count} new flag{'s' if count != 1 else ''} today")
                 sent += 1
     return sent
 
@@ -980,7 +947,6 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     import secrets
 
     from django.conf import settings
-    from django.core.mail import send_mail
     from django.template.loader import render_to_string
     from django.urls import reverse
     from django.utils import timezone
@@ -1000,7 +966,7 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     if send:
         body = render_to_string("emails/invitation.txt", {"clinic": patient.clinic.name, "link": link,
                                                           "days": INVITATION_DAYS})
-        send_mail(f"Your Backstep invitation from {patient.clinic.name}", body, None, [patient.email])
+        email_send(subject=f"Your Backstep invitation from {patient.clinic.name}", body=body, to=[patient.email])
     logger.info("invitation %s created for patient %s", invitation.pk, patient.pk)
     return invitation, link
 

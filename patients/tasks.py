@@ -5,20 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from clinic.celery import RETRY, enqueue
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
-# Transient database trouble (a failover, a dropped connection) is retried with backoff.
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "acks_late": True,
-}
 
 
 # Fired from web requests: no result is stored, so no result-store round trip can delay the request.
@@ -42,7 +34,6 @@ def evaluate_batch(assignment_ids: list[int]) -> int:
 def evaluate_all(clinic_id: int | None = None) -> int:
     """Fan the active assignments (of one clinic, or all) out in batches; returns how many."""
     from patients.selectors import active_assignment_ids
-    from patients.services import enqueue
 
     ids = active_assignment_ids(clinic_id=clinic_id)
     for start in range(0, len(ids), SWEEP_BATCH):
@@ -59,7 +50,7 @@ def nightly_sweep() -> list[int]:
     Every tick also checks entries whose own check never reached the broker
     (saved while it was down), so they wait an hour at most, not a night.
     """
-    from patients.services import assignments_with_unchecked_evidence, clinics_due_for_sweep, enqueue
+    from patients.services import assignments_with_unchecked_evidence, clinics_due_for_sweep
 
     clinic_ids = clinics_due_for_sweep()
     for clinic_id in clinic_ids:
@@ -68,14 +59,6 @@ def nightly_sweep() -> list[int]:
     for start in range(0, len(stale), SWEEP_BATCH):
         enqueue(evaluate_batch, stale[start : start + SWEEP_BATCH])
     return clinic_ids
-
-
-@shared_task(name="patients.notify_urgent_flag", ignore_result=True, **RETRY)
-def notify_urgent_flag(flag_id: int) -> bool:
-    """E-mail the therapist about an urgent flag, once."""
-    from patients.services import flag_notify_urgent
-
-    return flag_notify_urgent(flag_id=flag_id)
 
 
 @shared_task(name="patients.send_daily_digests", **RETRY)

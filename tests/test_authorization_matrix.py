@@ -31,7 +31,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, User
+from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notification, User
 from clinic.security import TWO_FACTOR_API_MESSAGE
 from clinic.services import api_key_create, api_key_revoke
 from patients.models import (
@@ -177,6 +177,9 @@ MATRIX: dict[str, Route] = {
     "clinic-admin:api-key-create": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
     "clinic-admin:api-key-revoke": Route(pk("key_a"), {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
     "clinic-admin:audit": Route(methods={"GET": ADMIN_PAGE}),
+    # Staff e-mails that failed: kinds and staff recipients only, no patient data (so not audited).
+    "clinic-admin:notifications": Route(methods={"GET": ADMIN_PAGE}),
+    "clinic-admin:notification-retry": Route(pk("notification_a"), {"POST": ADMIN_PAGE}),
     # The therapist's workspace: patients and flags.
     "patients:list": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
     "patients:create": Route(methods={"GET": STAFF_PAGE, "POST": STAFF_PAGE}, patient_data=True),
@@ -291,6 +294,7 @@ class Objects:
     raw_revoked_key_a: str
     invitation_token: str
     audit_event_a: AuditEvent
+    notification_a: Notification
 
 
 @pytest.fixture
@@ -307,6 +311,10 @@ def objects(world, rows) -> Objects:
     event = AuditEvent.objects.create(clinic=world.clinic_a, user=world.therapist_a, actor_role="therapist",
                                       action="read", method="GET", route="patients:list", object_type="patient",
                                       status_code=200)
+    notification = Notification.objects.create(
+        clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a, flag=rows.flag_a1,
+        subject="Backstep: urgent flag", body="…", status=Notification.Status.FAILED, attempts=5,
+        last_error="SMTPServerDisconnected")
     return Objects(
         world=world, patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
         session_a1=rows.session_a1, checkin_a1=rows.checkin_a1, measurement_a1=rows.measurement_a1,
@@ -314,7 +322,7 @@ def objects(world, rows) -> Objects:
         exercise_a=exercise, step_a=exercise.ladder_steps.order_by("order").first(),
         membership_therapist_a=Membership.objects.get(user=world.therapist_a),
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
-        invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event,
+        invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
     )
 
 
@@ -352,7 +360,8 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
-                 Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey)
+                 Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
+                 Notification)
 
 
 def fingerprint() -> dict:

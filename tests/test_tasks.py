@@ -4,6 +4,7 @@
 import pytest
 from django.db import OperationalError
 
+from clinic import tasks as clinic_tasks
 from patients import tasks
 from patients.models import ProgressionCheck, SweepRun
 
@@ -11,7 +12,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 @pytest.mark.parametrize("task", [tasks.evaluate_assignment, tasks.evaluate_batch, tasks.evaluate_all,
-                                  tasks.nightly_sweep, tasks.notify_urgent_flag, tasks.send_daily_digests])
+                                  tasks.nightly_sweep, tasks.send_daily_digests, clinic_tasks.send_notification,
+                                  clinic_tasks.send_due_notifications])
 def test_tasks_ack_late_and_retry_transient_database_errors(task):
     assert task.acks_late is True
     assert OperationalError in task.autoretry_for
@@ -19,12 +21,12 @@ def test_tasks_ack_late_and_retry_transient_database_errors(task):
 
 
 def test_request_fired_tasks_store_no_result():
-    assert tasks.evaluate_assignment.ignore_result and tasks.notify_urgent_flag.ignore_result
+    assert tasks.evaluate_assignment.ignore_result and clinic_tasks.send_notification.ignore_result
 
 
 def test_beat_ticks_hourly_for_sweep_and_digest(settings):
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests"}
+    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests", "clinic.send_due_notifications"}
     assert all(entry["schedule"] == 3600.0 for entry in settings.CELERY_BEAT_SCHEDULE.values())
 
 

@@ -5,11 +5,12 @@ import re
 import pytest
 from django.core import mail
 
-from clinic.models import ApiKey, ClinicSettings, Membership
+from clinic.models import ApiKey, ClinicSettings, Membership, Notification
 from tests.browser.conftest import check_page
 from tests.browser.test_sign_in import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Staff e-mails are sent by a task after commit: run it in the server thread, even where CI sets REDIS_URL.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 WIDTH = 1280
 
@@ -109,3 +110,26 @@ def test_therapist_is_refused_the_admin_pages(world, open_page):
     page.get_by_role("heading", name="Patients").wait_for()
     response = page.goto("/clinic/staff/")
     assert response.status == 403
+
+
+def test_admin_sees_a_failed_email_and_sends_it_again(world, open_page):
+    Notification.objects.create(
+        clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a,
+        subject="Backstep: urgent flag for patient EHR-42", body="Please review it in Backstep.",
+        status=Notification.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected")
+    page, watch = open_page(WIDTH, 800)
+    sign_in(page, "admin@a.test")
+    page.get_by_role("heading", name="Patients").wait_for()
+    page.get_by_role("link", name="Clinic 1 e-mail not sent").click()  # the count beside "Clinic"
+    page.get_by_role("link", name="Notifications 1 e-mail not sent").click()
+    page.get_by_role("heading", name="Notifications").wait_for()
+    row = page.get_by_role("row", name=re.compile("Urgent flag"))
+    assert row.get_by_text("Failed").is_visible() and row.get_by_text("therapist@a.test").is_visible()
+    assert "EHR-42" not in page.content()
+    check_page(page, watch, "clinic-notifications-failed", WIDTH)
+    row.get_by_role("button", name=re.compile("^Retry now")).click()
+    page.get_by_role("alert").get_by_text("Sending the e-mail to").wait_for()
+    page.get_by_role("heading", name="Every e-mail was delivered").wait_for()
+    check_page(page, watch, "clinic-notifications-empty", WIDTH)
+    assert any(message.to == ["therapist@a.test"] for message in mail.outbox)
+    assert Notification.objects.get().status == Notification.Status.SENT

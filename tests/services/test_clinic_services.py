@@ -18,7 +18,8 @@ from patients.models import Patient
 from protocols.engine import DEFAULT_SETTINGS
 from tests.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# Staff e-mails are sent by a task after commit: run it in-process here, even where CI sets REDIS_URL.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 def signed_in_session(user) -> str:

@@ -265,15 +265,16 @@ def test_sweep_claims_each_clinic_once_per_local_day(world):
     assert clinics_due_for_sweep(now=three_am + dt.timedelta(hours=1)) == []
 
 
-def test_daily_digest_once_a_day_without_clinical_details(world):
+def test_daily_digest_once_a_day_without_clinical_details(world, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     session(world, 1, pain=7)
     check(world)
     eight_am = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Europe/London")).replace(hour=8, minute=0)
     mail.outbox.clear()
-    assert daily_digests_send(now=eight_am) == 1
-    assert daily_digests_send(now=eight_am + dt.timedelta(hours=1)) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # digests are sent once their row commits
+        assert daily_digests_send(now=eight_am) == 1
+        assert daily_digests_send(now=eight_am + dt.timedelta(hours=1)) == 0
     (message,) = mail.outbox
     assert Flag.objects.filter(patient=world.patient_a1).count() == 2  # pain_red and low_adherence
     assert message.to == ["therapist@a.test"] and "2 new flags" in message.subject

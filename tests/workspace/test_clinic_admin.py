@@ -10,7 +10,8 @@ from clinic.models import ApiKey, ClinicSettings, Membership, User
 from clinic.services import api_key_authenticate, api_key_create, therapist_invite
 from tests.factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+# Staff e-mails are sent by a task after commit: run it in-process here, even where CI sets REDIS_URL.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 @pytest.fixture
