@@ -2,7 +2,9 @@
 // saved as someone else.
 // Forms marked data-offline are sent with fetch. If the network fails, the entry is kept in
 // this phone's localStorage and sent when the connection returns. Every entry carries
-// - its client UUID, so the server stores it exactly once however often it arrives;
+// - its client UUID: one per filled-in form (set when the page was shown, not per tap), so
+//   Save tapped twice keeps one entry here, and the server stores it once however often it
+//   arrives;
 // - its owner: the opaque tag of the patient whose page it was filled in on (data-owner).
 //   A phone may be shared, so a page sends only its own patient's entries, and the server
 //   refuses an entry whose tag is not the signed-in patient's (409, code "other-account").
@@ -116,14 +118,18 @@
     return Array.from(data.entries());
   }
 
+  // Keep a filled-in form on the phone. Its UUID is the form's, so saving the same form again
+  // (a double tap, a change of mind before it was sent) replaces the entry instead of adding one.
   function queue(form, fields) {
     var uuidField = form.querySelector("[name=client_uuid]");
-    var uuid = uuidField ? uuidField.value : newUuid();
+    if (!uuidField.value) { uuidField.value = newUuid(); }
+    var uuid = uuidField.value;
     var items = read().filter(function (item) { return item.uuid !== uuid; });
     items.push({ url: form.action, fields: fields, uuid: uuid, owner: owner, kind: form.dataset.offline,
                  savedAt: new Date().toISOString() });
     write(items);
-    if (uuidField) { uuidField.value = newUuid(); }  // the next entry is a new one
+    var another = form.querySelector("[data-outbox-another]");
+    if (another) { another.hidden = false; }
     say("queued");
   }
 
@@ -158,6 +164,19 @@
         });
       }).catch(function () { keep(); });  // the connection dropped: keep it here
     });
+    // "Log another session": a new, empty form (the plan's values) with a UUID of its own.
+    var another = form.querySelector("[data-outbox-another]");
+    if (another) {
+      another.addEventListener("click", function () {
+        form.reset();
+        form.querySelector("[name=client_uuid]").value = newUuid();
+        form.querySelectorAll("select").forEach(function (select) {
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+        another.hidden = true;
+        form.scrollIntoView();
+      });
+    }
   });
 
   if (aside) {

@@ -250,3 +250,38 @@ def test_a_stale_page_cannot_send_its_entry_as_the_patient_signed_in_since(two_p
     assert not SessionLog.objects.exists()
     assert outbox_length(page) == 1
 
+
+def test_double_tap_offline_queues_one_entry(invited, open_page):
+    patient, link = invited
+    page, watch = open_page(360, 740)
+    sign_up(page, link)
+    page.goto("/log/")
+    page.context.set_offline(True)
+    fill_session(page, pain="3")
+    page.get_by_role("button", name="Save session").dblclick()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    assert outbox_length(page) == 1
+    # A second session logged on the same page is a new entry, when the patient asks for a new form.
+    page.get_by_role("button", name="Log another session").click()
+    fill_session(page, pain="4")
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_function("JSON.parse(localStorage.getItem('backstep-outbox')).length === 2")
+    screenshot(page, "phone-offline-queued-360")
+    page.context.set_offline(False)
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert sorted(SessionLog.objects.filter(patient=patient).values_list("pain_during", flat=True)) == [3, 4]
+
+
+def test_double_tap_on_the_checkin_offline_sends_one_answer(invited, open_page):
+    patient, link = invited
+    page, watch = open_page(360, 740)
+    sign_up(page, link)
+    page.goto("/checkin/")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="6", exact=True).dblclick()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    page.get_by_role("button", name="5", exact=True).click()  # a change of mind before it was sent
+    assert outbox_length(page) == 1
+    page.context.set_offline(False)
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert list(MorningCheckIn.objects.filter(patient=patient).values_list("pain", flat=True)) == [5]
