@@ -18,7 +18,6 @@ from clinic.audit import audit_note
 from clinic.models import User
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from patients import selectors, services
-from patients.outbox import OTHER_ACCOUNT, OWNER_FIELD, is_outbox_owner
 from patients.forms import (
     AssignForm,
     CheckInForm,
@@ -32,6 +31,7 @@ from patients.forms import (
     StepChangeForm,
 )
 from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
+from patients.outbox import OTHER_ACCOUNT, OWNER_FIELD, is_outbox_owner
 
 PATIENTS_PER_PAGE = 25
 MAX_ID = 2**63 - 1
