@@ -169,7 +169,8 @@ def queue_while_the_network_fails(page, watch, pain):
     page.goto("/log/")
     fail_posts_to_the_log(page)
     fill_session(page, pain=pain)
-    page.get_by_role("button", name="Save session").click()
+    with page.expect_console_message(lambda message: "net::ERR_FAILED" in message.text):
+        page.get_by_role("button", name="Save session").click()
     page.get_by_text("Saved on this phone — will send when online.").wait_for()
     page.unroute("**/log/")
     assert watch.console_errors == ["Failed to load resource: net::ERR_FAILED"]  # the failure we made
@@ -218,12 +219,15 @@ def test_another_accounts_entry_can_be_discarded(two_patients, open_page):
     sign_in(page, arlo)
     aside = page.locator(".bs-outbox-aside")
     aside.get_by_text("by another account").wait_for()
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     aside.get_by_role("button", name="Delete from this phone").click()
-    assert outbox_length(page) == 1  # asked first; "cancel" keeps it
+    assert outbox_length(page) == 1 and aside.is_visible()  # asked first; "cancel" keeps it
+    assert asked == ["Delete these entries from this phone? They will never reach the clinic."]
     page.once("dialog", lambda dialog: dialog.accept())
     aside.get_by_role("button", name="Delete from this phone").click()
-    assert outbox_length(page) == 0 and not aside.is_visible()
+    aside.wait_for(state="hidden")
+    assert outbox_length(page) == 0
     sign_out(page)
     sign_in(page, alma)
     page.wait_for_load_state("networkidle")
