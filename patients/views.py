@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from patients.forms import (
     StepChangeForm,
 )
 from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
+from patients.outbox import OTHER_ACCOUNT, OWNER_FIELD, is_outbox_owner
 
 PATIENTS_PER_PAGE = 25
 MAX_ID = 2**63 - 1
@@ -202,6 +203,28 @@ def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def refuse_entry_of_another_patient(request) -> HttpResponse | None:
+    """A refusal when the posted entry was filled in on another patient's page; None when it is the signed-in one's.
+
+    On a shared phone, patient A's form (a stale tab, or the outbox replaying
+    it) can be posted after B signed in: saving it would put A's answers in
+    B's record. Phone forms carry their patient's owner tag (patients.outbox);
+    a post without one (an older page, a test client) is the signed-in
+    patient's, as before. The outbox script keeps a refused entry for its
+    owner; a post without JavaScript returns to a fresh form, never showing
+    A's answers to B.
+    """
+    tag = request.POST.get(OWNER_FIELD)
+    if tag is None or is_outbox_owner(request.actor.patient, tag):
+        return None
+    message = _("Nothing was saved: this form was filled in while someone else was signed in on this phone.")
+    if wants_json(request):
+        return JsonResponse({"code": OTHER_ACCOUNT, "errors": {"__all__": [{"message": str(message),
+                                                                         "code": OTHER_ACCOUNT}]}}, status=409)
+    messages.error(request, message)
+    return redirect(request.path)
+
+
 def invitation(request, token: str):
     """One-time link: choose a password, then straight to today's plan."""
     try:
@@ -251,6 +274,8 @@ def log_session(request):
     if request.method == "POST":
         # Validating a post needs only the current phase's exercises (one query), not the whole plan.
         require_patient(request.actor)
+        if refused := refuse_entry_of_another_patient(request):
+            return refused
         patient, today = request.actor.patient, services.clinic_today(request.actor.clinic)
         exercises = selectors.current_exercises(patient=patient)
         plan = None
@@ -314,6 +339,8 @@ def session_saved(request, pk: int):
 def checkin(request):
     """How does your knee feel this morning? One tap; a second answer the same day asks first."""
     patient, today, plan = _plan_for(request)
+    if request.method == "POST" and (refused := refuse_entry_of_another_patient(request)):
+        return refused
     form = CheckInForm(request.POST or None, today=today)
     day = form.cleaned_data["date"] if request.method == "POST" and form.is_valid() else today
     existing = MorningCheckIn.objects.filter(patient=patient, date=day).first()

@@ -1,23 +1,53 @@
-// Backstep outbox: a logged session or check-in is never lost and never saved twice.
-// Forms marked data-offline are sent with fetch. If the network fails, the entry is
-// kept in this phone's localStorage and sent when the connection returns. Every
-// entry carries its client UUID, so the server stores it exactly once however
-// often it arrives. Without JavaScript the forms still post normally.
+// Backstep outbox: a logged session or check-in is never lost, never saved twice, and never
+// saved as someone else.
+// Forms marked data-offline are sent with fetch. If the network fails, the entry is kept in
+// this phone's localStorage and sent when the connection returns. Every entry carries
+// - its client UUID: one per filled-in form (set when the page was shown, not per tap), so
+//   Save tapped twice keeps one entry here, and the server stores it once however often it
+//   arrives;
+// - its owner: the opaque tag of the patient whose page it was filled in on (data-owner).
+//   A phone may be shared, so a page sends only its own patient's entries, and the server
+//   refuses an entry whose tag is not the signed-in patient's (409, code "other-account").
+//   Other people's entries wait, untouched, until their owner signs in; the page says how
+//   many (never whose, never what) and offers to delete them.
+// Without JavaScript the forms still post normally, with the same tag.
 (function () {
   "use strict";
   var KEY = "backstep-outbox";
+  var OWNER_FIELD = "outbox_owner";
+  var OTHER_ACCOUNT = "other-account";
   var status = document.querySelector(".bs-outbox");
+  var aside = document.querySelector(".bs-outbox-aside");
+  var owner = status ? status.dataset.owner : "";  // "" when nobody is signed in: nothing is ours
 
   function read() {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
   }
   function write(items) { localStorage.setItem(KEY, JSON.stringify(items)); }
+  function ours(item) { return Boolean(owner) && item.owner === owner; }
+  function remove(uuid) { write(read().filter(function (item) { return item.uuid !== uuid; })); }
+
   function say(kind, extra) {
     if (!status) { return; }
     status.hidden = false;
     status.className = "bs-outbox alert py-2 " + (kind === "failed" ? "alert-warning" : kind === "sent" ? "alert-success" : "alert-info");
     status.textContent = status.dataset["msg" + kind.charAt(0).toUpperCase() + kind.slice(1)] + (extra ? " " + extra : "");
   }
+  function count(n, one, many) { return n === 1 ? one : many.replace("{n}", String(n)); }
+  // How many entries on this phone this page keeps aside: another account's, and (saved by an
+  // older version of this script) entries with no owner at all, which no page will ever send.
+  function showAside() {
+    if (!aside) { return; }
+    var items = read().filter(function (item) { return !ours(item); });
+    var others = items.filter(function (item) { return item.owner; }).length;
+    var unmatched = items.length - others;
+    var words = [];
+    if (others) { words.push(count(others, aside.dataset.msgOthersOne, aside.dataset.msgOthersMany)); }
+    if (unmatched) { words.push(count(unmatched, aside.dataset.msgUnmatchedOne, aside.dataset.msgUnmatchedMany)); }
+    aside.querySelector(".bs-outbox-aside-text").textContent = words.join(" ");
+    aside.hidden = !words.length;
+  }
+
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
@@ -31,7 +61,10 @@
   }
   function post(item) {
     var body = new URLSearchParams();
-    item.fields.forEach(function (pair) { if (pair[0] !== "csrfmiddlewaretoken") { body.append(pair[0], pair[1]); } });
+    item.fields.forEach(function (pair) {
+      if (pair[0] !== "csrfmiddlewaretoken" && pair[0] !== OWNER_FIELD) { body.append(pair[0], pair[1]); }
+    });
+    body.append(OWNER_FIELD, item.owner);  // the server checks it is the signed-in patient's
     // redirect: "manual" — a signed-out session answers with a redirect to the sign-in page,
     // which must not be mistaken for a saved entry.
     return fetch(item.url, {
@@ -39,40 +72,43 @@
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
     });
   }
+  // Nobody (or nobody who may log) is signed in: the entry waits for its patient.
+  function signedOut(response) {
+    return response.type === "opaqueredirect" || response.status === 401 || response.status === 403;
+  }
+  function busy(response) { return response.status >= 500 || response.status === 429; }
+  function answer(response) { return response.json().catch(function () { return {}; }); }
 
   var flushing = false;
   function flush() {
-    var items = read();
-    if (flushing || !items.length || !navigator.onLine) { return; }
+    if (flushing || !navigator.onLine || !read().some(ours)) { return; }
     flushing = true;
     say("sending");
     var failed = [];
+    var stop = function (kind) { flushing = false; say(kind); };
     (function next() {
-      var items = read();
-      if (!items.length) {
+      var item = read().filter(ours)[0];
+      if (!item) {
         flushing = false;
         if (failed.length) { say("failed", failed.join(" ")); } else { say("sent"); }
         return;
       }
-      var item = items[0];
       post(item).then(function (response) {
-        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
-          flushing = false; say("signin"); return;  // keep it until the patient signs in again
-        }
-        if (response.status >= 500 || response.status === 429) {
-          flushing = false; say("queued"); return;  // the server is busy or down: keep it, try later
-        }
-        return response.json().catch(function () { return {}; }).then(function (data) {
+        if (signedOut(response)) { stop("signin"); return; }  // keep it until the patient signs in again
+        if (busy(response)) { stop("queued"); return; }  // the server is busy or down: keep it, try later
+        return answer(response).then(function (data) {
+          // Someone else signed in since this page was shown (another tab): keep it for its patient.
+          if (data.code === OTHER_ACCOUNT) { stop("signin"); return; }
           if (!response.ok) {  // refused for good (400/409, e.g. a date now too old): tell, and drop it
             var errors = data.errors ? Object.keys(data.errors).map(function (k) {
               return data.errors[k].map(function (e) { return e.message; }).join(" ");
             }) : [];
             failed.push(errors.join(" ") || String(response.status));
           }
-          write(read().filter(function (other) { return other.uuid !== item.uuid; }));
+          remove(item.uuid);
           next();
         });
-      }).catch(function () { flushing = false; say("queued"); });  // still offline: keep it
+      }).catch(function () { stop("queued"); });  // still offline: keep it
     })();
   }
 
@@ -82,13 +118,18 @@
     return Array.from(data.entries());
   }
 
+  // Keep a filled-in form on the phone. Its UUID is the form's, so saving the same form again
+  // (a double tap, a change of mind before it was sent) replaces the entry instead of adding one.
   function queue(form, fields) {
     var uuidField = form.querySelector("[name=client_uuid]");
-    var uuid = uuidField ? uuidField.value : newUuid();
+    if (!uuidField.value) { uuidField.value = newUuid(); }
+    var uuid = uuidField.value;
     var items = read().filter(function (item) { return item.uuid !== uuid; });
-    items.push({ url: form.action, fields: fields, uuid: uuid, kind: form.dataset.offline, savedAt: new Date().toISOString() });
+    items.push({ url: form.action, fields: fields, uuid: uuid, owner: owner, kind: form.dataset.offline,
+                 savedAt: new Date().toISOString() });
     write(items);
-    if (uuidField) { uuidField.value = newUuid(); }  // the next entry is a new one
+    var another = form.querySelector("[data-outbox-another]");
+    if (another) { another.hidden = false; }
     say("queued");
   }
 
@@ -99,16 +140,19 @@
       form.dataset.busy = "1";
       var submitter = event.submitter;
       var fields = entriesOf(form, submitter);
-      var done = function () { delete form.dataset.busy; };
-      if (!navigator.onLine) { queue(form, fields); done(); return; }
-      post({ url: form.action, fields: fields }).then(function (response) {
-        if (response.type === "opaqueredirect" || response.status >= 500 || response.status === 429) {
-          // Signed out, or the server cannot take it now: keep the entry on the phone.
-          queue(form, fields); done();
-          if (response.type === "opaqueredirect") { say("signin"); }
-          return;
-        }
-        return response.json().catch(function () { return {}; }).then(function (data) {
+      var keep = function (kind) {
+        queue(form, fields);
+        delete form.dataset.busy;
+        if (kind) { say(kind); }
+      };
+      if (!owner) { keep("signin"); return; }
+      if (!navigator.onLine) { keep(); return; }
+      post({ url: form.action, fields: fields, owner: owner }).then(function (response) {
+        // Signed out, or the server cannot take it now: keep the entry on the phone.
+        if (signedOut(response)) { keep("signin"); return; }
+        if (busy(response)) { keep(); return; }
+        return answer(response).then(function (data) {
+          if (data.code === OTHER_ACCOUNT) { keep("signin"); return; }
           if (response.ok && data.redirect) { window.location.assign(data.redirect); return; }
           // Refused: let the server show its messages beside the fields; nothing typed is lost.
           if (submitter && submitter.name) {
@@ -118,10 +162,33 @@
           }
           HTMLFormElement.prototype.submit.call(form);
         });
-      }).catch(function () { queue(form, fields); done(); });  // the connection dropped: keep it here
+      }).catch(function () { keep(); });  // the connection dropped: keep it here
     });
+    // "Log another session": a new, empty form (the plan's values) with a UUID of its own.
+    var another = form.querySelector("[data-outbox-another]");
+    if (another) {
+      another.addEventListener("click", function () {
+        form.reset();
+        form.querySelector("[name=client_uuid]").value = newUuid();
+        form.querySelectorAll("select").forEach(function (select) {
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+        another.hidden = true;
+        form.scrollIntoView();
+      });
+    }
   });
 
+  if (aside) {
+    aside.querySelector(".bs-outbox-discard").addEventListener("click", function () {
+      if (!window.confirm(aside.dataset.msgConfirm)) { return; }
+      write(read().filter(ours));
+      showAside();
+    });
+  }
+  // Another tab of this browser changed the outbox (an entry sent, or deleted): keep the notice true.
+  window.addEventListener("storage", function (event) { if (event.key === KEY) { showAside(); } });
   window.addEventListener("online", flush);
-  if (read().length) { if (navigator.onLine) { flush(); } else { say("queued"); } }
+  showAside();
+  if (read().some(ours)) { if (navigator.onLine) { flush(); } else { say("queued"); } }
 })();

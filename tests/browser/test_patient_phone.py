@@ -124,3 +124,168 @@ def test_entry_queued_while_signed_out_waits_for_sign_in(invited, open_page):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
     assert SessionLog.objects.filter(patient=patient).count() == 1
+
+
+# ---------------------------------------------------------------------------
+# A shared phone: the outbox keeps each patient's entries for that patient.
+# ---------------------------------------------------------------------------
+
+def sign_in(page, patient):
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(patient.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name=f"Hello, {patient.first_name}").wait_for()
+
+
+def sign_out(page):
+    menu = page.get_by_role("button", name="Show menu")
+    if menu.is_visible():  # phones: the navigation is folded behind the menu button
+        menu.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+
+
+def outbox_length(page) -> int:
+    return page.evaluate("JSON.parse(localStorage.getItem('backstep-outbox') || '[]').length")
+
+
+@pytest.fixture
+def two_patients(world):
+    """Two patients of one clinic who share a phone (each has their own plan and password)."""
+    for patient in (world.patient_a1, world.patient_a2):
+        patient.user.set_password(PASSWORD)
+        patient.user.save()
+    return world.patient_a1, world.patient_a2
+
+
+def fail_posts_to_the_log(page):
+    """The network drops every post of a logged session from this tab (the browser reports it in the console)."""
+    page.route("**/log/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+
+
+def queue_while_the_network_fails(page, watch, pain):
+    """Log a session that cannot reach the server (the outbox keeps it), then let the network back."""
+    page.goto("/log/")
+    fail_posts_to_the_log(page)
+    fill_session(page, pain=pain)
+    with page.expect_console_message(lambda message: "net::ERR_FAILED" in message.text):
+        page.get_by_role("button", name="Save session").click()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    page.unroute("**/log/")
+    assert watch.console_errors == ["Failed to load resource: net::ERR_FAILED"]  # the failure we made
+    watch.console_errors.clear()
+
+
+def test_entry_of_one_patient_is_never_sent_as_another(two_patients, open_page):
+    alma, arlo = two_patients
+    page, watch = open_page(360, 740)
+    sign_in(page, alma)
+    queue_while_the_network_fails(page, watch, pain="9")
+    sign_out(page)
+    assert page.get_by_text("1 entry saved on this phone is waiting").is_visible()
+    check_page(page, watch, "phone-outbox-signed-out", 360)
+
+    sign_in(page, arlo)
+    notice = page.get_by_text("1 entry saved on this phone by another account is waiting")
+    notice.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert not SessionLog.objects.exists()
+    assert outbox_length(page) == 1
+    assert "9" not in page.locator(".bs-outbox-aside").inner_text()
+    assert alma.first_name not in page.locator(".bs-outbox-aside").inner_text()
+    check_page(page, watch, "phone-outbox-other-account", 360)
+    page.goto("/log/")  # every page of the other patient keeps it aside
+    notice.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert not SessionLog.objects.exists()
+
+    sign_out(page)
+    sign_in(page, alma)
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert list(SessionLog.objects.values_list("patient", "pain_during")) == [(alma.pk, 9)]
+    assert not page.locator(".bs-outbox-aside").is_visible()
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert SessionLog.objects.count() == 1 and outbox_length(page) == 0
+
+
+def test_another_accounts_entry_can_be_discarded(two_patients, open_page):
+    alma, arlo = two_patients
+    page, watch = open_page(360, 740)
+    sign_in(page, alma)
+    queue_while_the_network_fails(page, watch, pain="9")
+    sign_out(page)
+    sign_in(page, arlo)
+    aside = page.locator(".bs-outbox-aside")
+    aside.get_by_text("by another account").wait_for()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    aside.get_by_role("button", name="Delete from this phone").click()
+    assert outbox_length(page) == 1 and aside.is_visible()  # asked first; "cancel" keeps it
+    assert asked == ["Delete these entries from this phone? They will never reach the clinic."]
+    page.once("dialog", lambda dialog: dialog.accept())
+    aside.get_by_role("button", name="Delete from this phone").click()
+    aside.wait_for(state="hidden")
+    assert outbox_length(page) == 0
+    sign_out(page)
+    sign_in(page, alma)
+    page.wait_for_load_state("networkidle")
+    assert not SessionLog.objects.exists()
+
+
+def test_a_stale_page_cannot_send_its_entry_as_the_patient_signed_in_since(two_patients, open_page):
+    """A's page is still open in one tab while B signs in in another: the server refuses A's entry."""
+    alma, arlo = two_patients
+    page, watch = open_page(360, 740)
+    sign_in(page, alma)
+    queue_while_the_network_fails(page, watch, pain="9")
+    other_tab = page.context.new_page()
+    fail_posts_to_the_log(other_tab)  # A's page in this tab cannot send it either
+    other_tab.goto("/today/")
+    other_tab.get_by_text("Saved on this phone — will send when online.").wait_for()
+    sign_out(other_tab)
+    sign_in(other_tab, arlo)
+    other_tab.get_by_text("by another account").wait_for()
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # A's old tab tries to send
+    assert posted.value.status == 409
+    page.get_by_text("Sign in again to send it to your clinic.").wait_for()
+    assert not SessionLog.objects.exists()
+    assert outbox_length(page) == 1
+
+
+def test_double_tap_offline_queues_one_entry(invited, open_page):
+    patient, link = invited
+    page, watch = open_page(360, 740)
+    sign_up(page, link)
+    page.goto("/log/")
+    page.context.set_offline(True)
+    fill_session(page, pain="3")
+    page.get_by_role("button", name="Save session").dblclick()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    assert outbox_length(page) == 1
+    # A second session logged on the same page is a new entry, when the patient asks for a new form.
+    page.get_by_role("button", name="Log another session").click()
+    fill_session(page, pain="4")
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_function("JSON.parse(localStorage.getItem('backstep-outbox')).length === 2")
+    screenshot(page, "phone-offline-queued-360")
+    page.context.set_offline(False)
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert sorted(SessionLog.objects.filter(patient=patient).values_list("pain_during", flat=True)) == [3, 4]
+
+
+def test_double_tap_on_the_checkin_offline_sends_one_answer(invited, open_page):
+    patient, link = invited
+    page, watch = open_page(360, 740)
+    sign_up(page, link)
+    page.goto("/checkin/")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="6", exact=True).dblclick()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+    page.get_by_role("button", name="5", exact=True).click()  # a change of mind before it was sent
+    assert outbox_length(page) == 1
+    page.context.set_offline(False)
+    page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
+    assert list(MorningCheckIn.objects.filter(patient=patient).values_list("pain", flat=True)) == [5]
