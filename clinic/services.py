@@ -29,7 +29,7 @@ def clinic_create(*, name: str, slug: str | None = None, timezone: str | None = 
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None, first_name: str = "", last_name: str = "") -> User:
-    user = User(email=User.objects.normalize_email(email).lower(), first_name=first_name, last_name=last_name)
+    user = User(email=User.objects.normalize_email(email), first_name=first_name, last_name=last_name)
     user.set_password(password) if password else user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
