@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -113,6 +113,20 @@ def sign_in_failures_clear(*, email: str) -> int:
     from axes.utils import reset
 
     return reset(username=email.strip().lower())
+
+
+def password_proves(request, *, user, password: str) -> bool:
+    """Whether `password` is `user`'s current password, checked as a sign-in is.
+
+    Pages that ask for an existing password outside the sign-in page (an
+    invitation to an existing account) go through this, so failures count
+    towards the same (e-mail, address) lockout and a locked-out pair gets the
+    same 429 page: such a page is no way round the limit for guessing passwords.
+    """
+    if not password or not user.has_usable_password():
+        return False
+    signed_in = authenticate(request, username=user.email, password=password)
+    return signed_in is not None and signed_in.pk == user.pk
 
 
 # ---------------------------------------------------------------------------
