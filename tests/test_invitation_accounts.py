@@ -1,4 +1,4 @@
-"""Invitations never take over an account (issue 12, points 1 and 8), end to end over HTTP.
+"""Invitations never take over an account (issue 12, points 1 and 8), end to end over HTTP: patients and staff.
 
 The attack: a therapist registers a patient under the e-mail of an account
 that already exists (a superuser, another clinic's patient or therapist, one
@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
+from django.core import mail
+from django.test import Client, TestCase
 from django.urls import reverse
 
-from clinic.models import User
+from clinic.models import Membership, User
 from clinic.services import user_create
 from patients.models import Invitation, Patient
 from tests.factories import PASSWORD, UserFactory
@@ -243,3 +244,95 @@ def test_a_superuser_without_a_usable_password_is_never_claimed(client, world):
     try_to_choose_a_password(client, link)
     root.refresh_from_db()
     assert not root.has_usable_password()
+
+
+# --- Staff invitations go through the same rule -----------------------------------------------------------------
+
+def invite_staff_as_admin(client: Client, world, email: str):
+    """Clinic admin A invites `email` as a therapist through the page; returns the page and the e-mail sent."""
+    client.force_login(world.admin_a)
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("clinic-admin:staff-invite"),
+                               {"email": email, "first_name": "Max", "last_name": "Mallory", "role": "therapist"})
+    assert response.status_code == 200
+    (message,) = mail.outbox
+    return response, message
+
+
+def test_the_admin_is_told_the_same_for_every_existing_account(client, world, superuser):
+    """Point 8 for staff invitations: nothing tells another clinic's account (or the superuser) from any other."""
+    pages = {}
+    for kind, make in EXISTING.items():
+        victim = make(world, superuser)
+        hash_before = victim.password
+        response, message = invite_staff_as_admin(client, world, victim.email.upper())
+        body = response.content.decode()
+        assert "/accounts/reset/" not in body and "/accounts/reset/" not in message.body
+        assert "/staff/join/" in message.body and "/staff/join/" not in body
+        victim.refresh_from_db()
+        assert victim.password == hash_before
+        assert not Membership.objects.filter(user=victim, clinic=world.clinic_a).exists()
+        pages[kind] = page_text(response, victim.email)
+    first, *others = pages.values()
+    for kind, seen in pages.items():
+        assert seen == first, f"the admin's page for a {kind} differs from the others"
+
+
+def test_a_staff_invitation_never_makes_a_password_link_for_a_superuser_without_a_password(client, world):
+    """createsuperuser --noinput leaves no usable password; the old flow made a link and so handed over /admin/."""
+    root = User.objects.create_superuser("root@site.test", None)
+    response, message = invite_staff_as_admin(client, world, "Root@Site.test")
+    assert "/accounts/reset/" not in response.content.decode() + message.body
+    root.refresh_from_db()
+    assert not root.has_usable_password() and not root.memberships.exists()
+
+
+def join_path(message) -> str:
+    return re.search(r"/staff/join/[^/\s]+/", message.body).group(0)
+
+
+def test_the_join_link_is_accepted_signed_in_as_the_invited_account_only(client, world):
+    owner = UserFactory(email="dana@example.test")
+    hash_before = owner.password
+    _response, message = invite_staff_as_admin(client, world, "Dana@Example.test")
+    link = join_path(message)
+    client.logout()
+    assert client.get(link)["Location"].startswith(reverse("login"))
+    # Someone else, signed in, learns nothing about the invitation and cannot use it.
+    client.force_login(world.therapist_b)
+    other = client.get(link)
+    assert other.status_code == 403 and "Clinic A" not in other.content.decode()
+    assert client.post(link).status_code == 403
+    assert not Membership.objects.filter(user__in=[owner, world.therapist_b], clinic=world.clinic_a).exists()
+    # Its owner: one button, no password asked, none changed.
+    client.force_login(owner)
+    page = client.get(link).content.decode()
+    assert "Join Clinic A" in page and 'type="password"' not in page
+    response = client.post(link)
+    assert response.status_code == 302
+    assert Membership.objects.get(user=owner, clinic=world.clinic_a).role == "therapist"
+    owner.refresh_from_db()
+    assert owner.password == hash_before
+    assert client.get(reverse("patients:list")).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["superuser", "patient of another clinic", "therapist of another clinic"])
+def test_the_join_link_never_attaches_an_account_that_may_not_take_the_role(client, world, superuser, kind):
+    victim = EXISTING[kind](world, superuser)
+    _response, message = invite_staff_as_admin(client, world, victim.email)
+    client.force_login(victim)
+    page = client.get(join_path(message))
+    assert page.status_code == 200 and REFUSED_TEXT in page.content.decode()
+    refused = client.post(join_path(message))
+    assert refused.status_code == 200 and REFUSED_TEXT in refused.content.decode()
+    assert not Membership.objects.filter(user=victim, clinic=world.clinic_a).exists()
+
+
+def test_resend_never_makes_a_password_link_for_an_account_the_rule_would_not_create(client, world):
+    root = User.objects.create_superuser("root@site.test", None)
+    membership = Membership.objects.create(user=root, clinic=world.clinic_a)  # e.g. added in Django's admin
+    client.force_login(world.admin_a)
+    response = client.post(reverse("clinic-admin:staff-resend", args=[membership.pk]), follow=True)
+    assert "/accounts/reset/" not in response.content.decode()
+    assert "cannot be sent a password link" in response.content.decode()
