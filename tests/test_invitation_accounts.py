@@ -21,6 +21,7 @@ from django.urls import reverse
 from clinic.models import Membership, User
 from clinic.services import user_create
 from patients.models import Invitation, Patient
+from tests.api.support import api  # noqa: F401 (fixture)
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -224,6 +225,24 @@ def test_a_new_address_creates_the_login_in_lower_case_and_signs_in_with_any_cas
     other = Client()
     response = other.post(reverse("login"), {"username": "NEW.PERSON@example.test", "password": CHOSEN})
     assert response.status_code == 302 and other.session["_auth_user_id"] == str(patient.user.pk)
+
+
+def test_the_api_and_the_edit_page_store_a_patients_address_in_the_one_spelling(client, world, api):
+    response = api("therapist_a").post("/api/v1/patients/", {
+        "first_name": "Nia", "last_name": "New", "condition": "pfp", "side": "left", "email": "Nia.New@Example.TEST",
+    }, format="json")
+    assert response.status_code == 201 and response.json()["email"] == "nia.new@example.test"
+    patient = Patient.objects.get(pk=response.json()["id"])
+    changed = api("therapist_a").patch(f"/api/v1/patients/{patient.pk}/", {"email": "NIA@Example.Test"},
+                                       format="json")
+    assert changed.status_code == 200 and changed.json()["email"] == "nia@example.test"
+    client.force_login(world.therapist_a)
+    client.post(reverse("patients:edit", args=[patient.pk]), {
+        "first_name": "Nia", "last_name": "New", "email": "Root@Site.Test", "condition": "pfp", "side": "left",
+        "therapist": world.therapist_a.pk,
+    })
+    patient.refresh_from_db()
+    assert patient.email == "root@site.test"
 
 
 def test_an_account_that_never_had_a_password_and_holds_nothing_is_a_login_not_yet_made(client, world):
