@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.text import slugify
 
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account, invitation_account_claim
@@ -173,9 +175,7 @@ def staff_password_link(user: User) -> str:
     generator signs the current password hash and last login, so the link stops
     working once a password is chosen, and after PASSWORD_RESET_TIMEOUT.
     """
-    from django.conf import settings
     from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
@@ -189,17 +189,12 @@ def staff_join_link(*, clinic: Clinic, user: User, role: str) -> str:
 
     It carries no secret of the account: only that account, signed in, can use it.
     """
-    from django.conf import settings
-    from django.urls import reverse
-
     token = signing.dumps({"clinic": clinic.pk, "user": user.pk, "role": role}, salt=STAFF_JOIN_SALT)
     return settings.SITE_URL + reverse("staff-join", kwargs={"token": token})
 
 
 def staff_join_check(token: str) -> StaffJoin:
     """What the join link `token` offers, or StaffJoinInvalid saying why not."""
-    from django.conf import settings
-
     try:
         data = signing.loads(token, salt=STAFF_JOIN_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
     except signing.SignatureExpired:
@@ -213,8 +208,6 @@ def staff_join_check(token: str) -> StaffJoin:
 
 
 def staff_link_valid_days() -> int:
-    from django.conf import settings
-
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
@@ -278,9 +271,6 @@ def therapist_invite(
 
 
 def _staff_email_context(*, clinic: Clinic, role: str, invited_by: User | None) -> dict:
-    from django.conf import settings
-    from django.urls import reverse
-
     return {
         "clinic": clinic.name,
         "role": str(Membership.Role(role).label).lower(),
