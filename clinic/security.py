@@ -123,7 +123,9 @@ def password_proves(request, *, user, password: str) -> bool:
     towards the same (e-mail, address) lockout and a locked-out pair gets the
     same 429 page: such a page is no way round the limit for guessing passwords.
     """
-    if not password or not user.has_usable_password():
+    # An account without a usable password goes through authenticate() too: Django then hashes anyway and
+    # axes counts the failure, so neither the time taken nor the lockout tells such an account apart.
+    if not password:
         return False
     signed_in = authenticate(request, username=user.email, password=password)
     return signed_in is not None and signed_in.pk == user.pk

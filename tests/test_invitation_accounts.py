@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.core import mail
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -261,6 +262,10 @@ def test_a_superuser_without_a_usable_password_is_never_claimed(client, world):
     _patient, link = invite_as_therapist(client, world, "root@site.test")
     assert PROOF_TEXT in client.get(link).content.decode()
     try_to_choose_a_password(client, link)
+    # A guess reads as for any account, and counts towards the lockout like any other.
+    guess = client.post(link, {"password": "any-guess-at-all-1"})
+    assert "That password is not right." in guess.content.decode()
+    assert AccessAttempt.objects.filter(username="root@site.test").get().failures_since_start == 1
     root.refresh_from_db()
     assert not root.has_usable_password()
 
