@@ -20,10 +20,21 @@ class UserManager(BaseUserManager):
 
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The one spelling of an address: without surrounding spaces, all lower case.
+
+        Backstep compares addresses without regard to case everywhere (sign-in,
+        invitations, the database's unique index on lower(email)), so it stores
+        them that way too. AbstractUser.clean() calls this, so forms and the
+        admin normalise as well.
+        """
+        return super().normalize_email((email or "").strip()).lower()
+
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An e-mail address is required")
-        email = self.normalize_email(email).lower()
+        email = self.normalize_email(email)
         user = self.model(email=email, **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -65,6 +76,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        # Every path (forms, the admin, scripts) stores the one spelling the unique index compares.
+        self.email = type(self).objects.normalize_email(self.email)
+        super().save(*args, **kwargs)
 
 
 def validate_timezone(value: str) -> None:
@@ -316,7 +332,7 @@ class Notification(models.Model):
         URGENT_FLAG = "urgent_flag", _("Urgent flag")
         DAILY_DIGEST = "daily_digest", _("Daily flag digest")
         STAFF_INVITATION = "staff_invitation", _("Staff invitation")
-        STAFF_ADDED = "staff_added", _("Added to the clinic")
+        STAFF_JOIN = "staff_join", _("Invitation to join the clinic")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")

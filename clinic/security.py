@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -116,6 +116,22 @@ def sign_in_failures_clear(*, email: str) -> int:
     from axes.utils import reset
 
     return reset(username=email.strip().lower())
+
+
+def password_proves(request, *, user, password: str) -> bool:
+    """Whether `password` is `user`'s current password, checked as a sign-in is.
+
+    Pages that ask for an existing password outside the sign-in page (an
+    invitation to an existing account) go through this, so failures count
+    towards the same (e-mail, address) lockout and a locked-out pair gets the
+    same 429 page: such a page is no way round the limit for guessing passwords.
+    """
+    # An account without a usable password goes through authenticate() too: Django then hashes anyway and
+    # axes counts the failure, so neither the time taken nor the lockout tells such an account apart.
+    if not password:
+        return False
+    signed_in = authenticate(request, username=user.email, password=password)
+    return signed_in is not None and signed_in.pk == user.pk
 
 
 # ---------------------------------------------------------------------------

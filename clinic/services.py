@@ -6,11 +6,15 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.text import slugify
 
+from clinic.invitations import REFUSED, Offer, Outcome, invitation_account, invitation_account_claim
 from clinic.models import Clinic, ClinicSettings, Membership, Notification, User
 from clinic.notifications import notification_queue
 
@@ -31,7 +35,7 @@ def clinic_create(*, name: str, slug: str | None = None, timezone: str | None = 
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None, first_name: str = "", last_name: str = "") -> User:
-    user = User(email=User.objects.normalize_email(email).lower(), first_name=first_name, last_name=last_name)
+    user = User(email=User.objects.normalize_email(email), first_name=first_name, last_name=last_name)
     user.set_password(password) if password else user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
@@ -123,22 +127,57 @@ def api_key_authenticate(raw: str):
 
 @dataclass(frozen=True)
 class StaffInvitation:
-    """What `therapist_invite` did: the membership, and the password link (None for an existing account)."""
+    """What `therapist_invite` did.
 
-    membership: Membership
+    A new login: the membership and the link to choose its password. An existing
+    login: nothing yet (membership None): its owner was e-mailed a link to join,
+    which they accept signed in as that account.
+    """
+
+    email: str
+    role: str
+    membership: Membership | None
     link: str | None
     created_user: bool
+
+    @property
+    def role_label(self) -> str:
+        return str(Membership.Role(self.role).label)
+
+
+class StaffJoinInvalid(Exception):
+    """A join link that cannot be used: `reason` is "unknown" or "expired"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StaffJoin:
+    """What a join link offers: a role in a clinic, to one existing account."""
+
+    clinic: Clinic
+    user_id: int
+    role: str
+
+    @property
+    def role_label(self) -> str:
+        return str(Membership.Role(self.role).label)
+
+
+STAFF_JOIN_SALT = "clinic.staff-join"
 
 
 def staff_password_link(user: User) -> str:
     """A link for `user` to choose a password, on Django's password-reset confirmation page.
 
-    Django's token generator signs the current password hash and last login, so
-    the link stops working once a password is chosen, and after PASSWORD_RESET_TIMEOUT.
+    Only for a login not made yet (clinic.invitations says CREATE): an account
+    that has a password is never sent one by an invitation. Django's token
+    generator signs the current password hash and last login, so the link stops
+    working once a password is chosen, and after PASSWORD_RESET_TIMEOUT.
     """
-    from django.conf import settings
     from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
@@ -147,9 +186,30 @@ def staff_password_link(user: User) -> str:
     return settings.SITE_URL + reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
 
 
-def staff_link_valid_days() -> int:
-    from django.conf import settings
+def staff_join_link(*, clinic: Clinic, user: User, role: str) -> str:
+    """A signed link offering `user` (an existing login) `role` in `clinic`; valid as long as a password link.
 
+    It carries no secret of the account: only that account, signed in, can use it.
+    """
+    token = signing.dumps({"clinic": clinic.pk, "user": user.pk, "role": role}, salt=STAFF_JOIN_SALT)
+    return settings.SITE_URL + reverse("staff-join", kwargs={"token": token})
+
+
+def staff_join_check(token: str) -> StaffJoin:
+    """What the join link `token` offers, or StaffJoinInvalid saying why not."""
+    try:
+        data = signing.loads(token, salt=STAFF_JOIN_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+    except signing.SignatureExpired:
+        raise StaffJoinInvalid("expired") from None
+    except signing.BadSignature:
+        raise StaffJoinInvalid("unknown") from None
+    clinic = Clinic.objects.filter(pk=data.get("clinic"), is_active=True).first()
+    if clinic is None or data.get("role") not in Membership.Role.values:
+        raise StaffJoinInvalid("unknown")
+    return StaffJoin(clinic=clinic, user_id=data.get("user"), role=data["role"])
+
+
+def staff_link_valid_days() -> int:
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
@@ -163,57 +223,91 @@ def therapist_invite(
     role: str = Membership.Role.THERAPIST,
     invited_by: User | None = None,
 ) -> StaffInvitation:
-    """Add a therapist or clinic admin to a clinic and e-mail them.
+    """Invite a therapist or clinic admin to a clinic, by the one rule of clinic.invitations.
 
-    A new address gets an account with no usable password and a link to choose
-    one. An existing account with no role anywhere is added as it is and told
-    by e-mail; it gets no password link, because the link is also shown to the
-    admin and must not let them take over an account that already has a password.
-    Accounts that are patients, belong to another clinic or are deactivated
-    cannot be invited: a second role would not work (a user has one role).
+    No login yet: the account is created (or an empty one reused) without a
+    password, given the role, and its owner is e-mailed a link to choose one.
+    An existing login: nothing is attached now, and no password link exists;
+    its owner is e-mailed a link to join, which works only signed in as that
+    account (`staff_join`), where the rule decides again. The admin is told the
+    same for every existing login, so an invitation tells them nothing about
+    other clinics' staff or patients, or the site's own staff.
     """
-    from patients.models import Patient
-
-    email = User.objects.normalize_email(email.strip()).lower()
-    user = User.objects.filter(email__iexact=email).first()
-    created = user is None
-    if user is None:
-        user = user_create(email=email, password=None, first_name=first_name.strip(), last_name=last_name.strip())
-    elif Membership.objects.filter(user=user, clinic=clinic).exists():
+    email = User.objects.normalize_email(email)
+    if Membership.objects.filter(user__email__iexact=email, clinic=clinic).exists():
         raise ValidationError({"email": f"{email} is already on this clinic's staff list."})
-    elif not user.is_active or user.memberships.exists() or Patient.objects.filter(user=user).exists():
-        # Deliberately vague: other clinics' staff and patients are not this admin's business.
-        raise ValidationError({"email": "This e-mail address cannot be invited. Ask the person for another address."})
+    offer = Offer(clinic=clinic)
+    account = invitation_account(email=email, offer=offer)
+    if account.outcome is not Outcome.CREATE:
+        # A deactivated account could not join, and its e-mail would be refused by the outbox and shown to this
+        # admin as failed, which would tell them the account exists and is deactivated: nothing is sent.
+        if not account.user.is_active:
+            return StaffInvitation(email=email, role=role, membership=None, link=None, created_user=False)
+        _staff_email_send(
+            kind=Notification.Kind.STAFF_JOIN, clinic=clinic, recipient=account.user,
+            template="emails/staff_join.txt",
+            subject=f"You are invited to join {clinic.name} in Backstep",
+            context={**_staff_email_context(clinic=clinic, role=role, invited_by=invited_by),
+                     "link": staff_join_link(clinic=clinic, user=account.user, role=role)},
+        )
+        logger.info("existing user %s invited to join clinic %s as %s", account.user.pk, clinic.pk, role)
+        return StaffInvitation(email=email, role=role, membership=None, link=None, created_user=False)
+    user = invitation_account_claim(email=email, offer=offer, first_name=first_name, last_name=last_name)
     membership = staff_member_add(clinic=clinic, user=user, role=role)
-    link = staff_password_link(user) if not user.has_usable_password() else None
+    link = staff_password_link(user)
     _staff_invitation_email(membership=membership, link=link, invited_by=invited_by)
-    logger.info("user %s invited to clinic %s as %s (new account: %s)", user.pk, clinic.pk, role, created)
-    return StaffInvitation(membership=membership, link=link, created_user=created)
+    logger.info("user %s invited to clinic %s as %s (new account: %s)", user.pk, clinic.pk, role,
+                account.user is None)
+    return StaffInvitation(email=email, role=role, membership=membership, link=link,
+                           created_user=account.user is None)
 
 
-def _staff_invitation_email(*, membership: Membership, link: str | None, invited_by: User | None) -> None:
-    """Queue the e-mail: sent after commit and retried, so a mail server that is down undoes nothing.
+def _staff_email_send(*, kind: str, clinic: Clinic, recipient: User, template: str, subject: str,
+                     context: dict) -> None:
+    """Queue a staff e-mail: recorded now, sent after commit and retried, so a mail server that is down undoes
+    nothing. A password or join link is kept in the notification row only until the e-mail is sent."""
+    notification_queue(kind=kind, clinic=clinic, recipient=recipient, subject=subject,
+                       body=render_to_string(template, context))
 
-    The password link is also shown to the inviting admin; the e-mail's copy
-    is kept in its notification row only until it is sent.
-    """
-    from django.conf import settings
-    from django.urls import reverse
 
-    clinic = membership.clinic
-    context = {
+def _staff_email_context(*, clinic: Clinic, role: str, invited_by: User | None) -> dict:
+    return {
         "clinic": clinic.name,
-        "role": str(membership.get_role_display()).lower(),
+        "role": str(Membership.Role(role).label).lower(),
         "invited_by": str(invited_by) if invited_by else "",
-        "link": link,
         "sign_in": settings.SITE_URL + reverse("login"),
         "days": staff_link_valid_days(),
     }
-    notification_queue(
-        kind=Notification.Kind.STAFF_INVITATION if link else Notification.Kind.STAFF_ADDED,
-        clinic=clinic, recipient=membership.user, subject=f"You have been added to {clinic.name} in Backstep",
-        body=render_to_string("emails/staff_invitation.txt" if link else "emails/staff_added.txt", context),
+
+
+def _staff_invitation_email(*, membership: Membership, link: str, invited_by: User | None) -> None:
+    clinic = membership.clinic
+    _staff_email_send(
+        kind=Notification.Kind.STAFF_INVITATION, clinic=clinic, recipient=membership.user,
+        template="emails/staff_invitation.txt",
+        subject=f"You have been added to {clinic.name} in Backstep",
+        context={**_staff_email_context(clinic=clinic, role=membership.role, invited_by=invited_by), "link": link},
     )
+
+
+@transaction.atomic
+def staff_join(*, token: str, user: User) -> Membership:
+    """Accept a join link signed in as `user`: the role is attached if the rule allows; the password never changes.
+
+    Joining twice is harmless (the existing membership is returned). Raises
+    StaffJoinInvalid for a bad or expired link, and ValidationError when the
+    link is for another account or the rule refuses this one.
+    """
+    offer = staff_join_check(token)
+    if offer.user_id != user.pk:
+        raise ValidationError(REFUSED, code="other_account")
+    existing = Membership.objects.filter(user=user, clinic=offer.clinic).first()
+    if existing is not None:
+        return existing
+    invitation_account_claim(email=user.email, offer=Offer(clinic=offer.clinic), holder=user, proven=user)
+    membership = staff_member_add(clinic=offer.clinic, user=user, role=offer.role)
+    logger.info("user %s joined clinic %s as %s", user.pk, offer.clinic.pk, offer.role)
+    return membership
 
 
 @transaction.atomic
@@ -224,6 +318,11 @@ def staff_invite_resend(*, membership: Membership, invited_by: User | None = Non
         raise ValidationError(f"{user.email} has already chosen a password and can sign in.")
     if not user.is_active:
         raise ValidationError(f"{user.email} is deactivated. Reactivate them first.")
+    # The same rule as the first invitation: a password link only for a login not made yet.
+    if invitation_account(email=user.email, offer=Offer(clinic=membership.clinic), holder=user).outcome \
+            is not Outcome.CREATE:
+        raise ValidationError(f"{user.email} cannot be sent a password link. Ask them to use \"Forgot your "
+                              "password?\" on the sign-in page.")
     link = staff_password_link(user)
     _staff_invitation_email(membership=membership, link=link, invited_by=invited_by)
     logger.info("invitation re-sent to user %s for clinic %s", user.pk, membership.clinic_id)

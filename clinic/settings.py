@@ -329,6 +329,10 @@ AXES_COOLOFF_TIME = SIGN_IN_LOCKOUT_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "clinic.security.sign_in_username"
+# The key authenticate() is called with (and the sign-in form's field). Axes' default, USERNAME_FIELD ("email"),
+# left the backend's lockout check without an e-mail whenever the request had no "username" field to fall back
+# on, so a page other than sign-in that checks a password (an invitation) was never locked out.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "clinic.security.sign_in_client_ip"
 AXES_LOCKOUT_CALLABLE = "clinic.security.sign_in_locked_out"
 # Masked in axes' log lines: e-mail addresses and client addresses never reach the log.

@@ -72,7 +72,8 @@ def staff_list(request):
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def staff_invite(request):
-    """Invite a therapist or admin: e-mail them a link to choose a password, and show the link to copy."""
+    """Invite a therapist or admin: a new login gets a password link (e-mailed, and shown to copy); an existing
+    login is e-mailed a link to join, and the page says the same whoever owns it (clinic.invitations)."""
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -84,8 +85,10 @@ def staff_invite(request):
         except ValidationError as error:
             _add_errors(form, error)
         else:
+            member = invitation.membership
             return _secret_page(request, "clinic/staff_invited.html", {
-                "member": invitation.membership, "link": invitation.link, "resent": False,
+                "name": member.user if member else invitation.email, "email": invitation.email,
+                "role": invitation.role_label, "link": invitation.link, "resent": False,
                 "days": services.staff_link_valid_days(), "section": "staff",
             })
     return render(request, "clinic/staff_invite.html", {"form": form, "section": "staff"})
@@ -102,8 +105,8 @@ def staff_invite_resend(request, pk: int):
         messages.error(request, " ".join(error.messages))
         return redirect("clinic-admin:staff")
     return _secret_page(request, "clinic/staff_invited.html", {
-        "member": member, "link": link, "resent": True, "days": services.staff_link_valid_days(),
-        "section": "staff",
+        "name": member.user, "email": member.user.email, "role": member.get_role_display(), "link": link,
+        "resent": True, "days": services.staff_link_valid_days(), "section": "staff",
     })
 
 

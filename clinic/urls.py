@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("staff/join/<str:token>/", views.staff_join, name="staff-join"),
     path("admin/", admin.site.urls),
     path("clinic/", include("clinic.staff_urls")),
     path("api/v1/", include("clinic.api.urls")),

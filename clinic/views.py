@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic import security
+from clinic import security, services
 from clinic.forms import SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
+from clinic.invitations import REFUSED, Offer, Outcome, invitation_account
 
 
 class SignInView(auth_views.LoginView):
@@ -70,6 +71,37 @@ def home(request):
     if security.can_open_site_admin(request.user):
         return redirect("admin:index")  # a site administrator without a clinic (after signing in or verifying)
     return render(request, "clinic/no_role.html", status=403)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_join(request, token: str):
+    """A clinic's invitation to an existing account: its owner, signed in as it, joins with one button.
+
+    The password is never asked for or changed here; clinic.invitations decides
+    whether this account may take the role. Someone signed in as another
+    account learns nothing about the invitation.
+    """
+    try:
+        offer = services.staff_join_check(token)
+    except services.StaffJoinInvalid as invalid:
+        return render(request, "clinic/staff_join.html", {"invalid": invalid.reason},
+                      status=404 if invalid.reason == "unknown" else 410)
+    if offer.user_id != request.user.pk:
+        return render(request, "clinic/staff_join.html", {"other_account": True}, status=403)
+    context = {"offer": offer}
+    if request.method == "POST":
+        try:
+            services.staff_join(token=token, user=request.user)
+        except ValidationError as error:
+            context["refused"] = " ".join(error.messages)
+        else:
+            messages.success(request, _("You have joined %(clinic)s.") % {"clinic": offer.clinic.name})
+            return redirect("home")
+    elif invitation_account(email=request.user.email, offer=Offer(clinic=offer.clinic), holder=request.user,
+                            proven=request.user).outcome is Outcome.REFUSE:
+        context["refused"] = REFUSED
+    return render(request, "clinic/staff_join.html", context)
 
 
 @never_cache

@@ -51,6 +51,20 @@ class InvitationPasswordForm(forms.Form):
         return cleaned
 
 
+class InvitationExistingPasswordForm(forms.Form):
+    """An invitation to an address that already has a login: its current password proves the invitee owns it."""
+
+    password = forms.CharField(
+        label=_("Your existing Backstep password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class InvitationConfirmForm(forms.Form):
+    """Signed in as the invitation's own account: one button, no password (it stays as it is)."""
+
+
 class ShowsHiddenFieldErrors:
     """For forms with hidden fields: their errors are also shown above the form, in words.
 

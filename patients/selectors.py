@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 
+from clinic.invitations import InvitationAccount, Offer, invitation_account
 from clinic.tenancy import Actor, scope_queryset
 from patients.models import (
     AssignedExercise,
@@ -551,3 +552,20 @@ def current_exercises(*, patient: Patient) -> list[AssignedExercise]:
                                         phase_id=Subquery(current_phase))
         .select_related("assignment").order_by("order")
     )
+
+
+def invitation_offer(patient: Patient) -> Offer:
+    """What a patient's invitation gives: that patient's profile in its clinic."""
+    return Offer(clinic=patient.clinic, patient=patient)
+
+
+def invitation_account_for(*, invitation, signed_in=None) -> InvitationAccount:
+    """What the invitation page may offer its visitor, by the one rule of clinic.invitations.
+
+    Being signed in as the invitation's account is proof of owning it; being
+    signed in as anyone else is no proof at all.
+    """
+    patient = invitation.patient
+    proven = signed_in if signed_in is not None and signed_in.is_authenticated else None
+    return invitation_account(email=patient.email, offer=invitation_offer(patient), holder=patient.user,
+                              proven=proven)

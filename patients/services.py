@@ -17,7 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.celery import enqueue_soon
-from clinic.models import Notification
+from clinic.invitations import Outcome, invitation_account, invitation_account_claim
+from clinic.models import Notification, User
 from clinic.notifications import email_send, notification_queue
 from patients.models import (
     AssignedExercise,
@@ -33,6 +34,7 @@ from patients.models import (
     SessionLog,
     StepVersion,
 )
+from patients.selectors import invitation_offer
 from protocols.models import Protocol
 
 BACKDATE_LIMIT_DAYS = 14
@@ -406,6 +408,8 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"patient_update cannot change {', '.join(sorted(unknown))}")
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"])
     for name, value in changes.items():
         setattr(patient, name, value)
     _check_patient(clinic=patient.clinic, therapist=patient.therapist, condition=patient.condition,
@@ -440,7 +444,8 @@ def patient_create(
         condition=condition,
         side=side,
         therapist=therapist,
-        email=email,
+        # Compared with accounts' addresses when the patient is invited: one spelling, as User stores it.
+        email=User.objects.normalize_email(email),
         external_ref=external_ref,
         date_of_birth=date_of_birth,
         surgery_date=surgery_date,
@@ -989,14 +994,17 @@ def invitation_check(token: str):
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str):
-    """Use an invitation: create (or update) the patient's login with `password`; returns the user.
+def invitation_accept(*, token: str, password: str | None = None, proven=None):
+    """Use an invitation by the one rule of clinic.invitations; returns the user to sign in.
 
-    The password must already have passed Django's validators (the form does that).
+    No login yet: it is created with `password` (already checked by Django's
+    validators; the form does that). An existing login is attached only for
+    `proven`, an account the invitee has shown they own (signed in as it, or
+    its password typed), and keeps its password. ValidationError otherwise,
+    with nothing changed and the invitation still open.
     """
     from django.utils import timezone
 
-    from clinic.models import User
     from patients.models import Invitation
 
     invitation = invitation_check(token)
@@ -1004,22 +1012,18 @@ def invitation_accept(*, token: str, password: str):
     if invitation.used_at is not None:  # a double submit that lost the race
         raise InvitationInvalid("used")
     patient = invitation.patient
-    user = patient.user
-    if user is None:
-        user = User.objects.filter(email__iexact=patient.email).first()
-        if user is not None and (user.memberships.exists() or hasattr(user, "patient_profile")):
-            raise ValidationError({"email": "This e-mail address already belongs to another account. "
-                                            "Please ask your clinic."})
-        if user is None:
-            user = User(email=patient.email.lower(), first_name=patient.first_name, last_name=patient.last_name)
-    user.set_password(password)
-    user.is_active = True
-    user.save()
+    offer = invitation_offer(patient)
+    decision = invitation_account(email=patient.email, offer=offer, holder=patient.user, proven=proven)
+    if decision.outcome is Outcome.CREATE and not password:
+        raise ValidationError({"password1": "Choose a password."})
+    user = invitation_account_claim(email=patient.email, offer=offer, holder=patient.user, proven=proven,
+                                    password=password, first_name=patient.first_name, last_name=patient.last_name)
     if patient.user_id != user.pk:
         patient.user = user
         patient.save(update_fields=["user"])
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    logger.info("invitation %s accepted (%s) for patient %s", invitation.pk, decision.outcome.value, patient.pk)
     return user
 
 

@@ -14,7 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from clinic import security
 from clinic.audit import audit_note
+from clinic.invitations import REFUSED, Outcome
 from clinic.models import User
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from patients import selectors, services
@@ -23,6 +25,8 @@ from patients.forms import (
     CheckInForm,
     EndPlanForm,
     FlagNoteForm,
+    InvitationConfirmForm,
+    InvitationExistingPasswordForm,
     InvitationPasswordForm,
     MeasurementForm,
     PatientForm,
@@ -225,8 +229,13 @@ def refuse_entry_of_another_patient(request) -> HttpResponse | None:
     return redirect(request.path)
 
 
+WRONG_PASSWORD = _("That password is not right. If you have forgotten it, reset it from the sign-in page, "
+                   "then open this link again.")
+
+
 def invitation(request, token: str):
-    """One-time link: choose a password, then straight to today's plan."""
+    """One-time link. A new login chooses its password; an existing login proves it is the visitor's own
+    (signed in as it, or its current password) and keeps its password. The rule is clinic.invitations'."""
     try:
         invite = services.invitation_check(token)
     except services.InvitationInvalid as invalid:
@@ -235,20 +244,40 @@ def invitation(request, token: str):
     patient = invite.patient
     # Reached by token, signed out: the audit trail needs to be told whose data this is.
     audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk, object_id=invite.pk)
-    user = patient.user or User(email=patient.email, first_name=patient.first_name, last_name=patient.last_name)
-    form = InvitationPasswordForm(request.POST or None, user=user)
+    account = selectors.invitation_account_for(invitation=invite, signed_in=request.user)
+    context = {"patient": patient, "outcome": account.outcome.value}
+    if account.outcome is Outcome.REFUSE:
+        # Only the account's signed-in owner gets here; the wording is the same whatever the reason.
+        return render(request, "patients/invitation.html", {**context, "refused": REFUSED})
+    data = request.POST if request.method == "POST" else None
+    if account.outcome is Outcome.CREATE:
+        user = account.user or User(email=patient.email, first_name=patient.first_name, last_name=patient.last_name)
+        form = InvitationPasswordForm(data, user=user)
+    elif account.outcome is Outcome.PROVE:
+        form = InvitationExistingPasswordForm(data)
+    else:
+        form = InvitationConfirmForm(data)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.invitation_accept(token=token, password=form.cleaned_data["password1"])
-        except services.InvitationInvalid as invalid:
-            return render(request, "patients/invitation_invalid.html", {"reason": invalid.reason}, status=410)
-        except ValidationError as error:
-            form.add_error(None, " ".join(error.messages))
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome! This is your plan for today."))
-            return redirect("patients:today")
-    return render(request, "patients/invitation.html", {"form": form, "patient": patient})
+        proven = request.user if account.outcome is Outcome.ATTACH else None
+        if account.outcome is Outcome.PROVE:
+            # Counted and locked out as a sign-in is (a locked-out pair gets the 429 sign-in page).
+            if security.password_proves(request, user=account.user, password=form.cleaned_data["password"]):
+                proven = account.user
+            else:
+                form.add_error("password", WRONG_PASSWORD)
+        if not form.errors:
+            try:
+                user = services.invitation_accept(token=token, password=form.cleaned_data.get("password1"),
+                                                  proven=proven)
+            except services.InvitationInvalid as invalid:
+                return render(request, "patients/invitation_invalid.html", {"reason": invalid.reason}, status=410)
+            except ValidationError as error:
+                form.add_error(None, " ".join(error.messages))
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome! This is your plan for today."))
+                return redirect("patients:today")
+    return render(request, "patients/invitation.html", {**context, "form": form})
 
 
 def _plan_for(request):

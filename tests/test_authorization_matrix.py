@@ -33,7 +33,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notification, User
 from clinic.security import TWO_FACTOR_API_MESSAGE
-from clinic.services import api_key_create, api_key_revoke
+from clinic.services import api_key_create, api_key_revoke, staff_join_link
 from patients.models import (
     AssignedLadderStep,
     Assignment,
@@ -208,6 +208,10 @@ MATRIX: dict[str, Route] = {
     # Reached by its secret token, signed out; signed-in visitors see the same page.
     "patients:invitation": Route(lambda o: {"token": o.invitation_token}, {"GET": everyone, "POST": everyone},
                                  patient_data=True),
+    # A clinic's invitation to an existing account: only that account, signed in, may use it (none of these is it;
+    # test_invitation_links below has the invitee's own cells).
+    "staff-join": Route(lambda o: {"token": o.staff_join_token},
+                        {"GET": page(set(), other_clinic=403), "POST": page(set(), other_clinic=403)}),
     # Exercise library and protocol builder (clinic A's own template and protocol).
     "protocols:library": Route(methods={"GET": STAFF_PAGE}),
     "protocols:template-create": Route(methods={"GET": STAFF_PAGE, "POST": STAFF_PAGE}),
@@ -293,6 +297,7 @@ class Objects:
     raw_key_a: str
     raw_revoked_key_a: str
     invitation_token: str
+    staff_join_token: str
     audit_event_a: AuditEvent
     notification_a: Notification
 
@@ -303,6 +308,8 @@ def objects(world, rows) -> Objects:
     patient_a3 = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="a3@a.test",
                                 first_name="Ada", last_name="Abbott")
     _invitation, link = invitation_create(patient=patient_a3, created_by=world.therapist_a)
+    joiner = UserFactory(email="joiner@example.test")
+    join_link = staff_join_link(clinic=world.clinic_a, user=joiner, role=Membership.Role.THERAPIST)
     key_a, raw_key_a = api_key_create(clinic=world.clinic_a, name="Reporting A")
     revoked, raw_revoked = api_key_create(clinic=world.clinic_a, name="Old reporting A")
     api_key_revoke(key=revoked)
@@ -323,6 +330,7 @@ def objects(world, rows) -> Objects:
         membership_therapist_a=Membership.objects.get(user=world.therapist_a),
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
+        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1],
     )
 
 
@@ -592,3 +600,74 @@ def test_a_verified_site_admin_reaches_every_admin_route_and_reads_patient_data(
     assert detail.status_code == 200 and "Brook" in detail.content.decode()
     events = AuditEvent.objects.order_by("id")[events_before:]
     assert [(e.actor_role, e.user_id) for e in events] == [("site_admin", superuser.pk)] * 2
+
+
+# --- Invitation links: the invitee's own cells (the rule is clinic/invitations.py) ------------------------------
+
+CHOSEN = "someone-chose-this-1"
+
+# Whose address the invitation names, who opens it, the page they get, and what a posted new password does.
+INVITATION_CELLS = [
+    ("a new address", "anonymous", "create", "creates the login"),
+    ("a new address", "another user", "create", "creates the login"),
+    ("patient A1's login", "anonymous", "prove", "changes nothing"),
+    ("patient A1's login", "its owner", "attach", "changes nothing"),
+    ("patient A1's login", "another user", "prove", "changes nothing"),
+    ("the superuser", "anonymous", "prove", "changes nothing"),
+    ("the superuser", "its owner", "refuse", "changes nothing"),
+    ("the superuser", "another user", "prove", "changes nothing"),
+    ("therapist B", "anonymous", "prove", "changes nothing"),
+    ("therapist B", "its owner", "refuse", "changes nothing"),
+    ("therapist B", "another user", "prove", "changes nothing"),
+]
+
+
+@pytest.mark.parametrize("whose, visitor, shown, post", INVITATION_CELLS,
+                         ids=[f"{w} - {v}" for w, v, _s, _p in INVITATION_CELLS])
+def test_invitation_links(objects, whose, visitor, shown, post):
+    """An invitation creates a login or attaches to one its owner proves; it never sets an existing password."""
+    w = objects.world
+    superuser = User.objects.create_superuser("root@site.test", "a-superuser-password-1")
+    account = {"a new address": None, "patient A1's login": w.patient_a1.user, "the superuser": superuser,
+               "therapist B": w.therapist_b}[whose]
+    if account is None:
+        patient, token = objects.patient_a3, objects.invitation_token
+    else:
+        patient = w.patient_a1 if whose == "patient A1's login" else PatientFactory(
+            clinic=w.clinic_a, therapist=w.therapist_a, first_name="Ivy", last_name="Invitee")
+        Patient.objects.filter(pk=patient.pk).update(email=account.email.upper())
+        patient.refresh_from_db()
+        _invitation, link = invitation_create(patient=patient, created_by=w.therapist_a, send=False)
+        token = link.rstrip("/").rsplit("/", 1)[1]
+    url = reverse("patients:invitation", kwargs={"token": token})
+    client = Client()
+    if visitor == "its owner":
+        client.force_login(account)
+    elif visitor == "another user":
+        client.force_login(w.therapist_a)
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["outcome"] == shown
+    hashes = dict(User.objects.values_list("pk", "password"))
+    response = client.post(url, {"password1": CHOSEN, "password2": CHOSEN})
+    assert response.status_code < 500
+    assert dict(User.objects.filter(pk__in=hashes).values_list("pk", "password")) == hashes, "a password changed"
+    patient.refresh_from_db()
+    if post == "creates the login":
+        assert response.status_code == 302 and patient.user.check_password(CHOSEN) and patient.user.pk not in hashes
+    elif shown == "attach":
+        assert response.status_code == 302 and patient.user == account
+    else:
+        assert patient.user_id == (account.pk if whose == "patient A1's login" else None)
+
+
+def test_staff_join_link_as_the_invited_account(objects):
+    """The cell the matrix cannot hold: the invited account itself, signed in, joins; its password stays."""
+    joiner = User.objects.get(email="joiner@example.test")
+    hash_before = joiner.password
+    client = Client()
+    client.force_login(joiner)
+    url = reverse("staff-join", kwargs={"token": objects.staff_join_token})
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 302
+    joiner.refresh_from_db()
+    assert Membership.objects.get(user=joiner).clinic == objects.world.clinic_a and joiner.password == hash_before

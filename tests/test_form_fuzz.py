@@ -53,6 +53,8 @@ class Objects:
     invitation_token: str
     reset_link: str  # a password-reset link of patient A2's account
     membership_invited: object  # invited, no password yet
+    joiner: object  # an existing account without a role, invited to join clinic A's staff
+    staff_join_token: str
     membership_active: object  # a therapist the admin may deactivate
     membership_inactive: object  # a deactivated therapist
     key_a: object
@@ -73,7 +75,7 @@ def objects(world, rows) -> Objects:
     from patients.services import assignment_create, invitation_create
     from protocols.models import Phase, PrescribedExercise
     from protocols.services import protocol_archive
-    from tests.factories import ExerciseTemplateFactory, MembershipFactory, PatientFactory, make_protocol
+    from tests.factories import ExerciseTemplateFactory, MembershipFactory, PatientFactory, UserFactory, make_protocol
 
     a = world.clinic_a
     patient_a3 = PatientFactory(clinic=a, therapist=world.therapist_a, email="a3@a.test", user=None)
@@ -83,6 +85,8 @@ def objects(world, rows) -> Objects:
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
     invited = clinic_services.therapist_invite(clinic=a, email="new@a.test", first_name="New",
                                                invited_by=world.admin_a).membership
+    joiner = UserFactory(email="joiner@example.test")
+    join_link = clinic_services.staff_join_link(clinic=a, user=joiner, role=Membership.Role.THERAPIST)
     active = MembershipFactory(clinic=a, role=Membership.Role.THERAPIST, user__email="other@a.test")
     inactive = MembershipFactory(clinic=a, role=Membership.Role.THERAPIST, user__email="gone@a.test")
     clinic_services.staff_deactivate(membership=inactive, by=world.admin_a)
@@ -100,7 +104,9 @@ def objects(world, rows) -> Objects:
     return Objects(
         world=world, rows=rows, patient_a3=patient_a3, patient_a4=patient_a4,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1],
-        reset_link=reset_link, membership_invited=invited, membership_active=active, membership_inactive=inactive,
+        reset_link=reset_link, membership_invited=invited, joiner=joiner,
+        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], membership_active=active,
+        membership_inactive=inactive,
         key_a=key_a, protocol_archived=archived, phase_a=phase, exercise_a=exercise,
         step_a=exercise.ladder_steps.order_by("order").first(),
     )
@@ -163,7 +169,7 @@ def authenticator_verified(o: Objects, client: Client) -> None:
 class Target:
     """Who posts to a route, the URL's arguments, and where its form is when the route itself takes only POST."""
 
-    actor: str  # anonymous, patient_a1, therapist_a or admin_a
+    actor: str  # anonymous, patient_a1, therapist_a, admin_a or joiner
     kwargs: Callable[[Objects], dict] = none
     form_page: str | None = None
     page_kwargs: Callable[[Objects], dict] | None = None  # default: the route's own
@@ -191,6 +197,8 @@ ROUTES: dict[str, Target] = {
     "two-factor-off": Target("therapist_a", form_page="account-security", prepare=authenticator_verified),
     # Clinic administration.
     "clinic-admin:staff-invite": Target("admin_a"),
+    # An existing account accepting a clinic's invitation: one button, nothing to validate.
+    "staff-join": Target("joiner", lambda o: {"token": o.staff_join_token}),
     "clinic-admin:staff-resend": Target("admin_a", pk("membership_invited"), form_page="clinic-admin:staff",
                                         page_kwargs=none),
     "clinic-admin:staff-deactivate": Target("admin_a", pk("membership_active")),
@@ -514,7 +522,7 @@ def test_posting_bad_data_to_a_form_never_crashes_and_is_refused_clearly(name, o
     target = ROUTES[name]
     client = Client(raise_request_exception=False)
     users = {"patient_a1": objects.world.patient_a1.user, "therapist_a": objects.world.therapist_a,
-             "admin_a": objects.world.admin_a}
+             "admin_a": objects.world.admin_a, "joiner": objects.joiner}
     if target.actor != "anonymous":
         client.force_login(users[target.actor])
     if target.prepare is not None:

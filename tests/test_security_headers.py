@@ -155,10 +155,10 @@ def route_names() -> list[tuple[str, set[str]]]:
 def pages(world):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
     from clinic.models import Membership
-    from clinic.services import api_key_create
+    from clinic.services import api_key_create, staff_join_link
     from patients.models import Flag
     from patients.services import invitation_create
-    from tests.factories import ExerciseTemplateFactory, PatientFactory, SessionLogFactory, make_protocol
+    from tests.factories import ExerciseTemplateFactory, PatientFactory, SessionLogFactory, UserFactory, make_protocol
 
     exercise = world.assignment_a1.exercises.get(order=0, phase__order=0)
     session = SessionLogFactory(exercise=exercise, pain_during=3)
@@ -175,7 +175,9 @@ def pages(world):
     invited = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="new@patient.test")
     _invitation, link = invitation_create(patient=invited, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
+    join = staff_join_link(clinic=world.clinic_a, user=UserFactory(email="joiner@example.test"), role="therapist")
     kwargs = {
+        "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
         "patients:invitation": {"token": token},
         "patients:flag-action": {"pk": flag.pk},

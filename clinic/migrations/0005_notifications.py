@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('urgent_flag', 'Urgent flag'), ('daily_digest', 'Daily flag digest'), ('staff_invitation', 'Staff invitation'), ('staff_added', 'Added to the clinic')], max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('urgent_flag', 'Urgent flag'), ('daily_digest', 'Daily flag digest'), ('staff_invitation', 'Staff invitation'), ('staff_join', 'Invitation to join the clinic')], max_length=20, verbose_name='kind')),
                 ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
                 ('body', models.TextField(blank=True, verbose_name='body')),
                 ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10, verbose_name='status')),

@@ -61,11 +61,15 @@ class PageWatch:
 
 @pytest.fixture
 def open_page(chromium, live_server):
-    """open_page(width, height) -> (page, watch); the page has the live server as base URL."""
+    """open_page(width, height, javascript=True) -> (page, watch); the page has the live server as base URL.
+
+    javascript=False is a browser with scripts switched off: pages that must work without them are checked so.
+    """
     contexts = []
 
-    def open_(width: int = 1280, height: int = 800):
-        context = chromium.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
+    def open_(width: int = 1280, height: int = 800, javascript: bool = True):
+        context = chromium.new_context(viewport={"width": width, "height": height}, base_url=live_server.url,
+                                       java_script_enabled=javascript)
         contexts.append(context)
         page = context.new_page()
         watch = PageWatch(live_server.url)

@@ -71,6 +71,35 @@ def test_invitation_plan_log_and_history(invited, open_page, width, height):
     check_page(page, watch, "phone-after-checkin", width)
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["with scripts", "without scripts"])
+def test_invitation_to_an_address_with_an_account_asks_for_its_existing_password(invited, open_page, javascript):
+    """The invitation never sets an existing account's password: its owner types the one they have (360 px)."""
+    from tests.factories import UserFactory
+
+    patient, link = invited
+    owner = UserFactory(email="nia@patient.test")
+    owner.set_password(PASSWORD)
+    owner.save()
+    hash_before = owner.password
+    page, watch = open_page(360, 740, javascript=javascript)
+    page.goto(link)
+    page.get_by_text("This e-mail address already has a Backstep account.").wait_for()
+    assert page.get_by_label("Choose a password").count() == 0
+    if javascript:
+        check_page(page, watch, "phone-invitation-existing-account", 360)
+    page.get_by_label("Your existing Backstep password").fill("not-the-right-one-1")
+    page.get_by_role("button", name="Sign in and see my plan").click()
+    page.get_by_text("That password is not right.").wait_for()
+    if javascript:
+        check_page(page, watch, "phone-invitation-wrong-password", 360)
+    page.get_by_label("Your existing Backstep password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in and see my plan").click()
+    page.get_by_role("heading", name="Hello, Nia").wait_for()
+    patient.refresh_from_db()
+    owner.refresh_from_db()
+    assert patient.user == owner and owner.password == hash_before
+
+
 def test_double_tap_saves_one_row(invited, open_page):
     patient, link = invited
     page, watch = open_page(390, 844)

@@ -1,5 +1,7 @@
 """Clinic administration services: staff invitations, deactivation, clinic settings, API keys."""
 
+import re
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
@@ -7,12 +9,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic import selectors, services
 from clinic.forms import ENGINE_SETTING_TEXT
-from clinic.models import ApiKey, ClinicSettings, Membership, User
+from clinic.models import ApiKey, ClinicSettings, Membership, Notification, User
 from clinic.tenancy import resolve_actor
 from patients.models import Patient
 from protocols.engine import DEFAULT_SETTINGS
@@ -77,21 +78,50 @@ def test_invite_as_admin(world):
     assert resolve_actor(invitation.membership.user).is_clinic_admin
 
 
-def test_invite_existing_account_without_a_role_adds_it_without_a_password_link(
+def join_token(message) -> str:
+    return re.search(r"/staff/join/([^/\s]+)/", message.body).group(1)
+
+
+def test_invite_existing_account_without_a_role_sends_a_join_link_and_never_a_password_link(
     world, django_capture_on_commit_callbacks
 ):
     existing = UserFactory(email="drifter@example.test")
+    hash_before = existing.password
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.therapist_invite(clinic=world.clinic_a, email="Drifter@Example.test", first_name="X")
     assert not invitation.created_user
-    assert invitation.membership.user == existing
+    # Nothing is attached until its owner accepts, signed in as that account.
+    assert invitation.membership is None and not Membership.objects.filter(user=existing).exists()
     # Their password stays theirs: the admin gets no link that could replace it.
     assert invitation.link is None
     existing.refresh_from_db()
-    assert existing.has_usable_password()
-    assert len(mail.outbox) == 1 and reverse("login") in mail.outbox[0].body
+    assert existing.has_usable_password() and existing.password == hash_before
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["drifter@example.test"]
+    assert "/staff/join/" in mail.outbox[0].body
     assert "password_reset_confirm" not in mail.outbox[0].body and "/accounts/reset/" not in mail.outbox[0].body
     assert User.objects.filter(email__iexact="drifter@example.test").count() == 1
+    membership = services.staff_join(token=join_token(mail.outbox[0]), user=existing)
+    assert (membership.clinic, membership.user, membership.role) == (world.clinic_a, existing, "therapist")
+    existing.refresh_from_db()
+    assert existing.password == hash_before
+    # Joining twice is harmless.
+    assert services.staff_join(token=join_token(mail.outbox[0]), user=existing) == membership
+
+
+def test_a_join_link_works_only_for_its_own_account_and_not_after_it_expires(world, settings,
+                                                                           django_capture_on_commit_callbacks):
+    existing = UserFactory(email="drifter@example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.therapist_invite(clinic=world.clinic_a, email="drifter@example.test")
+    token = join_token(mail.outbox[0])
+    with pytest.raises(ValidationError):
+        services.staff_join(token=token, user=world.therapist_b)
+    with pytest.raises(services.StaffJoinInvalid):
+        services.staff_join(token=token[:-2] + "xx", user=existing)
+    settings.PASSWORD_RESET_TIMEOUT = -1
+    with pytest.raises(services.StaffJoinInvalid):
+        services.staff_join(token=token, user=existing)
+    assert not Membership.objects.filter(user__in=[existing, world.therapist_b], clinic=world.clinic_a).exists()
 
 
 def test_invite_existing_account_without_a_password_gets_a_link(world):
@@ -106,19 +136,36 @@ def test_invite_refuses_a_member_of_this_clinic(world):
     assert "already on this clinic's staff list" in error.value.message_dict["email"][0]
 
 
-@pytest.mark.parametrize("email", ["therapist@b.test", "a1@a.test", "b1@b.test"])
-def test_invite_refuses_other_clinics_staff_and_patients_without_saying_which(world, email):
-    with pytest.raises(ValidationError) as error:
-        services.therapist_invite(clinic=world.clinic_a, email=email)
-    message = error.value.message_dict["email"][0]
-    assert message == "This e-mail address cannot be invited. Ask the person for another address."
-    assert Membership.objects.filter(user__email=email).count() == (1 if email.startswith("therapist") else 0)
-
-
-def test_invite_refuses_a_deactivated_account_without_a_role(world):
+@pytest.mark.parametrize("email", ["therapist@b.test", "a1@a.test", "b1@b.test", "gone@example.test",
+                                   "root@example.test", "empty-root@example.test"])
+def test_invite_never_attaches_other_clinics_staff_patients_site_staff_or_deactivated_accounts(
+    world, email, django_capture_on_commit_callbacks
+):
+    """The admin is answered as for any existing account (nothing says which); joining is refused."""
     UserFactory(email="gone@example.test", is_active=False)
-    with pytest.raises(ValidationError):
-        services.therapist_invite(clinic=world.clinic_a, email="gone@example.test")
+    User.objects.create_superuser("root@example.test", "a-superuser-password-1")
+    User.objects.create_superuser("empty-root@example.test", None)  # createsuperuser --noinput: no password yet
+    account = User.objects.get(email=email)
+    hash_before = account.password
+    memberships_before = list(Membership.objects.filter(user=account).values_list("clinic_id", "role"))
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = services.therapist_invite(clinic=world.clinic_a, email=email.upper())
+    assert (invitation.membership, invitation.link, invitation.created_user) == (None, None, False)
+    if account.is_active:
+        assert "/accounts/reset/" not in mail.outbox[-1].body
+        token = join_token(mail.outbox[-1])
+    else:
+        # Nothing is sent to a deactivated account (its failure would show the admin it is deactivated),
+        # and no notification is recorded; a join link made by hand is still refused.
+        assert mail.outbox == [] and not Notification.objects.filter(recipient=account).exists()
+        token = services.staff_join_link(clinic=world.clinic_a, user=account, role="therapist").rsplit("/", 2)[-2]
+    with pytest.raises(ValidationError) as refused:
+        services.staff_join(token=token, user=account)
+    assert refused.value.messages == ["This account cannot accept the invitation. "
+                                      "Ask the clinic to invite a different e-mail address."]
+    account.refresh_from_db()
+    assert account.password == hash_before
+    assert list(Membership.objects.filter(user=account).values_list("clinic_id", "role")) == memberships_before
 
 
 def test_invite_survives_a_mail_server_that_is_down(world, settings, django_capture_on_commit_callbacks):
