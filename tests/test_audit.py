@@ -12,18 +12,23 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from clinic.api.base import ScopedAPIMixin
+from clinic.api.urls import router
 from clinic.audit import PATIENT_API_RESOURCES, AuditedModelAdmin
+from clinic.audit_labels import PRESENT, action_words
 from clinic.models import AuditEvent, AuditEventPatient
 from patients.models import SessionLog
 from tests.api.support import api, rows, walk  # noqa: F401 (fixtures)
 from tests.factories import PatientFactory, SessionLogFactory, UserFactory
+from tests.test_authorization_matrix import MATRIX
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -386,8 +391,6 @@ def test_postgresql_refuses_changes_to_an_events_patients(world, api, require):
 
 def test_every_patient_list_of_the_api_tells_the_trail_its_page():
     """The trail learns a list's patients from its page: an audited list endpoint must paginate."""
-    from clinic.api.urls import router
-
     audited = {basename for basename in PATIENT_API_RESOURCES if basename != "me"}  # "me" is one object
     for _prefix, viewset, basename in router.registry:
         if basename in audited:
@@ -395,8 +398,6 @@ def test_every_patient_list_of_the_api_tells_the_trail_its_page():
 
 
 def test_every_admin_page_of_patient_data_tells_the_trail_whose_data_it_showed():
-    from django.contrib import admin
-
     patient_models = [model for model in admin.site._registry if model._meta.app_label == "patients"]
     assert patient_models
     for model in patient_models:
@@ -449,8 +450,6 @@ def test_a_site_admin_who_is_also_a_clinic_member_is_filed_under_the_data_read(w
 
 
 def api_events(world, role) -> list[dict]:
-    from rest_framework.test import APIClient
-
     client = APIClient()
     client.force_login(getattr(world, role))
     return client.get("/api/v1/audit-events/").json()["results"]
@@ -515,9 +514,6 @@ def test_a_refused_write_is_shown_as_refused_never_as_changed(world, api):
 
 def test_every_audited_route_has_words_of_its_own():
     """No patient-data route or method falls back to the generic "viewed/changed patient data" wording."""
-    from clinic.audit_labels import PRESENT, action_words
-    from tests.test_authorization_matrix import MATRIX
-
     audited = [(name, method) for name, route in MATRIX.items() if route.patient_data for method in route.methods]
     assert len(audited) > 30
     for name, method in audited:
