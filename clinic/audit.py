@@ -3,35 +3,64 @@
 `AuditMiddleware` wraps every write to a patient-data route (the policy
 below, keyed by URL name) in a transaction, and once the view has answered
 successfully it writes one `AuditEvent` in that same transaction: if the
-event cannot be written, the request's writes are rolled back with it, and a
-request that fails (4xx/5xx) leaves neither its writes nor an event. A read
-(GET/HEAD) gets its event once the page or response is ready.
+event cannot be written, the request's writes are rolled back with it. A
+write the app refuses (400, 409, 422: invalid input or a conflict) leaves
+none of its writes, and one event saying it was refused. A read (GET/HEAD)
+gets its event once the page or response is ready.
 
 Views add what only they know (a created row's id, the patient behind a
-flag) with `audit_note(request, ...)`; the API's base mixin does this for
-every object it fetches or creates, so API views need nothing of their own.
-Requests that are turned away (anonymous, wrong role, other clinic) never
-reach the data and are not events; sign-in failures are counted by django-axes.
+flag) with `audit_note(request, ...)`. Lists tell the trail which patients
+the response actually contained and which filters narrowed it, in three
+shared places: the API's base mixin and filter backend, `page_of` for
+pages, and `AuditedModelAdmin` for Django's admin. Views need nothing of
+their own.
+
+Requests that are turned away (anonymous, wrong role, other clinic: 401,
+403, 404) never reach the data and are not events; sign-in failures are
+counted by django-axes.
+
+An event is filed under the clinic whose data it was: for clinic staff,
+patients and API keys that is their own clinic (scoping allows nothing
+else); a site administrator's read through Django's admin is filed under
+each clinic whose patients it showed, one event per clinic, so each clinic's
+admin sees it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import logging
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django import forms
+from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.contrib import admin
+from django.core.paginator import Page, Paginator
+from django.db import models, transaction
 from django.urls import Resolver404, resolve
 
-from clinic.models import ApiKey, AuditEvent
+from clinic.models import ApiKey, AuditEvent, AuditEventPatient
+from clinic.tenancy import patient_lookup
 
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# Writes the app refused after reaching the data: the attempt is an event, labelled refused.
+# (401, 403, 404 and 405 turn the caller away before that, and are not events.)
+REFUSED_WRITE_STATUSES = {400, 409, 422}
+# The list filter that names one patient (API filtersets, the adherence report).
+PATIENT_FILTER = "patient"
+NOT_VISIBLE = {"not_visible": True}
+_MAX_QUERY_PARAMETERS = 20
+_MAX_QUERY_VALUE = 64
 
 
 @dataclass(frozen=True)
@@ -106,31 +135,180 @@ def audit_policy(url_name: str | None, namespace: str, route: str) -> AuditPolic
     return None
 
 
+# ---------------------------------------------------------------------------
+# What views tell the trail
+# ---------------------------------------------------------------------------
+
+
+def _notes_of(request) -> dict | None:
+    """The audit notes of an audited request; None for any other request (or outside a request)."""
+    request = getattr(request, "_request", request)  # DRF wraps Django's request
+    return getattr(request, "audit_notes", None)
+
+
 def audit_note(request, **fields) -> None:
     """Tell the audit trail what the middleware cannot see: object_id, patient_id, clinic_id, detail."""
-    request = getattr(request, "_request", request)  # DRF wraps Django's request
-    notes = getattr(request, "audit_notes", None)
+    notes = _notes_of(request)
     if notes is None:
-        return  # not an audited request (or called outside a request)
+        return
     detail = fields.pop("detail", None)
     notes.update({name: value for name, value in fields.items() if value is not None})
     if detail:
         notes.setdefault("detail", {}).update(detail)
 
 
+def patient_id_of(obj) -> int | None:
+    """The patient a row of patient data belongs to, read from the row itself (None when it does not say)."""
+    if obj._meta.label_lower == "patients.patient":
+        return obj.pk
+    return getattr(obj, "patient_id", None)
+
+
+def audit_contained(request, patient_ids: Iterable[int | None] | Mapping[int, int | None], *,
+                    page: int | None = None) -> None:
+    """Tell the trail which patients a list response contained, in order (each once), and which page it was.
+
+    `patient_ids` may map each patient to its clinic when the caller reads
+    across clinics (Django's admin); otherwise they are the caller's clinic's.
+    """
+    notes = _notes_of(request)
+    if notes is None:
+        return
+    contained = notes.setdefault("contained", {})
+    pairs = patient_ids.items() if isinstance(patient_ids, Mapping) else ((pid, None) for pid in patient_ids)
+    for patient_id, clinic_id in pairs:
+        if patient_id is not None:
+            contained.setdefault(int(patient_id), clinic_id)
+    if page is not None:
+        notes.setdefault("query", {})["page"] = page
+
+
+def audit_narrowed(request, filters: Mapping[str, object], *, searched: Mapping[str, str] | None = None) -> None:
+    """Tell the trail which filters narrowed a list: values the view has validated, never a search term.
+
+    A search may hold a patient's name, and the trail keeps no names: only
+    that a search was made and how long the term was. A `patient` filter is
+    kept as the patient the request asked about; the trail checks, when the
+    event is written, that the caller may see that patient (see
+    `audit_events_record`).
+    """
+    notes = _notes_of(request)
+    if notes is None:
+        return
+    query = notes.setdefault("query", {})
+    for name, value in filters.items():
+        if value is None or value == "" or value == [] or len(query) >= _MAX_QUERY_PARAMETERS:
+            continue
+        query[name] = _plain(value)
+        if name == PATIENT_FILTER and isinstance(query[name], int):
+            notes["asked_patient_id"] = query[name]
+    for name, term in (searched or {}).items():
+        term = (term or "").strip()
+        if term and len(query) < _MAX_QUERY_PARAMETERS:
+            query[name] = {"length": len(term)}
+
+
+def audit_filterset(request, filterset) -> None:
+    """A django-filter FilterSet's validated values as the list's narrowing; its text filters count as searches."""
+    if not filterset.is_valid():
+        return  # the request is answered 400 and shows no data
+    filters, searched = {}, {}
+    for name, value in filterset.form.cleaned_data.items():
+        free_text = issubclass(filterset.filters[name].field_class, forms.CharField)
+        (searched if free_text else filters)[name] = value
+    audit_narrowed(request, filters, searched=searched)
+
+
+def page_of(request, rows, per_page: int) -> Page:
+    """One page (?page=) of a list page's rows of patient data, told to the trail as the patients it shows."""
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    audit_contained(request, (patient_id_of(row) for row in page.object_list), page=page.number)
+    return page
+
+
+def _plain(value):
+    """A validated filter value as JSON: ids for rows, ISO dates, short strings."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in list(value)[:_MAX_QUERY_PARAMETERS]]
+    return str(value)[:_MAX_QUERY_VALUE]
+
+
+def _rows_patients_and_clinics(model: type[models.Model], pks: list) -> dict:
+    """pk -> (patient id, clinic id) of rows of a patient-data model, in one query."""
+    path = patient_lookup(model)
+    if path is None or not pks:
+        return {}
+    rows = model._default_manager.filter(pk__in=pks).values_list("pk", path, model.TENANT_CLINIC_LOOKUP)
+    return {pk: (patient_id, clinic_id) for pk, patient_id, clinic_id in rows}
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Django's admin of patient data: every page tells the trail whose data it showed.
+
+    Site administrators read across clinics, so the rows' clinics are noted
+    too: the event is filed under each clinic whose patients the page showed.
+    """
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        found = _rows_patients_and_clinics(self.model, [row.pk for row in changelist.result_list])
+        audit_contained(request, {patient_id: clinic_id for patient_id, clinic_id in found.values()},
+                        page=changelist.page_num)
+        # The changelist has checked these against list_filter and date_hierarchy (no free text among them).
+        audit_narrowed(request, {name: values[0] if len(values) == 1 else values
+                                 for name, values in changelist.get_filters_params().items()},
+                       searched={"q": changelist.query})
+        return changelist
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            patient_id, clinic_id = _rows_patients_and_clinics(self.model, [obj.pk]).get(obj.pk, (None, None))
+            audit_note(request, object_id=obj.pk, patient_id=patient_id, clinic_id=clinic_id)
+        return obj
+
+
+# ---------------------------------------------------------------------------
+# Where a request came from
+# ---------------------------------------------------------------------------
+
+
+def proxy_trusted() -> bool:
+    """True behind exactly one reverse proxy of ours that sets X-Forwarded-For and X-Request-ID itself.
+
+    Otherwise those headers are whatever the client chose to send.
+    """
+    return bool(getattr(settings, "TRUST_PROXY_HEADERS", False))
+
+
 def request_id_of(request) -> str:
-    """The caller's X-Request-ID when it is a sane token (proxies set one), else a new one."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+    """Our proxy's X-Request-ID when the proxy is trusted and the id is a sane token, else a new one.
+
+    A client must not choose the id its requests are filed under (or make
+    them share one with someone else's).
+    """
+    if proxy_trusted():
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        if _REQUEST_ID_RE.fullmatch(incoming):
+            return incoming
+    return uuid.uuid4().hex
 
 
 def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or the address our own proxy appended to X-Forwarded-For.
 
-    Only the last hop is trusted (AUDIT_TRUST_X_FORWARDED_FOR=true behind one
+    Only the last hop is trusted (TRUST_PROXY_HEADERS=true behind one
     reverse proxy): earlier entries are whatever the client chose to send.
     """
-    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
+    if proxy_trusted():
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
@@ -139,17 +317,35 @@ def client_ip(request) -> str | None:
 
 
 def _valid_ip(value: str) -> str | None:
-    import ipaddress
-
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return None
 
 
-def audit_event_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
-                       response=None) -> AuditEvent | None:
-    """Write the event of one successful patient-data request; None when nobody identifiable made it.
+# ---------------------------------------------------------------------------
+# Writing the events
+# ---------------------------------------------------------------------------
+
+
+def _patient_model():
+    # The patients app builds on this one; looked up by name so that clinic does not import it.
+    return apps.get_model("patients", "Patient")
+
+
+def _may_see_patient(patient_id: int, *, clinic_id: int | None, actor, contained) -> bool:
+    """Whether the caller may see the patient a filter named: never another clinic's (or patient's) patient."""
+    if patient_id in contained:
+        return True
+    if actor is not None and actor.is_patient:
+        return patient_id == actor.patient.pk
+    return clinic_id is not None and _patient_model().objects.filter(pk=patient_id, clinic_id=clinic_id).exists()
+
+
+def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
+                        response=None) -> list[AuditEvent]:
+    """Write the event of one patient-data request (one per clinic whose data it showed); [] when nobody
+    identifiable made it.
 
     Anonymous requests only count when the view named the clinic (the
     invitation page, reached by its token).
@@ -161,14 +357,14 @@ def audit_event_record(*, request, policy: AuditPolicy, route: str, kwargs: dict
     api_key = key if isinstance(key, ApiKey) else None
     signed_in = user is not None and user.is_authenticated
     if api_key is None and not signed_in and "clinic_id" not in notes:
-        return None
+        return []
 
     if api_key is not None:
-        clinic_id, role, user = api_key.clinic_id, "api_key", None
+        clinic_id, role, user, actor = api_key.clinic_id, "api_key", None, None
     elif signed_in:
         clinic_id = actor.clinic.pk if actor is not None and actor.clinic is not None else None
         role = actor.role if actor is not None else "none"
-        if role == "none" and user.is_superuser:
+        if user.is_superuser and (role == "none" or route.startswith("admin:")):
             role = "site_admin"
     else:
         clinic_id, role, user = None, "anonymous", None
@@ -179,34 +375,86 @@ def audit_event_record(*, request, policy: AuditPolicy, route: str, kwargs: dict
         object_id = kwargs.get(policy.id_kwarg)
     method = request.method.upper()
     data = getattr(response, "data", None)  # a DRF response's body, before rendering
-    data = data if isinstance(data, dict) else {}
+    data = data if isinstance(data, dict) and status_code < 400 else {}
     if object_id is None and method not in SAFE_METHODS:
         object_id = data.get("id")
     patient_id = notes.get("patient_id")
     if patient_id is None and isinstance(data.get("patient"), int):
         patient_id = data["patient"]
-    if patient_id is None and actor is not None and actor.is_patient and api_key is None:
+    if patient_id is None and actor is not None and actor.is_patient:
         patient_id = actor.patient.pk
     if patient_id is None and policy.object_type == "patient" and object_id is not None:
         patient_id = object_id
+    patient_id = _int_or_none(patient_id)
 
-    return AuditEvent.objects.create(
-        clinic_id=clinic_id,
-        user=user if signed_in and api_key is None else None,
-        api_key=api_key,
-        actor_role=role,
-        action=AuditEvent.Action.READ if method in SAFE_METHODS else AuditEvent.Action.WRITE,
-        method=method,
-        route=route[:120],
-        object_type=policy.object_type,
-        object_id="" if object_id is None else str(object_id)[:64],
-        patient_id=_int_or_none(patient_id),
-        status_code=status_code,
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:300],
-        request_id=getattr(request, "request_id", "")[:64],
-        detail=notes.get("detail", {}),
+    contained: dict[int, int | None] | None = notes.get("contained")
+    query = dict(notes.get("query", {}))
+    asked = notes.get("asked_patient_id")
+    if asked is not None:
+        if _may_see_patient(asked, clinic_id=clinic_id, actor=actor, contained=contained or {}):
+            patient_id = patient_id if patient_id is not None else asked
+        else:
+            # Recorded that a patient outside the caller's reach was asked for, but never which one.
+            query[PATIENT_FILTER] = NOT_VISIBLE
+
+    common = {
+        "user": user if signed_in and api_key is None else None,
+        "api_key": api_key,
+        "actor_role": role,
+        "action": AuditEvent.Action.READ if method in SAFE_METHODS else AuditEvent.Action.WRITE,
+        "method": method,
+        "route": route[:120],
+        "object_type": policy.object_type,
+        "object_id": "" if object_id is None else str(object_id)[:64],
+        "query": query,
+        "status_code": status_code,
+        "ip_address": client_ip(request),
+        "user_agent": request.headers.get("User-Agent", "")[:300],
+        "request_id": getattr(request, "request_id", "")[:64],
+        "detail": notes.get("detail", {}),
+    }
+    with transaction.atomic(savepoint=False):  # an event and its patients are written together or not at all
+        return [
+            _event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)
+            for event_clinic, (event_patient, event_contained)
+            in _by_clinic(clinic_id=clinic_id, patient_id=patient_id, contained=contained).items()
+        ]
+
+
+def _by_clinic(*, clinic_id: int | None, patient_id: int | None,
+               contained: dict[int, int | None] | None) -> dict[int | None, tuple[int | None, list[int] | None]]:
+    """clinic -> (the patient named, the patients contained) of each event to write.
+
+    A caller of one clinic sees only that clinic's data: one event. A
+    caller without a clinic (a site administrator) is filed under the
+    clinic of each patient shown; with no patient shown, under no clinic.
+    """
+    clinic_of = dict(contained or {})
+    if clinic_id is not None:
+        clinic_of = {pid: c if c is not None else clinic_id for pid, c in clinic_of.items()}
+    else:
+        unknown = [pid for pid, c in clinic_of.items() if c is None] + ([patient_id] if patient_id else [])
+        if unknown:
+            clinic_of.update(_patient_model().objects.filter(pk__in=unknown).values_list("pk", "clinic_id"))
+    named_clinic = clinic_of.get(patient_id, clinic_id) if patient_id is not None else None
+    clinics = list(dict.fromkeys([*([named_clinic] if patient_id is not None else []), *clinic_of.values()]))
+    return {
+        clinic: (patient_id if patient_id is not None and named_clinic == clinic else None,
+                 None if contained is None else [pid for pid in contained if clinic_of.get(pid) == clinic])
+        for clinic in clinics or [clinic_id]
+    }
+
+
+def _event_create(*, clinic_id: int | None, patient_id: int | None, contained: list[int] | None,
+                  **fields) -> AuditEvent:
+    event = AuditEvent.objects.create(
+        clinic_id=clinic_id, patient_id=patient_id,
+        patient_count=None if contained is None else len(contained), **fields,
     )
+    if contained:
+        AuditEventPatient.objects.bulk_create(
+            AuditEventPatient(event=event, patient_id=pid) for pid in contained[:AuditEvent.PATIENTS_KEPT])
+    return event
 
 
 def _int_or_none(value) -> int | None:
@@ -243,12 +491,16 @@ class AuditMiddleware:
     def _audited(self, request, policy: AuditPolicy, match):
         request.audit_notes = {}
         route = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+
+        def record(response):
+            audit_events_record(request=request, policy=policy, route=route, kwargs=match.kwargs,
+                                status_code=response.status_code, response=response)
+
         if request.method.upper() in SAFE_METHODS:
             # A read writes nothing to pair the event with: no transaction held open while the page renders.
             response = self.get_response(request)
             if response.status_code < 400:
-                audit_event_record(request=request, policy=policy, route=route, kwargs=match.kwargs,
-                                   status_code=response.status_code, response=response)
+                record(response)
             return response
         with transaction.atomic():
             # Exceptions below were already turned into 4xx/5xx responses by Django.
@@ -257,6 +509,8 @@ class AuditMiddleware:
                 # Nothing half-saved: whatever the failed request wrote goes.
                 transaction.set_rollback(True)
             else:
-                audit_event_record(request=request, policy=policy, route=route, kwargs=match.kwargs,
-                                   status_code=response.status_code, response=response)
+                record(response)
+        if response.status_code in REFUSED_WRITE_STATUSES:
+            # The attempt itself is kept, after its writes were undone: the trail shows it as refused.
+            record(response)
         return response

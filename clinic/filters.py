@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import ApiKey, AuditEvent, User
+from clinic.models import ApiKey, AuditEvent, AuditEventPatient, User
 from clinic.tenancy import ANONYMOUS, scope_queryset
 
 OBJECT_TYPES = ("patient", "plan", "assignment", "session", "checkin", "measurement", "flag", "invitation",
@@ -34,7 +35,8 @@ class AuditEventFilter(django_filters.FilterSet):
                                          empty_label=_("Reads and writes"))
     object_type = django_filters.ChoiceFilter(label=_("Data"), choices=[(t, t.replace("_", " ")) for t in OBJECT_TYPES],
                                               empty_label=_("All data"))
-    patient = django_filters.NumberFilter(label=_("Patient id"), field_name="patient_id", min_value=1)
+    patient = django_filters.NumberFilter(label=_("Patient id"), method="filter_patient", min_value=1,
+                                          max_value=2**63 - 1)
     since = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte",
                                       widget=forms.DateInput(attrs={"type": "date"}))
     until = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte",
@@ -43,3 +45,11 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["user", "api_key", "action", "object_type", "patient", "since", "until"]
+
+    def filter_patient(self, queryset, name, value):
+        """Events about this patient, and list reads whose response contained them (an indexed lookup)."""
+        if value is None:
+            return queryset
+        patient_id = int(value)
+        shown = AuditEventPatient.objects.filter(patient_id=patient_id).values("event_id")
+        return queryset.filter(Q(patient_id=patient_id) | Q(pk__in=shown))

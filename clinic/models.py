@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.audit_labels import event_label, role_words
 from clinic.validators import validate_single_line
 
 
@@ -230,8 +231,8 @@ class ApiKey(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class AuditEventQuerySet(models.QuerySet):
-    """Audit events are append-only: bulk changes are refused here, and by a trigger on PostgreSQL."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """The audit trail is append-only: bulk changes are refused here, and by a trigger on PostgreSQL."""
 
     def update(self, **kwargs):
         raise PermissionDenied("Audit events cannot be changed.")
@@ -240,16 +241,41 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionDenied("Audit events cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row of the audit trail: written once, never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit events cannot be deleted.")
+
+
+class AuditEvent(AppendOnlyModel):
     """One read or write of patient data: who (user or API key), which clinic, what, when, from where.
 
     Written by clinic.audit.AuditMiddleware in the same transaction as the
     request's own writes. References are plain ids without database
     constraints, so deactivating or removing a user, key or patient never
     rewrites the trail.
+
+    `patient_id` is the one patient the request named (its URL's object, or a
+    `patient` filter naming a patient of this clinic). A list response also
+    records the patients it contained (`patients`, the first
+    PATIENTS_KEPT of them; `patient_count` is how many there were) and the
+    filters that narrowed it (`query`).
     """
 
     TENANT_CLINIC_LOOKUP = "clinic"
+    # A list response keeps this many of the patients it contained (an API page holds up to 500 rows).
+    PATIENTS_KEPT = 100
 
     class Action(models.TextChoices):
         READ = "read", _("read")
@@ -275,13 +301,19 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=40, editable=False)
     object_id = models.CharField(_("object id"), max_length=64, blank=True, editable=False)
     patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True, editable=False)
+    patient_count = models.PositiveIntegerField(
+        _("patients in the response"), null=True, blank=True, editable=False,
+        help_text=_("Lists only: how many patients the response contained."),
+    )
+    query = models.JSONField(
+        _("narrowed by"), default=dict, blank=True, editable=False,
+        help_text=_("Lists only: the filters that narrowed it. A search term is kept as its length only."),
+    )
     status_code = models.PositiveSmallIntegerField(_("status"), editable=False)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True, editable=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
     detail = models.JSONField(_("detail"), default=dict, blank=True, editable=False)
-
-    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -299,14 +331,6 @@ class AuditEvent(models.Model):
         return (f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_role} {self.action} "
                 f"{self.object_type} {self.object_id}")
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionDenied("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("Audit events cannot be deleted.")
-
     @property
     def actor_label(self) -> str:
         if self.api_key_id:
@@ -314,6 +338,44 @@ class AuditEvent(models.Model):
         if self.user_id:
             return f"user #{self.user_id}"
         return "anonymous"
+
+    @property
+    def label(self) -> str:
+        """What happened, in words ("logged a session"; a refused write: "tried to …, refused")."""
+        return event_label(route=self.route, method=self.method, status_code=self.status_code,
+                           object_type=self.object_type)
+
+    @property
+    def role_label(self) -> str:
+        return role_words(self.actor_role)
+
+    @property
+    def refused(self) -> bool:
+        return self.status_code >= 400
+
+
+class AuditEventPatient(AppendOnlyModel):
+    """One patient a list response contained: the trail's index of "whose data did this read show".
+
+    A row per patient (rather than a list on the event) so that "every read
+    that showed this patient" is an indexed lookup on PostgreSQL and SQLite alike.
+    """
+
+    TENANT_CLINIC_LOOKUP = "event__clinic"
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, related_name="patients", editable=False)
+    patient_id = models.BigIntegerField(_("patient id"), editable=False)
+
+    class Meta:
+        ordering = ["event", "id"]
+        verbose_name = _("patient in an audit event")
+        verbose_name_plural = _("patients in audit events")
+        constraints = [
+            models.UniqueConstraint(fields=["patient_id", "event"], name="audit_patient_event_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"patient #{self.patient_id} in event #{self.event_id}"
 
 
 class Notification(models.Model):

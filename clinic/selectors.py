@@ -38,6 +38,8 @@ def clinic_settings_get(*, clinic: Clinic) -> ClinicSettings:
 
 
 API_KEY_STATUSES = ("active", "expired", "revoked")
+# A list read on the audit page names this many of the patients it showed (the rest are counted).
+AUDIT_NAMES_SHOWN = 3
 
 
 def api_key_list(*, actor: Actor, now: dt.datetime) -> QuerySet[ApiKey]:
@@ -65,7 +67,7 @@ def audit_event_list(*, actor: Actor) -> QuerySet:
     """The clinic's audit trail, newest first (clinic admins only: the caller checks the role)."""
     from clinic.models import AuditEvent
 
-    return scope_queryset(AuditEvent.objects.all(), actor).order_by("-occurred_at", "-id")
+    return scope_queryset(AuditEvent.objects.prefetch_related("patients"), actor).order_by("-occurred_at", "-id")
 
 
 def audit_event_labels(*, actor: Actor, events) -> dict[str, dict[int, str]]:
@@ -76,6 +78,7 @@ def audit_event_labels(*, actor: Actor, events) -> dict[str, dict[int, str]]:
     user_ids = {e.user_id for e in events if e.user_id}
     key_ids = {e.api_key_id for e in events if e.api_key_id}
     patient_ids = {e.patient_id for e in events if e.patient_id}
+    patient_ids |= {row.patient_id for e in events for row in list(e.patients.all())[:AUDIT_NAMES_SHOWN]}
     users = {u.pk: u.get_full_name() or u.email for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
     keys = ({k.pk: k.name for k in scope_queryset(ApiKey.objects.filter(pk__in=key_ids), actor)}
             if key_ids else {})

@@ -104,8 +104,10 @@ MIDDLEWARE = [
     # Last, so that only requests every check above let through are audited as reads or writes.
     "clinic.audit.AuditMiddleware",
 ]
-# Behind exactly one reverse proxy that appends the client's address to X-Forwarded-For.
-AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
+# Behind exactly one reverse proxy of ours, which appends the client's address to X-Forwarded-For and sets
+# X-Request-ID: the audit trail and the sign-in lockout then take both from it. Off, both headers are the
+# client's own words and are ignored. AUDIT_TRUST_X_FORWARDED_FOR is the switch's earlier name, still read.
+TRUST_PROXY_HEADERS = env_bool("TRUST_PROXY_HEADERS", default=env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False))
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
@@ -278,7 +280,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["clinic.api.permissions.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_KEY_RATE", "600/minute")},
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["clinic.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
     "PAGE_SIZE": 50,

@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import notifications, selectors, services
+from clinic.audit_labels import query_words
+from clinic.filters import AuditEventFilter
 from clinic.forms import ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
-from clinic.models import ClinicSettings, Notification
+from clinic.models import AuditEvent, ClinicSettings, Notification
 from clinic.tenancy import require_clinic_admin
 
 
@@ -280,8 +282,6 @@ AUDIT_EVENTS_PER_PAGE = 50
 @require_http_methods(["GET"])
 def audit_log(request):
     """Every read and write of the clinic's patient data, newest first, filterable; read-only."""
-    from clinic.filters import AuditEventFilter
-
     filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_event_list(actor=request.actor),
                                  request=request)
     events = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
@@ -293,8 +293,13 @@ def audit_log(request):
         event.who = (labels["keys"].get(event.api_key_id, f"#{event.api_key_id}") if event.api_key_id
                      else labels["users"].get(event.user_id, f"#{event.user_id}") if event.user_id else "")
         event.patient_name = labels["patients"].get(event.patient_id, f"#{event.patient_id}")
+        shown = [row.patient_id for row in event.patients.all()][:selectors.AUDIT_NAMES_SHOWN]
+        event.shown = [(pid, labels["patients"].get(pid, f"#{pid}")) for pid in shown]
+        event.shown_more = max((event.patient_count or 0) - len(shown), 0)
+        event.narrowed_by = query_words(event.query)
     return render(request, "clinic/audit_log.html", {
         "filter": filterset, "page": page, "query": query.urlencode(), "section": "audit", "filtered": bool(query),
+        "patients_kept": AuditEvent.PATIENTS_KEPT,
     })
 
 

@@ -118,6 +118,21 @@ def scope_queryset(queryset: QuerySet, actor: Actor) -> QuerySet:
     return queryset.filter(condition)
 
 
+def patient_lookup(model: type[Model]) -> str | None:
+    """The path from a tenant model to its Patient ("pk" for Patient itself), or None for non-patient data.
+
+    TENANT_PATIENT_LOOKUP where the model declares it; otherwise the clinic
+    path without its last step ("patient__clinic" -> "patient") when that
+    step passes through a patient (flags and invitations, which patients
+    themselves may not read).
+    """
+    declared = getattr(model, "TENANT_PATIENT_LOOKUP", None)
+    if declared is not None:
+        return declared
+    parent, _sep, _last = getattr(model, "TENANT_CLINIC_LOOKUP", "").rpartition("__")
+    return parent if parent == "patient" or parent.endswith("__patient") else None
+
+
 def get_scoped_or_404(queryset: QuerySet, actor: Actor, **lookup):
     """Fetch one row the actor may see; 404 (never 403) for rows of other tenants."""
     from django.shortcuts import get_object_or_404

@@ -1,5 +1,9 @@
+"""Django's admin of patient data, for site administrators. Every page here is on the audit trail, filed
+under the clinic whose patients it showed (clinic.audit.AuditedModelAdmin)."""
+
 from django.contrib import admin
 
+from clinic.audit import AuditedModelAdmin
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -16,7 +20,7 @@ from patients.models import (
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedModelAdmin):
     list_display = ["__str__", "clinic", "condition", "side", "therapist", "external_ref"]
     list_filter = ["clinic", "condition"]
     search_fields = ["first_name", "last_name", "external_ref", "email"]
@@ -30,7 +34,7 @@ class AssignedPhaseInline(admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(AuditedModelAdmin):
     list_display = ["__str__", "status", "start_date", "end_date", "sessions_per_week"]
     list_filter = ["status", "condition"]
     list_select_related = ["patient"]
@@ -56,7 +60,7 @@ class StepVersionInline(admin.TabularInline):
 
 
 @admin.register(AssignedExercise)
-class AssignedExerciseAdmin(admin.ModelAdmin):
+class AssignedExerciseAdmin(AuditedModelAdmin):
     list_display = ["name", "assignment", "kind", "current_step"]
     list_filter = ["kind"]
     readonly_fields = ["current_step"]
@@ -64,7 +68,7 @@ class AssignedExerciseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StepVersion)
-class StepVersionAdmin(admin.ModelAdmin):
+class StepVersionAdmin(AuditedModelAdmin):
     list_display = ["exercise", "step", "effective_date", "source", "created_at"]
     list_filter = ["source"]
 
@@ -81,7 +85,7 @@ class PhaseVersionAdmin(StepVersionAdmin):
 
 
 @admin.register(SessionLog)
-class SessionLogAdmin(admin.ModelAdmin):
+class SessionLogAdmin(AuditedModelAdmin):
     list_display = ["__str__", "patient", "date", "completed", "duration_min"]
     list_filter = ["completed"]
     date_hierarchy = "date"
@@ -89,21 +93,21 @@ class SessionLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(MorningCheckIn)
-class MorningCheckInAdmin(admin.ModelAdmin):
+class MorningCheckInAdmin(AuditedModelAdmin):
     list_display = ["__str__", "patient", "date"]
     date_hierarchy = "date"
     raw_id_fields = ["patient"]
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(AuditedModelAdmin):
     list_display = ["__str__", "patient", "date", "effusion", "running_signoff"]
     list_filter = ["effusion", "running_signoff"]
     raw_id_fields = ["patient", "recorded_by"]
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(AuditedModelAdmin):
     list_display = ["__str__", "patient", "kind", "severity", "status", "created_at"]
     list_filter = ["status", "severity", "kind"]
     raw_id_fields = ["patient", "exercise", "acknowledged_by", "resolved_by"]

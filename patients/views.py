@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import security
-from clinic.audit import audit_note
+from clinic.audit import audit_narrowed, audit_note, page_of
 from clinic.invitations import REFUSED, Outcome
 from clinic.models import User
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
@@ -68,7 +68,10 @@ def patient_list(request):
     search = query.get("q", "")
     patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search,
                                       condition=condition, severity=severity, therapist_id=therapist_id, sort=sort)
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(query.get("page"))
+    page = page_of(request, patients, PATIENTS_PER_PAGE)
+    audit_narrowed(request, {"scope": "mine" if scope == "mine" and not therapist_id else "all",
+                             "condition": condition, "severity": severity, "therapist": therapist_id},
+                   searched={"q": search})
     ids = [p.pk for p in page.object_list]
     steps = selectors.current_steps_for_patients(ids)
     today = services.clinic_today(actor.clinic)
@@ -108,7 +111,8 @@ def flag_inbox(request):
     require_staff(actor)
     scope = request.GET.get("scope") or ("all" if actor.is_clinic_admin else "mine")
     flags = selectors.flag_inbox(actor=actor, mine_only=scope == "mine")
-    page = Paginator(flags, FLAGS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, flags, FLAGS_PER_PAGE)
+    audit_narrowed(request, {"scope": "mine" if scope == "mine" else "all"})
     behind = selectors.sessions_behind_flags(list(page.object_list))
     items = [(flag, behind.get(flag.pk, [])) for flag in page.object_list]
     return render(request, "patients/flag_inbox.html", {"page": page, "items": items, "scope": scope})
@@ -399,7 +403,7 @@ def history(request):
     """Sessions and check-ins, newest first, with a chart of pain over time."""
     patient, today, plan = _plan_for(request)
     sessions = SessionLog.objects.filter(patient=patient).select_related("exercise")
-    page = Paginator(sessions, 20).get_page(request.GET.get("page"))
+    page = page_of(request, sessions, 20)
     chart = selectors.pain_history(patient=patient, today=today)
     checkins = MorningCheckIn.objects.filter(patient=patient)[:14]
     return render(request, "patients/history.html",

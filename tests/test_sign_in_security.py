@@ -145,7 +145,7 @@ def test_resetting_the_password_lifts_the_lock(client, world):
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, world, settings):
-    settings.AUDIT_TRUST_X_FORWARDED_FOR = True
+    settings.TRUST_PROXY_HEADERS = True
     proxy = "10.1.1.1"
     for _attempt in range(5):
         sign_in(client, "therapist@a.test", "wrong-password-123", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")

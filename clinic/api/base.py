@@ -8,12 +8,16 @@ from django.db import models
 from rest_framework import serializers
 
 from clinic.api.permissions import actor_of
-from clinic.audit import audit_note
+from clinic.audit import audit_contained, audit_note, patient_id_of
 from clinic.tenancy import Actor, scope_queryset
 
 
 class ScopedAPIMixin:
-    """Scopes `queryset` to the actor in one place; objects outside the scope are simply not found (404)."""
+    """Scopes `queryset` to the actor in one place; objects outside the scope are simply not found (404).
+
+    Also tells the audit trail whose data a response held: the patient of
+    each object fetched, and the patients on each page of a list.
+    """
 
     queryset: models.QuerySet
 
@@ -27,9 +31,15 @@ class ScopedAPIMixin:
     def get_object(self):
         obj = super().get_object()
         # The audit trail records whose data this was, without another query.
-        patient_id = obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None)
-        audit_note(self.request, object_id=obj.pk, patient_id=patient_id)
+        audit_note(self.request, object_id=obj.pk, patient_id=patient_id_of(obj))
         return obj
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            number = getattr(getattr(self.paginator, "page", None), "number", None)
+            audit_contained(self.request, (patient_id_of(row) for row in page), page=number)
+        return page
 
 
 class UTCDateTimeField(serializers.DateTimeField):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+
+from clinic.audit import audit_filterset
 
 
 class StrictBooleanField(forms.Field):
@@ -30,3 +33,13 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, telling the audit trail which filters narrowed a list (the API's only backend)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            audit_filterset(request, filterset)
+        return filterset

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from clinic.api.base import UTCDateTimeField
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
-from clinic.audit import audit_note
+from clinic.audit import audit_contained, audit_narrowed, audit_note
 from patients.reports import ReportWindowError, adherence_report, report_window
 from patients.services import clinic_today
 
@@ -147,8 +147,10 @@ class AdherenceReportView(APIView):
             "rows": [d for row in rows for d in row_dicts(row, by_week)],
         }).data
         response = Response(body)
-        # The trail tells a report pulled into a spreadsheet from one read by a screen; rows are not listed.
-        audit_note(request, patient_id=params.get("patient"), detail={
+        # The trail tells a report pulled into a spreadsheet from one read by a screen, and whose rows it held.
+        audit_contained(request, (row.assignment.patient_id for row in rows))
+        audit_narrowed(request, {**params, "start": start, "end": end, "format": request.accepted_renderer.format})
+        audit_note(request, detail={
             "format": request.accepted_renderer.format, "start": str(start), "end": str(end), "rows": len(rows)})
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="adherence-{start}-{end}.csv"'

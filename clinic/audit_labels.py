@@ -1,0 +1,192 @@
+"""What an audit event says it was, in words a clinic admin understands ("viewed a patient page").
+
+Worked out when the trail is shown, from what every event stores (route,
+method, status): the wording can improve without rewriting the append-only
+trail, and old events read the same way as new ones. Pure: no models.
+
+A write the app refused (a 4xx answer: invalid input, a conflict) reads
+"tried to …, refused", never as a change.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Pages, by URL name and method. A page offering GET and POST shows a form (GET) and does the thing (POST).
+PAGE_LABELS = {
+    ("patients:list", "GET"): gettext_lazy("viewed the patient list"),
+    ("patients:create", "GET"): gettext_lazy("opened the new-patient form"),
+    ("patients:create", "POST"): gettext_lazy("added a patient"),
+    ("patients:detail", "GET"): gettext_lazy("viewed a patient page"),
+    ("patients:edit", "GET"): gettext_lazy("opened a patient's details form"),
+    ("patients:edit", "POST"): gettext_lazy("changed a patient's details"),
+    ("patients:assign", "GET"): gettext_lazy("opened the assign-protocol form"),
+    ("patients:assign", "POST"): gettext_lazy("assigned a protocol"),
+    ("patients:end-plan", "POST"): gettext_lazy("ended a plan"),
+    ("patients:step-change", "POST"): gettext_lazy("changed an exercise level"),
+    ("patients:phase-change", "POST"): gettext_lazy("changed the plan's phase"),
+    ("patients:measurement", "POST"): gettext_lazy("recorded measurements"),
+    ("patients:handout", "GET"): gettext_lazy("opened the printable handout"),
+    ("patients:invite", "POST"): gettext_lazy("sent a sign-in invitation"),
+    ("patients:invite-revoke", "POST"): gettext_lazy("revoked a sign-in invitation"),
+    ("patients:flags", "GET"): gettext_lazy("viewed the flag inbox"),
+    ("patients:flag-bulk", "POST"): gettext_lazy("acted on several flags"),
+    ("patients:flag-action", "POST"): gettext_lazy("acted on a flag"),
+    ("patients:today", "GET"): gettext_lazy("viewed today's plan"),
+    ("patients:log-session", "GET"): gettext_lazy("opened the session form"),
+    ("patients:log-session", "POST"): gettext_lazy("logged a session"),
+    ("patients:session-saved", "GET"): gettext_lazy("viewed a logged session"),
+    ("patients:checkin", "GET"): gettext_lazy("opened the morning check-in"),
+    ("patients:checkin", "POST"): gettext_lazy("answered the morning check-in"),
+    ("patients:history", "GET"): gettext_lazy("viewed their session history"),
+    ("patients:invitation", "GET"): gettext_lazy("opened a sign-in invitation link"),
+    ("patients:invitation", "POST"): gettext_lazy("accepted a sign-in invitation"),
+    ("report-adherence", "GET"): gettext_lazy("pulled the adherence report"),
+}
+
+# API resources by router basename: (a list of them, one of them, adding one, changing one).
+API_NOUNS = {
+    "patient": (gettext_lazy("the patient list"), gettext_lazy("a patient"), gettext_lazy("added a patient"),
+                gettext_lazy("changed a patient's details")),
+    "me": (gettext_lazy("their own plan"), gettext_lazy("their own plan"), None, None),
+    "assignment": (gettext_lazy("plans"), gettext_lazy("a plan"), gettext_lazy("assigned a protocol"), None),
+    "session": (gettext_lazy("logged sessions"), gettext_lazy("a logged session"), gettext_lazy("logged a session"),
+                None),
+    "checkin": (gettext_lazy("morning check-ins"), gettext_lazy("a morning check-in"),
+                gettext_lazy("answered the morning check-in"), gettext_lazy("corrected a morning check-in")),
+    "measurement": (gettext_lazy("measurements"), gettext_lazy("a measurement"),
+                    gettext_lazy("recorded measurements"), None),
+    "flag": (gettext_lazy("flags"), gettext_lazy("a flag"), None, None),
+}
+API_ACTIONS = {
+    "flag-acknowledge": gettext_lazy("acknowledged a flag"),
+    "flag-approve": gettext_lazy("approved a suggested step"),
+    "flag-decline": gettext_lazy("declined a suggested step"),
+    "flag-resolve": gettext_lazy("resolved a flag"),
+}
+
+# Django's own admin (site administrators), by the view's URL suffix.
+ADMIN_VIEWS = {
+    "changelist": gettext_lazy("viewed a list of %(things)s in the site admin"),
+    "change": gettext_lazy("viewed a %(thing)s in the site admin"),
+    "history": gettext_lazy("viewed the history of a %(thing)s in the site admin"),
+    "add": gettext_lazy("opened the add-%(thing)s form in the site admin"),
+    "delete": gettext_lazy("opened the delete-%(thing)s page in the site admin"),
+}
+ADMIN_WRITES = {
+    "change": gettext_lazy("changed a %(thing)s in the site admin"),
+    "changelist": gettext_lazy("changed %(things)s from the list in the site admin"),
+    "add": gettext_lazy("added a %(thing)s in the site admin"),
+    "delete": gettext_lazy("deleted a %(thing)s in the site admin"),
+}
+ADMIN_MODEL_WORDS = {
+    "patient": ("patient", "patients"),
+    "assignment": ("plan", "plans"),
+    "assignedexercise": ("plan exercise", "plan exercises"),
+    "stepversion": ("level change", "level changes"),
+    "phaseversion": ("phase change", "phase changes"),
+    "sessionlog": ("logged session", "logged sessions"),
+    "morningcheckin": ("morning check-in", "morning check-ins"),
+    "measurement": ("measurement", "measurements"),
+    "flag": ("flag", "flags"),
+}
+
+ROLE_LABELS = {
+    "admin": gettext_lazy("clinic admin"),
+    "therapist": gettext_lazy("therapist"),
+    "patient": gettext_lazy("patient"),
+    "api_key": gettext_lazy("API key"),
+    "site_admin": gettext_lazy("site administrator"),
+    "anonymous": gettext_lazy("signed out"),
+    "none": gettext_lazy("no clinic role"),
+}
+
+
+def _api_label(url_name: str, method: str) -> str | None:
+    if url_name in API_ACTIONS:
+        return str(API_ACTIONS[url_name])
+    basename, _dash, suffix = url_name.rpartition("-")
+    if basename not in API_NOUNS:
+        return None
+    many, one, added, changed = API_NOUNS[basename]
+    if method in SAFE_METHODS:
+        return _("viewed %(what)s") % {"what": many if suffix == "list" else one}
+    if suffix == "list" and method == "POST" and added:
+        return str(added)
+    if suffix == "detail" and method in ("PUT", "PATCH") and changed:
+        return str(changed)
+    return None
+
+
+def _admin_label(url_name: str, method: str) -> str | None:
+    model, _underscore, view = url_name.removeprefix("patients_").rpartition("_")
+    thing, things = ADMIN_MODEL_WORDS.get(model, (model, model))
+    words = (ADMIN_VIEWS if method in SAFE_METHODS else ADMIN_WRITES).get(view)
+    return str(words) % {"thing": thing, "things": things} if words else None
+
+
+def action_words(route: str, method: str, object_type: str = "") -> str:
+    """What the request did, as a clinic admin would say it ("logged a session")."""
+    method = method.upper()
+    words = PAGE_LABELS.get((route, "GET" if method == "HEAD" else method))
+    if words is not None:
+        return str(words)
+    if route.startswith("admin:"):
+        label = _admin_label(route.removeprefix("admin:"), method)
+    elif ":" not in route:
+        label = _api_label(route, method)
+    else:
+        label = None
+    if label:
+        return label
+    what = object_type.replace("_", " ") or _("patient data")
+    return (_("viewed %(what)s") if method in SAFE_METHODS else _("changed %(what)s")) % {"what": what}
+
+
+def event_label(*, route: str, method: str, status_code: int, object_type: str = "") -> str:
+    """The words of one event: a refused write (4xx) says so, and never reads as a change."""
+    words = action_words(route, method, object_type)
+    if status_code >= 400:
+        return _("tried to %(action)s — refused") % {"action": _without_past_tense(words)}
+    return words
+
+
+def _without_past_tense(words: str) -> str:
+    """ "logged a session" -> "log a session": the first word of every label is a past-tense verb."""
+    verb, space, rest = words.partition(" ")
+    return PRESENT.get(verb, verb) + space + rest
+
+
+# The past-tense verbs the labels above start with, and their plain forms ("tried to log …").
+PRESENT = {
+    "viewed": "view", "opened": "open", "added": "add", "changed": "change", "assigned": "assign",
+    "ended": "end", "recorded": "record", "sent": "send", "revoked": "revoke", "acted": "act",
+    "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
+    "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
+    "deleted": "delete",
+}
+
+
+def role_words(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def query_words(query: dict) -> list[str]:
+    """A list read's narrowing, as short phrases: "patient 12", "searched (5 characters)", "page 2"."""
+    phrases = []
+    for name, value in (query or {}).items():
+        label = name.replace("_", " ")
+        if name == "page" and value == 1:
+            continue  # the first page is what a list shows unless asked otherwise
+        if isinstance(value, dict) and "length" in value:
+            phrases.append(_("searched (%(n)s characters)") % {"n": value["length"]})
+        elif isinstance(value, dict) and value.get("not_visible"):
+            phrases.append(_("%(name)s: one they may not see") % {"name": label})
+        elif isinstance(value, list):
+            phrases.append(f"{label} {', '.join(map(str, value))}")
+        else:
+            phrases.append(f"{label} {value}")
+    return phrases
