@@ -598,8 +598,12 @@ def test_a_verified_site_admin_reaches_every_admin_route_and_reads_patient_data(
     assert page.status_code == 200 and all(name in body for name in ("Ashby", "Avery", "Abbott", "Brook"))
     detail = client.get(reverse("admin:patients_patient_change", args=[objects.world.patient_b1.pk]))
     assert detail.status_code == 200 and "Brook" in detail.content.decode()
-    events = AuditEvent.objects.order_by("id")[events_before:]
-    assert [(e.actor_role, e.user_id) for e in events] == [("site_admin", superuser.pk)] * 2
+    events = list(AuditEvent.objects.order_by("id")[events_before:])
+    # The list showed two clinics' patients: one event filed under each clinic read, then the detail's.
+    assert [(e.actor_role, e.user_id) for e in events] == [("site_admin", superuser.pk)] * 3
+    world = objects.world
+    assert sorted(e.clinic_id for e in events[:2]) == sorted([world.clinic_a.pk, world.clinic_b.pk])
+    assert (events[2].clinic_id, events[2].patient_id) == (world.clinic_b.pk, world.patient_b1.pk)
 
 
 # --- Invitation links: the invitee's own cells (the rule is clinic/invitations.py) ------------------------------
