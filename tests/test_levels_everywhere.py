@@ -138,3 +138,16 @@ def test_the_schema_says_which_base_each_ladder_field_uses(client):
         assert "counted from 0" in schema[component]["properties"][field]["description"], (component, field)
     for component, field in from_one:
         assert "counted from 1" in schema[component]["properties"][field]["description"], (component, field)
+
+
+def test_the_admin_names_ladder_rows_by_level_and_date_in_words():
+    from decimal import Decimal
+
+    from patients.models import AssignedLadderStep, StepVersion
+    from protocols.models import LadderStep
+
+    load = {"speed_kmh": Decimal("2.5"), "incline_pct": Decimal("0"), "duration_min": 10}
+    assert str(AssignedLadderStep(order=4, **load)).startswith("Level 5: 2.5 km/h")
+    assert str(LadderStep(order=0, **load)).startswith("Level 1: 2.5 km/h")
+    version = StepVersion(step=4, effective_date=dt.date(2026, 12, 3), source="engine")
+    assert str(version).startswith("Level 5 from 3 December 2026")
