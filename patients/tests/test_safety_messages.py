@@ -159,6 +159,16 @@ def test_improved_alone_has_no_note(client, world):
     assert NOTE not in text(client.get(reverse("patients:flags")).content.decode())
 
 
+def test_the_step_down_message_agrees_with_the_reason(client, world):
+    """At the first level a regress stays there: the headline says so, like the engine's reason."""
+    SessionLogFactory(exercise=walk(world), date=TODAY, pain_during=7)
+    assignments_check(assignment_ids=[world.assignment_a1.pk], today=TODAY)
+    client.force_login(world.patient_a1.user)
+    body = text(client.get(reverse("patients:today")).content.decode())
+    assert "Stay at the easiest level next time." in body and "stay at level 1 of 3, the easiest" in body
+    assert "Step down next time." not in body
+
+
 def test_the_step_down_box_is_its_own_one_column_block(client, world):
     red_after_improvement(world)
     client.force_login(world.patient_a1.user)
