@@ -1,8 +1,9 @@
 from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import ClinicSettings, Membership
@@ -104,6 +105,11 @@ ENGINE_SETTING_TEXT = {
 }
 
 
+CONTACT_FIELDS = ("contact_phone", "contact_email", "contact_hours")
+CONTACT_INTRO = _("Shown to patients in every page's footer, prominently after a session with pain in the red "
+                  "zone, on the printed plan and in e-mails to patients. Fill in at least a phone number.")
+
+
 class ClinicSettingsForm(forms.Form):
     """One number field per engine threshold (empty: the engine's default) and the automatic-progression switch.
 
@@ -128,6 +134,23 @@ class ClinicSettingsForm(forms.Form):
             "authenticator app on their phone. Anyone without one sets it up at their next page, before they "
             "can see patients. Patients are never asked. Recommended: Backstep holds health data."
         ),
+    )
+
+    contact_phone = forms.CharField(
+        label=_("Phone for patients"), required=False, max_length=40,
+        help_text=ClinicSettings._meta.get_field("contact_phone").help_text,
+        validators=ClinicSettings._meta.get_field("contact_phone").validators,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    contact_email = forms.EmailField(
+        label=_("E-mail for patients"), required=False, max_length=254,
+        validators=ClinicSettings._meta.get_field("contact_email").validators,
+        widget=forms.EmailInput(attrs={"inputmode": "email", "autocomplete": "off"}),
+    )
+    contact_hours = forms.CharField(
+        label=_("Opening hours"), required=False, max_length=120,
+        help_text=ClinicSettings._meta.get_field("contact_hours").help_text,
+        validators=ClinicSettings._meta.get_field("contact_hours").validators,
     )
 
     def __init__(self, *args, defaults: dict, two_factor_always: bool = False, **kwargs):
@@ -161,6 +184,9 @@ class ClinicSettingsForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template has the form tag and its token
         self.helper.layout = Layout(
+            Fieldset(_("How patients reach the clinic"),
+                     HTML(format_html('<p class="small text-body-secondary">{}</p>', CONTACT_INTRO)),
+                     *CONTACT_FIELDS),
             Fieldset(_("Pain zones"), "green_max", "red_above"),
             Fieldset(_("Stepping up"), "green_sessions_to_progress", "trend_points", "max_auto_incline_pct",
                      "running_speed_kmh"),
@@ -172,6 +198,10 @@ class ClinicSettingsForm(forms.Form):
     def engine_overrides(self) -> dict:
         """The thresholds as entered: None for "use the default"."""
         return {name: self.cleaned_data.get(name) for name in ENGINE_SETTING_TEXT}
+
+    def contact(self) -> dict:
+        """Phone, e-mail and hours as entered ("" when empty)."""
+        return {name.removeprefix("contact_"): self.cleaned_data.get(name) or "" for name in CONTACT_FIELDS}
 
 
 class ApiKeyCreateForm(forms.Form):

@@ -7,6 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -143,11 +144,21 @@ class Membership(models.Model):
         return self.role == self.Role.ADMIN
 
 
+validate_phone = RegexValidator(
+    r"\A\+?[0-9][0-9 ()./-]{2,38}\Z",
+    _("Enter a phone number with digits, spaces and + ( ) - . / only, e.g. +44 20 7946 0000."),
+    code="phone",
+)
+
+
 class ClinicSettings(models.Model):
-    """Per-clinic switches: progression-engine threshold overrides and automatic progression.
+    """Per-clinic switches: progression-engine threshold overrides, automatic progression, and how patients
+    reach the clinic.
 
     `engine_overrides` holds only the names listed in progression-rules.md
-    (green_max, red_above, ...); anything else is refused by clean().
+    (green_max, red_above, ...); anything else is refused by clean(). The
+    contact fields are shown to patients on the phone pages after a red-pain
+    session, in the footer, on the printed plan and in e-mails to patients.
     """
 
     ENGINE_SETTING_NAMES = {
@@ -168,6 +179,17 @@ class ClinicSettings(models.Model):
         help_text=_("When off, the engine's progressions wait for a therapist's approval."),
     )
     require_two_factor = models.BooleanField(_("require two-factor sign-in for staff"), default=False)
+    contact_phone = models.CharField(
+        _("phone for patients"), max_length=40, blank=True, validators=[validate_single_line, validate_phone],
+        help_text=_("The number patients call about pain or their plan, e.g. +44 20 7946 0000."),
+    )
+    contact_email = models.EmailField(
+        _("e-mail for patients"), max_length=254, blank=True, validators=[validate_single_line],
+    )
+    contact_hours = models.CharField(
+        _("opening hours"), max_length=120, blank=True, validators=[validate_single_line],
+        help_text=_("When someone answers, on one line, e.g. Mon–Fri 8:00–18:00, Sat 9:00–12:00."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -40,6 +40,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.qr import qr_svg
+
 logger = logging.getLogger(__name__)
 
 # Session keys (Unix seconds). Names are namespaced: other apps share the session.
@@ -227,14 +229,7 @@ def authenticator_secret(device) -> str:
 
 def authenticator_qr_svg(device) -> str:
     """The device's otpauth:// link as an inline SVG QR code: drawn here, no request to anyone."""
-    import segno
-
-    title = _("QR code for your authenticator app")
-    svg = segno.make(device.config_url, error="m").svg_inline(
-        scale=4, dark="#000", light="#fff", title=title, svgclass="bs-qr img-fluid", lineclass=None,
-    )
-    # Announced as one image with the title as its name (segno writes the <title> element).
-    return svg.replace("<svg ", '<svg role="img" ', 1)
+    return qr_svg(device.config_url, title=_("QR code for your authenticator app"))
 
 
 def is_recovery_code_device(device) -> bool:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from clinic.models import ApiKey, Clinic, ClinicSettings, Membership, Notification
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
+from protocols.engine import DEFAULT_SETTINGS
 
 
 def staff_list(*, actor: Actor) -> QuerySet[Membership]:
@@ -35,6 +38,53 @@ def clinic_settings_get(*, clinic: Clinic) -> ClinicSettings:
     """The clinic's settings row, or an unsaved one with the defaults (nothing overridden, never changed)."""
     row = ClinicSettings.objects.select_related("updated_by").filter(clinic=clinic).first()
     return row or ClinicSettings(clinic=clinic)
+
+
+@dataclass(frozen=True)
+class ClinicGuidance:
+    """What patients are told about their clinic: how to reach it, and the limits its checks apply."""
+
+    name: str
+    phone: str = ""
+    email: str = ""
+    hours: str = ""
+    red_above: int = DEFAULT_SETTINGS["red_above"]
+    running_speed_kmh: Decimal = Decimal(str(DEFAULT_SETTINGS["running_speed_kmh"]))
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.phone or self.email)
+
+
+DEFAULT_GUIDANCE = ClinicGuidance(name="")
+
+
+def patient_clinic_guidance(user) -> ClinicGuidance | None:
+    """The guidance of the clinic a patient account belongs to (for e-mails to patients); None for staff."""
+    from patients.models import Patient
+
+    patient = Patient.objects.select_related("clinic", "clinic__settings").filter(user=user).first()
+    return clinic_guidance(patient.clinic) if patient is not None else None
+
+
+def clinic_guidance(clinic: Clinic | None) -> ClinicGuidance:
+    """The clinic's contact and its red-pain and running thresholds (overrides, else the engine's defaults).
+
+    Reads `clinic.settings`, which the request's actor already holds (clinic/tenancy.py selects it with the
+    clinic), so pages ask no extra query; elsewhere it costs one, cached on the clinic. No clinic: defaults.
+    """
+    if clinic is None:
+        return DEFAULT_GUIDANCE
+    try:
+        row = clinic.settings
+    except ClinicSettings.DoesNotExist:
+        row = ClinicSettings(clinic=clinic)
+    thresholds = {**DEFAULT_SETTINGS, **(row.engine_overrides or {})}
+    return ClinicGuidance(
+        name=clinic.name, phone=row.contact_phone, email=row.contact_email, hours=row.contact_hours,
+        red_above=int(thresholds["red_above"]),
+        running_speed_kmh=Decimal(str(thresholds["running_speed_kmh"])),
+    )
 
 
 API_KEY_STATUSES = ("active", "expired", "revoked")

@@ -448,6 +448,19 @@ def engine_overrides_check(overrides: dict) -> None:
 
 
 @transaction.atomic
+def clinic_contact_update(*, clinic: Clinic, phone: str, email: str, hours: str,
+                          updated_by: User | None) -> ClinicSettings:
+    """Set how patients reach the clinic: phone, e-mail and opening hours, each on one line (may be empty)."""
+    row = ClinicSettings.objects.select_for_update().filter(clinic=clinic).first() or ClinicSettings(clinic=clinic)
+    row.contact_phone, row.contact_email, row.contact_hours = phone.strip(), email.strip(), hours.strip()
+    row.updated_by = updated_by
+    row.full_clean()
+    row.save()
+    logger.info("clinic %s contact updated by user %s", clinic.pk, getattr(updated_by, "pk", None))
+    return row
+
+
+@transaction.atomic
 def clinic_settings_update(
     *,
     clinic: Clinic,

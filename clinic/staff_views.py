@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic import notifications, selectors, services
 from clinic.audit_labels import query_words
 from clinic.filters import AuditEventFilter
-from clinic.forms import ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
+from clinic.forms import CONTACT_FIELDS, ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
 from clinic.models import AuditEvent, ClinicSettings, Notification
 from clinic.tenancy import require_clinic_admin
 
@@ -162,13 +162,14 @@ def _settings_initial(row: ClinicSettings) -> dict:
     }
     initial["auto_apply_progressions"] = row.auto_apply_progressions
     initial["require_two_factor"] = row.require_two_factor
+    initial.update({name: getattr(row, name) for name in CONTACT_FIELDS})
     return initial
 
 
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
-    """Engine threshold overrides, automatic progression and the staff two-factor requirement.
+    """How patients reach the clinic, engine threshold overrides, automatic progression and staff two-factor.
 
     The engine's thresholds are checked by the engine's own rules. In production
     two-factor is always required, so that switch is shown on and fixed.
@@ -186,11 +187,15 @@ def clinic_settings(request):
         if not form.has_changed():
             messages.info(request, _("Nothing to save: the settings are as they were."))
             return redirect("clinic-admin:settings")
-        engine_changed = bool(set(form.changed_data) - {"require_two_factor"})
+        engine_changed = bool(set(form.changed_data) - {"require_two_factor", *CONTACT_FIELDS})
         two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
+        contact_changed = bool(set(form.changed_data) & set(CONTACT_FIELDS))
         try:
-            # Two services, one change: both apply or neither.
+            # Up to three services, one change: all apply or none.
             with transaction.atomic():
+                if contact_changed:
+                    services.clinic_contact_update(clinic=request.actor.clinic, **form.contact(),
+                                                   updated_by=request.user)
                 if engine_changed:
                     services.clinic_settings_update(
                         clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
@@ -205,6 +210,8 @@ def clinic_settings(request):
         except ValidationError as error:
             _add_errors(form, error)
         else:
+            if contact_changed:
+                messages.success(request, _("Clinic contact saved. Patients see it from their next page."))
             if engine_changed:
                 messages.success(request, _("Clinic settings saved. The next progression checks use them."))
             if two_factor_changed:

@@ -82,16 +82,25 @@ def resolve_actor(user) -> Actor:
         return ANONYMOUS
     from clinic.models import Membership
     from patients.models import Patient
+    from patients.selectors import latest_pain_during
 
+    # The clinic's settings come in the same query: every page's footer and the patient pages read its
+    # contact and thresholds (clinic.selectors.clinic_guidance) without asking again.
     membership = (
-        Membership.objects.select_related("clinic")
+        Membership.objects.select_related("clinic", "clinic__settings")
         .filter(user=user, clinic__is_active=True)
         .order_by("id")
         .first()
     )
     if membership is not None:
         return Actor(user=user, clinic=membership.clinic, membership=membership)
-    patient = Patient.objects.select_related("clinic").filter(user=user, clinic__is_active=True).first()
+    # A patient's latest pain during, so every phone page can show how to reach the clinic after a red session.
+    patient = (
+        Patient.objects.select_related("clinic", "clinic__settings")
+        .annotate(latest_pain_during=latest_pain_during())
+        .filter(user=user, clinic__is_active=True)
+        .first()
+    )
     if patient is not None:
         return Actor(user=user, clinic=patient.clinic, patient=patient)
     return Actor(user=user)

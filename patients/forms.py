@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from patients.services import BACKDATE_LIMIT_DAYS
+from protocols.wording import format_level
 
 NPRS_CHOICES = [(n, str(n)) for n in range(11)]
 
@@ -268,7 +269,8 @@ class StepChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["exercise"].choices = [(e.pk, e.name) for e in exercises]
         self.fields["step"].choices = sorted({
-            (step.order, f"{step.order + 1}: {step.in_words}") for e in exercises for step in ladders.get(e.pk, [])
+            (step.order, f"{format_level(step.order, len(ladders[e.pk])).capitalize()}: {step.in_words}")
+            for e in exercises for step in ladders.get(e.pk, [])
         })
 
 

@@ -19,6 +19,7 @@ from protocols.models import (
     load_constraints,
     speed_field,
 )
+from protocols.wording import format_date, format_level
 
 NPRS = [MinValueValidator(0), MaxValueValidator(10)]
 
@@ -233,7 +234,7 @@ class AssignedLadderStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Step {self.order}: {self.in_words}"
+        return f"{format_level(self.order).capitalize()}: {self.in_words}"
 
     @property
     def in_words(self) -> str:
@@ -277,7 +278,8 @@ class StepVersion(models.Model):
         indexes = [models.Index(fields=["exercise", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"Step {self.step} from {self.effective_date} ({self.get_source_display()})"
+        level = format_level(self.step).capitalize()
+        return f"{level} from {format_date(self.effective_date)} ({self.get_source_display()})"
 
 
 class PhaseVersion(models.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
@@ -28,8 +28,15 @@ from patients.models import (
     StepVersion,
 )
 from protocols.models import LADDER_KINDS, describe_load
+from protocols.wording import format_level
 
 UNRESOLVED = [Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]
+
+
+def latest_pain_during() -> Subquery:
+    """Pain during the patient's latest session (by date, then time logged), as an annotation on patients."""
+    latest = SessionLog.objects.filter(patient=OuterRef("pk")).order_by("-date", "-created_at", "-id")
+    return Subquery(latest.values("pain_during")[:1], output_field=IntegerField())
 
 
 def _flag_count(severity: str | None = None) -> Coalesce:
@@ -399,6 +406,17 @@ def active_assignment_ids(*, clinic_id: int | None = None) -> list[int]:
 SEVERITY_ORDER = {Flag.Severity.URGENT: 0, Flag.Severity.WARNING: 1, Flag.Severity.INFO: 2}
 
 
+def with_red_pain_beside(flags: QuerySet[Flag]) -> QuerySet[Flag]:
+    """Annotate `red_pain_beside`: an unresolved red-pain flag exists for the same patient and exercise.
+
+    An "Improved" flag (morning pain over 7 days) can be open while the latest session was red; the pages
+    then say which one to act on (the red-pain flag), so the two never sit side by side unexplained.
+    """
+    red = Flag.objects.filter(patient=OuterRef("patient"), exercise=OuterRef("exercise"), kind="pain_red",
+                              status__in=UNRESOLVED)
+    return flags.annotate(red_pain_beside=Exists(red))
+
+
 def flag_inbox(*, actor: Actor, mine_only: bool = False) -> QuerySet[Flag]:
     """Unresolved flags the actor may see, urgent first, newest first within a severity."""
     from django.db.models import Case, Value, When
@@ -407,7 +425,7 @@ def flag_inbox(*, actor: Actor, mine_only: bool = False) -> QuerySet[Flag]:
     if mine_only:
         flags = flags.filter(patient__therapist=actor.user)
     rank = Case(*[When(severity=s, then=Value(n)) for s, n in SEVERITY_ORDER.items()], output_field=IntegerField())
-    return flags.select_related("patient", "exercise").annotate(severity_rank=rank).order_by(
+    return with_red_pain_beside(flags.select_related("patient", "exercise")).annotate(severity_rank=rank).order_by(
         "severity_rank", "-created_at", "-id"
     )
 
@@ -457,7 +475,8 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
         patient=patient,
         assignment=assignment,
         measurements=list(Measurement.objects.filter(patient=patient).select_related("recorded_by")[:20]),
-        open_flags=list(Flag.objects.filter(patient=patient, status__in=UNRESOLVED).select_related("exercise")),
+        open_flags=list(with_red_pain_beside(
+            Flag.objects.filter(patient=patient, status__in=UNRESOLVED).select_related("exercise"))),
     )
     if assignment is None:
         return overview
@@ -472,6 +491,8 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
         StepVersion.objects.filter(exercise__assignment=assignment).select_related("exercise", "changed_by")
         .order_by("-effective_date", "-created_at", "-id")[:50]
     )
+    for version in overview.step_history:  # "level 5 of 9" needs the ladder's size
+        version.ladder_size = len(overview.ladders.get(version.exercise_id, []))
     overview.phase_history = list(
         PhaseVersion.objects.filter(assignment=assignment).select_related("phase", "changed_by")
     )
@@ -494,7 +515,8 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
         by_day.setdefault(date - dt.timedelta(days=1), {})["morning"] = pain
     ladders = overview.ladders
     changes = [
-        {"date": v.effective_date.isoformat(), "step": v.step + 1, "source": v.get_source_display(),
+        {"date": v.effective_date.isoformat(), "level": format_level(v.step, v.ladder_size),
+         "source": v.get_source_display(),
          "load": ladders[v.exercise_id][v.step].in_words if v.step < len(ladders.get(v.exercise_id, [])) else ""}
         for v in reversed(overview.step_history) if v.source != "initial"
     ]

@@ -20,6 +20,7 @@ from clinic.celery import enqueue_soon
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
 from clinic.models import Notification, User
 from clinic.notifications import email_send, notification_queue
+from clinic.selectors import clinic_guidance
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -36,6 +37,7 @@ from patients.models import (
 )
 from patients.selectors import invitation_offer
 from protocols.models import Protocol
+from protocols.wording import format_date
 
 BACKDATE_LIMIT_DAYS = 14
 logger = logging.getLogger(__name__)
@@ -160,7 +162,7 @@ def step_change(
     if not ladder_size:
         raise ValidationError({"exercise": "This exercise has no load ladder."})
     if not 0 <= step < ladder_size:
-        raise ValidationError({"step": f"Step must be between 0 and {ladder_size - 1}."})
+        raise ValidationError({"step": f"Choose a level from 1 to {ladder_size}."})
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the step changes."})
     version = StepVersion(
@@ -543,7 +545,7 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
         if want is None:
             flag.status = Flag.Status.RESOLVED
             flag.resolved_at = now
-            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=today.isoformat())
+            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
             flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
             continue
         changes = {"severity": want.severity, "reasons": [want.reason], "rules": [want.rule],
@@ -970,7 +972,8 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     link = settings.SITE_URL + reverse("patients:invitation", args=[token])
     if send:
         body = render_to_string("emails/invitation.txt", {"clinic": patient.clinic.name, "link": link,
-                                                          "days": INVITATION_DAYS})
+                                                          "days": INVITATION_DAYS,
+                                                          "guide": clinic_guidance(patient.clinic)})
         email_send(subject=f"Your Backstep invitation from {patient.clinic.name}", body=body, to=[patient.email])
     logger.info("invitation %s created for patient %s", invitation.pk, patient.pk)
     return invitation, link

@@ -633,5 +633,6 @@ def patient_invite_revoke(request, pk: int):
 def patient_handout(request, pk: int):
     """A print-friendly sheet of the current plan with its safety notes."""
     patient = _staff_patient(request, pk)
-    overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
-    return render(request, "patients/handout.html", {"overview": overview, "patient": patient})
+    today = services.clinic_today(request.actor.clinic)
+    overview = selectors.patient_overview(patient=patient, today=today)
+    return render(request, "patients/handout.html", {"overview": overview, "patient": patient, "today": today})

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from protocols.wording import at_least, format_date, format_level, is_running_speed
+from protocols.wording import format_number as _fmt  # numbers in reasons read as everywhere else
+
 CONDITIONS = ("pfp", "acl")
 EFFUSION_GRADES = ("0", "trace", "1+", "2+", "3+")
 DECISIONS = ("progress", "hold", "regress")
@@ -407,6 +410,16 @@ class Context:
         self.next_index = data.current_step + 1
         self.next_step = data.ladder[self.next_index] if self.next_index < len(data.ladder) else None
 
+    def level(self, index: int) -> str:
+        """A ladder index as people read it: "level 5 of 9" (reasons are for people; the JSON stays 0-based)."""
+        return format_level(index, len(self.data.ladder))
+
+    def step_down_advice(self) -> str:
+        current = self.data.current_step
+        if current == 0:
+            return f"stay at {self.level(0)}, the easiest"
+        return f"step down to {self.level(current - 1)} next time"
+
     def zone(self, pain: int) -> str:
         if pain > self.s.red_above:
             return "red"
@@ -437,11 +450,6 @@ def _mean(values: list[int]) -> Fraction:
     return Fraction(sum(values), len(values))
 
 
-def _fmt(number: Fraction | int | float) -> str:
-    value = float(number)
-    return f"{value:g}" if value != int(value) else str(int(value))
-
-
 def _load(step: Step) -> str:
     return f"{_fmt(step.speed_kmh)} km/h, {_fmt(step.incline_pct)} % incline, {_fmt(step.duration_min)} min"
 
@@ -459,9 +467,8 @@ def r1_red_pain(c: Context) -> Outcome | None:
     """
     if c.zone(c.latest.pain_during) != "red":
         return None
-    action = "step down one level next time" if c.data.current_step > 0 else "stay at the easiest level"
-    reason = (f"Pain during the latest session ({c.latest.date}) was {c.latest.pain_during}/10, above the "
-              f"{c.s.red_above}/10 limit: {action}.")
+    reason = (f"Pain during the latest session ({format_date(c.latest.date)}) was {c.latest.pain_during}/10, "
+              f"above the {c.s.red_above}/10 limit: {c.step_down_advice()}.")
     return Outcome("R1", reason, "regress", Flag("pain_red", "urgent", reason))
 
 
@@ -477,7 +484,7 @@ def r2_effusion(c: Context) -> Outcome | None:
     if grade < EFFUSION_GRADES.index("2+"):
         return None
     severity = "urgent" if c.measurement.effusion == "3+" else "warning"
-    reason = (f"Knee effusion graded {c.measurement.effusion} on the stroke test of {c.measurement.date}: "
+    reason = (f"Knee effusion graded {c.measurement.effusion} on the stroke test of {format_date(c.measurement.date)}: "
               "stay at the same level until the swelling settles.")
     return Outcome("R2", reason, "hold", Flag("effusion", severity, reason))
 
@@ -490,9 +497,8 @@ def r3_repeated_morning_rise(c: Context) -> Outcome | None:
     """
     if len(c.sessions) < 2 or not (c.morning_rise(c.sessions[-1]) and c.morning_rise(c.sessions[-2])):
         return None
-    action = "step down one level next time" if c.data.current_step > 0 else "stay at the easiest level"
     reason = (f"Next-morning pain was above the starting level of {c.data.baseline_pain}/10 after each of the "
-              f"last two sessions: {action}.")
+              f"last two sessions: {c.step_down_advice()}.")
     return Outcome("R3", reason, "regress", Flag("morning_pain", "warning", reason))
 
 
@@ -550,7 +556,7 @@ def r7_not_enough_green(c: Context) -> Outcome | None:
     needed = c.s.green_sessions_to_progress
     if streak >= needed:
         return None
-    reason = (f"{streak} of the {needed} comfortable sessions in a row needed at this level so far "
+    reason = (f"{streak} of the {needed} comfortable sessions in a row needed at {c.level(c.data.current_step)} so far "
               "(completed, low pain, next-morning pain settled): stay at the same level.")
     return Outcome("R7", reason, "hold")
 
@@ -559,7 +565,8 @@ def r8_ladder_complete(c: Context) -> Outcome | None:
     """R8 — the current step is the top of the ladder: hold and tell the therapist."""
     if c.next_step is not None:
         return None
-    reason = "The top of the ladder is reached: time for the therapist to review the plan or move to the next phase."
+    reason = (f"The top of the ladder ({c.level(c.data.current_step)}) is reached: time for the therapist to review "
+              "the plan or move to the next phase.")
     return Outcome("R8", reason, "hold", Flag("ladder_complete", "info", reason))
 
 
@@ -577,9 +584,9 @@ def _gate_unmet(c: Context) -> list[str]:
                                     ("hop LSI", m.hop_lsi_pct, ACL_GATE_HOP_LSI),
                                     ("range of motion", m.rom_pct, ACL_GATE_ROM)):
             if value is None:
-                unmet.append(f"{label} >= {floor} % (not measured)")
+                unmet.append(f"{at_least(label, floor, '%')} (not measured)")
             elif value < floor:
-                unmet.append(f"{label} >= {floor} % (now {_fmt(value)} %)")
+                unmet.append(f"{at_least(label, floor, '%')} (now {_fmt(value)} %)")
         limit = EFFUSION_GRADES.index(ACL_GATE_MAX_EFFUSION)
         if m.effusion is None:
             unmet.append("effusion trace or less (not measured)")
@@ -598,12 +605,16 @@ def r9_running_gate(c: Context) -> Outcome | None:
     less, and pain during below 2/10 (Rambaud et al. 2018). People switch from
     backward walking to running at about 1.63 m/s, 5.8 km/h (Hreljac 2005).
     """
-    if c.next_step.speed_kmh < c.s.running_speed_kmh:
+    if not is_running_speed(c.next_step.speed_kmh, c.s.running_speed_kmh):
         return None
     unmet = _gate_unmet(c)
     if not unmet:
         return None
-    reason = "The next level is running; not yet met: " + "; ".join(unmet) + "."
+    # Said only here, where the next step's speed reaches the threshold; "too" when this level already runs.
+    current = c.data.ladder[c.data.current_step]
+    also = " too" if is_running_speed(current.speed_kmh, c.s.running_speed_kmh) else ""
+    reason = (f"The next level ({c.level(c.next_index)}, {_fmt(c.next_step.speed_kmh)} km/h) is running{also} "
+              f"(from {_fmt(c.s.running_speed_kmh)} km/h); not yet met: " + "; ".join(unmet) + ".")
     return Outcome("R9", reason, "hold", Flag("gate_not_met", "info", reason))
 
 
@@ -621,15 +632,16 @@ def r10_needs_override(c: Context) -> Outcome | None:
         why.append(f"its incline of {_fmt(c.next_step.incline_pct)} % is above {_fmt(c.s.max_auto_incline_pct)} %")
     if changed > 1:
         why.append(f"it changes {changed} things at once")
-    reason = f"The next level ({_load(c.next_step)}) needs the therapist's approval: " + " and ".join(why) + "."
+    reason = (f"The next level ({c.level(c.next_index)}: {_load(c.next_step)}) needs the therapist's approval: "
+              + " and ".join(why) + ".")
     return Outcome("R10", reason, "hold", Flag("needs_override", "info", reason))
 
 
 def r11_progress(c: Context) -> Outcome:
     """R11 — otherwise: progress one step up the ladder."""
     count = c.s.green_sessions_to_progress
-    reason = (f"{count} comfortable sessions in a row at step {c.data.current_step}: ready to move up to "
-              f"{_load(c.next_step)}.")
+    reason = (f"{count} comfortable sessions in a row at {c.level(c.data.current_step)}: ready to move up to "
+              f"{c.level(c.next_index)} ({_load(c.next_step)}).")
     return Outcome("R11", reason, "progress")
 
 
@@ -685,7 +697,7 @@ def decide(data: EngineInput) -> Decision:
     """Apply the decision rules in order, then the flag rules."""
     c = Context(data)
     if c.latest is None:
-        outcome = Outcome(NO_SESSIONS_RULE, "No sessions logged yet: start at the current level.", "hold")
+        outcome = Outcome(NO_SESSIONS_RULE, f"No sessions logged yet: start at {c.level(data.current_step)}.", "hold")
         flag_rules = (f1_low_adherence,)
     else:
         outcome = next(result for rule in DECISION_RULES if (result := rule(c)) is not None)

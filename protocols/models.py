@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from protocols.wording import format_level
+
 SPEED_MAX = Decimal("20")
 INCLINE_MAX = Decimal("40")
 DURATION_MIN, DURATION_MAX = 1, 180
@@ -286,7 +288,8 @@ class LadderStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Step {self.order}: {describe_load(self.speed_kmh, self.incline_pct, self.duration_min)}"
+        load = describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+        return f"{format_level(self.order).capitalize()}: {load}"
 
     @property
     def in_words(self) -> str:

@@ -79,7 +79,7 @@ def test_patient_list_shows_current_step_in_words(client, world):
     body = client.get(reverse("patients:list")).content.decode()
     assert "Alma Ashby" in body and "Arlo Avery" in body
     assert "2.5 km/h · 0 % · 10 min" in body
-    assert "step 1 of 3" in body
+    assert "level 1 of 3" in body and "step 1 of 3" not in body
 
 
 def test_patient_list_search_and_empty_state(client, world):
@@ -173,10 +173,15 @@ def test_today_query_count_is_small_and_constant(client, world, django_assert_ma
     assert len(many) == len(few)
 
 
-def test_today_page_says_run_for_a_running_exercise(client, world):
-    from patients.models import AssignedExercise
+def test_today_page_says_run_only_from_the_running_speed(client, world):
+    """Walk or run is worded by the running-speed threshold (5.8 km/h, or the clinic's), not the template kind:
+    a "retro treadmill run" exercise at 2.5 km/h is still walked."""
+    from patients.models import AssignedExercise, AssignedLadderStep
 
     AssignedExercise.objects.filter(assignment=world.assignment_a1, order=0).update(kind="retro_treadmill_run")
     client.force_login(world.patient_a1.user)
     body = client.get(reverse("patients:today")).content.decode()
-    assert "Run backwards at 2.5 km/h on a 0 % incline for 10 minutes" in body
+    assert "Walk backwards at 2.5 km/h on a 0 % incline for 10 minutes" in body and "Run backwards" not in body
+    AssignedLadderStep.objects.filter(exercise__assignment=world.assignment_a1, order=0).update(speed_kmh="5.8")
+    body = client.get(reverse("patients:today")).content.decode()
+    assert "Run backwards at 5.8 km/h on a 0 % incline for 10 minutes" in body

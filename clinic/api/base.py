@@ -10,6 +10,7 @@ from rest_framework import serializers
 from clinic.api.permissions import actor_of
 from clinic.audit import audit_contained, audit_note, patient_id_of
 from clinic.tenancy import Actor, scope_queryset
+from protocols.wording import level_number
 
 
 class ScopedAPIMixin:
@@ -49,6 +50,21 @@ class UTCDateTimeField(serializers.DateTimeField):
         if value is None:
             return None
         return value.astimezone(dt.UTC).isoformat()
+
+
+class LevelField(serializers.IntegerField):
+    """A 0-based ladder index given as the level people read, counted from 1 (index 0 is level 1). Read-only."""
+
+    def __init__(self, *, source: str, help_text: str = "", **kwargs):
+        help_text = help_text or f"The level people read, counted from 1 (= `{source}` + 1); null without a ladder."
+        super().__init__(source=source, read_only=True, allow_null=True, min_value=1, help_text=help_text, **kwargs)
+
+    def to_representation(self, value):
+        return level_number(value)
+
+
+# The base of every 0-based ladder index in the API, said the same way in the schema.
+ZERO_BASED = "counted from 0 (0 = the easiest step)"
 
 
 def _json_type(value) -> str:

@@ -13,7 +13,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.base import UTCDateTimeField
+from clinic.api.base import ZERO_BASED, LevelField, UTCDateTimeField
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
 from clinic.audit import audit_contained, audit_narrowed, audit_note
 from patients.reports import ReportWindowError, adherence_report, report_window
@@ -22,7 +22,7 @@ from patients.services import clinic_today
 ROW_FIELDS = [
     "assignment_id", "patient_id", "external_ref", "therapist", "protocol", "condition", "window_start",
     "window_end", "prescribed", "completed_days", "adherence_pct", "mean_pain_during", "last_session_date",
-    "current_step", "current_step_load", "open_flags",
+    "current_step", "current_level", "current_step_load", "open_flags",
 ]
 WEEK_FIELDS = ["week_start", "active_days"]
 
@@ -55,7 +55,9 @@ class AdherenceRowSerializer(serializers.Serializer):
     mean_pain_during = serializers.DecimalField(max_digits=3, decimal_places=1, allow_null=True,
                                                 coerce_to_string=False)
     last_session_date = serializers.DateField(allow_null=True)
-    current_step = serializers.IntegerField(allow_null=True, help_text="Ladder step index (0 = easiest).")
+    current_step = serializers.IntegerField(allow_null=True, help_text=f"Current ladder step, {ZERO_BASED}; null "
+                                                                       "without a ladder. People read `current_level`.")
+    current_level = LevelField(source="current_step")
     current_step_load = serializers.CharField(help_text='e.g. "2.5 km/h · 5 % · 20 min"')
     open_flags = serializers.IntegerField()
 

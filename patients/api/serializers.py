@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.api.base import ApiSerializer, UTCDateTimeField
+from clinic.api.base import ZERO_BASED, ApiSerializer, LevelField, UTCDateTimeField
 from clinic.api.permissions import actor_of
 from clinic.models import User
 from patients.models import (
@@ -23,6 +23,7 @@ from patients.models import (
 )
 from protocols.api.serializers import NumbersModelSerializer, ScopedPrimaryKeyField
 from protocols.models import Protocol
+from protocols.wording import format_level
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -63,23 +64,29 @@ class PatientSerializer(NumbersModelSerializer):
 
 class AssignedLadderStepSerializer(NumbersModelSerializer):
     in_words = serializers.CharField(read_only=True)
+    level = LevelField(source="order")
 
     class Meta:
         model = AssignedLadderStep
-        fields = ["order", "speed_kmh", "incline_pct", "duration_min", "in_words"]
+        fields = ["order", "level", "speed_kmh", "incline_pct", "duration_min", "in_words"]
         read_only_fields = fields
+        extra_kwargs = {"order": {"help_text": f"Position on the ladder, {ZERO_BASED}; people read `level`."}}
 
 
 class AssignedExerciseSerializer(NumbersModelSerializer):
     # A plain string here: the kinds are listed once, on exercise templates.
     kind = serializers.CharField(read_only=True, help_text="Exercise kind, as on exercise templates.")
     ladder_steps = AssignedLadderStepSerializer(many=True, read_only=True)
+    current_level = LevelField(source="current_step")
 
     class Meta:
         model = AssignedExercise
         fields = ["id", "order", "name", "kind", "template", "frequency_per_week", "sets", "reps", "hold_seconds",
-                  "duration_min", "instructions", "safety_notes", "notes", "current_step", "ladder_steps"]
+                  "duration_min", "instructions", "safety_notes", "notes", "current_step", "current_level",
+                  "ladder_steps"]
         read_only_fields = fields
+        extra_kwargs = {"current_step": {"help_text": f"Current ladder step, {ZERO_BASED}; null without a ladder. "
+                                                      "People read `current_level`."}}
 
 
 class AssignedPhaseSerializer(NumbersModelSerializer):
@@ -129,13 +136,17 @@ class SessionLogSerializer(NumbersModelSerializer):
                                                            "back-dating up to 14 days.")
     client_uuid = serializers.UUIDField(required=False, help_text="Makes a retry harmless; same as the "
                                                                   "Idempotency-Key header.")
+    level = LevelField(source="step", help_text="The level in force on the session's date, counted from 1 "
+                                                "(= `step` + 1); null without a ladder.")
 
     class Meta:
         model = SessionLog
-        fields = ["id", "patient", "assignment", "exercise", "date", "step", "completed", "duration_min",
+        fields = ["id", "patient", "assignment", "exercise", "date", "step", "level", "completed", "duration_min",
                   "speed_kmh", "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid",
                   "created_at"]
         read_only_fields = ["id", "patient", "assignment", "step", "created_at"]
+        extra_kwargs = {"step": {"help_text": f"Ladder step in force on the session's date, {ZERO_BASED}; null "
+                                              "without a ladder. People read `level`."}}
 
 
 class CheckInSerializer(NumbersModelSerializer):
@@ -166,8 +177,11 @@ class MeasurementSerializer(NumbersModelSerializer):
 class FlagSerializer(NumbersModelSerializer):
     exercise_name = serializers.CharField(source="exercise.name", read_only=True)
     rules = serializers.ListField(child=serializers.CharField(), read_only=True)
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
-    evidence = serializers.DictField(read_only=True, help_text="What the check saw, by name.")
+    evidence = serializers.DictField(read_only=True, help_text="What the check saw, by name (its `step` is "
+                                                               f"{ZERO_BASED}).")
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                    help_text="Why, for people: levels counted from 1, dates in words.")
+    suggested_level = LevelField(source="suggested_step")
     # Declared, so that "" (no engine decision) stays part of the documented choices of this read-only field.
     decision = serializers.ChoiceField(choices=Flag._meta.get_field("decision").choices, allow_blank=True,
                                        read_only=True)
@@ -175,9 +189,11 @@ class FlagSerializer(NumbersModelSerializer):
     class Meta:
         model = Flag
         fields = ["id", "patient", "exercise", "exercise_name", "kind", "severity", "status", "decision",
-                  "suggested_step", "rules", "reasons", "evidence", "created_at", "updated_at", "acknowledged_at",
-                  "acknowledged_by", "resolved_at", "resolved_by", "resolution_note"]
+                  "suggested_step", "suggested_level", "rules", "reasons", "evidence", "created_at", "updated_at",
+                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution_note"]
         read_only_fields = fields
+        extra_kwargs = {"suggested_step": {"help_text": f"The step a progression suggests, {ZERO_BASED}; null for "
+                                                        "other flags. People read `suggested_level`."}}
 
 
 class FlagDeclineSerializer(ApiSerializer):
@@ -205,8 +221,11 @@ class PlanExerciseSerializer(serializers.Serializer):
     instructions = serializers.CharField()
     safety_notes = serializers.CharField()
     notes = serializers.CharField()
-    current_step = serializers.IntegerField(allow_null=True, help_text="Ladder step (0 = easiest); null if none.")
-    ladder_size = serializers.IntegerField(allow_null=True)
+    current_step = serializers.IntegerField(allow_null=True, help_text=f"Current ladder step, {ZERO_BASED}; null "
+                                                                       "without a ladder. People read `current_level`.")
+    current_level = LevelField(source="current_step")
+    ladder_size = serializers.IntegerField(allow_null=True, help_text="How many levels the ladder has.")
+    level_in_words = serializers.SerializerMethodField(help_text='e.g. "level 5 of 9"; empty without a ladder.')
     speed_kmh = serializers.DecimalField(source="step_speed", max_digits=4, decimal_places=1, allow_null=True,
                                          coerce_to_string=False, help_text="Today's load: speed.")
     incline_pct = serializers.DecimalField(source="step_incline", max_digits=4, decimal_places=1, allow_null=True,
@@ -220,6 +239,9 @@ class PlanExerciseSerializer(serializers.Serializer):
         from patients.selectors import step_in_words
 
         return step_in_words(exercise)
+
+    def get_level_in_words(self, exercise) -> str:
+        return format_level(exercise.current_step, exercise.ladder_size)
 
     def get_logged_today(self, exercise) -> bool:
         return exercise.pk in self.context.get("logged_today", ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.api.base import ApiModelSerializer, ApiSerializer
+from clinic.api.base import ZERO_BASED, ApiModelSerializer, ApiSerializer, LevelField
 from clinic.api.permissions import actor_of
 from clinic.tenancy import scope_queryset
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
@@ -54,11 +54,13 @@ class ExerciseTemplateSerializer(NumbersModelSerializer):
 
 class LadderStepSerializer(NumbersModelSerializer):
     in_words = serializers.CharField(read_only=True, help_text='e.g. "2.5 km/h · 5 % · 20 min"')
+    level = LevelField(source="order")
 
     class Meta:
         model = LadderStep
-        fields = ["order", "speed_kmh", "incline_pct", "duration_min", "in_words"]
+        fields = ["order", "level", "speed_kmh", "incline_pct", "duration_min", "in_words"]
         read_only_fields = fields
+        extra_kwargs = {"order": {"help_text": f"Position on the ladder, {ZERO_BASED}; people read `level`."}}
 
 
 class PrescribedExerciseSerializer(NumbersModelSerializer):

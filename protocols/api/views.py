@@ -25,6 +25,10 @@ class ProgressionSimulateView(APIView):
     An object gives one decision (400 with the offending field when invalid);
     an array gives an array where each invalid item is replaced by
     {"error": {"field": ..., "message": ...}}.
+
+    Ladder indexes in and out (`current_step`, `next_step`, each session's `step`) are counted from 0
+    (0 = the easiest step), as in progression-rules.md; the `reasons` and flag `reason` texts are for people
+    and count levels from 1 ("level 1 of 9" is index 0).
     """
 
     permission_classes = [*DEFAULT_PERMISSIONS, StaffOnly]

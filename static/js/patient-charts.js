@@ -40,7 +40,7 @@
           tooltip: { callbacks: { label: function (ctx) {
             if (ctx.dataset.type === "scatter") {
               var change = changeIndex[ctx.label];
-              return change ? change.source + ": step " + change.step + " (" + change.load + ")" : "";
+              return change ? change.source + ": " + change.level + " (" + change.load + ")" : "";
             }
             return ctx.dataset.label + ": " + ctx.parsed.y + "/10";
           } } }

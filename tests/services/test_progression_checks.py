@@ -287,7 +287,10 @@ def test_today_page_tells_the_patient_what_happens_next(client, world):
     check(world)
     client.force_login(world.patient_a1.user)
     body = client.get(reverse("patients:today")).content.decode()
-    assert "Step down next time — if pain stays above 5, contact your clinic." in body
+    assert "Step down next time." in body
+    # The stop rule in its one wording, and how to reach the clinic after the red session.
+    assert "Stop and contact your clinic if pain during exercise passes 5 out of 10" in body
+    assert "Pain during your latest session passed 5 out of 10" in body
     assert "Walk backwards at 2.5 km/h on a 0 % incline for 10 minutes" in body
 
 
