@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from clinic.audit import audit_note
 from clinic.models import User
+from clinic.search import page_search
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from patients import selectors, services
 from patients.forms import (
@@ -60,8 +61,8 @@ def patient_list(request):
     severity = query.get("severity", "") if query.get("severity") in ("urgent", "warning", "info") else ""
     therapist_id = _id_or_none(query.get("therapist", ""))
     sort = query.get("sort", "name") if query.get("sort") in selectors.PATIENT_SORTS else "name"
-    search = query.get("q", "")
-    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search,
+    search = page_search(query)
+    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search.term,
                                       condition=condition, severity=severity, therapist_id=therapist_id, sort=sort)
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(query.get("page"))
     ids = [p.pk for p in page.object_list]
@@ -74,12 +75,15 @@ def patient_list(request):
     rows = [(patient, steps.get(patient.pk, []), adherence.get(patient.pk)) for patient in page.object_list]
     params = query.copy()
     params.pop("page", None)
+    if search.error:
+        params.pop("q", None)  # page links do not repeat a refused search
     return render(request, "patients/patient_list.html", {
-        "page": page, "rows": rows, "scope": scope, "search": search, "condition": condition,
+        "page": page, "rows": rows, "scope": scope, "search": search.term, "search_error": search.error,
+        "condition": condition,
         "severity": severity, "therapist": therapist_id, "sort": sort, "query": params.urlencode(),
         "therapists": User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name"),
-        "filtered": bool(search or condition or severity or therapist_id),
-    })
+        "filtered": bool(search.term or condition or severity or therapist_id),
+    }, status=search.status)
 
 
 @login_required

@@ -352,3 +352,53 @@ def test_a_stale_hidden_field_is_explained_not_silently_ignored(world, patient_c
     response = patient_client.post("/checkin/", {"pain": "2", "client_uuid": "not-a-uuid"})
     assert "This page was out of date, so nothing was saved." in response.content.decode()
     assert "Please tap a number" not in response.content.decode()  # the pain was fine
+
+
+# ---------------------------------------------------------------------------
+# Search terms (clinic/search.py): one check for list pages (?q=) and the API (?search=)
+# ---------------------------------------------------------------------------
+
+LIST_PAGES = ("/patients/", "/exercises/", "/protocols/")
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+@pytest.mark.parametrize("term", ["\x00", "knee\x00", "a\tb", "a\r\nb", "\x1b[31m"])
+def test_a_search_with_control_characters_is_a_400_page_naming_q(world, client, url, term):
+    """PostgreSQL refused a NUL in the search with a DataError (500); now every list page says what is wrong."""
+    client.force_login(world.therapist_a)
+    response = client.get(url, {"q": term, "page": "1"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert "Search (q) not used: A search cannot contain control characters" in body
+    assert 'class="invalid-feedback' in body and "aria-invalid" in body
+    assert "\x00" not in body and "%00" not in body  # neither echoed in the box nor in page links
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_an_ordinary_search_still_works_on_list_pages(world, client, url):
+    client.force_login(world.therapist_a)
+    response = client.get(url, {"q": "  Ashby  "})
+    assert response.status_code == 200
+    assert "Search (q) not used" not in response.content.decode()
+
+
+def test_a_search_longer_than_any_name_is_refused_naming_q(world, client):
+    client.force_login(world.therapist_a)
+    response = client.get("/patients/", {"q": "x" * 201})
+    assert response.status_code == 400
+    assert "Search (q) not used: Ensure this value has at most 200 characters" in response.content.decode()
+
+
+@pytest.mark.parametrize("term", ["\x00", "Ash\x00by", "a\tb"])
+def test_api_search_with_control_characters_is_a_400_naming_search(world, api, term):
+    response = api("therapist_a").get(PATIENTS, {"search": term})
+    assert response.status_code == 400
+    assert response.json() == {
+        "search": ["A search cannot contain control characters (such as NUL, tab or a line break)."]}
+
+
+def test_api_search_still_finds_patients(world, api):
+    response = api("therapist_a").get(PATIENTS, {"search": " Ashby "})
+    assert response.status_code == 200
+    assert [row["last_name"] for row in response.json()["results"]] == ["Ashby"]

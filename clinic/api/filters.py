@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from clinic.search import SearchTermField
+
 
 class StrictBooleanField(forms.Field):
     """`true` or `false`, as the schema documents; empty means "no filter". Anything else is an error.
@@ -30,3 +32,9 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A search term checked as on the list pages (clinic.search): control characters are a 400 naming it."""
+
+    field_class = SearchTermField

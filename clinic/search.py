@@ -1,0 +1,69 @@
+"""A search term, checked the same way on every list page (`?q=`) and API filter (`?search=`).
+
+PostgreSQL refuses text with a NUL byte (a DataError, so a server error), and
+no person types control characters into a search box: a term with any of them
+(Unicode category Cc: NUL, tab, line breaks, escape, ...) is refused with a 400
+that names the parameter, instead of reaching the database. Spaces around the
+term are trimmed, as before.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext_lazy as _
+
+# Longer than any name, reference or phrase a therapist looks for (names are 80 characters).
+SEARCH_TERM_MAX_LENGTH = 200
+PAGE_SEARCH_PARAMETER = "q"
+
+
+def validate_search_term(value: str) -> None:
+    """Refuse control characters (NUL among them) anywhere in a search term."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise ValidationError(
+            _("A search cannot contain control characters (such as NUL, tab or a line break)."), code="control",
+        )
+
+
+class SearchTermField(forms.CharField):
+    """Optional text to search for: trimmed, at most SEARCH_TERM_MAX_LENGTH characters, no control characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", SEARCH_TERM_MAX_LENGTH)
+        super().__init__(**kwargs)
+        # validate_search_term covers NUL too: one message, not two.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators.append(validate_search_term)
+
+
+class _PageSearchForm(forms.Form):
+    q = SearchTermField()
+
+
+@dataclass(frozen=True)
+class PageSearch:
+    """The `?q=` of a list page: the term to search for ("" when refused) and the error to show beside the box."""
+
+    term: str
+    error: str = ""
+
+    @property
+    def status(self) -> int:
+        """The page's HTTP status: 400 when the search was refused (the page still shows, with the error)."""
+        return 400 if self.error else 200
+
+
+def page_search(query) -> PageSearch:
+    """Read and check `q` from a list page's query string (request.GET)."""
+    form = _PageSearchForm(query)
+    if form.is_valid():
+        return PageSearch(form.cleaned_data[PAGE_SEARCH_PARAMETER])
+    problems = " ".join(form.errors[PAGE_SEARCH_PARAMETER])
+    return PageSearch("", _("Search (%(parameter)s) not used: %(problems)s") % {
+        "parameter": PAGE_SEARCH_PARAMETER, "problems": problems})
