@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
 from patients.services import BACKDATE_LIMIT_DAYS
 
 NPRS_CHOICES = [(n, str(n)) for n in range(11)]
@@ -201,6 +202,8 @@ class PatientForm(forms.ModelForm):
         self.fields["therapist"].queryset = User.objects.filter(memberships__clinic=clinic, is_active=True)
         self.fields["therapist"].required = True
         self.fields["email"].help_text = _("Needed to send the patient an invitation.")
+        limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
+        limit_form_date(self.fields["date_of_birth"], BIRTH_DATES)
 
     def clean(self):
         cleaned = super().clean()
@@ -234,6 +237,8 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.fields["protocol"].queryset = protocols
+        limit_form_date(self.fields["start_date"], PLAN_DATES)
+        limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
         if not self.is_bound:
             self.initial.setdefault("surgery_date", patient.surgery_date)
 
@@ -277,6 +282,10 @@ class MeasurementForm(forms.ModelForm):
         help_texts = {"effusion": _("Stroke test. Leave empty if not tested."),
                       "quad_lsi_pct": _("Involved / uninvolved × 100. Empty if not measured.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_form_date(self.fields["date"], MEASUREMENT_DATES)
+
 
 class FlagNoteForm(forms.Form):
     """The note sent with a flag action (decline, resolve): plain text, as long as the API allows.
@@ -294,3 +303,7 @@ class EndPlanForm(forms.Form):
     status = forms.ChoiceField(label=_("How did it end?"),
                                choices=[("completed", _("Completed")), ("stopped", _("Stopped"))])
     end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_form_date(self.fields["end_date"], PLAN_DATES)

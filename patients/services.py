@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -57,6 +58,7 @@ def assignment_create(
         raise ValidationError({"protocol": "This protocol is for a different condition than the patient's."})
     if protocol.is_archived:
         raise ValidationError({"protocol": "This protocol is archived."})
+    sane_clinic_date(start_date, "start_date", today=clinic_today(patient.clinic), within=PLAN_DATES)
     assignment = Assignment(
         patient=patient,
         protocol=protocol,
@@ -364,8 +366,10 @@ def measurement_record(
     running_signoff: bool = False,
 ) -> Measurement:
     """Record clinic measurements (unknown values stay empty) and re-check the patient's plan."""
-    if date > clinic_today(patient.clinic):
+    today = clinic_today(patient.clinic)
+    if date > today:
         raise ValidationError({"date": "A measurement cannot be dated in the future."})
+    sane_clinic_date(date, "date", today=today, within=MEASUREMENT_DATES)
     measurement = Measurement(
         patient=patient, date=date, effusion=effusion or "", quad_lsi_pct=quad_lsi_pct, hop_lsi_pct=hop_lsi_pct,
         rom_pct=rom_pct, running_signoff=running_signoff, recorded_by=recorded_by,
@@ -376,13 +380,23 @@ def measurement_record(
     return measurement
 
 
+PATIENT_DATE_RANGES = {"surgery_date": SURGERY_DATES, "date_of_birth": BIRTH_DATES}
+
+
 def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_ref: str,
-                   patient: Patient | None = None) -> None:
-    """Rules a patient row must meet, as field errors (the database would only say which constraint failed)."""
+                   patient: Patient | None = None, new_dates: dict[str, dt.date | None]) -> None:
+    """Rules a patient row must meet, as field errors (the database would only say which constraint failed).
+
+    `new_dates` are the dates being entered now: each must be one a clinic could mean (clinic.dates). A date
+    kept unchanged is not re-checked, so a long-standing one never blocks an unrelated edit.
+    """
     if therapist is not None and not therapist.memberships.filter(clinic=clinic).exists():
         raise ValidationError({"therapist": "The therapist must work at this clinic."})
     if condition == "acl" and surgery_date is None:
         raise ValidationError({"surgery_date": "A surgery date is required after ACL reconstruction."})
+    for name, value in new_dates.items():
+        if value is not None:
+            sane_clinic_date(value, name, today=clinic_today(clinic), within=PATIENT_DATE_RANGES[name])
     if external_ref:
         same_ref = Patient.objects.filter(clinic=clinic, external_ref=external_ref)
         if patient is not None:
@@ -401,10 +415,13 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"patient_update cannot change {', '.join(sorted(unknown))}")
+    new_dates = {name: value for name, value in changes.items()
+                 if name in PATIENT_DATE_RANGES and value != getattr(patient, name)}
     for name, value in changes.items():
         setattr(patient, name, value)
     _check_patient(clinic=patient.clinic, therapist=patient.therapist, condition=patient.condition,
-                   surgery_date=patient.surgery_date, external_ref=patient.external_ref, patient=patient)
+                   surgery_date=patient.surgery_date, external_ref=patient.external_ref, patient=patient,
+                   new_dates=new_dates)
     patient.full_clean()
     patient.save()
     return patient
@@ -427,7 +444,7 @@ def patient_create(
 ) -> Patient:
     """Register a patient in a clinic. ACL-R patients need a surgery date (the engine uses it)."""
     _check_patient(clinic=clinic, therapist=therapist, condition=condition, surgery_date=surgery_date,
-                   external_ref=external_ref)
+                   external_ref=external_ref, new_dates={"surgery_date": surgery_date, "date_of_birth": date_of_birth})
     patient = Patient(
         clinic=clinic,
         first_name=first_name,
@@ -1067,6 +1084,7 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
         raise ValidationError({"assignment": "This plan has already ended."})
     if end_date < assignment.start_date:
         raise ValidationError({"end_date": "The end date cannot be before the plan started."})
+    sane_clinic_date(end_date, "end_date", today=clinic_today(assignment.patient.clinic), within=PLAN_DATES)
     assignment.end_date, assignment.status = end_date, status
     assignment.full_clean(validate_constraints=False)
     assignment.save(update_fields=["end_date", "status"])

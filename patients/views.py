@@ -556,7 +556,8 @@ def patient_end_plan(request, pk: int):
         else:
             messages.success(request, _("The plan has ended. You can assign a new one."))
     else:
-        messages.error(request, _("Choose how the plan ended and its end date."))
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"{_('Choose how the plan ended and its end date.')} {problems}".strip())
     return redirect("patients:detail", pk=pk)
 
 

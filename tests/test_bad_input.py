@@ -8,6 +8,8 @@ by field); HTML forms answer with the site's 400 page.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 
 import pytest
@@ -402,3 +404,135 @@ def test_api_search_still_finds_patients(world, api):
     response = api("therapist_a").get(PATIENTS, {"search": " Ashby "})
     assert response.status_code == 200
     assert [row["last_name"] for row in response.json()["results"]] == ["Ashby"]
+
+
+# ---------------------------------------------------------------------------
+# Dates a clinic could not mean (clinic/dates.py): refused beside the field, on forms, the API and services
+# ---------------------------------------------------------------------------
+
+FAR_DATES = ["0001-01-01", "9999-12-31"]
+
+
+def _fresh_patient(world, **fields):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, **fields)
+
+
+def _range_error(errors: list[str]) -> None:
+    assert len(errors) == 1 and errors[0].startswith("Enter a date from "), errors
+
+
+@pytest.mark.parametrize("day", FAR_DATES)
+def test_api_refuses_far_dates_naming_each_field(world, api, day):
+    from tests.factories import make_protocol
+
+    client = api("therapist_a")
+    patient = _fresh_patient(world)
+    response = client.post("/api/v1/assignments/", {"patient": patient.pk, "protocol": make_protocol().pk,
+                                                    "start_date": day, "baseline_pain": 2}, format="json")
+    assert response.status_code == 400
+    _range_error(response.json()["start_date"])
+    response = client.post(PATIENTS, {"first_name": "Sam", "last_name": "Test", "condition": "acl", "side": "left",
+                                      "surgery_date": day, "date_of_birth": day}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"surgery_date", "date_of_birth"}
+    _range_error(response.json()["surgery_date"])
+    response = client.post("/api/v1/measurements/", {"patient": patient.pk, "date": day, "effusion": "0"},
+                           format="json")
+    assert response.status_code == 400
+    _range_error(response.json()["date"])
+
+
+@pytest.mark.parametrize("day", [dt.date(1, 1, 1), dt.date(9999, 12, 31)])
+def test_services_refuse_far_dates_whoever_calls_them(world, day):
+    """The services are the source of truth: a caller that skips the form or serializer is refused too."""
+    from django.core.exceptions import ValidationError
+
+    from patients import services
+    from tests.factories import make_protocol
+
+    patient = _fresh_patient(world, condition="acl", surgery_date=dt.date.today())
+    calls = {
+        "start_date": lambda: services.assignment_create(patient=patient, protocol=make_protocol(condition="acl"),
+                                                         start_date=day, baseline_pain=2),
+        "end_date": lambda: services.assignment_end(assignment=world.assignment_a1, end_date=day),
+        "date": lambda: services.measurement_record(patient=patient, date=day, recorded_by=world.therapist_a),
+        "surgery_date": lambda: services.patient_update(patient=patient, surgery_date=day),
+        "date_of_birth": lambda: services.patient_create(clinic=world.clinic_a, first_name="Sam", last_name="Test",
+                                                         condition="pfp", side="left", date_of_birth=day),
+    }
+    for field, call in calls.items():
+        with pytest.raises(ValidationError) as raised:
+            call()
+        errors = raised.value.message_dict
+        assert list(errors) == [field], errors
+        # A future measurement, and an end before the start, keep their own more specific messages.
+        if not (field == "date" and day > dt.date.today()) and not (field == "end_date" and day < dt.date.today()):
+            _range_error(errors[field])
+
+
+def test_an_unchanged_old_date_does_not_block_an_edit(world):
+    """Only dates being entered are checked: a surgery date kept from long ago stays editable around it."""
+    from patients import services
+    from patients.models import Patient
+
+    patient = _fresh_patient(world, condition="acl", surgery_date=dt.date.today())
+    Patient.objects.filter(pk=patient.pk).update(surgery_date=dt.date(1990, 5, 1))
+    patient.refresh_from_db()
+    services.patient_update(patient=patient, first_name="Renamed", surgery_date=dt.date(1990, 5, 1))
+
+
+@pytest.mark.parametrize("day", FAR_DATES)
+def test_forms_show_far_dates_beside_the_field(world, client, day):
+    from tests.factories import make_protocol
+
+    client.force_login(world.therapist_a)
+    patient = _fresh_patient(world)
+    protocol = make_protocol()
+    response = client.post(f"/patients/{patient.pk}/assign/", {"protocol": protocol.pk, "start_date": day,
+                                                               "baseline_pain": "2"})
+    assert response.status_code == 200
+    _range_error(response.context["form"].errors["start_date"])
+    response = client.post("/patients/new/", {"first_name": "Sam", "last_name": "Test", "condition": "acl",
+                                              "side": "left", "surgery_date": day, "date_of_birth": day,
+                                              "therapist": world.therapist_a.pk})
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"surgery_date", "date_of_birth"}
+    response = client.post(f"/patients/{world.patient_a1.pk}/end-plan/", {"status": "completed", "end_date": day},
+                           follow=True)
+    assert "Choose how the plan ended and its end date. Enter a date from " in response.content.decode()
+    world.assignment_a1.refresh_from_db()
+    assert world.assignment_a1.status == "active"
+    response = client.post(f"/patients/{patient.pk}/measurements/", {"date": day, "effusion": "0"}, follow=True)
+    assert "Measurements not saved" in response.content.decode()
+    assert not patient.measurements.exists()
+
+
+def test_date_inputs_carry_the_range_as_min_and_max(world, client):
+    client.force_login(world.therapist_a)
+    from clinic.dates import PLAN_DATES
+
+    body = client.get(f"/patients/{_fresh_patient(world).pk}/assign/").content.decode()
+    low, high = PLAN_DATES.bounds(dt.date.today())
+    assert f'min="{low.isoformat()}" max="{high.isoformat()}"' in body
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"end": "0001-01-01"}, "end"), ({"start": "0001-01-01"}, "start"), ({"start": "9999-12-31"}, "start"),
+    ({"start": "0001-01-01", "end": "0001-01-20"}, "start"), ({"end": "9999-12-31"}, "end"),
+])
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_report_dates_out_of_range_are_a_400_naming_the_parameter(world, api, params, field, fmt):
+    """end=0001-01-01 and start=9999-12-31 overflowed (default window arithmetic): a 500, in JSON and CSV."""
+    response = api("therapist_a").get("/api/v1/reports/adherence/", {**params, "format": fmt})
+    assert response.status_code == 400
+    if fmt == "json":
+        assert list(response.json()) == [field]
+        _range_error(response.json()[field])
+    else:
+        assert response["Content-Type"].startswith("text/csv")
+        header, line = csv.reader(io.StringIO(response.content.decode()))
+        assert header == ["field", "error"]
+        assert line[0] == field
+        _range_error(line[1:])
