@@ -3,8 +3,8 @@
 PostgreSQL refuses text with a NUL byte (a DataError, so a server error), and
 no person types control characters into a search box: a term with any of them
 (Unicode category Cc: NUL, tab, line breaks, escape, ...) is refused with a 400
-that names the parameter, instead of reaching the database. Spaces around the
-term are trimmed, as before.
+that names the parameter, instead of reaching the database. Spaces around an
+accepted term are trimmed, as before.
 """
 
 from __future__ import annotations
@@ -31,15 +31,22 @@ def validate_search_term(value: str) -> None:
 
 
 class SearchTermField(forms.CharField):
-    """Optional text to search for: trimmed, at most SEARCH_TERM_MAX_LENGTH characters, no control characters."""
+    """Optional text to search for: at most SEARCH_TERM_MAX_LENGTH characters, no control characters, then trimmed.
+
+    The checks see the term as sent (the API schema documents them on the raw value); the search uses it trimmed.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", SEARCH_TERM_MAX_LENGTH)
+        kwargs["strip"] = False
         super().__init__(**kwargs)
         # validate_search_term covers NUL too: one message, not two.
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
         self.validators.append(validate_search_term)
+
+    def clean(self, value):
+        return super().clean(value).strip()
 
 
 class _PageSearchForm(forms.Form):
