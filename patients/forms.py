@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
+from patients.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from patients.services import BACKDATE_LIMIT_DAYS
 
 NPRS_CHOICES = [(n, str(n)) for n in range(11)]
@@ -124,7 +125,7 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
         required=False,
         empty_value=None,
     )
-    notes = forms.CharField(label=_("Notes (optional)"), required=False, max_length=2000,
+    notes = forms.CharField(label=_("Notes (optional)"), required=False, max_length=NOTE_MAX_LENGTH,
                             widget=forms.Textarea(attrs={"rows": 3}))
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -252,7 +253,7 @@ class AssignForm(forms.Form):
 class StepChangeForm(forms.Form):
     exercise = forms.TypedChoiceField(label=_("Exercise"), coerce=int)
     step = forms.TypedChoiceField(label=_("New level"), coerce=int)
-    reason = forms.CharField(label=_("Reason"), max_length=500,
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH,
                              help_text=_("Shown in the step history, e.g. \"pain settled, step up\"."))
 
     def __init__(self, *args, exercises, ladders, **kwargs):
@@ -265,7 +266,7 @@ class StepChangeForm(forms.Form):
 
 class PhaseChangeForm(forms.Form):
     phase = forms.TypedChoiceField(label=_("Move to phase"), coerce=int)
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH)
 
     def __init__(self, *args, phases, **kwargs):
         super().__init__(*args, **kwargs)
@@ -293,7 +294,7 @@ class FlagNoteForm(forms.Form):
     The action and the flag ids are read by the view; the note is text that is stored.
     """
 
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH)
 
     def problem(self) -> str:
         return _("Note not saved: %(problem)s") % {"problem": " ".join(self.errors.get("note", []))}

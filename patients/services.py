@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
 from patients.models import (
+    NOTE_MAX_LENGTH,
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
@@ -754,8 +755,15 @@ def _locked_unresolved(flag: Flag) -> Flag:
     return flag
 
 
+def _check_typed_note(note: str) -> None:
+    """A note a therapist typed on a flag: at most NOTE_MAX_LENGTH characters, as the form and the API allow."""
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters (it has {len(note)})."})
+
+
 def _resolve(flag: Flag, *, user, note: str) -> Flag:
     from django.utils import timezone
+
 
     flag.status = Flag.Status.RESOLVED
     flag.resolved_at = timezone.now()
@@ -785,6 +793,7 @@ def flag_decline(*, flag: Flag, user, note: str = "") -> Flag:
     flag = _locked_unresolved(flag)
     if flag.kind != Flag.Kind.PROGRESSION:
         raise ValidationError({"flag": "Only progression suggestions can be declined."})
+    _check_typed_note(note)
     return _resolve(flag, user=user, note=("Declined. " + note).strip())
 
 
@@ -807,6 +816,7 @@ def flag_resolve(*, flag: Flag, user, note: str) -> Flag:
     """Resolve a flag with a note; the checks will not raise it again for the same thing."""
     if not note or not note.strip():
         raise ValidationError({"note": "Say how this was resolved."})
+    _check_typed_note(note)
     return _resolve(_locked_unresolved(flag), user=user, note=note.strip())
 
 

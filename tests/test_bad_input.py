@@ -536,3 +536,108 @@ def test_report_dates_out_of_range_are_a_400_naming_the_parameter(world, api, pa
         assert header == ["field", "error"]
         assert line[0] == field
         _range_error(line[1:])
+
+
+# ---------------------------------------------------------------------------
+# Free text: one cap per field, the same on the forms, the API and in the services
+# ---------------------------------------------------------------------------
+
+
+def test_each_free_text_field_has_the_same_cap_on_its_form_and_its_serializer():
+    from patients.api.serializers import FlagDeclineSerializer, FlagResolveSerializer, SessionLogSerializer
+    from patients.forms import FlagNoteForm, PhaseChangeForm, SessionLogForm, StepChangeForm
+    from patients.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
+    from protocols.api.serializers import (
+        PhaseInputSerializer,
+        PrescribedExerciseInputSerializer,
+        ProtocolSerializer,
+    )
+    from protocols.forms import ExerciseTemplateForm, PhaseForm, PrescribedExerciseForm, ProtocolForm
+    from protocols.models import PROTOCOL_TEXT_MAX_LENGTH
+
+    def form_cap(form_class, name, **kwargs):
+        return form_class(**kwargs).fields[name].max_length
+
+    pairs = {
+        "session notes": (form_cap(SessionLogForm, "notes", today=dt.date.today()),
+                          SessionLogSerializer().fields["notes"].max_length, NOTE_MAX_LENGTH),
+        "flag note (decline)": (form_cap(FlagNoteForm, "note"), FlagDeclineSerializer().fields["note"].max_length,
+                                NOTE_MAX_LENGTH),
+        "flag note (resolve)": (form_cap(FlagNoteForm, "note"), FlagResolveSerializer().fields["note"].max_length,
+                                NOTE_MAX_LENGTH),
+        "protocol description": (form_cap(ProtocolForm, "description"),
+                                 ProtocolSerializer().fields["description"].max_length, PROTOCOL_TEXT_MAX_LENGTH),
+        "phase goals": (form_cap(PhaseForm, "goals"), PhaseInputSerializer().fields["goals"].max_length,
+                        PROTOCOL_TEXT_MAX_LENGTH),
+        "phase entry criteria": (form_cap(PhaseForm, "entry_criteria"),
+                                 PhaseInputSerializer().fields["entry_criteria"].max_length,
+                                 PROTOCOL_TEXT_MAX_LENGTH),
+        "exercise notes": (form_cap(PrescribedExerciseForm, "notes"),
+                           PrescribedExerciseInputSerializer().fields["notes"].max_length, PROTOCOL_TEXT_MAX_LENGTH),
+    }
+    for name, (on_form, on_api, defined) in pairs.items():
+        assert on_form == on_api == defined, name
+    # Only on forms (no API writes them), capped all the same.
+    for name in ("instructions", "safety_notes"):
+        assert form_cap(ExerciseTemplateForm, name) == PROTOCOL_TEXT_MAX_LENGTH
+    assert form_cap(StepChangeForm, "reason", exercises=[], ladders={}) == REASON_MAX_LENGTH
+    assert form_cap(PhaseChangeForm, "reason", phases=[]) == REASON_MAX_LENGTH
+
+
+def test_api_refuses_session_notes_longer_than_the_form_allows(world, api):
+    """Session notes were capped at 2000 characters on the phone's form, but not on the API."""
+    from patients.models import NOTE_MAX_LENGTH
+
+    response = api("patient_a1").post(SESSIONS, session_body(world, notes="x" * (NOTE_MAX_LENGTH + 1)),
+                                      format="json")
+    assert response.status_code == 400
+    assert response.json() == {"notes": [f"Ensure this field has no more than {NOTE_MAX_LENGTH} characters."]}
+    response = api("patient_a1").post(SESSIONS, session_body(world, notes="x" * NOTE_MAX_LENGTH), format="json")
+    assert response.status_code == 201
+
+
+def test_api_refuses_protocol_texts_longer_than_the_builder_allows(world, api):
+    from protocols.models import PROTOCOL_TEXT_MAX_LENGTH
+    from tests.factories import make_protocol
+
+    client = api("therapist_a")
+    too_long = "x" * (PROTOCOL_TEXT_MAX_LENGTH + 1)
+    response = client.post("/api/v1/protocols/", {"name": "Long", "condition": "pfp", "sessions_per_week": 3,
+                                                  "description": too_long}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["description"]
+    protocol = client.post("/api/v1/protocols/", {"name": "Short", "condition": "pfp", "sessions_per_week": 3},
+                           format="json").json()
+    template = make_protocol().phases.first().exercises.first().template
+    phase = {"name": "One", "goals": too_long, "entry_criteria": too_long,
+             "exercises": [{"template": template.pk, "notes": too_long}]}
+    response = client.put(f"/api/v1/protocols/{protocol['id']}/phases/", {"phases": [phase]}, format="json")
+    assert response.status_code == 400
+    errors = response.json()["phases"]["0"]
+    assert set(errors) == {"goals", "entry_criteria", "exercises"} and list(errors["exercises"]["0"]) == ["notes"]
+
+
+def test_services_enforce_the_caps_whoever_calls_them(world):
+    from django.core.exceptions import ValidationError
+
+    from patients import services
+    from patients.models import NOTE_MAX_LENGTH
+    from protocols import services as protocol_services
+    from protocols.models import PROTOCOL_TEXT_MAX_LENGTH
+    from tests.api.support import progression_flag
+
+    with pytest.raises(ValidationError) as raised:
+        services.session_log_create(patient=world.patient_a1, exercise=walk(world.assignment_a1), date=None,
+                                    today=dt.date.today(), duration_min=10, pain_during=1, pain_after=1,
+                                    speed_kmh=2.5, incline_pct=0, notes="x" * (NOTE_MAX_LENGTH + 1))
+    assert list(raised.value.message_dict) == ["notes"]
+    flag = progression_flag(world.assignment_a1)
+    for act in (services.flag_resolve, services.flag_decline):
+        with pytest.raises(ValidationError) as raised:
+            act(flag=flag, user=world.therapist_a, note="x" * (NOTE_MAX_LENGTH + 1))
+        assert list(raised.value.message_dict) == ["note"]
+    services.flag_decline(flag=flag, user=world.therapist_a, note="x" * NOTE_MAX_LENGTH)  # "Declined. " is ours
+    with pytest.raises(ValidationError) as raised:
+        protocol_services.protocol_create(clinic=world.clinic_a, created_by=world.therapist_a, name="Long",
+                                          condition="pfp", sessions_per_week=3,
+                                          description="x" * (PROTOCOL_TEXT_MAX_LENGTH + 1))
+    assert list(raised.value.message_dict) == ["description"]

@@ -12,6 +12,7 @@ from clinic.api.permissions import actor_of
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, ClinicDateValidator
 from clinic.models import User
 from patients.models import (
+    NOTE_MAX_LENGTH,
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
@@ -187,11 +188,11 @@ class FlagSerializer(NumbersModelSerializer):
 
 
 class FlagDeclineSerializer(ApiSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
 
 
 class FlagResolveSerializer(ApiSerializer):
-    note = serializers.CharField(max_length=2000, help_text="How this was resolved.")
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, help_text="How this was resolved.")
 
 
 # ---------------------------------------------------------------------------
