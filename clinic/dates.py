@@ -43,9 +43,18 @@ def _years_from(day: dt.date, years: int) -> dt.date:
 class ClinicDateRange:
     years_back: int
     years_ahead: int
+    # For ranges that end today: what to say about a date after it, more plainly than the range.
+    future_message: str = ""
 
     def bounds(self, today: dt.date) -> tuple[dt.date, dt.date]:
         return _years_from(today, -self.years_back), _years_from(today, self.years_ahead)
+
+    def problem(self, value: dt.date, today: dt.date) -> str | None:
+        """Why `value` is not a date of this range (None if it is)."""
+        low, high = self.bounds(today)
+        if low <= value <= high:
+            return None
+        return self.future_message if value > high and self.future_message else self.message(today)
 
     def message(self, today: dt.date) -> str:
         low, high = self.bounds(today)
@@ -56,16 +65,17 @@ class ClinicDateRange:
 
 PLAN_DATES = ClinicDateRange(years_back=5, years_ahead=2)
 SURGERY_DATES = ClinicDateRange(years_back=30, years_ahead=1)
-MEASUREMENT_DATES = ClinicDateRange(years_back=5, years_ahead=0)
-BIRTH_DATES = ClinicDateRange(years_back=120, years_ahead=0)
+MEASUREMENT_DATES = ClinicDateRange(years_back=5, years_ahead=0,
+                                    future_message="A measurement cannot be dated in the future.")
+BIRTH_DATES = ClinicDateRange(years_back=120, years_ahead=0, future_message="A date of birth cannot be in the future.")
 REPORT_DATES = ClinicDateRange(years_back=20, years_ahead=2)
 
 
 def sane_clinic_date(value: dt.date, field: str, *, today: dt.date, within: ClinicDateRange = PLAN_DATES) -> dt.date:
     """Return `value` if it lies in `within` around `today`; else raise ValidationError({field: the range})."""
-    low, high = within.bounds(today)
-    if not low <= value <= high:
-        raise ValidationError({field: within.message(today)}, code="date_range")
+    problem = within.problem(value, today)
+    if problem:
+        raise ValidationError({field: problem}, code="date_range")
     return value
 
 
@@ -82,10 +92,9 @@ class ClinicDateValidator:
         self.within = within
 
     def __call__(self, value: dt.date) -> None:
-        today = timezone.localdate()
-        low, high = self.within.bounds(today)
-        if not low <= value <= high:
-            raise ValidationError(self.within.message(today), code="date_range")
+        problem = self.within.problem(value, timezone.localdate())
+        if problem:
+            raise ValidationError(problem, code="date_range")
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ClinicDateValidator) and other.within == self.within

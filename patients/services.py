@@ -367,10 +367,7 @@ def measurement_record(
     running_signoff: bool = False,
 ) -> Measurement:
     """Record clinic measurements (unknown values stay empty) and re-check the patient's plan."""
-    today = clinic_today(patient.clinic)
-    if date > today:
-        raise ValidationError({"date": "A measurement cannot be dated in the future."})
-    sane_clinic_date(date, "date", today=today, within=MEASUREMENT_DATES)
+    sane_clinic_date(date, "date", today=clinic_today(patient.clinic), within=MEASUREMENT_DATES)
     measurement = Measurement(
         patient=patient, date=date, effusion=effusion or "", quad_lsi_pct=quad_lsi_pct, hop_lsi_pct=hop_lsi_pct,
         rom_pct=rom_pct, running_signoff=running_signoff, recorded_by=recorded_by,

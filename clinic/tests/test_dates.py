@@ -44,6 +44,15 @@ def test_the_message_shows_the_range():
     assert SURGERY_DATES.message(TODAY).endswith("(30 years back, 1 year ahead).")
 
 
+def test_a_range_that_ends_today_says_plainly_when_a_date_is_in_the_future():
+    with pytest.raises(ValidationError) as raised:
+        sane_clinic_date(dt.date(2026, 12, 4), "date", today=TODAY, within=MEASUREMENT_DATES)
+    assert raised.value.message_dict == {"date": ["A measurement cannot be dated in the future."]}
+    with pytest.raises(ValidationError) as raised:
+        sane_clinic_date(dt.date(2020, 1, 1), "date", today=TODAY, within=MEASUREMENT_DATES)
+    assert raised.value.message_dict["date"][0].startswith("Enter a date from 2021-12-03 to 2026-12-03")
+
+
 def test_29_february_counts_to_28_february_in_other_years():
     assert PLAN_DATES.bounds(dt.date(2028, 2, 29)) == (dt.date(2023, 2, 28), dt.date(2030, 2, 28))
 
