@@ -65,6 +65,14 @@ class PageSearch:
         """The page's HTTP status: 400 when the search was refused (the page still shows, with the error)."""
         return 400 if self.error else 200
 
+    def links_query(self, query) -> str:
+        """The list's filters, URL-encoded for its page links: without `page`, and never a refused search."""
+        params = query.copy()
+        params.pop("page", None)
+        if self.error:
+            params.pop(PAGE_SEARCH_PARAMETER, None)
+        return params.urlencode()
+
 
 def page_search(query) -> PageSearch:
     """Read and check `q` from a list page's query string (request.GET)."""

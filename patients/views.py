@@ -73,14 +73,10 @@ def patient_list(request):
                                             today=today) if active else {}
     adherence = {a.patient_id: by_assignment[a.pk] for a in active}
     rows = [(patient, steps.get(patient.pk, []), adherence.get(patient.pk)) for patient in page.object_list]
-    params = query.copy()
-    params.pop("page", None)
-    if search.error:
-        params.pop("q", None)  # page links do not repeat a refused search
     return render(request, "patients/patient_list.html", {
         "page": page, "rows": rows, "scope": scope, "search": search.term, "search_error": search.error,
         "condition": condition,
-        "severity": severity, "therapist": therapist_id, "sort": sort, "query": params.urlencode(),
+        "severity": severity, "therapist": therapist_id, "sort": sort, "query": search.links_query(query),
         "therapists": User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name"),
         "filtered": bool(search.term or condition or severity or therapist_id),
     }, status=search.status)

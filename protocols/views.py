@@ -65,15 +65,6 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _filters_query(request, search) -> str:
-    """The page's filter parameters, URL-encoded, for pagination links (never a refused search)."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    if search.error:
-        params.pop("q", None)
-    return params.urlencode()
-
-
 def _editable(row) -> None:
     if row.is_builtin:
         raise PermissionDenied(_("Built-in rows are read-only: clone one to edit it."))
@@ -98,7 +89,7 @@ def library(request):
     return render(request, "protocols/library.html", {
         "page": page, "kind": kind, "origin": origin, "search": search.term, "search_error": search.error,
         "kinds": ExerciseKind.choices, "filtered": bool(kind or origin or search.term),
-        "query": _filters_query(request, search),
+        "query": search.links_query(request.GET),
     }, status=search.status)
 
 
@@ -180,7 +171,7 @@ def protocol_list(request):
     return render(request, "protocols/protocol_list.html", {
         "page": page, "condition": condition, "show_archived": show_archived, "search": search.term,
         "search_error": search.error, "conditions": Condition.choices,
-        "filtered": bool(condition or search.term), "query": _filters_query(request, search),
+        "filtered": bool(condition or search.term), "query": search.links_query(request.GET),
     }, status=search.status)
 
 
