@@ -54,6 +54,8 @@ logins:
 	@echo "                   patient    patient@northside.clinic   / demo-patient"
 	@echo ""
 
+# DEBUG stays off unless set (`DEBUG=true make run`): the demo shows Backstep's own error pages.
+# Static files come from WhiteNoise (clinic/settings.py), which runserver's DEBUG-only handler would not.
 serve:
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -50,7 +50,10 @@ if not SECRET_KEY:
     # Only for development and tests; production refuses to start without one.
     SECRET_KEY = "dev-only-insecure-key-not-for-production"
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless DEBUG=true, in development too: `make run` shows Backstep's own 404 and 500 pages, not
+# Django's technical pages (every URL pattern; on a 500, settings and local variables). A developer
+# who wants those sets DEBUG=true.
+DEBUG = env_bool("DEBUG", default=False)
 if PRODUCTION and DEBUG:
     # DEBUG pages show settings, SQL and local variables (patient data) to anyone.
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production: unset DEBUG or set DEBUG=false")
@@ -174,12 +177,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or DJANGO_ENV == "test"
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+# Outside production, WhiteNoise serves static files straight from static/ and assets/ (re-read when they
+# change), whatever DEBUG is: runserver's own static handling is off (whitenoise.runserver_nostatic) and
+# works only with DEBUG on. Production serves the collected, hashed files.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # --- Redis, cache and Celery ---------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
@@ -349,7 +357,8 @@ STAFF_SESSION_IDLE_SECONDS = 15 * 60
 STAFF_SESSION_MAX_SECONDS = 12 * 60 * 60
 
 # --- Production hardening --------------------------------------------------
-if PRODUCTION or not DEBUG:
+# HTTPS-only: keyed to DJANGO_ENV, not to DEBUG, since `make run` (DEBUG off) serves plain HTTP on localhost.
+if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

@@ -10,6 +10,8 @@ from django.contrib.auth import password_validation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
+from patients.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 from patients.services import BACKDATE_LIMIT_DAYS
 from protocols.wording import format_level
 
@@ -138,7 +140,7 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
         required=False,
         empty_value=None,
     )
-    notes = forms.CharField(label=_("Notes (optional)"), required=False, max_length=2000,
+    notes = forms.CharField(label=_("Notes (optional)"), required=False, max_length=NOTE_MAX_LENGTH,
                             widget=forms.Textarea(attrs={"rows": 3}))
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -216,6 +218,8 @@ class PatientForm(forms.ModelForm):
         self.fields["therapist"].queryset = User.objects.filter(memberships__clinic=clinic, is_active=True)
         self.fields["therapist"].required = True
         self.fields["email"].help_text = _("Needed to send the patient an invitation.")
+        limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
+        limit_form_date(self.fields["date_of_birth"], BIRTH_DATES)
 
     def clean(self):
         cleaned = super().clean()
@@ -249,6 +253,8 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.fields["protocol"].queryset = protocols
+        limit_form_date(self.fields["start_date"], PLAN_DATES)
+        limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
         if not self.is_bound:
             self.initial.setdefault("surgery_date", patient.surgery_date)
 
@@ -262,7 +268,7 @@ class AssignForm(forms.Form):
 class StepChangeForm(forms.Form):
     exercise = forms.TypedChoiceField(label=_("Exercise"), coerce=int)
     step = forms.TypedChoiceField(label=_("New level"), coerce=int)
-    reason = forms.CharField(label=_("Reason"), max_length=500,
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH,
                              help_text=_("Shown in the step history, e.g. \"pain settled, step up\"."))
 
     def __init__(self, *args, exercises, ladders, **kwargs):
@@ -276,7 +282,7 @@ class StepChangeForm(forms.Form):
 
 class PhaseChangeForm(forms.Form):
     phase = forms.TypedChoiceField(label=_("Move to phase"), coerce=int)
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH)
 
     def __init__(self, *args, phases, **kwargs):
         super().__init__(*args, **kwargs)
@@ -293,6 +299,10 @@ class MeasurementForm(forms.ModelForm):
         help_texts = {"effusion": _("Stroke test. Leave empty if not tested."),
                       "quad_lsi_pct": _("Involved / uninvolved × 100. Empty if not measured.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_form_date(self.fields["date"], MEASUREMENT_DATES)
+
 
 class FlagNoteForm(forms.Form):
     """The note sent with a flag action (decline, resolve): plain text, as long as the API allows.
@@ -300,7 +310,7 @@ class FlagNoteForm(forms.Form):
     The action and the flag ids are read by the view; the note is text that is stored.
     """
 
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH)
 
     def problem(self) -> str:
         return _("Note not saved: %(problem)s") % {"problem": " ".join(self.errors.get("note", []))}
@@ -310,3 +320,7 @@ class EndPlanForm(forms.Form):
     status = forms.ChoiceField(label=_("How did it end?"),
                                choices=[("completed", _("Completed")), ("stopped", _("Stopped"))])
     end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_form_date(self.fields["end_date"], PLAN_DATES)

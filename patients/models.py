@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from clinic.fields import capped_text_field
 from clinic.validators import validate_single_line
 from protocols.models import (
     LADDER_KINDS,
@@ -20,6 +21,10 @@ from protocols.models import (
     speed_field,
 )
 from protocols.wording import format_date, format_level
+
+# Free text a person types, capped once: the models, forms, serializers and services all use these.
+NOTE_MAX_LENGTH = 2000  # a patient's note on a session, a therapist's note on a flag
+REASON_MAX_LENGTH = 500  # why a therapist changed a step or a phase (shown in the step history)
 
 NPRS = [MinValueValidator(0), MaxValueValidator(10)]
 
@@ -328,7 +333,7 @@ class SessionLog(models.Model):
     pain_during = models.PositiveSmallIntegerField(_("worst pain during (0–10)"), validators=NPRS)
     pain_after = models.PositiveSmallIntegerField(_("pain right after (0–10)"), validators=NPRS)
     rpe = models.PositiveSmallIntegerField(_("effort (Borg CR10)"), null=True, blank=True, validators=NPRS)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = capped_text_field(_("notes"), max_length=NOTE_MAX_LENGTH, blank=True)
     client_uuid = models.UUIDField(_("client id"))
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -498,6 +503,7 @@ class Flag(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The therapist's note (at most NOTE_MAX_LENGTH) after what Backstep adds ("Declined. ", the check's date).
     resolution_note = models.TextField(_("resolution note"), blank=True)
     # What the flag is about (e.g. "session:42" or "version:7:week:2026-W38"): a
     # flag resolved for one basis is not raised again for the same basis.

@@ -23,9 +23,11 @@ from fractions import Fraction
 from functools import cached_property
 from typing import NamedTuple
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DateField, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
+from clinic.dates import REPORT_DATES, sane_clinic_date
 from clinic.tenancy import Actor, scope_queryset
 from patients.models import AssignedExercise, Assignment, Flag, PhaseVersion, SessionLog
 from patients.selectors import UNRESOLVED, step_in_words, with_current_load
@@ -168,7 +170,13 @@ class ReportWindowError(ValueError):
 
 
 def report_window(*, start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The window to report on: the last 28 days by default, at most 366 days."""
+    """The window to report on: the last 28 days by default, at most 366 days, inside REPORT_DATES."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None:
+            try:
+                sane_clinic_date(value, name, today=today, within=REPORT_DATES)
+            except ValidationError as error:
+                raise ReportWindowError(name, error.message_dict[name][0]) from None
     if end is None:
         end = today if start is None else min(start + dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1), today)
     if start is None:

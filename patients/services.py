@@ -17,11 +17,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.celery import enqueue_soon
+from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
 from clinic.models import Notification, User
 from clinic.notifications import email_send, notification_queue
 from clinic.selectors import clinic_guidance
 from patients.models import (
+    NOTE_MAX_LENGTH,
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
@@ -66,6 +68,7 @@ def assignment_create(
         raise ValidationError({"protocol": "This protocol is for a different condition than the patient's."})
     if protocol.is_archived:
         raise ValidationError({"protocol": "This protocol is archived."})
+    sane_clinic_date(start_date, "start_date", today=clinic_today(patient.clinic), within=PLAN_DATES)
     assignment = Assignment(
         patient=patient,
         protocol=protocol,
@@ -373,8 +376,7 @@ def measurement_record(
     running_signoff: bool = False,
 ) -> Measurement:
     """Record clinic measurements (unknown values stay empty) and re-check the patient's plan."""
-    if date > clinic_today(patient.clinic):
-        raise ValidationError({"date": "A measurement cannot be dated in the future."})
+    sane_clinic_date(date, "date", today=clinic_today(patient.clinic), within=MEASUREMENT_DATES)
     measurement = Measurement(
         patient=patient, date=date, effusion=effusion or "", quad_lsi_pct=quad_lsi_pct, hop_lsi_pct=hop_lsi_pct,
         rom_pct=rom_pct, running_signoff=running_signoff, recorded_by=recorded_by,
@@ -385,13 +387,23 @@ def measurement_record(
     return measurement
 
 
+PATIENT_DATE_RANGES = {"surgery_date": SURGERY_DATES, "date_of_birth": BIRTH_DATES}
+
+
 def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_ref: str,
-                   patient: Patient | None = None) -> None:
-    """Rules a patient row must meet, as field errors (the database would only say which constraint failed)."""
+                   patient: Patient | None = None, new_dates: dict[str, dt.date | None]) -> None:
+    """Rules a patient row must meet, as field errors (the database would only say which constraint failed).
+
+    `new_dates` are the dates being entered now: each must be one a clinic could mean (clinic.dates). A date
+    kept unchanged is not re-checked, so a long-standing one never blocks an unrelated edit.
+    """
     if therapist is not None and not therapist.memberships.filter(clinic=clinic).exists():
         raise ValidationError({"therapist": "The therapist must work at this clinic."})
     if condition == "acl" and surgery_date is None:
         raise ValidationError({"surgery_date": "A surgery date is required after ACL reconstruction."})
+    for name, value in new_dates.items():
+        if value is not None:
+            sane_clinic_date(value, name, today=clinic_today(clinic), within=PATIENT_DATE_RANGES[name])
     if external_ref:
         same_ref = Patient.objects.filter(clinic=clinic, external_ref=external_ref)
         if patient is not None:
@@ -412,10 +424,13 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
         raise TypeError(f"patient_update cannot change {', '.join(sorted(unknown))}")
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
+    new_dates = {name: value for name, value in changes.items()
+                 if name in PATIENT_DATE_RANGES and value != getattr(patient, name)}
     for name, value in changes.items():
         setattr(patient, name, value)
     _check_patient(clinic=patient.clinic, therapist=patient.therapist, condition=patient.condition,
-                   surgery_date=patient.surgery_date, external_ref=patient.external_ref, patient=patient)
+                   surgery_date=patient.surgery_date, external_ref=patient.external_ref, patient=patient,
+                   new_dates=new_dates)
     patient.full_clean()
     patient.save()
     return patient
@@ -438,7 +453,7 @@ def patient_create(
 ) -> Patient:
     """Register a patient in a clinic. ACL-R patients need a surgery date (the engine uses it)."""
     _check_patient(clinic=clinic, therapist=therapist, condition=condition, surgery_date=surgery_date,
-                   external_ref=external_ref)
+                   external_ref=external_ref, new_dates={"surgery_date": surgery_date, "date_of_birth": date_of_birth})
     patient = Patient(
         clinic=clinic,
         first_name=first_name,
@@ -707,8 +722,15 @@ def _locked_unresolved(flag: Flag) -> Flag:
     return flag
 
 
+def _check_typed_note(note: str) -> None:
+    """A note a therapist typed on a flag: at most NOTE_MAX_LENGTH characters, as the form and the API allow."""
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": f"Keep the note to {NOTE_MAX_LENGTH} characters (it has {len(note)})."})
+
+
 def _resolve(flag: Flag, *, user, note: str) -> Flag:
     from django.utils import timezone
+
 
     flag.status = Flag.Status.RESOLVED
     flag.resolved_at = timezone.now()
@@ -738,6 +760,7 @@ def flag_decline(*, flag: Flag, user, note: str = "") -> Flag:
     flag = _locked_unresolved(flag)
     if flag.kind != Flag.Kind.PROGRESSION:
         raise ValidationError({"flag": "Only progression suggestions can be declined."})
+    _check_typed_note(note)
     return _resolve(flag, user=user, note=("Declined. " + note).strip())
 
 
@@ -760,6 +783,7 @@ def flag_resolve(*, flag: Flag, user, note: str) -> Flag:
     """Resolve a flag with a note; the checks will not raise it again for the same thing."""
     if not note or not note.strip():
         raise ValidationError({"note": "Say how this was resolved."})
+    _check_typed_note(note)
     return _resolve(_locked_unresolved(flag), user=user, note=note.strip())
 
 
@@ -1040,6 +1064,7 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
         raise ValidationError({"assignment": "This plan has already ended."})
     if end_date < assignment.start_date:
         raise ValidationError({"end_date": "The end date cannot be before the plan started."})
+    sane_clinic_date(end_date, "end_date", today=clinic_today(assignment.patient.clinic), within=PLAN_DATES)
     assignment.end_date, assignment.status = end_date, status
     assignment.full_clean(validate_constraints=False)
     assignment.save(update_fields=["end_date", "status"])

@@ -18,6 +18,7 @@ from clinic import security
 from clinic.audit import audit_narrowed, audit_note, page_of
 from clinic.invitations import REFUSED, Outcome
 from clinic.models import User
+from clinic.search import page_search
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
 from patients import selectors, services
 from patients.forms import (
@@ -65,13 +66,13 @@ def patient_list(request):
     severity = query.get("severity", "") if query.get("severity") in ("urgent", "warning", "info") else ""
     therapist_id = _id_or_none(query.get("therapist", ""))
     sort = query.get("sort", "name") if query.get("sort") in selectors.PATIENT_SORTS else "name"
-    search = query.get("q", "")
-    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search,
+    search = page_search(query)
+    patients = selectors.patient_list(actor=actor, mine_only=scope == "mine" and not therapist_id, search=search.term,
                                       condition=condition, severity=severity, therapist_id=therapist_id, sort=sort)
     page = page_of(request, patients, PATIENTS_PER_PAGE)
     audit_narrowed(request, {"scope": "mine" if scope == "mine" and not therapist_id else "all",
                              "condition": condition, "severity": severity, "therapist": therapist_id},
-                   searched={"q": search})
+                   searched={"q": search.term})
     ids = [p.pk for p in page.object_list]
     steps = selectors.current_steps_for_patients(ids)
     today = services.clinic_today(actor.clinic)
@@ -80,14 +81,13 @@ def patient_list(request):
                                             today=today) if active else {}
     adherence = {a.patient_id: by_assignment[a.pk] for a in active}
     rows = [(patient, steps.get(patient.pk, []), adherence.get(patient.pk)) for patient in page.object_list]
-    params = query.copy()
-    params.pop("page", None)
     return render(request, "patients/patient_list.html", {
-        "page": page, "rows": rows, "scope": scope, "search": search, "condition": condition,
-        "severity": severity, "therapist": therapist_id, "sort": sort, "query": params.urlencode(),
+        "page": page, "rows": rows, "scope": scope, "search": search.term, "search_error": search.error,
+        "condition": condition,
+        "severity": severity, "therapist": therapist_id, "sort": sort, "query": search.links_query(query),
         "therapists": User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name"),
-        "filtered": bool(search or condition or severity or therapist_id),
-    })
+        "filtered": bool(search.term or condition or severity or therapist_id),
+    }, status=search.status)
 
 
 @login_required
@@ -612,7 +612,8 @@ def patient_end_plan(request, pk: int):
         else:
             messages.success(request, _("The plan has ended. You can assign a new one."))
     else:
-        messages.error(request, _("Choose how the plan ended and its end date."))
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"{_('Choose how the plan ended and its end date.')} {problems}".strip())
     return redirect("patients:detail", pk=pk)
 
 

@@ -50,6 +50,11 @@ _INTEGER_SETTINGS = {"green_max", "red_above", "green_sessions_to_progress"}
 
 # Exactly YYYY-MM-DD: date.fromisoformat alone would also take "2026-W37-4" or "20260910".
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The rules count back 13 days from today (R6, F1); callers count up to 14 days either way of a date.
+# Every input date must leave that room inside Python's calendar (years 1 to 9999), so a date such as
+# 0001-01-01 is refused as invalid input naming its field instead of overflowing in a rule.
+EARLIEST_DATE = dt.date(1, 1, 15)
+LATEST_DATE = dt.date(9999, 12, 17)
 
 ACL_GATE_DAYS = 84
 ACL_GATE_QUAD_LSI = 70
@@ -143,13 +148,17 @@ def _date(value: Any, name: str) -> dt.date:
     if isinstance(value, dt.datetime):
         raise EngineInputError(name, "must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        date = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return dt.date.fromisoformat(value)
+            date = dt.date.fromisoformat(value)
         except ValueError:
-            pass
-    raise EngineInputError(name, "must be a date written YYYY-MM-DD")
+            raise EngineInputError(name, "must be a date written YYYY-MM-DD") from None
+    else:
+        raise EngineInputError(name, "must be a date written YYYY-MM-DD")
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        raise EngineInputError(name, f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return date
 
 
 def _optional_date(value: Any, name: str) -> dt.date | None:

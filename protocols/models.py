@@ -14,11 +14,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clinic.fields import capped_text_field
 from protocols.wording import format_level
 
 SPEED_MAX = Decimal("20")
 INCLINE_MAX = Decimal("40")
 DURATION_MIN, DURATION_MAX = 1, 180
+# The cap on every free text of the library and the protocol builder (instructions, safety notes,
+# descriptions, goals, entry criteria, notes): several times the longest built-in text (about 600).
+PROTOCOL_TEXT_MAX_LENGTH = 4000
 
 
 class Condition(models.TextChoices):
@@ -130,8 +134,8 @@ class ExerciseTemplate(models.Model):
     default_sets = models.PositiveSmallIntegerField(_("sets"), null=True, blank=True)
     default_reps = models.PositiveSmallIntegerField(_("reps"), null=True, blank=True)
     default_hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True)
-    instructions = models.TextField(_("patient instructions"))
-    safety_notes = models.TextField(_("safety notes"), blank=True)
+    instructions = capped_text_field(_("patient instructions"), max_length=PROTOCOL_TEXT_MAX_LENGTH)
+    safety_notes = capped_text_field(_("safety notes"), max_length=PROTOCOL_TEXT_MAX_LENGTH, blank=True)
     cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -175,7 +179,7 @@ class Protocol(models.Model):
     slug = models.SlugField(_("slug"), max_length=80)
     name = models.CharField(_("name"), max_length=160)
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
-    description = models.TextField(_("description"), blank=True)
+    description = capped_text_field(_("description"), max_length=PROTOCOL_TEXT_MAX_LENGTH, blank=True)
     sessions_per_week = models.PositiveSmallIntegerField(
         _("planned training days per week"), default=3, validators=[MinValueValidator(1), MaxValueValidator(14)]
     )
@@ -217,8 +221,8 @@ class Phase(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="phases")
     order = models.PositiveSmallIntegerField(_("order"))
     name = models.CharField(_("name"), max_length=120)
-    goals = models.TextField(_("goals"), blank=True)
-    entry_criteria = models.TextField(_("entry criteria"), blank=True)
+    goals = capped_text_field(_("goals"), max_length=PROTOCOL_TEXT_MAX_LENGTH, blank=True)
+    entry_criteria = capped_text_field(_("entry criteria"), max_length=PROTOCOL_TEXT_MAX_LENGTH, blank=True)
     expected_weeks = models.PositiveSmallIntegerField(
         _("expected weeks"), default=2, validators=[MinValueValidator(1), MaxValueValidator(52)]
     )
@@ -249,7 +253,7 @@ class PrescribedExercise(models.Model):
     reps = models.PositiveSmallIntegerField(_("reps"), null=True, blank=True)
     hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True)
     duration_min = duration_field(_("duration (min)"), null=True, blank=True)
-    notes = models.TextField(_("notes for the patient"), blank=True)
+    notes = capped_text_field(_("notes for the patient"), max_length=PROTOCOL_TEXT_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["phase", "order"]

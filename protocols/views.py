@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from clinic.search import page_search
 from clinic.tenancy import get_scoped_or_404, require_staff
 from protocols import selectors, services
 from protocols.forms import (
@@ -64,13 +65,6 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _filters_query(request) -> str:
-    """The page's filter parameters, URL-encoded, for pagination links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 def _editable(row) -> None:
     if row.is_builtin:
         raise PermissionDenied(_("Built-in rows are read-only: clone one to edit it."))
@@ -89,13 +83,14 @@ def library(request):
     kind = kind if kind in ExerciseKind.values else ""
     origin = request.GET.get("origin", "")
     origin = origin if origin in selectors.TEMPLATE_ORIGINS else ""
-    search = request.GET.get("q", "")
-    templates = selectors.template_list(actor=request.actor, kind=kind, origin=origin, search=search)
+    search = page_search(request.GET)
+    templates = selectors.template_list(actor=request.actor, kind=kind, origin=origin, search=search.term)
     page = Paginator(templates, TEMPLATES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "protocols/library.html", {
-        "page": page, "kind": kind, "origin": origin, "search": search, "kinds": ExerciseKind.choices,
-        "filtered": bool(kind or origin or search.strip()), "query": _filters_query(request),
-    })
+        "page": page, "kind": kind, "origin": origin, "search": search.term, "search_error": search.error,
+        "kinds": ExerciseKind.choices, "filtered": bool(kind or origin or search.term),
+        "query": search.links_query(request.GET),
+    }, status=search.status)
 
 
 @staff_only
@@ -169,15 +164,15 @@ def protocol_list(request):
     condition = request.GET.get("condition", "")
     condition = condition if condition in Condition.values else ""
     show_archived = request.GET.get("archived") == "1"
-    search = request.GET.get("q", "")
+    search = page_search(request.GET)
     protocols = selectors.protocol_list(actor=request.actor, condition=condition, show_archived=show_archived,
-                                        search=search)
+                                        search=search.term)
     page = Paginator(protocols, PROTOCOLS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "protocols/protocol_list.html", {
-        "page": page, "condition": condition, "show_archived": show_archived, "search": search,
-        "conditions": Condition.choices, "filtered": bool(condition or search.strip()),
-        "query": _filters_query(request),
-    })
+        "page": page, "condition": condition, "show_archived": show_archived, "search": search.term,
+        "search_error": search.error, "conditions": Condition.choices,
+        "filtered": bool(condition or search.term), "query": search.links_query(request.GET),
+    }, status=search.status)
 
 
 @staff_only

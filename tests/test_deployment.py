@@ -101,6 +101,17 @@ def test_makefile_and_compose_use_the_same_setup_commands(compose):
     assert_manage_commands_exist(makefile)
 
 
+def test_make_run_leaves_debug_off(compose):
+    """`make run` serves Backstep's own error pages (DEBUG off unless a developer sets it); compose is production."""
+    makefile = "\n".join(line for line in (ROOT / "Makefile").read_text().splitlines()
+                         if not line.lstrip().startswith("#"))
+    assert not re.search(r"\bDEBUG\s*[:?+]?=\s*(1|true|yes|on)\b", makefile, re.I)
+    serve = re.search(r"^serve:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "manage.py runserver" in serve and "DEBUG" not in serve
+    env = compose["services"]["web"]["environment"]
+    assert env["DJANGO_ENV"].startswith("${DJANGO_ENV:-production}") and "DEBUG" not in env
+
+
 def test_ci_runs_make_test_with_services():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci

@@ -59,6 +59,16 @@ def test_command_exits_2_on_unreadable_or_non_json(args, stdin, words):
     assert words in result.stderr
 
 
+@pytest.mark.parametrize("today", ["0001-01-01", "9999-12-31"])
+def test_command_answers_a_date_the_engine_cannot_count_from_with_an_error_naming_it(today):
+    """today 0001-01-01 overflowed (today - 13 days) with a traceback; now it is invalid input naming `today`."""
+    result = run("-", stdin=json.dumps([{**VALID, "today": today}, VALID]))
+    assert result.returncode == 0, result.stderr
+    error, decision = json.loads(result.stdout)
+    assert error == {"error": {"field": "today", "message": "must be a date from 0001-01-15 to 9999-12-17"}}
+    assert decision["decision"] == "progress"
+
+
 def test_command_error_carries_exit_code_2():
     with pytest.raises(CommandError) as err:
         call_command("simulate_progression", "/no/such/file.json")
@@ -80,6 +90,14 @@ class TestEndpoint:
         body = response.json()
         assert body["error"]["field"] == "sessions[0].pain_during"
         assert body["sessions[0].pain_during"] == ["must be a whole pain score from 0 to 10"]
+
+    @pytest.mark.parametrize(("field", "value"), [("today", "0001-01-01"), ("today", "9999-12-31"),
+                                                  ("assignment_start", "0001-01-01")])
+    def test_a_date_outside_the_engines_range_is_a_400_naming_it(self, client, world, field, value):
+        client.force_login(world.therapist_a)
+        response = client.post(URL, {**VALID, field: value}, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()[field] == ["must be a date from 0001-01-15 to 9999-12-17"]
 
     def test_array_gives_array(self, client, world):
         client.force_login(world.therapist_b)

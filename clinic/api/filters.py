@@ -5,8 +5,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
 from clinic.audit import audit_filterset
+from clinic.search import SEARCH_TERM_MAX_LENGTH, SearchTermField
 
 
 class StrictBooleanField(forms.Field):
@@ -43,3 +45,11 @@ class FilterBackend(DjangoFilterBackend):
         if filterset is not None:
             audit_filterset(request, filterset)
         return filterset
+
+
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F: the schema states what the field refuses.
+@extend_schema_field({"type": "string", "maxLength": SEARCH_TERM_MAX_LENGTH, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"})
+class SearchFilter(django_filters.CharFilter):
+    """A search term checked as on the list pages (clinic.search): control characters are a 400 naming it."""
+
+    field_class = SearchTermField

@@ -32,6 +32,7 @@ print(json.dumps({
     "referrer_policy": settings.SECURE_REFERRER_POLICY,
     "frame_options": settings.X_FRAME_OPTIONS,
     "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "allowed_hosts": settings.ALLOWED_HOSTS,
     "headers_middleware": settings.MIDDLEWARE.index("clinic.headers.SecurityHeadersMiddleware")
     - settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
     "log_formatter": settings.LOGGING["formatters"]["plain"]["class"],
@@ -66,7 +67,7 @@ def test_defaults_need_no_services():
     assert s["eager"] is True
     assert s["broker"].startswith("memory://")
     assert s["cache"].endswith("LocMemCache")
-    assert s["debug"] is True
+    assert s["debug"] is False  # Backstep's own error pages in `make run` too (see below)
     assert s["email"].endswith("console.EmailBackend")
     assert s["acks_late"] is True and s["accept"] == ["json"]
 
@@ -98,6 +99,76 @@ def test_production_turns_on_hardening():
     assert s["secure_cookies"] is True
     assert s["hsts"] >= 31536000
     assert s["ssl_redirect"] is True
+
+
+def test_development_serves_plain_http_on_localhost_with_debug_off():
+    """`make run` (DEBUG off) must not redirect to HTTPS or send cookies only over HTTPS: it has no TLS."""
+    s = settings_with()
+    assert s["ssl_redirect"] is False and s["secure_cookies"] is False and s["hsts"] == 0
+    assert {"127.0.0.1", "localhost"} <= set(s["allowed_hosts"])
+
+
+def test_a_developer_can_still_switch_debug_on():
+    assert settings_with(DEBUG="true")["debug"] is True
+
+
+ERROR_PAGES_PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.urls import path
+
+import clinic.urls
+
+
+def broken(request):
+    raise RuntimeError("probe: an unexpected bug")
+
+
+clinic.urls.urlpatterns.append(path("probe-errors/boom/", broken))
+client = Client(raise_request_exception=False)
+answers = {}
+for url in ("/no-such-page/", "/probe-errors/boom/", "/static/css/backstep.css"):
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    answers[url] = {"status": response.status_code, "body": body.decode(errors="replace")}
+print(json.dumps({"debug": settings.DEBUG, "answers": answers}))
+"""
+
+
+def pages_under(tmp_path, **env) -> dict:
+    """A 404, a 500 and a static file, requested in a fresh interpreter under exactly these variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean.update(env, DJANGO_SETTINGS_MODULE="clinic.settings", SQLITE_PATH=str(tmp_path / "unused.sqlite3"))
+    result = subprocess.run([sys.executable, "-c", ERROR_PAGES_PROBE], cwd=ROOT, env=clean, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_development_settings_show_backstep_error_pages_not_djangos(tmp_path):
+    """What `make run` serves: no URL list on a 404, no settings or traceback on a 500; static files still load."""
+    probe = pages_under(tmp_path)
+    assert probe["debug"] is False
+    not_found, error, static = (probe["answers"][url] for url in
+                                ("/no-such-page/", "/probe-errors/boom/", "/static/css/backstep.css"))
+    assert not_found["status"] == 404
+    assert "We could not find that page" in not_found["body"]
+    assert "URLconf" not in not_found["body"] and "DEBUG = True" not in not_found["body"]
+    assert error["status"] == 500
+    assert "Something went wrong on our side" in error["body"]
+    for leak in ("Traceback", "RuntimeError", "probe: an unexpected bug", "SECRET_KEY", "DEBUG = True"):
+        assert leak not in error["body"]
+    assert static["status"] == 200 and "--bs-primary" in static["body"]
+
+
+def test_debug_true_still_gives_a_developer_djangos_pages(tmp_path):
+    probe = pages_under(tmp_path, DEBUG="true")
+    assert probe["debug"] is True
+    assert "URLconf" in probe["answers"]["/no-such-page/"]["body"]
+    assert probe["answers"]["/static/css/backstep.css"]["status"] == 200
 
 
 def test_production_refuses_debug():

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
-from clinic.api.filters import StrictBooleanFilter
+from clinic.api.filters import SearchFilter, StrictBooleanFilter
 from patients.models import Assignment, Flag, Measurement, MorningCheckIn, Patient, SessionLog
 from protocols.models import Condition
 
@@ -35,7 +35,7 @@ class DateRangeFilter(django_filters.FilterSet):
 class PatientFilter(django_filters.FilterSet):
     therapist = IdFilter(field_name="therapist", label="The therapist's user id.")
     condition = django_filters.ChoiceFilter(choices=Condition.choices)
-    search = django_filters.CharFilter(method="filter_search", label="Part of the first name, last name or reference.")
+    search = SearchFilter(method="filter_search", label="Part of the first name, last name or reference.")
 
     class Meta:
         model = Patient

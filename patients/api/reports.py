@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,6 +13,7 @@ from rest_framework.views import APIView
 from clinic.api.base import ZERO_BASED, LevelField, UTCDateTimeField
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
 from clinic.audit import audit_contained, audit_narrowed, audit_note
+from clinic.csv_export import csv_text
 from patients.reports import ReportWindowError, adherence_report, report_window
 from patients.services import clinic_today
 
@@ -28,8 +26,10 @@ WEEK_FIELDS = ["week_start", "active_days"]
 
 
 class AdherenceQuery(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="First day (default: 27 days before end).")
-    end = serializers.DateField(required=False, help_text="Last day (default: today); at most 366 days in all.")
+    start = serializers.DateField(required=False, help_text="First day (default: 27 days before end); from 20 years "
+                                                            "back to 2 years ahead.")
+    end = serializers.DateField(required=False, help_text="Last day (default: today); at most 366 days in all, "
+                                                          "from 20 years back to 2 years ahead.")
     therapist = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                          help_text="Only this therapist's patients.")
     patient = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
@@ -76,17 +76,20 @@ class AdherenceCSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        out = io.StringIO()
         if isinstance(data, dict) and "rows" in data:
             fields = ROW_FIELDS[:8] + WEEK_FIELDS + ROW_FIELDS[8:] if data.get("group_by") else ROW_FIELDS
-            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(data["rows"])
-        else:  # an error body: keep it readable
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["error"])
-            writer.writerow([data])
-        return out.getvalue().encode(self.charset)
+            text = csv_text(fields, ([row.get(name) for name in fields] for row in data["rows"]))
+        else:  # an error body: one line per parameter and problem, as the JSON names them
+            text = csv_text(["field", "error"], error_lines(data))
+        return text.encode(self.charset)
+
+
+def error_lines(errors) -> list[tuple[str, str]]:
+    """(field, message) pairs of an API error body ({"detail": ...} or field errors keyed by field)."""
+    if not isinstance(errors, dict):
+        return [("detail", str(errors))]
+    return [(str(field), str(message)) for field, messages in errors.items()
+            for message in (messages if isinstance(messages, list) else [messages])]
 
 
 def row_dicts(row, by_week: bool) -> list[dict]:

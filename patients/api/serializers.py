@@ -9,8 +9,10 @@ from rest_framework import serializers
 
 from clinic.api.base import ZERO_BASED, ApiSerializer, LevelField, UTCDateTimeField
 from clinic.api.permissions import actor_of
+from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, ClinicDateValidator
 from clinic.models import User
 from patients.models import (
+    NOTE_MAX_LENGTH,
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
@@ -53,6 +55,8 @@ class PatientSerializer(NumbersModelSerializer):
                   "side", "surgery_date", "therapist", "therapist_name", "has_login", "last_session_date",
                   "open_flags", "created_at"]
         read_only_fields = ["id", "clinic", "created_at"]
+        extra_kwargs = {"surgery_date": {"validators": [ClinicDateValidator(SURGERY_DATES)]},
+                        "date_of_birth": {"validators": [ClinicDateValidator(BIRTH_DATES)]}}
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_therapist_name(self, patient: Patient) -> str:
@@ -117,7 +121,9 @@ class AssignmentCreateSerializer(ApiSerializer):
     patient = ScopedPrimaryKeyField(queryset=Patient.objects.select_related("clinic"))
     protocol = ScopedPrimaryKeyField(queryset=Protocol.objects.all(),
                                      help_text="A built-in protocol or one of your clinic's.")
-    start_date = serializers.DateField(required=False, help_text="Default: today in the clinic's time zone.")
+    start_date = serializers.DateField(required=False, validators=[ClinicDateValidator(PLAN_DATES)],
+                                       help_text="Default: today in the clinic's time zone; at most 5 years back "
+                                                 "and 2 years ahead.")
     baseline_pain = serializers.IntegerField(min_value=0, max_value=10, help_text="Morning pain, NPRS 0-10.")
     sessions_per_week = serializers.IntegerField(required=False, min_value=1, max_value=14,
                                                  help_text="Default: the protocol's.")
@@ -165,7 +171,8 @@ class CheckInSerializer(NumbersModelSerializer):
 
 class MeasurementSerializer(NumbersModelSerializer):
     patient = ScopedPrimaryKeyField(queryset=Patient.objects.all())
-    date = serializers.DateField(required=False, help_text="Default: today in the clinic's time zone.")
+    date = serializers.DateField(required=False, validators=[ClinicDateValidator(MEASUREMENT_DATES)],
+                                 help_text="Default: today in the clinic's time zone; at most 5 years back.")
 
     class Meta:
         model = Measurement
@@ -197,11 +204,11 @@ class FlagSerializer(NumbersModelSerializer):
 
 
 class FlagDeclineSerializer(ApiSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
 
 
 class FlagResolveSerializer(ApiSerializer):
-    note = serializers.CharField(max_length=2000, help_text="How this was resolved.")
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, help_text="How this was resolved.")
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from rest_framework import serializers
 from clinic.api.base import ZERO_BASED, ApiModelSerializer, ApiSerializer, LevelField
 from clinic.api.permissions import actor_of
 from clinic.tenancy import scope_queryset
-from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
+from protocols.models import (
+    PROTOCOL_TEXT_MAX_LENGTH,
+    ExerciseTemplate,
+    LadderStep,
+    Phase,
+    PrescribedExercise,
+    Protocol,
+)
 
 
 class NumbersModelSerializer(ApiModelSerializer):
@@ -124,7 +131,7 @@ class PrescribedExerciseInputSerializer(ApiSerializer):
     reps = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
     hold_seconds = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
     duration_min = serializers.IntegerField(min_value=1, max_value=180, required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=PROTOCOL_TEXT_MAX_LENGTH)
     ladder = LadderStepInputSerializer(
         many=True, required=False, allow_null=True, max_length=60,
         help_text="Load ladder, easiest first. Omit it for a retro treadmill exercise to generate it from the "
@@ -134,8 +141,9 @@ class PrescribedExerciseInputSerializer(ApiSerializer):
 
 class PhaseInputSerializer(ApiSerializer):
     name = serializers.CharField(max_length=120)
-    goals = serializers.CharField(required=False, allow_blank=True, default="")
-    entry_criteria = serializers.CharField(required=False, allow_blank=True, default="")
+    goals = serializers.CharField(required=False, allow_blank=True, default="", max_length=PROTOCOL_TEXT_MAX_LENGTH)
+    entry_criteria = serializers.CharField(required=False, allow_blank=True, default="",
+                                           max_length=PROTOCOL_TEXT_MAX_LENGTH)
     expected_weeks = serializers.IntegerField(min_value=1, max_value=52, default=2)
     exercises = PrescribedExerciseInputSerializer(many=True, max_length=50)
 

@@ -706,6 +706,7 @@ def invalid(case_id: str, data: dict, field: str):
 
 
 MALFORMED_DATES = ["2026-13-01", "10/09/2026", "", "2026-02-30", "2026-9-10"]
+OUT_OF_RANGE = ["0001-01-01", "0001-01-14", "9999-12-18", "9999-12-31"]
 
 INVALID_CASES = [
     invalid("pain_during 11", with_session(0, pain_during=11), "sessions[0].pain_during"),
@@ -739,6 +740,16 @@ INVALID_CASES = [
     *[invalid(f"today {bad!r} (not YYYY-MM-DD)", make(today=bad), "today")
       for bad in ["2026-W37-4", "20260910  ", "20260910", "2026-09-10T00:00", " 2026-09-10", "2026-09-10\n"]],
     invalid("session date ISO week", with_session(0, date="2026-W37-2"), "sessions[0].date"),
+    # Real dates outside the range where the rules' date arithmetic works (today - 13 overflowed).
+    *[invalid(f"today {bad!r} (outside the engine's dates)", make(today=bad), "today") for bad in OUT_OF_RANGE],
+    *[invalid(f"session date {bad!r} (outside)", with_session(1, date=bad), "sessions[1].date")
+      for bad in OUT_OF_RANGE],
+    *[invalid(f"measurement date {bad!r} (outside)", make(measurements=[{"date": bad}]), "measurements[0].date")
+      for bad in OUT_OF_RANGE],
+    *[invalid(f"surgery_date {bad!r} (outside)", acl(surgery_date=bad), "surgery_date") for bad in OUT_OF_RANGE],
+    *[invalid(f"assignment_start {bad!r} (outside)", make(assignment_start=bad), "assignment_start")
+      for bad in OUT_OF_RANGE],
+    invalid("today as a date object outside", make(today=dt.date(1, 1, 1)), "today"),
 ]
 
 
@@ -748,6 +759,21 @@ def test_invalid_input_is_rejected_naming_the_field(data, field):
         evaluate(data)
     assert raised.value.field == field
     assert raised.value.message
+
+
+def test_dates_outside_the_engines_range_say_what_the_range_is():
+    with pytest.raises(EngineInputError) as raised:
+        evaluate(make(today="0001-01-01"))
+    assert raised.value.as_dict() == {"field": "today", "message": "must be a date from 0001-01-15 to 9999-12-17"}
+
+
+@pytest.mark.parametrize("edge", ["0001-01-15", "9999-12-17"])
+def test_the_engines_first_and_last_dates_are_decided_without_overflow(edge):
+    data = acl(today=edge, surgery_date=edge, assignment_start=edge,
+               sessions=[{"date": edge, "step": 0, "completed": True, "pain_during": 1, "pain_after": 1,
+                          "pain_next_morning": 1}],
+               measurements=[{"date": edge, "effusion": "0"}])
+    assert evaluate(data)["decision"] in ("progress", "hold", "regress")
 
 
 def test_unknown_setting_name_is_rejected():

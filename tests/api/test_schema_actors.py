@@ -58,16 +58,17 @@ CHECKS = {
 # the schema: rows that must exist (ids in the body), the state of a row, or rules across several fields.
 POSITIVE_DATA_NOT_ENOUGH = {
     "POST /api/v1/patients/": "the therapist must be one of the clinic's; after ACL reconstruction a surgery "
-                              "date is required",
+                              "date is required; dates within clinic/dates.py's ranges around today",
     "PUT /api/v1/patients/{id}/": "as POST /api/v1/patients/",
     "PATCH /api/v1/patients/{id}/": "as POST /api/v1/patients/",
-    "POST /api/v1/assignments/": "patient and protocol must exist for the caller; one running plan per patient",
+    "POST /api/v1/assignments/": "patient and protocol must exist for the caller; one running plan per patient; "
+                                 "the start date within clinic/dates.py's range around today",
     "POST /api/v1/sessions/": "the exercise must be in the patient's current phase; back-dating is limited to "
                               "14 days",
     "POST /api/v1/checkins/": "the morning must be within the last 14 days",
     "PUT /api/v1/checkins/{id}/": "a check-in's date cannot change",
     "PATCH /api/v1/checkins/{id}/": "a check-in's date cannot change",
-    "POST /api/v1/measurements/": "the patient must exist for the caller",
+    "POST /api/v1/measurements/": "the patient must exist for the caller; the date within clinic/dates.py's range",
     "POST /api/v1/protocols/": "protocol names are unique within a clinic",
     "PUT /api/v1/protocols/{id}/": "as POST /api/v1/protocols/",
     "PATCH /api/v1/protocols/{id}/": "as POST /api/v1/protocols/",
@@ -80,7 +81,8 @@ POSITIVE_DATA_NOT_ENOUGH = {
     "POST /api/v1/flags/{id}/resolve/": "a resolved flag cannot be resolved again",
     "POST /api/v1/progression/simulate/": "the engine's input rules (current step within the ladder, a surgery "
                                           "date after ACL reconstruction, ...) are checked by the engine",
-    "GET /api/v1/reports/adherence/": "start must not be after end, and the window is at most 366 days",
+    "GET /api/v1/reports/adherence/": "start must not be after end, the window is at most 366 days, and both within "
+                                      "clinic/dates.py's report range around today",
     "GET /api/v1/audit-events/": "user and api_key must be a member and a key of the caller's clinic",
 }
 
