@@ -250,6 +250,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Forms and API --------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Every form, whoever renders it: a refused form opens on its first field with an error (clinic/form_renderer.py).
+FORM_RENDERER = "clinic.form_renderer.BackstepFormRenderer"
 
 # Request size limits. Nothing in Backstep takes a file, and no form or API body comes near 1 MiB: larger
 # bodies are refused (HTML: 400 page; API: 413 JSON, see clinic/api/parsers.py) before they are parsed.
