@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.tenancy.tenancy_context",
+                "patients.context_processors.open_flags",
             ],
         },
     },
@@ -252,6 +253,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Every form, whoever renders it: a refused form opens on its first field with an error (clinic/form_renderer.py).
 FORM_RENDERER = "clinic.form_renderer.BackstepFormRenderer"
+# Confirmations name the patient: messages stay on the server (the session), never in a readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Request size limits. Nothing in Backstep takes a file, and no form or API body comes near 1 MiB: larger
 # bodies are refused (HTML: 400 page; API: 413 JSON, see clinic/api/parsers.py) before they are parsed.
