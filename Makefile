@@ -7,6 +7,9 @@ PY     := $(VENV)/bin/python
 STAMPS := .make
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Links in e-mails (invitations, password resets, flag alerts) start with SITE_URL. Unless it is set,
+# it follows the server, so `make run PORT=8100` e-mails links to port 8100.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install assets migrate demo serve clean logins bench
 
@@ -46,7 +49,7 @@ demo: migrate
 
 logins:
 	@echo ""
-	@echo "  Backstep demo is ready on http://$(HOST):$(PORT)"
+	@echo "  Backstep demo is ready on http://$(HOST):$(PORT) (e-mailed links: $(SITE_URL))"
 	@echo "  Demo Clinic      admin      admin@demo.clinic       / demo-admin"
 	@echo "                   therapist  therapist@demo.clinic   / demo-therapist"
 	@echo "                   patient    patient@demo.clinic     / demo-patient"
@@ -57,7 +60,7 @@ logins:
 # DEBUG stays off unless set (`DEBUG=true make run`): the demo shows Backstep's own error pages.
 # Static files come from WhiteNoise (clinic/settings.py), which runserver's DEBUG-only handler would not.
 serve:
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL='$(SITE_URL)' $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The benchmark (README, "Performance"): PostgreSQL + Redis when DATABASE_URL and REDIS_URL
 # are set, SQLite + eager Celery otherwise. `make bench BENCH_SCALE=0.01` is the smoke mode.

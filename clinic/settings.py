@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.tenancy.tenancy_context",
                 "clinic.context_processors.clinic_admin_alerts",
+                "patients.context_processors.open_flags",
             ],
         },
     },
@@ -266,6 +267,10 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Forms and API --------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Every form, whoever renders it: a refused form opens on its first field with an error (clinic/form_renderer.py).
+FORM_RENDERER = "clinic.form_renderer.BackstepFormRenderer"
+# Confirmations name the patient: messages stay on the server (the session), never in a readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Request size limits. Nothing in Backstep takes a file, and no form or API body comes near 1 MiB: larger
 # bodies are refused (HTML: 400 page; API: 413 JSON, see clinic/api/parsers.py) before they are parsed.

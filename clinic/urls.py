@@ -15,9 +15,7 @@ urlpatterns = [
     path("accounts/security/", views.account_security, name="account-security"),
     path("accounts/security/recovery-codes/", views.recovery_codes_new, name="recovery-codes-new"),
     path("accounts/security/two-factor-off/", views.two_factor_off, name="two-factor-off"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(
-        email_template_name="registration/password_reset_email.txt",
-        subject_template_name="registration/password_reset_subject.txt"), name="password_reset"),
+    path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),

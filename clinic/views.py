@@ -51,6 +51,21 @@ class SignOutView(auth_views.LogoutView):
     """POST only: deletes the session on the server, so the old cookie signs nobody in."""
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """"Forgot your password?": the e-mailed link starts with SITE_URL, like every other e-mailed link.
+
+    Django's own view builds it from the request's Host header; SITE_URL is the address the clinic set
+    (or, in development, the address `make run` serves on), so all e-mails agree.
+    """
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Choosing a new password also lifts a sign-in lockout for that e-mail, as the lockout message promises."""
 

@@ -637,3 +637,27 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation for patient #{self.patient_id}"
+
+
+class PatientPageVisit(models.Model):
+    """When a staff member last opened a patient's page: what the patient logged after it is "new" to them.
+
+    One row per staff member and patient, moved forward on every visit, so
+    "new" means the same on the patient page, in the inbox and in the evidence
+    behind a flag: logged since *you* last opened this patient's page.
+    """
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="page_visits")
+    visited_at = models.DateTimeField(_("last opened at"))
+
+    class Meta:
+        ordering = ["-visited_at"]
+        verbose_name = _("patient page visit")
+        verbose_name_plural = _("patient page visits")
+        constraints = [models.UniqueConstraint(fields=["user", "patient"], name="patient_page_visit_unique")]
+
+    def __str__(self) -> str:
+        return f"User #{self.user_id} opened patient #{self.patient_id} at {self.visited_at}"

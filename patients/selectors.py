@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
 from clinic.tenancy import Actor, scope_queryset
@@ -19,9 +20,11 @@ from patients.models import (
     AssignedLadderStep,
     Assignment,
     Flag,
+    Invitation,
     Measurement,
     MorningCheckIn,
     Patient,
+    PatientPageVisit,
     PhaseVersion,
     ProgressionCheck,
     SessionLog,
@@ -137,11 +140,17 @@ def step_in_words(exercise: AssignedExercise) -> str:
 
 def current_steps_for_patients(patient_ids: list[int]) -> dict[int, list[AssignedExercise]]:
     """patient id -> ladder exercises of the current phase of their active assignment (3 queries)."""
-    assignments = dict(
-        Assignment.objects.filter(patient_id__in=patient_ids, status=Assignment.Status.ACTIVE).values_list(
-            "id", "patient_id"
-        )
+    return current_steps_for_assignments(
+        Assignment.objects.filter(patient_id__in=patient_ids, status=Assignment.Status.ACTIVE)
     )
+
+
+def current_steps_for_assignments(active: list[Assignment]) -> dict[int, list[AssignedExercise]]:
+    """patient id -> ladder exercises of the current phase of these active assignments (2 queries).
+
+    The patient list already holds the page's active assignments (for adherence): passing them saves a query.
+    """
+    assignments = {assignment.pk: assignment.patient_id for assignment in active}
     phases = current_phase_ids(list(assignments))
     exercises = with_current_load(
         AssignedExercise.objects.filter(phase_id__in=phases.values(), kind__in=LADDER_KINDS).order_by("order")
@@ -417,13 +426,28 @@ def with_red_pain_beside(flags: QuerySet[Flag]) -> QuerySet[Flag]:
     return flags.annotate(red_pain_beside=Exists(red))
 
 
+def _unresolved_flags(*, actor: Actor, mine_only: bool) -> QuerySet[Flag]:
+    flags = scope_queryset(Flag.objects.all(), actor).filter(status__in=UNRESOLVED)
+    if mine_only:
+        flags = flags.filter(patient__therapist=actor.user)
+    return flags
+
+
+def inbox_mine_by_default(actor: Actor) -> bool:
+    """Therapists' inbox opens on their own patients; clinic admins' on the whole clinic."""
+    return not actor.is_clinic_admin
+
+
+def open_flag_count(*, actor: Actor) -> int:
+    """How many flags the actor's inbox shows when opened (the navigation's count), in one COUNT query."""
+    return _unresolved_flags(actor=actor, mine_only=inbox_mine_by_default(actor)).count()
+
+
 def flag_inbox(*, actor: Actor, mine_only: bool = False) -> QuerySet[Flag]:
     """Unresolved flags the actor may see, urgent first, newest first within a severity."""
     from django.db.models import Case, Value, When
 
-    flags = scope_queryset(Flag.objects.all(), actor).filter(status__in=UNRESOLVED)
-    if mine_only:
-        flags = flags.filter(patient__therapist=actor.user)
+    flags = _unresolved_flags(actor=actor, mine_only=mine_only)
     rank = Case(*[When(severity=s, then=Value(n)) for s, n in SEVERITY_ORDER.items()], output_field=IntegerField())
     return with_red_pain_beside(flags.select_related("patient", "exercise")).annotate(severity_rank=rank).order_by(
         "severity_rank", "-created_at", "-id"
@@ -540,6 +564,11 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
     return overview
 
 
+def open_invitation_exists(*, patient: Patient) -> bool:
+    """Whether the patient has an invitation link that still works (unused, not expired): one query."""
+    return Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=timezone.now()).exists()
+
+
 def models_case_active_first():
     from django.db.models import Case, Value, When
 
@@ -563,6 +592,52 @@ def sessions_behind_flags(flags: list[Flag], per_flag: int = 4) -> dict[int, lis
         mine = [s for s in sessions.get(flag.exercise_id, []) if as_of is None or s.date <= as_of]
         result[flag.pk] = mine[:per_flag]
     return result
+
+
+# ---------------------------------------------------------------------------
+# What the patient wrote, and whether the therapist has seen it
+# ---------------------------------------------------------------------------
+
+NOTES_IN_INBOX = 20
+
+
+def is_new(logged_at: dt.datetime, last_visit: dt.datetime | None) -> bool:
+    """"New" to a staff member: logged after they last opened the patient's page (or they never have)."""
+    return last_visit is None or logged_at > last_visit
+
+
+def last_page_visits(*, user, patient_ids) -> dict[int, dt.datetime]:
+    """patient id -> when `user` last opened that patient's page (one query)."""
+    return dict(PatientPageVisit.objects.filter(user=user, patient_id__in=set(patient_ids))
+                .values_list("patient_id", "visited_at"))
+
+
+def mark_new(sessions, visits: dict[int, dt.datetime]) -> None:
+    """Set `is_new` on each session for the staff member whose page visits these are."""
+    for session in sessions:
+        session.is_new = is_new(session.created_at, visits.get(session.patient_id))
+
+
+def unseen_patient_notes(*, actor: Actor, mine_only: bool = False,
+                         limit: int = NOTES_IN_INBOX) -> tuple[list[SessionLog], bool]:
+    """Sessions with a patient's note, or stopped early, that the actor has not seen on the patient page.
+
+    Newest first, at most `limit` (and whether there are more), in one query.
+    Opening the patient's page marks them seen (services.patient_page_visit_record).
+    """
+    last_visit = PatientPageVisit.objects.filter(user=actor.user, patient=OuterRef("patient_id")).values("visited_at")
+    sessions = (
+        scope_queryset(SessionLog.objects.all(), actor)
+        .filter(Q(notes__gt="") | Q(completed=False))
+        .annotate(last_visit=Subquery(last_visit[:1]))
+        .filter(Q(last_visit__isnull=True) | Q(created_at__gt=F("last_visit")))
+    )
+    if mine_only:
+        sessions = sessions.filter(patient__therapist=actor.user)
+    found = list(sessions.select_related("patient", "exercise").order_by("-created_at", "-id")[:limit + 1])
+    for session in found:
+        session.is_new = True
+    return found[:limit], len(found) > limit
 
 
 def current_exercises(*, patient: Patient) -> list[AssignedExercise]:

@@ -33,6 +33,7 @@ from patients.models import (
     Measurement,
     MorningCheckIn,
     Patient,
+    PatientPageVisit,
     PhaseVersion,
     SessionLog,
     StepVersion,
@@ -471,6 +472,21 @@ def patient_create(
     patient.full_clean()
     patient.save()
     return patient
+
+
+def patient_page_visit_record(*, user, patient: Patient, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Record that `user` opened `patient`'s page now; return when they had opened it before (None: never).
+
+    What the patient logged after the returned moment is "new" to this user
+    (selectors.is_new). One upsert, so two tabs opened at once cannot collide.
+    """
+    previous = (PatientPageVisit.objects.filter(user=user, patient=patient)
+                .values_list("visited_at", flat=True).first())
+    PatientPageVisit.objects.bulk_create(
+        [PatientPageVisit(user=user, patient=patient, visited_at=now or timezone.now())],
+        update_conflicts=True, unique_fields=["user", "patient"], update_fields=["visited_at"],
+    )
+    return previous
 
 
 # ---------------------------------------------------------------------------

@@ -74,9 +74,9 @@ def patient_list(request):
                              "condition": condition, "severity": severity, "therapist": therapist_id},
                    searched={"q": search.term})
     ids = [p.pk for p in page.object_list]
-    steps = selectors.current_steps_for_patients(ids)
     today = services.clinic_today(actor.clinic)
     active = list(Assignment.objects.filter(patient_id__in=ids, status="active"))
+    steps = selectors.current_steps_for_assignments(active)
     by_assignment = adherence_by_assignment(assignments=active, start=today - dt.timedelta(days=13), end=today,
                                             today=today) if active else {}
     adherence = {a.patient_id: by_assignment[a.pk] for a in active}
@@ -109,13 +109,20 @@ def flag_inbox(request):
     """Open flags of the therapist's patients (admins: the clinic), urgent first."""
     actor = request.actor
     require_staff(actor)
-    scope = request.GET.get("scope") or ("all" if actor.is_clinic_admin else "mine")
+    scope = request.GET.get("scope") or ("mine" if selectors.inbox_mine_by_default(actor) else "all")
+    scope = scope if scope in ("mine", "all") else "mine"
     flags = selectors.flag_inbox(actor=actor, mine_only=scope == "mine")
     page = page_of(request, flags, FLAGS_PER_PAGE)
     audit_narrowed(request, {"scope": "mine" if scope == "mine" else "all"})
     behind = selectors.sessions_behind_flags(list(page.object_list))
-    items = [(flag, behind.get(flag.pk, [])) for flag in page.object_list]
-    return render(request, "patients/flag_inbox.html", {"page": page, "items": items, "scope": scope})
+    notes, more_notes = selectors.unseen_patient_notes(actor=actor, mine_only=scope == "mine")
+    visits = selectors.last_page_visits(user=request.user, patient_ids=[flag.patient_id for flag in page.object_list])
+    selectors.mark_new([s for sessions in behind.values() for s in sessions], visits)
+    # The evidence opens by itself when the patient wrote something in it or stopped a session early.
+    items = [(flag, sessions, any(s.notes or not s.completed for s in sessions))
+             for flag, sessions in ((flag, behind.get(flag.pk, [])) for flag in page.object_list)]
+    return render(request, "patients/flag_inbox.html", {"page": page, "items": items, "scope": scope,
+                                                         "notes": notes, "more_notes": more_notes})
 
 
 @login_required
@@ -133,17 +140,18 @@ def flag_bulk(request):
     if not note.is_valid():
         messages.error(request, note.problem())
         return redirect("patients:flags")
-    done, problems = 0, []
+    done, problems = [], []
     today = services.clinic_today(actor.clinic)
     audit_note(request, detail={"flags": sorted(ids)[:200]})
     for flag in scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient"):
         try:
             FLAG_ACTIONS[action](flag, request.user, note.cleaned_data["note"], today)
-            done += 1
+            done.append(flag.patient.full_name)
         except ValidationError as error:
             problems.append(f"{flag.patient.full_name}: {' '.join(error.messages)}")
     if done:
-        messages.success(request, _("%(n)s flag(s): %(what)s") % {"n": done, "what": FLAG_ACTION_DONE[action]})
+        messages.success(request, _("%(what)s — %(names)s") % {
+            "what": FLAG_ACTION_DONE[action], "names": ", ".join(sorted(set(done)))})
     for problem in problems:
         messages.warning(request, problem)
     return _back_to(request, "patients:flags")
@@ -170,7 +178,7 @@ FLAG_ACTIONS = {
 }
 FLAG_ACTION_DONE = {
     "approve": _("Approved: the new step applies from today."),
-    "decline": _("Suggestion declined."),
+    "decline": _("Step up declined."),
     "acknowledge": _("Flag acknowledged."),
     "resolve": _("Flag resolved."),
 }
@@ -181,7 +189,7 @@ FLAG_ACTION_DONE = {
 def flag_action(request, pk: int):
     actor = request.actor
     require_staff(actor)
-    flag = get_scoped_or_404(Flag.objects.all(), actor, pk=pk)
+    flag = get_scoped_or_404(Flag.objects.select_related("patient"), actor, pk=pk)
     audit_note(request, patient_id=flag.patient_id)
     action = request.POST.get("action", "")
     if action not in FLAG_ACTIONS:
@@ -191,12 +199,13 @@ def flag_action(request, pk: int):
     if not note.is_valid():
         messages.error(request, note.problem())
         return redirect("patients:flags")
+    name = flag.patient.full_name
     try:
         FLAG_ACTIONS[action](flag, request.user, note.cleaned_data["note"], timezone.localdate())
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, f"{name}: {' '.join(error.messages)}")
     else:
-        messages.success(request, FLAG_ACTION_DONE[action])
+        messages.success(request, _("%(what)s — %(names)s") % {"what": FLAG_ACTION_DONE[action], "names": name})
     return _back_to(request, "patients:flags")
 
 
@@ -479,22 +488,42 @@ def _errors_to_form(form, error: ValidationError) -> None:
 @require_safe
 def patient_detail(request, pk: int):
     """The patient page: plan, charts, sessions, measurements, step history, and the actions on them."""
-    patient = _staff_patient(request, pk)
+    return _patient_page(request, _staff_patient(request, pk))
+
+
+def _patient_page(request, patient: Patient, *, status: int = 200, **refused_forms):
+    """Render the patient page. A refused form comes back bound: what was typed stays, errors beside the fields.
+
+    Opening the page (GET) records the visit: the sessions logged since the
+    previous one are marked new, here and in the inbox (selectors.is_new).
+    """
     today = services.clinic_today(request.actor.clinic)
     overview = selectors.patient_overview(patient=patient, today=today)
-    sessions = Paginator(SessionLog.objects.filter(patient=patient).select_related("exercise"), 15)
-    context = {
-        "overview": overview,
-        "patient": patient,
-        "today": today,
-        "sessions": sessions.get_page(request.GET.get("page")),
+    if request.method == "GET":
+        last_visit = services.patient_page_visit_record(user=request.user, patient=patient)
+    else:
+        last_visit = selectors.last_page_visits(user=request.user, patient_ids=[patient.pk]).get(patient.pk)
+    sessions = Paginator(SessionLog.objects.filter(patient=patient).select_related("exercise"), 15) \
+        .get_page(request.GET.get("page"))
+    selectors.mark_new(sessions.object_list, {patient.pk: last_visit} if last_visit else {})
+    forms = {
         "step_form": StepChangeForm(exercises=overview.ladder_exercises, ladders=overview.ladders),
         "phase_form": PhaseChangeForm(phases=overview.phases),
         "measurement_form": MeasurementForm(initial={"date": today}),
         "end_form": EndPlanForm(initial={"end_date": today, "status": "completed"}),
-        "since": _since(patient, overview, today),
+        **refused_forms,
     }
-    return render(request, "patients/patient_detail.html", context)
+    context = {
+        "overview": overview,
+        "patient": patient,
+        "today": today,
+        "sessions": sessions,
+        "last_visit": last_visit,
+        "open_invitation": not patient.user_id and selectors.open_invitation_exists(patient=patient),
+        "since": _since(patient, overview, today),
+        **forms,
+    }
+    return render(request, "patients/patient_detail.html", context, status=status)
 
 
 def _since(patient: Patient, overview, today: dt.date) -> str:
@@ -522,11 +551,11 @@ def patient_step_change(request, pk: int):
                                  effective_date=services.clinic_today(request.actor.clinic),
                                  source="therapist", reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Level changed. The patient sees it on today's plan."))
+            _errors_to_form(form, error)
+            return _patient_page(request, patient, status=400, step_form=form)
+        messages.success(request, _("Level changed. The patient sees it on today's plan."))
     else:
-        messages.error(request, _("Choose an exercise and a level, and give a reason."))
+        return _patient_page(request, patient, status=400, step_form=form)
     return redirect(reverse("patients:detail", args=[pk]) + "#plan")
 
 
@@ -536,14 +565,16 @@ def patient_phase_change(request, pk: int):
     patient = _staff_patient(request, pk)
     overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
     form = PhaseChangeForm(request.POST, phases=overview.phases)
-    if form.is_valid() and overview.assignment and overview.assignment.status == Assignment.Status.ACTIVE:
+    if overview.assignment is None or overview.assignment.status != Assignment.Status.ACTIVE:
+        messages.error(request, _("This patient has no running plan to change."))
+    elif form.is_valid():
         phase = next(p for p in overview.phases if p.pk == form.cleaned_data["phase"])
         services.phase_change(assignment=overview.assignment, phase=phase, source="therapist",
                               effective_date=services.clinic_today(request.actor.clinic),
                               reason=form.cleaned_data["reason"], changed_by=request.user)
         messages.success(request, _("Phase changed."))
     else:
-        messages.error(request, _("Choose a phase and give a reason."))
+        return _patient_page(request, patient, status=400, phase_form=form)
     return redirect(reverse("patients:detail", args=[pk]) + "#plan")
 
 
@@ -559,11 +590,8 @@ def patient_measurement(request, pk: int):
             _errors_to_form(form, error)
         else:
             messages.success(request, _("Measurements saved; the plan is re-checked with them."))
-    if form.errors:
-        errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
-                           for f, e in form.errors.items())
-        messages.error(request, _("Measurements not saved — %(errors)s") % {"errors": errors})
-    return redirect(reverse("patients:detail", args=[pk]) + "#measurements")
+            return redirect(reverse("patients:detail", args=[pk]) + "#measurements")
+    return _patient_page(request, patient, status=400, measurement_form=form)
 
 
 @login_required
@@ -603,17 +631,18 @@ def patient_end_plan(request, pk: int):
     patient = _staff_patient(request, pk)
     form = EndPlanForm(request.POST)
     active = patient.assignments.filter(status="active").first()
-    if form.is_valid() and active is not None:
+    if active is None:
+        messages.error(request, _("This patient has no running plan to end."))
+    elif form.is_valid():
         try:
             services.assignment_end(assignment=active, end_date=form.cleaned_data["end_date"],
                                     status=form.cleaned_data["status"], changed_by=request.user)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The plan has ended. You can assign a new one."))
+            _errors_to_form(form, error)
+            return _patient_page(request, patient, status=400, end_form=form)
+        messages.success(request, _("The plan has ended. You can assign a new one."))
     else:
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
-        messages.error(request, f"{_('Choose how the plan ended and its end date.')} {problems}".strip())
+        return _patient_page(request, patient, status=400, end_form=form)
     return redirect("patients:detail", pk=pk)
 
 

@@ -49,13 +49,23 @@ def template_choices(*, actor: Actor) -> QuerySet[ExerciseTemplate]:
 
 
 def template_detail(*, actor: Actor, pk: int) -> ExerciseTemplate:
-    """One template the actor may see (404 for other clinics'), with the clinic's protocols that prescribe it."""
+    """One template the actor may see (404 for other clinics'), with where it is used (two queries).
+
+    `used_in`: every protocol the actor may see that prescribes it, the clinic's own and the built-in ones,
+    each with `uses` (how many of its prescriptions, over all phases); `running_plans`: how many of the
+    clinic's running plans (their snapshots) hold it.
+    """
     template = get_scoped_or_404(ExerciseTemplate.objects.select_related("cloned_from"), actor, pk=pk)
+    # The filter comes before the count, so `uses` counts only this template's prescriptions.
     template.used_in = list(
         scope_queryset(Protocol.objects.all(), actor)
-        .filter(clinic=actor.clinic, phases__exercises__template=template)
-        .distinct()
-        .order_by("name")
+        .filter(phases__exercises__template=template)
+        .annotate(uses=Count("phases__exercises"))
+        .order_by(F("clinic_id").asc(nulls_last=True), "name", "id")
+    )
+    template.running_plans = (
+        scope_queryset(Assignment.objects.filter(status=Assignment.Status.ACTIVE, exercises__template=template), actor)
+        .values("pk").distinct().count()
     )
     return template
 

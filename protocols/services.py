@@ -203,12 +203,21 @@ def protocol_phases_replace(*, protocol: Protocol, phases: list[PhaseInput]) -> 
 
 
 @transaction.atomic
+def copy_name(name: str, max_length: int) -> str:
+    """What a copy is called unless someone names it: "<name> (copy)", the name cut to fit, never the suffix."""
+    suffix = " (copy)"
+    return name[:max_length - len(suffix)] + suffix
+
+
 def protocol_clone(*, protocol: Protocol, clinic: Clinic, created_by=None, name: str | None = None) -> Protocol:
-    """Deep-copy a protocol (phases, exercises, ladders) into `clinic`, recording where it came from."""
+    """Deep-copy a protocol (phases, exercises, ladders) into `clinic`, recording where it came from.
+
+    Unnamed, the copy is "<name> (copy)", built-in or not, so the list never shows two of the same name.
+    """
     clone = Protocol(
         clinic=clinic,
         slug=_free_protocol_slug(clinic, protocol.slug),
-        name=name or protocol.name,
+        name=name or copy_name(protocol.name, Protocol._meta.get_field("name").max_length),
         condition=protocol.condition,
         description=protocol.description,
         sessions_per_week=protocol.sessions_per_week,
@@ -584,11 +593,11 @@ def template_update(*, template: ExerciseTemplate, **changes) -> ExerciseTemplat
 
 @transaction.atomic
 def template_clone(*, template: ExerciseTemplate, clinic: Clinic, name: str | None = None) -> ExerciseTemplate:
-    """Copy a built-in (or the clinic's own) template into `clinic`, to edit it."""
+    """Copy a built-in (or the clinic's own) template into `clinic`, to edit it; unnamed, it is "<name> (copy)"."""
     if template.clinic_id not in (None, clinic.pk):
         raise PermissionDenied("This exercise template belongs to another clinic.")
     if name is None:
-        name = template.name if template.is_builtin else f"{template.name} (copy)"
+        name = copy_name(template.name, ExerciseTemplate._meta.get_field("name").max_length)
     clone = ExerciseTemplate(
         clinic=clinic,
         slug=_free_template_slug(clinic, name),

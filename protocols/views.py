@@ -220,9 +220,7 @@ def protocol_edit(request, pk: int):
 @require_POST
 def protocol_clone(request, pk: int):
     source = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
-    name = None if source.is_builtin else _("%(name)s (copy)") % {"name": source.name}
-    clone = services.protocol_clone(protocol=source, clinic=request.actor.clinic, created_by=request.user,
-                                    name=name[:160] if name else None)
+    clone = services.protocol_clone(protocol=source, clinic=request.actor.clinic, created_by=request.user)
     messages.success(request, _("Copied into your clinic. This copy is yours to edit."))
     return redirect("protocols:detail", pk=clone.pk)
 

@@ -124,7 +124,7 @@ def test_built_in_templates_are_read_only_but_can_be_cloned(clinic):
     with pytest.raises(PermissionDenied):
         services.template_update(template=builtin, name="Mine now")
     clone = services.template_clone(template=builtin, clinic=clinic)
-    assert (clone.clinic, clone.cloned_from, clone.name) == (clinic, builtin, "Retro treadmill walk")
+    assert (clone.clinic, clone.cloned_from, clone.name) == (clinic, builtin, "Retro treadmill walk (copy)")
     assert (clone.max_speed_kmh, clone.instructions, clone.safety_notes) == (
         builtin.max_speed_kmh, builtin.instructions, builtin.safety_notes)
     services.template_update(template=clone, name="Our retro walk")
@@ -145,7 +145,7 @@ def test_template_clone_refuses_another_clinics_template(clinic):
 def test_clone_of_the_pfp_built_in_keeps_phases_exercises_and_ladders(clinic, library):
     builtin = Protocol.objects.get(clinic=None, slug=PFP)
     clone = services.protocol_clone(protocol=builtin, clinic=clinic)
-    assert (clone.clinic, clone.cloned_from, clone.name) == (clinic, builtin, builtin.name)
+    assert (clone.clinic, clone.cloned_from, clone.name) == (clinic, builtin, f"{builtin.name} (copy)")
     original = [(p.order, p.name, [(e.template_id, e.frequency_per_week, loads(e)) for e in p.exercises.all()])
                 for p in builtin.phases.order_by("order")]
     copied = [(p.order, p.name, [(e.template_id, e.frequency_per_week, loads(e)) for e in p.exercises.all()])

@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from protocols.models import ExerciseKind, ExerciseTemplate
-from protocols.services import library_install
-from tests.factories import ExerciseTemplateFactory
+from patients.services import assignment_create, assignment_end
+from protocols.models import ExerciseKind, ExerciseTemplate, Protocol
+from protocols.services import library_install, protocol_clone
+from tests.factories import ExerciseTemplateFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +170,7 @@ def test_clone_a_built_in_then_edit_the_copy(client, world, templates):
     assert clone.clinic == world.clinic_a
     assert response.url == reverse("protocols:template-edit", args=[clone.pk])
     edit = client.get(response.url)
-    assert edit.status_code == 200 and 'value="Built-in retro walk"' in edit.content.decode()
+    assert edit.status_code == 200 and 'value="Built-in retro walk (copy)"' in edit.content.decode()
     response = client.post(response.url, {**TREADMILL_POST, "name": "Our retro walk", "max_speed_kmh": "4.5"})
     assert response.status_code == 302
     clone.refresh_from_db()
@@ -182,7 +184,35 @@ def test_own_template_page_has_an_edit_button(client, world, templates):
     a = templates["a"]
     body = client.get(reverse("protocols:template-detail", args=[a.pk])).content.decode()
     assert reverse("protocols:template-edit", args=[a.pk]) in body
-    assert "Not used in any of your clinic's protocols yet" in body
+    assert "Not used in any protocol yet" in body
+
+
+def test_an_exercise_page_counts_its_use_in_every_protocol_and_running_plan(client, world):
+    """The built-in retro walk: in both built-in protocols, in clinic A's clone, and in two running plans."""
+    library_install()
+    walk = ExerciseTemplate.objects.get(clinic=None, slug="retro-treadmill-walk")
+    builtins = list(Protocol.objects.filter(clinic=None, phases__exercises__template=walk).distinct()
+                    .order_by(F("condition").desc()))  # the PFP protocol first: our patients have PFP
+    assert builtins, "the library prescribes the retro walk"
+    clone = protocol_clone(protocol=builtins[0], clinic=world.clinic_a)
+    protocol_clone(protocol=builtins[0], clinic=world.clinic_b)  # another clinic's: not counted
+    running = [assignment_create(patient=p, protocol=builtins[0], start_date=world.assignment_a1.start_date,
+                                 baseline_pain=1) for p in (PatientFactory(clinic=world.clinic_a),
+                                                             PatientFactory(clinic=world.clinic_a))]
+    ended = assignment_create(patient=PatientFactory(clinic=world.clinic_a), protocol=clone,
+                              start_date=world.assignment_a1.start_date, baseline_pain=1)
+    assignment_end(assignment=ended, end_date=world.assignment_a1.start_date)
+    client.force_login(world.therapist_a)
+    response = client.get(reverse("protocols:template-detail", args=[walk.pk]))
+    template = response.context["template"]
+    assert {p.pk for p in template.used_in} == {clone.pk, *(b.pk for b in builtins)}
+    uses = {p.pk: p.uses for p in template.used_in}
+    expected = clone.phases.filter(exercises__template=walk).count()
+    assert uses[clone.pk] == expected and uses[builtins[0].pk] == expected
+    assert template.running_plans == len(running)
+    body = response.content.decode()
+    assert f"In {len(builtins) + 1} protocols" in body and f"in {len(running)} running plans" in body
+    assert f"prescribed {expected} times" in body and "Built-in" in body
 
 
 def test_the_library_page_does_not_grow_in_queries(client, world, django_assert_max_num_queries):

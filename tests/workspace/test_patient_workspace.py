@@ -151,7 +151,8 @@ def test_measurements_are_recorded_and_recheck_the_plan(client, world):
     assert (m.effusion, str(m.quad_lsi_pct), m.rom_pct, m.recorded_by) == ("trace", "82.5", None, world.therapist_a)
     response = client.post(reverse("patients:measurement", args=[world.patient_a1.pk]),
                            {"date": TODAY.isoformat(), "quad_lsi_pct": "500"}, follow=True)
-    assert "Measurements not saved" in response.content.decode()
+    assert response.status_code == 400 and Measurement.objects.count() == 1
+    assert response.context["measurement_form"].errors["quad_lsi_pct"]
 
 
 def test_end_plan_then_assign_again(client, world):

@@ -199,6 +199,20 @@ def test_cloning_your_own_protocol_names_the_copy(client, world, own):
     assert Protocol.objects.filter(clinic=world.clinic_a, name="Clinic A knee plan (copy)").exists()
 
 
+def test_a_clone_of_a_built_in_is_named_as_a_copy_too(client, world, library):
+    client.force_login(world.therapist_a)
+    client.post(url("clone", library.pk))
+    clone = Protocol.objects.get(cloned_from=library, clinic=world.clinic_a)
+    assert clone.name == f"{library.name} (copy)"
+    listing = client.get(url("list")).content.decode()
+    assert f"{library.name} (copy)" in listing
+
+
+def test_a_long_name_keeps_its_copy_suffix():
+    assert services.copy_name("x" * 200, 160) == "x" * 153 + " (copy)"
+    assert len(services.copy_name("x" * 200, 160)) == 160
+
+
 def test_edit_protocol_details(client, world, own):
     client.force_login(world.therapist_a)
     response = client.post(url("edit", own.pk), {"name": "Renamed", "condition": "acl", "sessions_per_week": "5"})
