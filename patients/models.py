@@ -198,6 +198,11 @@ class AssignedExercise(models.Model):
     safety_notes = models.TextField(_("safety notes"), blank=True)
     notes = models.TextField(_("notes for the patient"), blank=True)
     current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
+    # The checks' safety bookkeeping: when the newest evidence on which a regression (R1, R3) was already
+    # decided had been recorded. A regression applies once per piece of evidence, and a step change
+    # made since (such as an approved progression) never cancels it.
+    regress_decided_through = models.DateTimeField(_("regression decided on evidence recorded up to"), null=True,
+                                                   blank=True, editable=False)
 
     class Meta:
         ordering = ["assignment", "phase__order", "order"]
@@ -581,12 +586,21 @@ class ProgressionCheck(models.Model):
 
 
 class SweepRun(models.Model):
-    """One nightly sweep of a clinic for one local date, so a missed hour is caught up and none runs twice."""
+    """One nightly sweep of a clinic for one local date, so a missed hour is caught up and none runs twice.
+
+    The row is the claim; `enqueued_at` is set, with the number of assignments,
+    only once the broker accepted every batch of checks. A claim whose batches
+    were refused is released at once, and one left unfinished (its process
+    died) is taken over by a later tick, so a broker failure never costs a
+    clinic its night.
+    """
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="sweeps")
     local_date = models.DateField(_("local date"))
-    assignments = models.PositiveIntegerField(_("assignments checked"), default=0)
-    started_at = models.DateTimeField(auto_now_add=True)
+    assignments = models.PositiveIntegerField(_("assignments checked"), default=0,
+                                              help_text=_("Active assignments the run sent to the checks."))
+    started_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+    enqueued_at = models.DateTimeField(_("checks accepted by the broker at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-local_date"]

@@ -219,24 +219,6 @@ def _week_figures_and_pain(in_d) -> tuple[dict[int, dict[dt.date, int]], dict[in
     return done, pain
 
 
-def _done_by_week(in_d) -> dict[int, dict[dt.date, int]]:
-    """assignment id -> {ISO week's Monday: distinct days with a completed session}."""
-    return _week_figures_and_pain(in_d)[0]
-
-
-def adherence_by_assignment(*, assignments: list[Assignment], start: dt.date, end: dt.date,
-                            today: dt.date) -> dict[int, Decimal | None]:
-    """assignment id -> adherence % over [start, end], for assignments already loaded (one query)."""
-    done = _done_by_week(_sessions_in_active_days([a.pk for a in assignments], start, end, today))
-    result = {}
-    for a in assignments:
-        prescribed, credited, _done = adherence_totals(sessions_per_week=a.sessions_per_week,
-                                                       active=active_range(a, start, end, today),
-                                                       done_by_week=done.get(a.pk, {}))
-        result[a.pk] = None if prescribed == 0 else to_decimal(Fraction(100 * credited, prescribed), "0.1")
-    return result
-
-
 def adherence_report(
     *,
     actor: Actor,

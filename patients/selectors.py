@@ -30,6 +30,7 @@ from patients.models import (
     SessionLog,
     StepVersion,
 )
+from protocols.engine import ADHERENCE_WINDOW_DAYS, RecentTraining, recent_training
 from protocols.models import LADDER_KINDS, describe_load
 from protocols.wording import format_level
 
@@ -273,6 +274,70 @@ class CheckBasis:
     step_version_created: dt.datetime | None = None
     # When the newest piece of evidence (a session, the check-in after it, a measurement) was recorded.
     latest_evidence: dt.datetime | None = None
+    # When the evidence behind each regression rule was recorded: R1 reads the latest session; R3 the two
+    # latest sessions and the next-morning check-ins after them.
+    regress_evidence: dict[str, dt.datetime] = field(default_factory=dict)
+
+
+def plan_training_days(*, assignment_ids: list[int], start: dt.date, end: dt.date) -> dict[int, set[dt.date]]:
+    """assignment id -> the dates in [start, end] with a completed session of the plan (any exercise, any phase).
+
+    What the engine's F1 counts (its `training_days` input) and what the
+    patient list's 14-day adherence counts: one query.
+    """
+    days: dict[int, set[dt.date]] = {}
+    rows = (SessionLog.objects.filter(exercise__assignment_id__in=assignment_ids, completed=True,
+                                      date__gte=start, date__lte=end)
+            .order_by().values_list("exercise__assignment_id", "date").distinct())
+    for assignment_id, date in rows:
+        days.setdefault(assignment_id, set()).add(date)
+    return days
+
+
+def adherence_window_start(today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1)
+
+
+def recent_training_by_assignment(*, assignments: list[Assignment], today: dt.date) -> dict[int, RecentTraining]:
+    """assignment id -> training days in [today-13, today] against the plan (the figure in a low-adherence flag).
+
+    The same function (`protocols.engine.recent_training`) on the same days
+    (`plan_training_days`) as F1 in the checks, so the list and the flag show
+    one number. One query.
+    """
+    days = plan_training_days(assignment_ids=[a.pk for a in assignments], start=adherence_window_start(today),
+                              end=today)
+    return {
+        a.pk: recent_training(training_days=days.get(a.pk, ()), today=today, frequency_per_week=a.sessions_per_week,
+                              start=a.start_date)
+        for a in assignments
+    }
+
+
+def ladder_exercises_to_check(*, current_phases: dict[int, int | None],
+                              sessions_since: dt.date) -> list[AssignedExercise]:
+    """The ladder exercises the checks cover, each with `in_current_phase`, in one query.
+
+    `current_phases` maps each active assignment to check to its current
+    phase (as `with_current_phase` annotates it).
+
+    The current phase's, and every other ladder exercise of the plan with a
+    session dated on or after `sessions_since`: a session back-dated, or sent
+    from an offline queue after a phase change, is saved against an exercise
+    of an earlier phase, and must still reach the engine so red pain is
+    flagged (rules v1.1, "Applying decisions").
+    """
+    phases = current_phases
+    recent = SessionLog.objects.filter(exercise=OuterRef("pk"), date__gte=sessions_since)
+    exercises = list(
+        AssignedExercise.objects.filter(assignment_id__in=list(phases), kind__in=LADDER_KINDS)
+        .filter(Q(phase_id__in=[phase for phase in phases.values() if phase is not None]) | Exists(recent))
+        .select_related("assignment__patient__clinic__settings")
+        .order_by("assignment_id", "order", "pk")
+    )
+    for exercise in exercises:
+        exercise.in_current_phase = exercise.phase_id == phases.get(exercise.assignment_id)
+    return exercises
 
 
 def active_ladder_exercises(*, assignment_ids: list[int]) -> list[AssignedExercise]:
@@ -299,14 +364,18 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
     The rules look at the latest sessions (R1-R5, R7: at most
     green_sessions_to_progress, capped at 10 by validation) and the 14 days up
     to today (R6, F1, F2); older sessions cannot change the decision, so only
-    those are read. The assignment start is always given, so F1 never needs
-    the first session. A morning check-in on day d+1 is the next-morning pain
-    of every session on day d. Only the latest measurement counts.
+    those are read. F1 gets the plan's training days in those 14 days (any
+    exercise, any phase) and the plan's sessions per week; the assignment
+    start is always given, so F1 never needs an earlier date. A morning
+    check-in on day d+1 is the next-morning pain of every session on day d.
+    Only the latest measurement counts.
     """
     if not exercises:
         return []
     ids = [e.pk for e in exercises]
-    window_start = today - dt.timedelta(days=13)
+    window_start = adherence_window_start(today)
+    training_days = plan_training_days(assignment_ids=list({e.assignment_id for e in exercises}),
+                                       start=window_start, end=today)
     fields = ("pk", "exercise_id", "patient_id", "date", "step", "completed", "pain_during", "pain_after", "created_at")
     recent = SessionLog.objects.filter(exercise_id__in=ids, date__gte=window_start, date__lte=today).values(*fields)
     latest = (
@@ -349,6 +418,11 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
     ):
         versions.setdefault(exercise_id, (pk, created))
 
+    def recorded(row: dict) -> list[dt.datetime]:
+        """When a session, and the next-morning check-in that belongs to it, were recorded."""
+        morning = morning_times.get((row["patient_id"], row["date"] + dt.timedelta(days=1)))
+        return [row["created_at"]] if morning is None else [row["created_at"], morning]
+
     result = []
     for exercise in exercises:
         assignment = exercise.assignment
@@ -361,8 +435,9 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
             "today": today.isoformat(),
             "baseline_pain": assignment.baseline_pain,
             "surgery_date": patient.surgery_date.isoformat() if patient.surgery_date else None,
-            "frequency_per_week": exercise.frequency_per_week,
+            "frequency_per_week": assignment.sessions_per_week,
             "assignment_start": assignment.start_date.isoformat(),
+            "training_days": sorted(day.isoformat() for day in training_days.get(assignment.pk, ())),
             "ladder": ladders.get(exercise.pk, []),
             "current_step": exercise.current_step or 0,
             "sessions": [
@@ -387,9 +462,11 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
             "settings": dict(clinic_settings.engine_overrides) if clinic_settings else {},
         }
         version = versions.get(exercise.pk)
-        times = [row["created_at"] for row in rows]
-        times += [morning_times[key] for key in
-                  ((row["patient_id"], row["date"] + dt.timedelta(days=1)) for row in rows) if key in morning_times]
+        times = [at for row in rows for at in recorded(row)]
+        regress_evidence = {}
+        if rows:
+            regress_evidence = {"R1": rows[-1]["created_at"],
+                                "R3": max(at for row in rows[-2:] for at in recorded(row))}
         if measurement is not None:
             times.append(measurement.created_at)
         result.append(CheckBasis(
@@ -401,6 +478,7 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
             step_version_id=version[0] if version else None,
             step_version_created=version[1] if version else None,
             latest_evidence=max(times) if times else None,
+            regress_evidence=regress_evidence,
         ))
     return result
 
@@ -640,14 +718,16 @@ def unseen_patient_notes(*, actor: Actor, mine_only: bool = False,
     return found[:limit], len(found) > limit
 
 
-def current_exercises(*, patient: Patient) -> list[AssignedExercise]:
-    """The exercises of the current phase of the patient's active plan, in one query (with their assignment)."""
-    current_phase = (PhaseVersion.objects.filter(assignment=OuterRef("assignment_id"))
-                     .order_by("-created_at", "-id").values("phase_id")[:1])
+def plan_exercises(*, patient: Patient) -> list[AssignedExercise]:
+    """Every exercise of the patient's active plan, any phase, in one query (with their assignment).
+
+    What a logged session may name: a session back-dated, or sent from an
+    offline queue after a phase change, belongs to an exercise of an earlier
+    phase, and is saved rather than refused.
+    """
     return list(
-        AssignedExercise.objects.filter(assignment__patient=patient, assignment__status=Assignment.Status.ACTIVE,
-                                        phase_id=Subquery(current_phase))
-        .select_related("assignment").order_by("order")
+        AssignedExercise.objects.filter(assignment__patient=patient, assignment__status=Assignment.Status.ACTIVE)
+        .select_related("assignment").order_by("phase__order", "order")
     )
 
 

@@ -22,6 +22,7 @@ from clinic.invitations import Outcome, invitation_account, invitation_account_c
 from clinic.models import Notification, User
 from clinic.notifications import email_send, notification_queue
 from clinic.selectors import clinic_guidance
+from patients import selectors
 from patients.models import (
     NOTE_MAX_LENGTH,
     AssignedExercise,
@@ -37,8 +38,10 @@ from patients.models import (
     PhaseVersion,
     SessionLog,
     StepVersion,
+    SweepRun,
 )
 from patients.selectors import invitation_offer
+from protocols import engine
 from protocols.models import Protocol
 from protocols.wording import format_date
 
@@ -515,6 +518,7 @@ class CheckOutcome:
     decision: dict
     applied: str = ""
     urgent_flag_ids: list[int] | None = None
+    in_current_phase: bool = True
 
 
 def clinic_today(clinic) -> dt.date:
@@ -611,24 +615,47 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
     return urgent
 
 
-def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -> str:
-    """Regressions apply at once; progressions only when the clinic allows it. Each piece of evidence once.
+# What a check raises for a ladder exercise that is no longer in the current phase (a session back-dated
+# or sent from an offline queue after a phase change): what its own sessions say about the knee. Plan-wide
+# flags (adherence, improvement) belong to the current exercises; next-step flags and suggestions do not
+# apply to an exercise the patient no longer does.
+EARLIER_PHASE_FLAG_KINDS = frozenset({"pain_red", "morning_pain", "effusion", "worsening_trend"})
 
-    Evidence is fresh when something was recorded after the last step change
-    (a session, the next-morning check-in after one, a measurement): a plan
-    already changed since then is not changed again because of the same
-    evidence, so running a check twice never steps twice.
+
+def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -> str:
+    """Apply a decision's step change, once per piece of evidence; returns what was applied.
+
+    A regression (R1, R3) applies unless one was already decided on the
+    evidence behind its rule: the latest session for R1, the two latest
+    sessions and their next-morning check-ins for R3. The bookkeeping is the
+    exercise's `regress_decided_through`, written under the check's lock, so
+    running a check twice never steps down twice, an unrelated entry (a
+    measurement, a later check-in) does not repeat it, and a step change made
+    in between, such as a progression approved after the red session was
+    logged, never cancels it: safety wins the race. The step goes down one
+    from the current step, as the engine says.
+
+    A progression applies (only when the clinic allows it) on evidence newer
+    than the latest step change of any kind.
     """
     exercise = basis.exercise
-    fresh = basis.latest_session_created is not None and basis.latest_evidence is not None and (
-        basis.step_version_created is None or basis.latest_evidence > basis.step_version_created
-    )
     target = decision["next_step"]
-    if not fresh or target == exercise.current_step:
+    if basis.latest_session_created is None or basis.latest_evidence is None:
         return ""
     if decision["decision"] == "regress":
+        recorded = basis.regress_evidence[decision["rules"][0]]
+        decided = exercise.regress_decided_through
+        if decided is not None and recorded <= decided:
+            return ""  # this evidence has had its regression
+        AssignedExercise.objects.filter(pk=exercise.pk).update(regress_decided_through=recorded)
+        exercise.regress_decided_through = recorded
+        if target == exercise.current_step:
+            return ""  # at the easiest step: nothing lower, the flag says it all
         applied = "regressed"
     elif decision["decision"] == "progress" and auto_progress:
+        changed = basis.step_version_created
+        if (changed is not None and basis.latest_evidence <= changed) or target == exercise.current_step:
+            return ""
         applied = "progressed"
     else:
         return ""
@@ -639,84 +666,116 @@ def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -
     return applied
 
 
-def assignments_check(*, assignment_ids: list[int], today: dt.date | None = None,
-                      notify: bool = True) -> list[CheckOutcome]:
-    """Run the progression engine for the active retro-incline exercises of these assignments.
+def _lock_plans(assignment_ids: list[int], *, today: dt.date | None) -> list[AssignedExercise]:
+    """Lock plans in the one order used everywhere, and return the ladder exercises to check.
 
-    One transaction with the exercise rows locked, so concurrent checks of the
-    same assignment run one after the other; the reads take a fixed number of
-    queries for the whole batch. Per exercise it records the day's check
-    (re-running the same day updates the same row), applies a regression at
-    once (a progression only when the clinic allows it, otherwise a suggestion
-    flag), and opens, updates or resolves flags so that at most one per kind is
-    unresolved. Urgent flags are e-mailed to the therapist after commit
-    (unless notify is off, as for demo data).
+    The active assignments first (by id), then the exercises to check (by id):
+    the check batches and flag approvals take them in this order, so they never
+    wait on each other in a cycle, and a check and an approval of one exercise
+    run one after the other. Each exercise's step and regression bookkeeping
+    are read under the lock. Besides the current phase's ladder exercises,
+    earlier phases' ones with a session dated within the back-dating limit are
+    checked (`selectors.ladder_exercises_to_check`).
     """
-    from patients import selectors
+    current_phases = dict(
+        selectors.with_current_phase(Assignment.objects.select_for_update()
+                                     .filter(pk__in=assignment_ids, status=Assignment.Status.ACTIVE))
+        .order_by("pk").values_list("pk", "current_phase_id")
+    )
+    # A day of slack: `today` may be a clinic's, a day ahead of the server's in some time zones.
+    since = (today or timezone.localdate()) - dt.timedelta(days=BACKDATE_LIMIT_DAYS + 1)
+    exercises = selectors.ladder_exercises_to_check(current_phases=current_phases, sessions_since=since)
+    locked = {pk: (step, decided) for pk, step, decided in
+              AssignedExercise.objects.select_for_update().filter(pk__in=[e.pk for e in exercises])
+              .order_by("pk").values_list("pk", "current_step", "regress_decided_through")}
+    for exercise in exercises:
+        exercise.current_step, exercise.regress_decided_through = locked[exercise.pk]
+    return exercises
+
+
+def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, notify: bool) -> list[CheckOutcome]:
+    """Run the engine for exercises locked by `_lock_plans` and apply its decisions (inside their transaction)."""
     from patients.models import ProgressionCheck
-    from protocols.engine import EngineInputError, evaluate
 
     outcomes: list[CheckOutcome] = []
     urgent_ids: list[int] = []
-    with transaction.atomic():
-        exercises = selectors.active_ladder_exercises(assignment_ids=assignment_ids)
-        # Lock in id order so two batches never wait on each other in a cycle.
-        current = dict(AssignedExercise.objects.select_for_update().filter(pk__in=[e.pk for e in exercises])
-                       .order_by("pk").values_list("pk", "current_step"))
-        for exercise in exercises:
-            exercise.current_step = current[exercise.pk]
-        days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
-        bases = []
-        for day in sorted(set(days.values())):
-            bases += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
-        unresolved: dict[int, list[Flag]] = {}
-        for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
-            unresolved.setdefault(flag.exercise_id, []).append(flag)
-        existing = {(c.exercise_id, c.as_of): c.applied for c in
-                    ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
-        decided = []
-        for basis in bases:
-            exercise = basis.exercise
-            day = days[exercise.pk]
-            try:
-                decision = evaluate(basis.engine_input)
-            except EngineInputError as error:
-                logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
-                continue
-            settings_row = getattr(exercise.assignment.patient.clinic, "settings", None)
-            auto = bool(settings_row and settings_row.auto_apply_progressions)
-            checked_step = exercise.current_step
-            applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
-            suggest = decision["decision"] == "progress" and applied != "progressed"
-            decided.append((basis, decision, _wanted_flags(basis, decision, day, suggest), day, checked_step,
-                            applied))
-        wanted_bases = {want.basis for _, _, wanted, *_ in decided for want in wanted.values()}
-        resolved_bases = set(
-            Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED, basis__in=wanted_bases)
-            .values_list("exercise_id", "kind", "basis")
-        )
-        checks = []
-        for basis, decision, wanted, day, checked_step, applied in decided:
-            urgent = _sync_flags(basis=basis, decision=decision, wanted=wanted,
-                                 unresolved=unresolved.get(basis.exercise.pk, []),
-                                 resolved_bases=resolved_bases, today=day)
-            urgent_ids += [flag.pk for flag in urgent]
-            checks.append(ProgressionCheck(
-                exercise=basis.exercise, as_of=day, decision=decision["decision"], current_step=checked_step,
-                next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
-                flags=decision["flags"], applied=applied or existing.get((basis.exercise.pk, day), ""),
-            ))
-            outcomes.append(CheckOutcome(basis.exercise.pk, decision, applied, [f.pk for f in urgent]))
-        ProgressionCheck.objects.bulk_create(
-            checks, update_conflicts=True, unique_fields=["exercise", "as_of"],
-            update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",
-                           "updated_at"],
-        )
-        if notify:
-            # Decided with the flags, in their transaction: the e-mails go out after it commits.
-            for flag_id in urgent_ids:
-                flag_notify_urgent(flag_id=flag_id)
+    days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
+    bases = []
+    for day in sorted(set(days.values())):
+        bases += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
+    unresolved: dict[int, list[Flag]] = {}
+    for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
+        unresolved.setdefault(flag.exercise_id, []).append(flag)
+    existing = {(c.exercise_id, c.as_of): c.applied for c in
+                ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
+    decided = []
+    for basis in bases:
+        exercise = basis.exercise
+        day = days[exercise.pk]
+        try:
+            decision = engine.evaluate(basis.engine_input)
+        except engine.EngineInputError as error:
+            logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
+            continue
+        settings_row = getattr(exercise.assignment.patient.clinic, "settings", None)
+        current = exercise.in_current_phase
+        auto = bool(current and settings_row and settings_row.auto_apply_progressions)
+        checked_step = exercise.current_step
+        applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
+        suggest = current and decision["decision"] == "progress" and applied != "progressed"
+        wanted = _wanted_flags(basis, decision, day, suggest)
+        if not current:
+            wanted = {kind: want for kind, want in wanted.items() if kind in EARLIER_PHASE_FLAG_KINDS}
+        decided.append((basis, decision, wanted, day, checked_step, applied))
+    wanted_bases = {want.basis for _, _, wanted, *_ in decided for want in wanted.values()}
+    resolved_bases = set(
+        Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED, basis__in=wanted_bases)
+        .values_list("exercise_id", "kind", "basis")
+    )
+    checks = []
+    for basis, decision, wanted, day, checked_step, applied in decided:
+        urgent = _sync_flags(basis=basis, decision=decision, wanted=wanted,
+                             unresolved=unresolved.get(basis.exercise.pk, []),
+                             resolved_bases=resolved_bases, today=day)
+        urgent_ids += [flag.pk for flag in urgent]
+        checks.append(ProgressionCheck(
+            exercise=basis.exercise, as_of=day, decision=decision["decision"], current_step=checked_step,
+            next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
+            flags=decision["flags"], applied=applied or existing.get((basis.exercise.pk, day), ""),
+        ))
+        outcomes.append(CheckOutcome(basis.exercise.pk, decision, applied, [f.pk for f in urgent],
+                                     basis.exercise.in_current_phase))
+    ProgressionCheck.objects.bulk_create(
+        checks, update_conflicts=True, unique_fields=["exercise", "as_of"],
+        update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",
+                       "updated_at"],
+    )
+    if notify:
+        # Decided with the flags, in their transaction: the e-mails go out after it commits.
+        for flag_id in urgent_ids:
+            flag_notify_urgent(flag_id=flag_id)
     return outcomes
+
+
+def assignments_check(*, assignment_ids: list[int], today: dt.date | None = None,
+                      notify: bool = True) -> list[CheckOutcome]:
+    """Run the progression engine for the ladder exercises of these active assignments.
+
+    One transaction holding the plans' locks (`_lock_plans`: assignments, then
+    exercises), so checks and approvals of the same plan run one after the
+    other; the reads take a fixed number of queries for the whole batch. Per
+    exercise it records the day's check (re-running the same day updates the
+    same row), applies a regression at once (a progression only when the
+    clinic allows it, otherwise a suggestion flag), and opens, updates or
+    resolves flags so that at most one per kind is unresolved. An exercise of
+    an earlier phase with a recent session is checked too: a regression
+    applies to it and only flags about the knee are raised (red pain is urgent
+    whichever phase the session belongs to). Urgent flags are e-mailed to the
+    therapist after commit (unless notify is off, as for demo data).
+    """
+    with transaction.atomic():
+        exercises = _lock_plans(assignment_ids, today=today)
+        return _check_locked(exercises, today=today, notify=notify)
 
 
 def enqueue_assignment_check(assignment_id: int) -> None:
@@ -756,18 +815,56 @@ def _resolve(flag: Flag, *, user, note: str) -> Flag:
     return flag
 
 
-@transaction.atomic
+class ApprovalRefused(ValidationError):
+    """The latest evidence no longer supports the suggested progression; the message says why."""
+
+
 def flag_approve(*, flag: Flag, user, today: dt.date) -> StepVersion:
-    """Approve a progression suggestion: the new step applies from today, and the flag is resolved."""
-    flag = _locked_unresolved(flag)
-    if flag.kind != Flag.Kind.PROGRESSION or flag.suggested_step is None:
-        raise ValidationError({"flag": "Only progression suggestions can be approved."})
-    version = step_change(
-        exercise=flag.exercise, step=flag.suggested_step, effective_date=today, source=ChangeSource.THERAPIST,
-        changed_by=user, rules=flag.rules[:1], reason="Approved the suggested progression: " + " ".join(flag.reasons),
-    )
-    _resolve(flag, user=user, note="Approved.")
-    return version
+    """Approve a progression suggestion, on the latest evidence: the new step applies from today.
+
+    Under the plan's locks (the order of the checks: assignment, exercises,
+    then the flag), the check is first run again with the same code as the
+    task. Only if it still suggests this very step is the step changed and the
+    flag resolved as approved. Otherwise the check's own work stands (a
+    regression applied, the suggestion cleared or updated, a red-pain flag
+    raised), and ApprovalRefused says why.
+    """
+    with transaction.atomic():
+        exercise = Flag.objects.select_related("exercise").get(pk=flag.pk).exercise
+        exercises = _lock_plans([exercise.assignment_id], today=today)
+        flag = _locked_unresolved(flag)
+        if flag.kind != Flag.Kind.PROGRESSION or flag.suggested_step is None:
+            raise ValidationError({"flag": "Only progression suggestions can be approved."})
+        suggested = flag.suggested_step
+        outcome = next((o for o in _check_locked(exercises, today=today, notify=True)
+                        if o.exercise_id == flag.exercise_id), None)
+        if outcome and outcome.applied == "progressed" and outcome.decision["next_step"] == suggested:
+            return StepVersion.objects.filter(exercise_id=flag.exercise_id).latest()  # the clinic's auto-apply did it
+        refusal = _approval_refusal(outcome, suggested)
+        if refusal is None:
+            flag.refresh_from_db()
+            version = step_change(
+                exercise=flag.exercise, step=suggested, effective_date=today, source=ChangeSource.THERAPIST,
+                changed_by=user, rules=flag.rules[:1],
+                reason="Approved the suggested progression: " + " ".join(flag.reasons),
+            )
+            _resolve(flag, user=user, note="Approved.")
+            return version
+    # Outside the transaction, so the check's work above is kept when the approval is refused.
+    logger.info("progression approval refused for flag %s by user %s", flag.pk, getattr(user, "pk", None))
+    raise ApprovalRefused({"flag": refusal})
+
+
+def _approval_refusal(outcome: CheckOutcome | None, suggested: int) -> str | None:
+    """Why a suggestion cannot be approved on the latest evidence, or None if it can."""
+    if outcome is None or not outcome.in_current_phase:
+        return "Not approved: this exercise is no longer in the plan's current phase."
+    decision = outcome.decision
+    if decision["decision"] != "progress":
+        return "Not approved: the latest check no longer suggests moving up. " + decision["reasons"][0]
+    if outcome.applied or decision["next_step"] != suggested:
+        return "Not approved: the plan changed since this suggestion; see the latest one."
+    return None
 
 
 @transaction.atomic
@@ -819,24 +916,67 @@ def _clinic_local_now(clinic, now=None):
     return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(clinic.timezone))
 
 
-def clinics_due_for_sweep(*, now=None) -> list[int]:
-    """Clinics whose local time is past 02:00 and that have not been swept for their local date yet.
+# A claim whose batches were never marked accepted after this long belongs to a process that died
+# mid-publish: the next hourly tick takes it over.
+SWEEP_RECLAIM_AFTER = dt.timedelta(minutes=30)
 
-    Claiming the date is a unique row, so two beats or two workers never sweep
-    a clinic twice for one day.
+
+def _sweep_claims(*, now=None) -> list[SweepRun]:
+    """Claim, for each clinic past 02:00 local time, its local date's sweep; return the claims made.
+
+    The claim is a unique row, so two beats or two workers never sweep a clinic
+    twice for one day. A row is only a claim until the sweep's batches are
+    accepted (`enqueued_at`): one still unfinished after SWEEP_RECLAIM_AFTER is
+    taken over, by a conditional update that only one tick can win.
     """
     from clinic.models import Clinic
-    from patients.models import SweepRun
 
-    due = []
+    now = now or timezone.now()
+    claims = []
     for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
         local = _clinic_local_now(clinic, now)
         if local.hour < SWEEP_LOCAL_HOUR:
             continue
-        _run, created = SweepRun.objects.get_or_create(clinic=clinic, local_date=local.date())
-        if created:
-            due.append(clinic.pk)
-    return due
+        run, created = SweepRun.objects.get_or_create(clinic=clinic, local_date=local.date())
+        if not created:
+            abandoned = SweepRun.objects.filter(pk=run.pk, enqueued_at__isnull=True,
+                                                started_at__lte=now - SWEEP_RECLAIM_AFTER)
+            if not abandoned.update(started_at=now):
+                continue
+        claims.append(run)
+    return claims
+
+
+def clinics_due_for_sweep(*, now=None) -> list[int]:
+    """Clinics whose sweep for their local date this call claimed (see `_sweep_claims`)."""
+    return [run.clinic_id for run in _sweep_claims(now=now)]
+
+
+def sweeps_run(*, now=None) -> list[int]:
+    """The nightly sweep: check every active assignment of each due clinic; returns the clinics swept.
+
+    Each clinic's claim is completed (with the number of assignments) only
+    after the broker accepted every batch of its checks. If the broker refuses
+    one, the claim is released, so the next hourly tick sweeps the clinic again
+    instead of leaving it unchecked until the next night; batches already sent
+    are checked twice at most, which the checks make harmless.
+    """
+    from patients.tasks import publish_checks  # tasks import this module: a real cycle
+
+    now = now or timezone.now()
+    swept = []
+    for run in _sweep_claims(now=now):
+        ids = selectors.active_assignment_ids(clinic_id=run.clinic_id)
+        try:
+            publish_checks(ids)
+        except Exception:
+            logger.warning("sweep of clinic %s for %s not sent (broker error): released for the next tick",
+                           run.clinic_id, run.local_date, exc_info=True)
+            SweepRun.objects.filter(pk=run.pk, enqueued_at__isnull=True).delete()
+            continue
+        SweepRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now(), assignments=len(ids))
+        swept.append(run.clinic_id)
+    return swept
 
 
 CATCH_UP_DAYS = 2

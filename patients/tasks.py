@@ -30,31 +30,37 @@ def evaluate_batch(assignment_ids: list[int]) -> int:
     return len(assignments_check(assignment_ids=assignment_ids))
 
 
+def publish_checks(assignment_ids: list[int]) -> int:
+    """Send the checks of these assignments to the broker in batches of SWEEP_BATCH; returns how many.
+
+    A broker error is raised, not swallowed: the sweep must know its batches were refused.
+    """
+    for start in range(0, len(assignment_ids), SWEEP_BATCH):
+        evaluate_batch.delay(assignment_ids[start : start + SWEEP_BATCH])
+    return len(assignment_ids)
+
+
 @shared_task(name="patients.evaluate_all", **RETRY)
 def evaluate_all(clinic_id: int | None = None) -> int:
     """Fan the active assignments (of one clinic, or all) out in batches; returns how many."""
     from patients.selectors import active_assignment_ids
 
-    ids = active_assignment_ids(clinic_id=clinic_id)
-    for start in range(0, len(ids), SWEEP_BATCH):
-        enqueue(evaluate_batch, ids[start : start + SWEEP_BATCH])
-    return len(ids)
+    return publish_checks(active_assignment_ids(clinic_id=clinic_id))
 
 
 @shared_task(name="patients.nightly_sweep", **RETRY)
 def nightly_sweep() -> list[int]:
     """Run hourly by beat: sweep each clinic once per local day, from 02:00 its own time.
 
-    A clinic missed at 02:00 (beat or broker down) is swept at the next tick
-    of that day; a SweepRun row per clinic and date makes a second run a no-op.
-    Every tick also checks entries whose own check never reached the broker
-    (saved while it was down), so they wait an hour at most, not a night.
+    A clinic missed at 02:00 (beat down, or the broker refusing its batches) is
+    swept at the next tick of that day; a SweepRun row per clinic and date
+    makes a second run a no-op. Every tick also checks entries whose own check
+    never reached the broker (saved while it was down), so they wait an hour at
+    most, not a night.
     """
-    from patients.services import assignments_with_unchecked_evidence, clinics_due_for_sweep
+    from patients.services import assignments_with_unchecked_evidence, sweeps_run
 
-    clinic_ids = clinics_due_for_sweep()
-    for clinic_id in clinic_ids:
-        evaluate_all(clinic_id)
+    clinic_ids = sweeps_run()
     stale = assignments_with_unchecked_evidence(skip_clinic_ids=clinic_ids)  # a clinic just swept is covered
     for start in range(0, len(stale), SWEEP_BATCH):
         enqueue(evaluate_batch, stale[start : start + SWEEP_BATCH])

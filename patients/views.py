@@ -56,7 +56,6 @@ FLAGS_PER_PAGE = 30
 def patient_list(request):
     """Therapists start here: their patients (or the whole clinic), with what needs attention."""
     from clinic.models import User
-    from patients.reports import adherence_by_assignment
 
     actor = request.actor
     require_staff(actor)
@@ -77,8 +76,8 @@ def patient_list(request):
     today = services.clinic_today(actor.clinic)
     active = list(Assignment.objects.filter(patient_id__in=ids, status="active"))
     steps = selectors.current_steps_for_assignments(active)
-    by_assignment = adherence_by_assignment(assignments=active, start=today - dt.timedelta(days=13), end=today,
-                                            today=today) if active else {}
+    # The figure of a low-adherence flag (F1), from the same function on the same training days.
+    by_assignment = selectors.recent_training_by_assignment(assignments=active, today=today) if active else {}
     adherence = {a.patient_id: by_assignment[a.pk] for a in active}
     rows = [(patient, steps.get(patient.pk, []), adherence.get(patient.pk)) for patient in page.object_list]
     return render(request, "patients/patient_list.html", {
@@ -314,12 +313,13 @@ def _prefill(exercise) -> dict:
 def log_session(request):
     """Log one session: prefilled from the plan; errors beside the fields; saved exactly once."""
     if request.method == "POST":
-        # Validating a post needs only the current phase's exercises (one query), not the whole plan.
+        # Validating a post needs only the plan's exercises (one query), not today's plan. Any phase's:
+        # an entry queued offline before a phase change is saved, never refused.
         require_patient(request.actor)
         if refused := refuse_entry_of_another_patient(request):
             return refused
         patient, today = request.actor.patient, services.clinic_today(request.actor.clinic)
-        exercises = selectors.current_exercises(patient=patient)
+        exercises = selectors.plan_exercises(patient=patient)
         plan = None
     else:
         patient, today, plan = _plan_for(request)

@@ -1,4 +1,4 @@
-"""The progression engine, rules v1 (../shared/docs/progression-rules.md).
+"""The progression engine, rules v1.1 (../shared/docs/progression-rules.md).
 
 A pure function of its input: no database, no clock, no randomness, no I/O.
 `evaluate(data)` takes the JSON-shaped input and returns the JSON-shaped
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -137,6 +137,8 @@ class EngineInput:
     sessions: tuple[Session, ...]  # sorted by date, ties in list order
     measurements: tuple[Measurement, ...]  # as given
     settings: Settings
+    # v1.1: every date with a completed session of the plan (any exercise, any phase); None = not given.
+    training_days: frozenset[dt.date] | None = None
 
 
 # --------------------------------------------------------------------------
@@ -318,6 +320,13 @@ def _measurements(raw: Any) -> tuple[Measurement, ...]:
     return tuple(result)
 
 
+def _training_days(raw: Any) -> frozenset[dt.date] | None:
+    """The optional `training_days` list; duplicates are one day (two sessions on a day are one training day)."""
+    if raw is None:
+        return None
+    return frozenset(_date(item, f"training_days[{index}]") for index, item in enumerate(_list(raw, "training_days")))
+
+
 def parse_input(data: Any) -> EngineInput:
     """Validate JSON-shaped input into an EngineInput; raise EngineInputError naming the field."""
     data = _object(data, "input")
@@ -354,6 +363,7 @@ def parse_input(data: Any) -> EngineInput:
         sessions=_sessions(data.get("sessions"), len(ladder)),
         measurements=_measurements(data.get("measurements")),
         settings=_settings(data.get("settings")),
+        training_days=_training_days(data.get("training_days")),
     )
 
 
@@ -665,22 +675,65 @@ DECISION_RULES: tuple[Callable[[Context], Outcome | None], ...] = (
 # --------------------------------------------------------------------------
 
 
-def f1_low_adherence(c: Context) -> Outcome | None:
-    """F1 — completed sessions in [today-13, today] below adherence_min_fraction x 2 x frequency: warning.
+ADHERENCE_WINDOW_DAYS = 14
 
-    Only once the plan has run for 14 days: from the assignment start if given,
-    else from the first session.
+
+@dataclass(frozen=True)
+class RecentTraining:
+    """Training days in the 14 days up to today against the days the plan asks for in them.
+
+    The one computation behind both the 14-day adherence a therapist reads on
+    the patient list and the figure in a `low_adherence` flag (F1), so the two
+    can never disagree.
     """
-    start = c.data.assignment_start or (c.sessions[0].date if c.sessions else None)
-    if start is None or (c.data.today - start).days < 14:
+
+    trained: int  # distinct training days dated in [today-13, today]
+    planned: Fraction  # frequency_per_week x the plan's active days in that window / 7
+
+    @property
+    def percent(self) -> int | None:
+        """Whole per cent, half up; days beyond the plan are not credited (at most 100); None if none planned."""
+        if self.planned == 0:
+            return None
+        share = Fraction(100) * min(self.trained, self.planned) / self.planned
+        return int(share + Fraction(1, 2))
+
+    def sentence(self) -> str:
+        percent = "" if self.percent is None else f" ({self.percent} %)"
+        return (f"Trained on {self.trained} of the last {ADHERENCE_WINDOW_DAYS} days; "
+                f"the plan asks for {_fmt(self.planned)}{percent}.")
+
+
+def recent_training(*, training_days: Iterable[dt.date], today: dt.date, frequency_per_week: int,
+                    start: dt.date | None = None) -> RecentTraining:
+    """Distinct training days in [today-13, today], and the days planned from `start` (if later) to today."""
+    window_start = today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS - 1)
+    first = max(window_start, start) if start is not None else window_start
+    active_days = max((today - first).days + 1, 0)
+    trained = sum(1 for day in set(training_days) if window_start <= day <= today)
+    return RecentTraining(trained=trained, planned=Fraction(frequency_per_week * active_days, 7))
+
+
+def f1_low_adherence(c: Context) -> Outcome | None:
+    """F1 — training days in [today-13, today] below adherence_min_fraction x 2 x frequency: warning.
+
+    Training days are the distinct dates in `training_days` when given (v1.1: the
+    plan's, any exercise or phase), else the distinct dates of completed
+    sessions. Only once the plan has run for 14 days: from the assignment start
+    if given, else from the earliest known date (a training day or a session).
+    """
+    days = c.data.training_days
+    if days is None:
+        days = frozenset(s.date for s in c.sessions if s.completed)
+    known = days | {s.date for s in c.sessions}
+    start = c.data.assignment_start or (min(known) if known else None)
+    if start is None or (c.data.today - start).days < ADHERENCE_WINDOW_DAYS:
         return None
-    window_start = c.data.today - dt.timedelta(days=13)
-    done = sum(1 for s in c.sessions if s.completed and window_start <= s.date <= c.data.today)
-    planned = 2 * c.data.frequency_per_week
-    if done >= c.s.adherence_min_fraction * planned:
+    recent = recent_training(training_days=days, today=c.data.today, frequency_per_week=c.data.frequency_per_week,
+                             start=start)
+    if recent.trained >= c.s.adherence_min_fraction * recent.planned:
         return None
-    noun = "session" if done == 1 else "sessions"
-    reason = f"{done} completed {noun} in the last 14 days, against {planned} planned."
+    reason = recent.sentence()
     return Outcome("F1", reason, flag=Flag("low_adherence", "warning", reason))
 
 

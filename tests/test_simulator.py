@@ -69,6 +69,22 @@ def test_command_answers_a_date_the_engine_cannot_count_from_with_an_error_namin
     assert decision["decision"] == "progress"
 
 
+# Rules v1.1: F1 counts the plan's training days when `training_days` is given.
+STARTED = {**VALID, "assignment_start": "2026-08-20"}
+TRAINED = {**STARTED, "training_days": ["2026-09-01", "2026-09-03", "2026-09-05", "2026-09-08", "2026-09-09"]}
+BAD_TRAINING_DAY = {**STARTED, "training_days": ["2026-09-08", "2026-02-30"]}
+
+
+def test_command_takes_training_days():
+    result = run("-", stdin=json.dumps([STARTED, TRAINED, BAD_TRAINING_DAY]))
+    assert result.returncode == 0, result.stderr
+    sessions_only, trained, bad = json.loads(result.stdout)
+    assert sessions_only["rules"] == ["R11", "F1"]
+    assert sessions_only["flags"][0]["reason"] == "Trained on 2 of the last 14 days; the plan asks for 6 (33 %)."
+    assert trained["rules"] == ["R11"] and trained["flags"] == []
+    assert bad == {"error": {"field": "training_days[1]", "message": "must be a date written YYYY-MM-DD"}}
+
+
 def test_command_error_carries_exit_code_2():
     with pytest.raises(CommandError) as err:
         call_command("simulate_progression", "/no/such/file.json")
@@ -122,6 +138,16 @@ class TestEndpoint:
         client = Client(enforce_csrf_checks=True)
         client.force_login(world.therapist_a)
         assert client.post(URL, VALID, content_type="application/json").status_code == 403
+
+    def test_training_days_count_and_are_validated_naming_the_field(self, client, world):
+        client.force_login(world.therapist_a)
+        assert client.post(URL, STARTED, content_type="application/json").json()["rules"] == ["R11", "F1"]
+        assert client.post(URL, TRAINED, content_type="application/json").json()["rules"] == ["R11"]
+        response = client.post(URL, BAD_TRAINING_DAY, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["training_days[1]"] == ["must be a date written YYYY-MM-DD"]
+        not_a_list = client.post(URL, {**STARTED, "training_days": "2026-09-08"}, content_type="application/json")
+        assert not_a_list.status_code == 400 and not_a_list.json()["error"]["field"] == "training_days"
 
     def test_get_is_not_allowed(self, client, world):
         client.force_login(world.therapist_a)

@@ -20,7 +20,10 @@ from protocols.simulator import simulate
 
 
 class ProgressionSimulateView(APIView):
-    """Run the progression engine on JSON input, without touching any patient data.
+    """Run the progression engine on JSON input (rules v1.1), without touching any patient data.
+
+    The optional `training_days` (every date with a completed session of the
+    plan) is what F1 counts when given, as in the checks.
 
     An object gives one decision (400 with the offending field when invalid);
     an array gives an array where each invalid item is replaced by
@@ -45,6 +48,7 @@ class ProgressionSimulateView(APIView):
             "current_step": 0,
             "sessions": [{"date": "2026-09-08", "step": 0, "pain_during": 2, "pain_after": 1},
                          {"date": "2026-09-09", "step": 0, "pain_during": 1, "pain_after": 1}],
+            "training_days": ["2026-09-05", "2026-09-08", "2026-09-09"],
         })],
     )
     def post(self, request):

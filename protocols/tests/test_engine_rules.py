@@ -575,6 +575,74 @@ def test_low_adherence(data, decision, next_step, rules, flags):
     check(data, decision, next_step, rules, flags)
 
 
+# F1 in rules v1.1: distinct training days of the plan, from `training_days` when given.
+
+def days(*days_ago: int) -> list[str]:
+    return [day(d) for d in days_ago]
+
+
+TRAINING_DAY_CASES = [
+    # Not given: the distinct dates of completed sessions (as in v1, but a day counts once).
+    case("not given: two sessions on one day are one training day (3 days < 3.6)",
+         make(sessions=sessions_on(20, 2, 1, 0, 0)), "progress", 2, ["R11", "F1"], LOW),
+    case("not given: 4 distinct days do not flag", make(sessions=sessions_on(20, 3, 2, 1, 0)), *PROGRESS),
+    case("null is not given", make(sessions=sessions_on(20, 3, 2, 1, 0), training_days=None), *PROGRESS),
+    # Given: the plan's training days decide, whatever this exercise's sessions say.
+    case("given: days of other exercises count (a phase change does not look like non-adherence)",
+         make(assignment_start=day(20), sessions=sessions_on(1, 0), training_days=days(9, 6, 3, 1, 0)), *PROGRESS),
+    case("given: fewer training days than this exercise's sessions flags (given wins)",
+         make(sessions=sessions_on(20, 3, 2, 1, 0), training_days=days(20, 1, 0)),
+         "progress", 2, ["R11", "F1"], LOW),
+    case("given empty: no training day in the window flags",
+         make(assignment_start=day(20), sessions=sessions_on(1, 0), training_days=[]),
+         "progress", 2, ["R11", "F1"], LOW),
+    case("given: a date listed twice is one training day",
+         make(assignment_start=day(20), training_days=days(2, 2, 1, 1, 0)), "progress", 2, ["R11", "F1"], LOW),
+    case("given: today-13 is in the window",
+         make(assignment_start=day(20), training_days=days(13, 2, 1, 0)), *PROGRESS),
+    case("given: today-14 and later than today are outside the window",
+         make(assignment_start=day(20), training_days=[*days(14, 2, 1, 0), "2026-09-11"]),
+         "progress", 2, ["R11", "F1"], LOW),
+    case("given: any order", make(assignment_start=day(20), training_days=days(0, 5, 2, 9)), *PROGRESS),
+    case("given with no sessions at all: only F1 runs, and counts the training days",
+         make(assignment_start=day(20), sessions=[], training_days=days(7, 5, 3, 1)), "hold", 1, ["R0"]),
+    case("given with no sessions, too few days", make(assignment_start=day(20), sessions=[], training_days=days(1)),
+         "hold", 1, ["R0", "F1"], LOW),
+    # The 14-day start condition: the assignment start, else the earliest known date (training day or session).
+    case("earliest known date is a training day 14 days ago: F1 runs",
+         make(sessions=sessions_on(1, 0), training_days=days(14, 1, 0)), "progress", 2, ["R11", "F1"], LOW),
+    case("earliest known date is a training day 13 days ago: F1 waits",
+         make(sessions=sessions_on(1, 0), training_days=days(13, 1, 0)), *PROGRESS),
+    case("earliest known date is a session 14 days ago, not in training_days: F1 runs",
+         make(sessions=sessions_on(14, 1, 0), training_days=days(1, 0)), "progress", 2, ["R11", "F1"], LOW),
+    case("an incomplete session is a known date for the start condition",
+         make(sessions=[session(15, completed=False), *sessions_on(1, 0)], training_days=days(1, 0)),
+         "progress", 2, ["R11", "F1"], LOW),
+    case("assignment_start 13 days ago wins over a training day 20 days ago",
+         make(assignment_start=day(13), sessions=sessions_on(1, 0), training_days=days(20, 1, 0)), *PROGRESS),
+]
+
+
+@pytest.mark.parametrize(OUTCOME, TRAINING_DAY_CASES)
+def test_low_adherence_counts_training_days(data, decision, next_step, rules, flags):
+    check(data, decision, next_step, rules, flags)
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (make(assignment_start=day(20), training_days=days(3, 1)),
+     "Trained on 2 of the last 14 days; the plan asks for 6 (33 %)."),
+    (make(assignment_start=day(20), sessions=sessions_on(1), training_days=days(1)),
+     "Trained on 1 of the last 14 days; the plan asks for 6 (17 %)."),
+    (make(frequency_per_week=1, assignment_start=day(20), training_days=[]),
+     "Trained on 0 of the last 14 days; the plan asks for 2 (0 %)."),
+])
+def test_low_adherence_reason_gives_the_training_days_and_the_plan(data, reason):
+    result = evaluate(data)
+    (flag,) = [f for f in result["flags"] if f["kind"] == "low_adherence"]
+    assert flag["reason"] == reason
+    assert result["reasons"][result["rules"].index("F1")] == reason
+
+
 # ---------------------------------------------------------------------------
 # F2 improved (mornings of 4 or less are green for baseline 4)
 # ---------------------------------------------------------------------------
@@ -750,6 +818,10 @@ INVALID_CASES = [
     *[invalid(f"assignment_start {bad!r} (outside)", make(assignment_start=bad), "assignment_start")
       for bad in OUT_OF_RANGE],
     invalid("today as a date object outside", make(today=dt.date(1, 1, 1)), "today"),
+    *[invalid(f"training day {bad!r}", make(training_days=[day(1), bad]), "training_days[1]")
+      for bad in [*MALFORMED_DATES, "2026-09-10T00:00", "2026-W37-4", 20260910, None, ["2026-09-10"]]],
+    invalid("training_days not a list", make(training_days="2026-09-10"), "training_days"),
+    invalid("training_days an object", make(training_days={"date": "2026-09-10"}), "training_days"),
 ]
 
 

@@ -8,7 +8,13 @@ from patients.models import Assignment, Flag, Measurement, Patient, StepVersion
 from patients.services import clinic_today
 from protocols.models import ExerciseKind, Protocol
 from tests.api.support import api, ids, progression_flag, rows, sessions_for, walk  # noqa: F401 (fixtures)
-from tests.factories import ExerciseTemplateFactory, PatientFactory, make_protocol
+from tests.factories import (
+    ExerciseTemplateFactory,
+    MorningCheckInFactory,
+    PatientFactory,
+    SessionLogFactory,
+    make_protocol,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -435,6 +441,11 @@ def test_acknowledge_then_resolve_with_a_note(world, rows, api):
 
 
 def test_approve_applies_the_suggested_step(world, rows, api):
+    # Approval re-runs the check (rules v1.1): give the suggestion the evidence it stands on, two
+    # comfortable sessions in a row whose next mornings settled (yesterday's check-in is in the rows).
+    today = clinic_today(world.clinic_a)
+    SessionLogFactory(exercise=walk(world.assignment_a1), date=today - dt.timedelta(days=2))
+    MorningCheckInFactory(patient=world.patient_a1, date=today, pain=1)
     response = api("therapist_a").post(f"/api/v1/flags/{rows.flag_a1.pk}/approve/")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "resolved"

@@ -3,7 +3,8 @@
 1. Broker down (refusing, or hung): logging a session over HTTP (API and phone
    form) still answers within 2 s, and the next hourly tick evaluates it once
    the broker is back, even after that day's sweep (and the catch-up query
-   finds each kind of entry whose check was lost).
+   finds each kind of entry whose check was lost). A nightly sweep whose
+   batches the broker refused is sent again at the next tick.
 2. A worker SIGKILLed in the middle of a sweep: after a new worker and a
    re-run (and the late redelivery of what the dead worker held), every
    assignment is evaluated once in effect, with no duplicate flags.
@@ -236,6 +237,43 @@ def test_the_catch_up_finds_each_kind_of_entry_whose_check_was_lost(world):
     assert assignments_with_unchecked_evidence() == [a2.pk]
     # Entries older than the catch-up window are left to the nightly sweep.
     assert assignments_with_unchecked_evidence(now=checkin.updated_at + dt.timedelta(days=3)) == []
+
+
+TICK_SCRIPT = textwrap.dedent("""
+    # One hourly tick of beat's nightly_sweep, run in this process (as a worker would run it).
+    import json
+    import django
+    django.setup()
+    from patients.tasks import nightly_sweep
+    print(json.dumps(nightly_sweep()), flush=True)
+""")
+
+
+def test_a_sweep_the_broker_refused_is_sent_at_the_next_tick(world, on_postgres, celery_worker_process):
+    """The tick claims each clinic's night; when the broker refuses its batches the claim is released (issue 13)."""
+    from clinic.models import Clinic
+    from patients.models import SweepRun
+    from patients.tasks import nightly_sweep
+
+    # Past 02:00 in the clinics' time zone whatever the hour the test runs at.
+    zone = "UTC" if dt.datetime.now(dt.UTC).hour >= 3 else "Asia/Dhaka"
+    Clinic.objects.update(timezone=zone)
+    tick = subprocess.run([sys.executable, "-c", TICK_SCRIPT], cwd=ROOT, env=web_env(redis_url=DEAD_BROKER),
+                          capture_output=True, text=True, timeout=120)
+    assert tick.returncode == 0, tick.stderr[-3000:]
+    assert json.loads(tick.stdout.strip().splitlines()[-1]) == []  # nothing reached the broker: nobody swept
+    assert "released for the next tick" in tick.stderr
+    assert not SweepRun.objects.exists()
+    assert not ProgressionCheck.objects.exists()
+
+    # The broker is back: the next tick sweeps both clinics on the live worker, and says how many it sent.
+    assert sorted(nightly_sweep.delay().get(timeout=60)) == sorted([world.clinic_a.pk, world.clinic_b.pk])
+    walks = [walk(a) for a in (world.assignment_a1, world.assignment_a2, world.assignment_b1)]
+    wait_for(lambda: ProgressionCheck.objects.filter(exercise__in=walks).count() == 3, what="the swept checks")
+    runs = {run.clinic_id: run for run in SweepRun.objects.all()}
+    assert (runs[world.clinic_a.pk].assignments, runs[world.clinic_b.pk].assignments) == (2, 1)
+    assert all(run.enqueued_at is not None for run in runs.values())
+    assert nightly_sweep.delay().get(timeout=60) == []  # once a night
 
 
 # ---------------------------------------------------------------------------
