@@ -21,20 +21,24 @@
     input.addEventListener("input", function () { input.dataset.touched = "1"; });
   });
 
+  // Each exercise logs what it is measured in: minutes (with speed and incline on a treadmill), or sets
+  // of reps or holds. Show only those fields; a change of exercise fills in the plan's values. The
+  // values already on the page (typed, restored after going back, or sent back with an error) are kept.
   var data = document.getElementById("bs-prefill");
   var select = document.querySelector("select[name=exercise]");
   if (!data || !select) { return; }
   var prefill = JSON.parse(data.textContent);
-  var loadFields = document.querySelector(".bs-load-fields");
-  function apply() {
-    var values = prefill[select.value] || {};
-    loadFields.hidden = !("speed_kmh" in values);
-    ["duration_min", "speed_kmh", "incline_pct"].forEach(function (name) {
-      var input = document.querySelector("[name=" + name + "]");
-      if (input && name in values) { input.value = values[name]; }
-    });
+  var groups = document.querySelectorAll("[data-logged]");
+  function show(values) {
+    groups.forEach(function (group) { group.hidden = !(group.dataset.logged in values); });
   }
-  select.addEventListener("change", apply);
-  var first = prefill[select.value] || {};
-  loadFields.hidden = !("speed_kmh" in first);
+  select.addEventListener("change", function () {
+    var values = prefill[select.value] || {};
+    show(values);
+    groups.forEach(function (group) {
+      var input = group.querySelector("input");
+      if (input && group.dataset.logged in values) { input.value = values[group.dataset.logged]; }
+    });
+  });
+  show(prefill[select.value] || {});
 })();
