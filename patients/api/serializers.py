@@ -133,8 +133,15 @@ class SessionLogSerializer(NumbersModelSerializer):
     class Meta:
         model = SessionLog
         fields = ["id", "patient", "assignment", "exercise", "date", "step", "completed", "duration_min",
-                  "speed_kmh", "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid",
-                  "created_at"]
+                  "speed_kmh", "incline_pct", "sets", "reps", "hold_seconds", "pain_during", "pain_after", "rpe",
+                  "notes", "client_uuid", "created_at"]
+        extra_kwargs = {
+            "duration_min": {"help_text": "Minutes done: required for treadmill and timed exercises; exercises "
+                                          "logged in sets may send sets instead."},
+            "sets": {"help_text": "Sets done, for exercises prescribed in sets (see /api/v1/me/)."},
+            "reps": {"help_text": "Reps in each set."},
+            "hold_seconds": {"help_text": "Seconds held each time, for exercises prescribed as holds."},
+        }
         read_only_fields = ["id", "patient", "assignment", "step", "created_at"]
 
 
