@@ -293,6 +293,8 @@ class PhaseChangeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def __init__(self, *args, phases, current_phase_id=None, **kwargs):
+        # Its own ids: the step-change form on the same page also has a "reason".
+        kwargs.setdefault("auto_id", "id_phase_change_%s")
         super().__init__(*args, **kwargs)
         self.fields["phase"].choices = [(p.pk, f"{p.order + 1}. {p.name}") for p in phases]
         if not self.is_bound:

@@ -394,7 +394,7 @@ def session_edit(request, pk: int):
     return render(request, "patients/log_session.html", {
         "form": form, "session": session, "prefill": {exercise.pk: {k: "" if v is None else str(v)
                                                                    for k, v in _prefill(exercise).items()}},
-    }, status=400 if form.errors else 200)
+    })
 
 
 @login_required
@@ -587,7 +587,7 @@ def _phase_readiness(patient: Patient, overview, today: dt.date) -> dict:
 def patient_phase_change(request, pk: int):
     """Move the plan to another phase. Unmet entry criteria are shown; going ahead needs a tick and a reason.
 
-    A refused change comes back on its own page with the criteria and what was typed (400).
+    A refused change comes back on its own page with the criteria and what was typed.
     """
     patient = _staff_patient(request, pk)
     today = services.clinic_today(request.actor.clinic)
@@ -609,7 +609,7 @@ def patient_phase_change(request, pk: int):
             return redirect(reverse("patients:detail", args=[pk]) + "#plan")
     return render(request, "patients/phase_change.html",
                   {"patient": patient, "overview": overview, "phase_form": form,
-                   **_phase_readiness(patient, overview, today)}, status=400)
+                   **_phase_readiness(patient, overview, today)})
 
 
 @login_required
