@@ -157,7 +157,8 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
         """What was done is what the exercise logs (minutes and load, or sets of reps or holds), all of it.
 
         Fields the chosen exercise does not log were hidden on the page: their
-        values (left from another exercise) are not saved.
+        values (left from another exercise) are not saved, though a value no
+        field could hold is still refused (the page shows that field again).
         """
         cleaned = super().clean()
         exercise = self.exercises.get(cleaned.get("exercise"))
@@ -166,7 +167,6 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
         for name in SESSION_DOSE_FIELDS:
             if name not in exercise.logged_fields:
                 cleaned[name] = None
-                self.errors.pop(name, None)
             elif cleaned.get(name) is None and name not in self.errors:
                 self.add_error(name, _("Enter what you did (the plan's value is filled in)."))
         return cleaned

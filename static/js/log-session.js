@@ -41,7 +41,10 @@
   var prefill = JSON.parse(data.textContent);
   var groups = document.querySelectorAll("[data-logged]");
   function show(values) {
-    groups.forEach(function (group) { group.hidden = !(group.dataset.logged in values); });
+    groups.forEach(function (group) {
+      // A field the server refused stays in view, so its message can be read and the value corrected.
+      group.hidden = !(group.dataset.logged in values) && !group.querySelector(".is-invalid");
+    });
   }
   select.addEventListener("change", function () {
     var values = prefill[select.value] || {};
