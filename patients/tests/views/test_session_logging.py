@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -62,8 +63,9 @@ def test_the_log_page_offers_each_exercise_what_it_logs(client, world):
     client.force_login(world.patient_a1.user)
     page = client.get(reverse("patients:log-session")).context
     walk, quads = world.assignment_a1.exercises.get(order=0), quad_sets(world)
-    assert page["prefill"][walk.pk] == {"exercise": str(walk.pk), "duration_min": "10", "speed_kmh": "2.5",
-                                        "incline_pct": "0"}
+    walk_values = page["prefill"][walk.pk]
+    assert list(walk_values) == ["exercise", "duration_min", "speed_kmh", "incline_pct"]
+    assert [Decimal(walk_values[name]) for name in ("duration_min", "speed_kmh", "incline_pct")] == [10, 2.5, 0]
     assert page["prefill"][quads.pk] == {"exercise": str(quads.pk), "sets": "3", "reps": "10"}
 
 
