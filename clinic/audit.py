@@ -94,6 +94,9 @@ PATIENT_PAGES = {
     "patients:today": AuditPolicy("plan"),
     "patients:log-session": AuditPolicy("session"),
     "patients:session-saved": AuditPolicy("session", "pk"),
+    # A patient's own corrections (24 hours): writes, recorded like every other.
+    "patients:session-edit": AuditPolicy("session", "pk"),
+    "patients:session-delete": AuditPolicy("session", "pk"),
     "patients:checkin": AuditPolicy("checkin"),
     "patients:history": AuditPolicy("session"),
     "patients:invitation": AuditPolicy("invitation"),

@@ -347,6 +347,8 @@ class PatientHistory:
         dates = self._session_dates()
         path = self._path()
         counts = spread(len(dates), len(path), self.rng)
+        # Measurements first: a phase change reads the latest one for the new phase's entry criteria.
+        Measurement.objects.bulk_create(self._measurements())
         index = 0
         for position_index, (position, count) in enumerate(zip(path, counts)):
             for date in dates[index : index + count]:
@@ -356,7 +358,6 @@ class PatientHistory:
                 self._move(position, path[position_index + 1], dates[index - 1] + dt.timedelta(days=1))
         SessionLog.objects.bulk_create(self.sessions)
         MorningCheckIn.objects.bulk_create(self.checkins)
-        Measurement.objects.bulk_create(self._measurements())
 
     # -- structure ---------------------------------------------------------
 
@@ -443,6 +444,8 @@ class PatientHistory:
             changed_by=self.therapist,
             reason=(f"Finished the ladder of “{old_plan.phase.name}” at {old_load}; "
                     f"moving on to “{new_plan.phase.name}”."),
+            # The demo therapist moves on when the ladder is done; criteria still unmet are kept with the version.
+            go_ahead=True,
         )
         if new.step:
             step_change(

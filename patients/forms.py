@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
-from patients.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH
+from patients.models import HOLD_MAX, NOTE_MAX_LENGTH, REASON_MAX_LENGTH, REPS_MAX, SESSION_DOSE_FIELDS, SETS_MAX
 from patients.services import BACKDATE_LIMIT_DAYS
 from protocols.wording import format_level
 
@@ -93,11 +93,22 @@ class ShowsHiddenFieldErrors:
             self.add_error(None, message)
 
 
-def recent_dates(today: dt.date) -> list[tuple[str, str]]:
-    """Today and the 14 days before it, newest first, as (ISO date, label)."""
+def recent_dates(today: dt.date, *, since: dt.date | None = None,
+                 also: dt.date | None = None) -> list[tuple[str, str]]:
+    """Days a session may be logged on, newest first, as (ISO date, label).
+
+    Today and the 14 days before it, but never before `since` (the plan's
+    start); `also` adds one more day (the date of an entry being corrected).
+    """
+    earliest = today - dt.timedelta(days=BACKDATE_LIMIT_DAYS)
+    if since is not None:
+        earliest = max(earliest, since)
     choices = []
-    for back in range(BACKDATE_LIMIT_DAYS + 1):
-        day = today - dt.timedelta(days=back)
+    days = [today - dt.timedelta(days=back) for back in range((today - earliest).days + 1)]
+    if also is not None and also not in days:
+        days = sorted([*days, also], reverse=True)
+    for day in days:
+        back = (today - day).days
         if back == 0:
             label = _("Today")
         elif back == 1:
@@ -125,11 +136,15 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
         widget=forms.RadioSelect,
         initial="yes",
     )
-    duration_min = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=180)
+    duration_min = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=180, required=False)
     speed_kmh = forms.DecimalField(label=_("Speed (km/h)"), min_value=0, max_value=20, decimal_places=1,
                                    required=False)
     incline_pct = forms.DecimalField(label=_("Incline (%)"), min_value=0, max_value=40, decimal_places=1,
                                      required=False)
+    sets = forms.IntegerField(label=_("Sets done"), min_value=1, max_value=SETS_MAX, required=False)
+    reps = forms.IntegerField(label=_("Reps in each set"), min_value=1, max_value=REPS_MAX, required=False)
+    hold_seconds = forms.IntegerField(label=_("Seconds held each time"), min_value=1, max_value=HOLD_MAX,
+                                      required=False)
     pain_during = PainField(label=_("Worst pain during"))
     pain_after = PainField(label=_("Pain right after"))
     rpe = forms.TypedChoiceField(
@@ -144,22 +159,32 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
                             widget=forms.Textarea(attrs={"rows": 3}))
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, exercises=(), today: dt.date, **kwargs):
+    def __init__(self, *args, exercises=(), today: dt.date, also_date: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.exercises = {exercise.pk: exercise for exercise in exercises}
         self.fields["exercise"].choices = [(e.pk, e.name) for e in exercises]
-        self.fields["date"].choices = recent_dates(today)
+        starts = [e.assignment.start_date for e in exercises]
+        self.fields["date"].choices = recent_dates(today, since=min(starts) if starts else None, also=also_date)
         if not self.is_bound:
             self.initial.setdefault("client_uuid", uuid.uuid4())
             self.initial.setdefault("date", today.isoformat())
 
     def clean(self):
+        """What was done is what the exercise logs (minutes and load, or sets of reps or holds), all of it.
+
+        Fields the chosen exercise does not log were hidden on the page: their
+        values (left from another exercise) are not saved, though a value no
+        field could hold is still refused (the page shows that field again).
+        """
         cleaned = super().clean()
         exercise = self.exercises.get(cleaned.get("exercise"))
-        if exercise is not None and exercise.has_ladder:
-            for name in ("speed_kmh", "incline_pct"):
-                if cleaned.get(name) is None and name not in self.errors:
-                    self.add_error(name, _("Enter the value you used (the plan's value is filled in)."))
+        if exercise is None:
+            return cleaned
+        for name in SESSION_DOSE_FIELDS:
+            if name not in exercise.logged_fields:
+                cleaned[name] = None
+            elif cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, _("Enter what you did (the plan's value is filled in)."))
         return cleaned
 
     @property
@@ -282,11 +307,22 @@ class StepChangeForm(forms.Form):
 
 class PhaseChangeForm(forms.Form):
     phase = forms.TypedChoiceField(label=_("Move to phase"), coerce=int)
+    go_ahead = forms.BooleanField(
+        label=_("Move anyway, although entry criteria are not met"), required=False,
+        help_text=_("Needed only when the chosen phase shows criteria that are not met; say why in the reason."),
+    )
     reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH)
 
-    def __init__(self, *args, phases, **kwargs):
+    def __init__(self, *args, phases, current_phase_id=None, **kwargs):
+        # Its own ids: the step-change form on the same page also has a "reason".
+        kwargs.setdefault("auto_id", "id_phase_change_%s")
         super().__init__(*args, **kwargs)
         self.fields["phase"].choices = [(p.pk, f"{p.order + 1}. {p.name}") for p in phases]
+        if not self.is_bound:
+            # The phase after the current one is the usual move.
+            orders = [p.pk for p in phases]
+            if current_phase_id in orders and orders.index(current_phase_id) + 1 < len(orders):
+                self.initial.setdefault("phase", orders[orders.index(current_phase_id) + 1])
 
 
 class MeasurementForm(forms.ModelForm):

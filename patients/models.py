@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -10,10 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import capped_text_field
 from clinic.validators import validate_single_line
+from protocols.doses import dose_in_words
 from protocols.models import (
     LADDER_KINDS,
     Condition,
+    Effusion,
     ExerciseKind,
+    PhaseEntryCriteria,
     describe_load,
     duration_field,
     incline_field,
@@ -27,6 +32,9 @@ NOTE_MAX_LENGTH = 2000  # a patient's note on a session, a therapist's note on a
 REASON_MAX_LENGTH = 500  # why a therapist changed a step or a phase (shown in the step history)
 
 NPRS = [MinValueValidator(0), MaxValueValidator(10)]
+SETS_MAX, REPS_MAX, HOLD_MAX = 20, 100, 600
+# A patient may correct or delete their own session for this long after logging it.
+CORRECTION_WINDOW = dt.timedelta(hours=24)
 
 
 def nprs_check(field: str, name: str, nullable: bool = False) -> models.CheckConstraint:
@@ -145,7 +153,9 @@ class Assignment(models.Model):
         return f"{self.protocol_name} for patient #{self.patient_id} from {self.start_date}"
 
 
-class AssignedPhase(models.Model):
+class AssignedPhase(PhaseEntryCriteria):
+    """A snapshot of one phase of the protocol, with its entry criteria."""
+
     TENANT_CLINIC_LOOKUP = "assignment__patient__clinic"
     TENANT_PATIENT_LOOKUP = "assignment__patient"
 
@@ -222,6 +232,24 @@ class AssignedExercise(models.Model):
     @property
     def has_ladder(self) -> bool:
         return self.kind in LADDER_KINDS
+
+    @property
+    def logs_sets(self) -> bool:
+        """Logged as sets of reps or holds (strength, balance, step-ups, sled drags), not as minutes."""
+        return not self.has_ladder and bool(self.sets or self.reps or self.hold_seconds)
+
+    @property
+    def logged_fields(self) -> tuple[str, ...]:
+        """What a session of this exercise records as done, each required: one rule for the form and the services."""
+        if self.has_ladder:
+            return ("duration_min", "speed_kmh", "incline_pct")
+        if not self.logs_sets:
+            return ("duration_min",)
+        return ("sets", *(("reps",) if self.reps else ()), *(("hold_seconds",) if self.hold_seconds else ()))
+
+
+# Every field of a session that says what was done; a session keeps those its exercise logs, the others empty.
+SESSION_DOSE_FIELDS = ("duration_min", "speed_kmh", "incline_pct", "sets", "reps", "hold_seconds")
 
 
 class AssignedLadderStep(models.Model):
@@ -306,6 +334,8 @@ class PhaseVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(_("reason"))
+    # The new phase's entry criteria that were not met when the therapist went ahead anyway, in words.
+    unmet_criteria = models.JSONField(_("entry criteria not met"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -332,9 +362,16 @@ class SessionLog(models.Model):
     date = models.DateField(_("date"))
     step = models.PositiveSmallIntegerField(_("step at the time"), null=True, blank=True)
     completed = models.BooleanField(_("completed"), default=True)
-    duration_min = duration_field(_("duration (min)"))
+    # What was done: minutes (and speed and incline on a treadmill), or sets of reps or holds.
+    duration_min = duration_field(_("duration (min)"), null=True, blank=True)
     speed_kmh = speed_field(_("speed (km/h)"), null=True, blank=True)
     incline_pct = incline_field(_("incline (%)"), null=True, blank=True)
+    sets = models.PositiveSmallIntegerField(_("sets done"), null=True, blank=True,
+                                            validators=[MinValueValidator(1), MaxValueValidator(SETS_MAX)])
+    reps = models.PositiveSmallIntegerField(_("reps per set"), null=True, blank=True,
+                                            validators=[MinValueValidator(1), MaxValueValidator(REPS_MAX)])
+    hold_seconds = models.PositiveSmallIntegerField(_("hold (seconds)"), null=True, blank=True,
+                                                    validators=[MinValueValidator(1), MaxValueValidator(HOLD_MAX)])
     pain_during = models.PositiveSmallIntegerField(_("worst pain during (0–10)"), validators=NPRS)
     pain_after = models.PositiveSmallIntegerField(_("pain right after (0–10)"), validators=NPRS)
     rpe = models.PositiveSmallIntegerField(_("effort (Borg CR10)"), null=True, blank=True, validators=NPRS)
@@ -352,6 +389,15 @@ class SessionLog(models.Model):
             nprs_check("pain_after", "session_pain_after_0_10"),
             nprs_check("rpe", "session_rpe_0_10", nullable=True),
             *load_constraints("session", "speed_kmh", "incline_pct", "duration_min", True),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 1,
+                                                                                     f"{name}__lte": high}),
+                                       name=f"session_{name}_1_{high}")
+                for name, high in (("sets", SETS_MAX), ("reps", REPS_MAX), ("hold_seconds", HOLD_MAX))
+            ],
+            # A session records what was done: minutes, or sets.
+            models.CheckConstraint(condition=Q(duration_min__isnull=False) | Q(sets__isnull=False),
+                                   name="session_minutes_or_sets"),
         ]
         indexes = [
             models.Index(fields=["exercise", "date"]),
@@ -363,9 +409,13 @@ class SessionLog(models.Model):
 
     @property
     def load_in_words(self) -> str:
-        if self.speed_kmh is None or self.incline_pct is None:
-            return f"{self.duration_min} min"
-        return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+        """What was done, in words, as every page writes a dose (`protocols.doses`)."""
+        return dose_in_words(self.exercise.kind, sets=self.sets, reps=self.reps, hold_seconds=self.hold_seconds,
+                             duration_min=self.duration_min, speed_kmh=self.speed_kmh, incline_pct=self.incline_pct)
+
+    def correctable_until(self):
+        """Until when the patient may correct or delete this entry themselves."""
+        return self.created_at + CORRECTION_WINDOW
 
 
 class MorningCheckIn(models.Model):
@@ -393,16 +443,6 @@ class MorningCheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in #{self.pk} on {self.date}"
-
-
-class Effusion(models.TextChoices):
-    """Stroke-test grades (Sturgill et al. 2009), in order."""
-
-    ZERO = "0", _("0 (none)")
-    TRACE = "trace", _("Trace")
-    ONE = "1+", _("1+")
-    TWO = "2+", _("2+")
-    THREE = "3+", _("3+")
 
 
 class Measurement(models.Model):

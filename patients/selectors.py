@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
 from clinic.tenancy import Actor, scope_queryset
@@ -32,6 +34,7 @@ from patients.models import (
 )
 from protocols.engine import ADHERENCE_WINDOW_DAYS, RecentTraining, recent_training
 from protocols.models import LADDER_KINDS, describe_load
+from protocols.phase_criteria import Criterion, Readings, phase_criteria_check
 from protocols.wording import format_level
 
 UNRESOLVED = [Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]
@@ -235,25 +238,43 @@ def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
     )
 
 
-def pain_history(*, patient: Patient, today: dt.date, weeks: int = 8) -> dict:
-    """Chart data for the patient: worst pain during and right after each day, and morning pain."""
-    start = today - dt.timedelta(weeks=weeks)
+def pain_by_day(*, sessions: QuerySet[SessionLog], patient: Patient, start: dt.date, end: dt.date) -> dict:
+    """The pain chart's series, one point per day from `start` to `end`: the one way both charts read pain.
+
+    Worst pain during and right after of the day's sessions, and next-morning
+    pain on the day it follows: a check-in dated d+1 is plotted on day d, where
+    the session it reports on is (as the engine reads it, progression-rules.md
+    R6). `dates` are ISO dates; `labels` are the same days in words for the axis.
+    Two queries.
+    """
     by_day: dict[dt.date, dict] = {}
-    for date, during, after in SessionLog.objects.filter(patient=patient, date__gte=start, date__lte=today) \
-            .values_list("date", "pain_during", "pain_after"):
+    for date, during, after in sessions.filter(date__gte=start, date__lte=end).values_list(
+            "date", "pain_during", "pain_after"):
         day = by_day.setdefault(date, {})
         day["during"] = max(day.get("during", 0), during)
         day["after"] = max(day.get("after", 0), after)
-    for date, pain in MorningCheckIn.objects.filter(patient=patient, date__gte=start, date__lte=today) \
-            .values_list("date", "pain"):
-        by_day.setdefault(date, {})["morning"] = pain
-    dates = sorted(by_day)
+    for date, pain in MorningCheckIn.objects.filter(patient=patient, date__gt=start,
+                                                    date__lte=end + dt.timedelta(days=1)).values_list("date", "pain"):
+        by_day.setdefault(date - dt.timedelta(days=1), {})["morning"] = pain
+    days = sorted(d for d in by_day if start <= d <= end)
     return {
-        "labels": [d.isoformat() for d in dates],
-        "during": [by_day[d].get("during") for d in dates],
-        "after": [by_day[d].get("after") for d in dates],
-        "morning": [by_day[d].get("morning") for d in dates],
+        "dates": [d.isoformat() for d in days],
+        "labels": [day_in_words(d) for d in days],
+        "during": [by_day[d].get("during") for d in days],
+        "after": [by_day[d].get("after") for d in days],
+        "morning": [by_day[d].get("morning") for d in days],
     }
+
+
+def day_in_words(day: dt.date) -> str:
+    """A chart's date: "3 Mar" (the year only when it is not this one's, "28 Dec 2025")."""
+    return date_format(day, "j M" if day.year == dt.date.today().year else "j M Y")
+
+
+def pain_history(*, patient: Patient, today: dt.date, weeks: int = 8) -> dict:
+    """The patient's own chart: pain of every session of the last `weeks` weeks, as their therapist sees it."""
+    return pain_by_day(sessions=SessionLog.objects.filter(patient=patient), patient=patient,
+                       start=today - dt.timedelta(weeks=weeks), end=today)
 
 
 # ---------------------------------------------------------------------------
@@ -599,45 +620,22 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
         PhaseVersion.objects.filter(assignment=assignment).select_related("phase", "changed_by")
     )
     end = min(assignment.end_date or today, today)
-    sessions = list(
-        SessionLog.objects.filter(exercise__assignment=assignment, date__gte=assignment.start_date, date__lte=end)
-        .values_list("date", "pain_during", "pain_after", "completed")
-    )
+    plan_sessions = SessionLog.objects.filter(exercise__assignment=assignment)
     done: dict[dt.date, set] = {}
-    by_day: dict[dt.date, dict] = {}
-    for date, during, after, completed in sessions:
-        day = by_day.setdefault(date, {})
-        day["during"] = max(day.get("during", 0), during)
-        day["after"] = max(day.get("after", 0), after)
-        if completed:
-            done.setdefault(date - dt.timedelta(days=date.weekday()), set()).add(date)
-    for date, pain in MorningCheckIn.objects.filter(patient=patient, date__gte=assignment.start_date,
-                                                    date__lte=end + dt.timedelta(days=1)).values_list("date", "pain"):
-        # A check-in on day d+1 is the next-morning pain of day d's session.
-        by_day.setdefault(date - dt.timedelta(days=1), {})["morning"] = pain
-    ladders = overview.ladders
-    changes = [
-        {"date": v.effective_date.isoformat(), "level": format_level(v.step, v.ladder_size),
-         "source": v.get_source_display(),
-         "load": ladders[v.exercise_id][v.step].in_words if v.step < len(ladders.get(v.exercise_id, [])) else ""}
-        for v in reversed(overview.step_history) if v.source != "initial"
-    ]
-    days = sorted(d for d in by_day if d <= end)
-    overview.chart = {
-        "labels": [d.isoformat() for d in days],
-        "during": [by_day[d].get("during") for d in days],
-        "after": [by_day[d].get("after") for d in days],
-        "morning": [by_day[d].get("morning") for d in days],
-        "changes": changes,
-    }
+    for date in plan_sessions.filter(date__gte=assignment.start_date, date__lte=end, completed=True).values_list(
+            "date", flat=True):
+        done.setdefault(date - dt.timedelta(days=date.weekday()), set()).add(date)
+    overview.chart = pain_by_day(sessions=plan_sessions, patient=patient, start=assignment.start_date, end=end)
+    overview.chart["changes"] = _step_changes(overview.step_history, overview.ladders)
     weeks = week_figures(sessions_per_week=assignment.sessions_per_week,
                          active=(assignment.start_date, end) if assignment.start_date <= end else None,
                          done_by_week={week: len(dates) for week, dates in done.items()})
     overview.weeks = weeks
+    # Whole days only: the days done as bars, the plan's training days a week as a line.
     overview.chart["weeks"] = {
-        "labels": [w.week_start.isoformat() for w in weeks],
+        "labels": [_("week of %(day)s") % {"day": day_in_words(w.week_start)} for w in weeks],
         "done": [w.done for w in weeks],
-        "prescribed": [round(float(w.prescribed), 2) for w in weeks],
+        "planned": [assignment.sessions_per_week for _w in weeks],
     }
     return overview
 
@@ -645,6 +643,60 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
 def open_invitation_exists(*, patient: Patient) -> bool:
     """Whether the patient has an invitation link that still works (unused, not expired): one query."""
     return Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=timezone.now()).exists()
+
+
+def _step_changes(history: list[StepVersion], ladders: dict[int, list[AssignedLadderStep]]) -> list[dict]:
+    """The step changes marked on the pain chart, oldest first, each "up" or "down" from the step before it."""
+    previous: dict[int, int] = {}
+    changes = []
+    for version in sorted(history, key=lambda v: (v.created_at, v.pk)):
+        before = previous.get(version.exercise_id, 0)
+        previous[version.exercise_id] = version.step
+        if version.source == "initial":
+            continue
+        ladder = ladders.get(version.exercise_id, [])
+        changes.append({  # "level" for people (from 1), as everywhere
+            "date": version.effective_date.isoformat(), "level": format_level(version.step, len(ladder)),
+            "direction": "down" if version.step < before else "up", "source": version.get_source_display(),
+            "load": ladder[version.step].in_words if version.step < len(ladder) else "",
+        })
+    return changes
+
+
+def latest_measurement(*, patient: Patient, on: dt.date) -> Measurement | None:
+    """The patient's latest clinic measurement dated on or before `on`, as the engine reads it."""
+    return (Measurement.objects.filter(patient=patient, date__lte=on)
+            .order_by("-date", "-created_at", "-pk").first())
+
+
+def phase_readings(*, patient: Patient, on: dt.date) -> Readings:
+    """What phase entry criteria are checked against on `on`: the surgery date and the latest measurement.
+
+    Only the latest measurement counts; a value missing there is unknown (earlier ones do not fill it in).
+    """
+    measurement = latest_measurement(patient=patient, on=on)
+    if measurement is None:
+        return Readings(today=on, surgery_date=patient.surgery_date)
+    return Readings(today=on, surgery_date=patient.surgery_date, measured_on=measurement.date,
+                    quad_lsi_pct=measurement.quad_lsi_pct, hop_lsi_pct=measurement.hop_lsi_pct,
+                    rom_pct=measurement.rom_pct, effusion=measurement.effusion,
+                    running_signoff=measurement.running_signoff)
+
+
+@dataclass(frozen=True)
+class PhaseReadiness:
+    phase: object
+    checks: list[Criterion]
+
+    @property
+    def unmet(self) -> list[Criterion]:
+        return [check for check in self.checks if not check.met]
+
+
+def phase_readiness(*, patient: Patient, phases: list, today: dt.date) -> tuple[Readings, list[PhaseReadiness]]:
+    """Each phase's checkable entry criteria, met or not by today's readings (one query)."""
+    readings = phase_readings(patient=patient, on=today)
+    return readings, [PhaseReadiness(phase, phase_criteria_check(phase, readings)) for phase in phases]
 
 
 def models_case_active_first():

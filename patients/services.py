@@ -25,6 +25,7 @@ from clinic.selectors import clinic_guidance
 from patients import selectors
 from patients.models import (
     NOTE_MAX_LENGTH,
+    SESSION_DOSE_FIELDS,
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
@@ -42,7 +43,8 @@ from patients.models import (
 )
 from patients.selectors import invitation_offer
 from protocols import engine
-from protocols.models import Protocol
+from protocols.models import PHASE_CRITERIA_FIELDS, Protocol
+from protocols.phase_criteria import phase_criteria_check, unmet_in_words
 from protocols.wording import format_date
 
 BACKDATE_LIMIT_DAYS = 14
@@ -100,6 +102,7 @@ def assignment_create(
             goals=phase.goals,
             entry_criteria=phase.entry_criteria,
             expected_weeks=phase.expected_weeks,
+            **{name: getattr(phase, name) for name in PHASE_CRITERIA_FIELDS},
         )
         first_phase = first_phase or assigned_phase
         for exercise in phase.exercises.all():
@@ -196,16 +199,28 @@ def phase_change(
     source: str,
     reason: str,
     changed_by=None,
+    go_ahead: bool = False,
 ) -> PhaseVersion:
     """Make `phase` the assignment's current phase: a new dated version, never an overwrite.
+
+    The new phase's checkable entry criteria are read against the latest
+    measurement on `effective_date` (an unknown value never meets one). When
+    any is unmet the change is refused unless `go_ahead` says the therapist
+    saw them and goes ahead anyway; the reason is then required as always, and
+    the unmet criteria are kept with the version, in words.
 
     The ladder steps of the new phase's exercises are left as they are; move
     them with `step_change` if the new phase should not start at its first step.
     """
     # Lock the assignment so two concurrent changes are ordered, as step_change does for exercises.
-    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = Assignment.objects.select_for_update().select_related("patient").get(pk=assignment.pk)
     if phase.assignment_id != assignment.pk:
         raise ValidationError({"phase": "This phase belongs to another assignment."})
+    unmet = unmet_in_words(phase_criteria_check(
+        phase, selectors.phase_readings(patient=assignment.patient, on=effective_date)))
+    if unmet and not go_ahead:
+        raise ValidationError({"go_ahead": f"Not yet met for “{phase.name}”: {'; '.join(unmet)}. "
+                                           "To move the patient anyway, confirm it and say why in the reason."})
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the phase changes."})
     version = PhaseVersion(
@@ -215,6 +230,7 @@ def phase_change(
         source=source,
         changed_by=changed_by,
         reason=reason.strip(),
+        unmet_criteria=unmet,
     )
     version.full_clean()
     version.save()
@@ -251,8 +267,15 @@ def validate_session_date(*, date: dt.date, today: dt.date) -> None:
         raise ValidationError({"date": f"Sessions can be back-dated by {BACKDATE_LIMIT_DAYS} days at most."})
 
 
-_SESSION_FIELDS = ("exercise_id", "date", "completed", "duration_min", "speed_kmh", "incline_pct",
-                   "pain_during", "pain_after", "rpe", "notes")
+_SESSION_FIELDS = ("exercise_id", "date", "completed", "duration_min", "speed_kmh", "incline_pct", "sets", "reps",
+                   "hold_seconds", "pain_during", "pain_after", "rpe", "notes")
+
+
+def _require_amount(session: SessionLog) -> None:
+    """A session says how much was done: minutes, or sets (what the exercise logs, see logged_fields)."""
+    if session.duration_min is None and session.sets is None:
+        field = session.exercise.logged_fields[0]
+        raise ValidationError({field: "Say how much you did: minutes, or the sets you did."})
 
 
 class IdempotencyConflict(ValidationError):
@@ -265,12 +288,15 @@ def session_log_create(
     exercise: AssignedExercise,
     date: dt.date | None,
     today: dt.date,
-    duration_min: int,
     pain_during: int,
     pain_after: int,
+    duration_min: int | None = None,
     completed: bool = True,
     speed_kmh=None,
     incline_pct=None,
+    sets: int | None = None,
+    reps: int | None = None,
+    hold_seconds: int | None = None,
     rpe: int | None = None,
     notes: str = "",
     client_uuid: uuid.UUID | None = None,
@@ -281,7 +307,8 @@ def session_log_create(
     (created=False), even when it arrives days later; the same UUID with
     different content raises IdempotencyConflict. `date` None means today, or
     for a replay the day the entry was first saved, so a retry after midnight
-    is still the same entry.
+    is still the same entry. How much was done is minutes (with speed and
+    incline on a treadmill) or sets of reps or holds, as the exercise logs.
     """
     if exercise.assignment.patient_id != patient.pk:
         raise ValidationError({"exercise": "This exercise is not part of your plan."})
@@ -304,6 +331,9 @@ def session_log_create(
         duration_min=duration_min,
         speed_kmh=speed_kmh,
         incline_pct=incline_pct,
+        sets=sets,
+        reps=reps,
+        hold_seconds=hold_seconds,
         pain_during=pain_during,
         pain_after=pain_after,
         rpe=rpe,
@@ -311,6 +341,7 @@ def session_log_create(
         client_uuid=client_uuid,
     )
     if existing is None:
+        _require_amount(session)
         # The patient and the exercise are rows we hold: re-reading them to check they exist
         # would cost two queries per logged session (the foreign keys still guard the insert).
         session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
@@ -325,6 +356,108 @@ def session_log_create(
     if any(getattr(existing, f) != getattr(session, f) for f in _SESSION_FIELDS):
         raise IdempotencyConflict({"client_uuid": "This entry was already sent with different details."})
     return SavedSession(existing, False)
+
+
+# ---------------------------------------------------------------------------
+# A patient's own corrections: 24 hours to correct or delete an entry
+# ---------------------------------------------------------------------------
+
+SESSION_CORRECTABLE_FIELDS = ("date", "completed", *SESSION_DOSE_FIELDS, "pain_during", "pain_after", "rpe", "notes")
+# Flag evidence key: the patient changed the session a flag was raised on, so a therapist reviews the flag.
+EVIDENCE_CHANGED = "evidence_changed_by_patient"
+
+
+def _correctable(*, patient: Patient, session: SessionLog, now: dt.datetime) -> SessionLog:
+    """The session, locked, when `patient` may still change it: their own entry, within 24 hours of logging it."""
+    session = (SessionLog.objects.select_for_update(of=("self",)).select_related("exercise__assignment")
+               .filter(pk=session.pk, patient=patient).first())
+    if session is None:
+        raise ValidationError({"session": "Only the patient who logged a session can change it."})
+    if now >= session.correctable_until():
+        raise ValidationError({"session": "Sessions can be corrected or deleted for 24 hours after they are "
+                                          "logged. Please tell your clinic instead."})
+    return session
+
+
+def _keep_flags_for_review(session: SessionLog, *, what: str, now: dt.datetime) -> list[int]:
+    """Flags raised on this session stay open for the therapist, saying the patient changed their evidence.
+
+    The check that re-runs after a correction or a deletion would otherwise
+    clear, unseen, a flag whose evidence is gone (a red-pain session deleted
+    after its regress). A progression suggestion is not kept: the re-run check
+    decides afresh whether to suggest it. Returns the ids of the flags kept.
+    """
+    note = (f"The patient {what} the session of {session.date.isoformat()} this flag was raised on "
+            f"({now:%Y-%m-%d %H:%M} UTC); review it before resolving.")
+    kept = []
+    flags = (Flag.objects.select_for_update().filter(exercise_id=session.exercise_id,
+                                                     status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED])
+             .exclude(kind=Flag.Kind.PROGRESSION))
+    for flag in flags:
+        if flag.basis != f"session:{session.pk}" and flag.evidence.get("latest_session_id") != session.pk:
+            continue
+        flag.evidence = {**flag.evidence, EVIDENCE_CHANGED: {"session_id": session.pk, "what": what,
+                                                             "at": now.isoformat(), "note": note}}
+        flag.reasons = [note, *[r for r in flag.reasons if r != note]]
+        flag.status, flag.acknowledged_at, flag.acknowledged_by = Flag.Status.OPEN, None, None
+        flag.save(update_fields=["evidence", "reasons", "status", "acknowledged_at", "acknowledged_by",
+                                 "updated_at"])
+        kept.append(flag.pk)
+    return kept
+
+
+@transaction.atomic
+def session_log_update(*, patient: Patient, session: SessionLog, today: dt.date, now: dt.datetime | None = None,
+                       **changes) -> SessionLog:
+    """Correct the patient's own session within 24 hours of logging it; the plan is re-checked after commit.
+
+    The exercise and the client UUID stay; a new date follows the same rules as
+    a new entry (not in the future, at most 14 days back, not before the plan).
+    Flags raised on the session stay open for the therapist with a note.
+    """
+    unknown = set(changes) - set(SESSION_CORRECTABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"session_log_update cannot change {', '.join(sorted(unknown))}")
+    now = now or timezone.now()
+    session = _correctable(patient=patient, session=session, now=now)
+    changes["notes"] = changes.get("notes", session.notes) or ""
+    if "date" in changes and changes["date"] != session.date:
+        validate_session_date(date=changes["date"], today=today)
+        if changes["date"] < session.exercise.assignment.start_date:
+            raise ValidationError({"date": "This date is before your plan started."})
+    changed = [name for name, value in changes.items() if getattr(session, name) != value]
+    if not changed:
+        return session
+    for name in changed:
+        setattr(session, name, changes[name])
+    if "date" in changed:
+        session.step = step_in_force(exercise=session.exercise, date=session.date)
+        changed.append("step")
+    _require_amount(session)
+    session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
+    session.save(update_fields=changed)
+    _keep_flags_for_review(session, what="corrected", now=now)
+    enqueue_assignment_check(session.exercise.assignment_id)
+    logger.info("session %s corrected by its patient (%s)", session.pk, ", ".join(sorted(changed)))
+    return session
+
+
+@transaction.atomic
+def session_log_delete(*, patient: Patient, session: SessionLog, now: dt.datetime | None = None) -> int:
+    """Delete the patient's own session within 24 hours of logging it; the plan is re-checked after commit.
+
+    Flags raised on it are kept open for the therapist, with a note that the
+    patient deleted their evidence; a step already changed because of it stays
+    changed until the therapist decides. Returns the deleted session's id.
+    """
+    now = now or timezone.now()
+    session = _correctable(patient=patient, session=session, now=now)
+    session_id, assignment_id = session.pk, session.exercise.assignment_id
+    _keep_flags_for_review(session, what="deleted", now=now)
+    session.delete()
+    enqueue_assignment_check(assignment_id)
+    logger.info("session %s deleted by its patient", session_id)
+    return session_id
 
 
 @transaction.atomic
@@ -577,13 +710,18 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
                 "measurement_id": basis.latest_measurement_id, "step": exercise.current_step}
     for flag in unresolved:
         want = wanted.pop(flag.kind, None)
+        # The patient corrected or deleted this flag's evidence: a therapist resolves it, never the check.
+        changed_by_patient = flag.evidence.get(EVIDENCE_CHANGED)
+        if want is None and changed_by_patient:
+            continue
         if want is None:
             flag.status = Flag.Status.RESOLVED
             flag.resolved_at = now
             flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
             flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
             continue
-        changes = {"severity": want.severity, "reasons": [want.reason], "rules": [want.rule],
+        reasons = [changed_by_patient["note"], want.reason] if changed_by_patient else [want.reason]
+        changes = {"severity": want.severity, "reasons": reasons, "rules": [want.rule],
                    "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
         changed = [name for name, value in changes.items() if getattr(flag, name) != value]
         if "basis" in changed and flag.status == Flag.Status.ACKNOWLEDGED:
@@ -598,7 +736,7 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
             for name in changed:
                 if name in changes:
                     setattr(flag, name, changes[name])
-            flag.evidence = evidence
+            flag.evidence = {**evidence, EVIDENCE_CHANGED: changed_by_patient} if changed_by_patient else evidence
             flag.save(update_fields=[*changed, "evidence", "updated_at"])
         if flag.severity == Flag.Severity.URGENT and flag.notified_at is None:
             urgent.append(flag)

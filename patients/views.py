@@ -35,7 +35,16 @@ from patients.forms import (
     SessionLogForm,
     StepChangeForm,
 )
-from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
+from patients.models import (
+    CORRECTION_WINDOW,
+    SESSION_DOSE_FIELDS,
+    AssignedExercise,
+    Assignment,
+    Flag,
+    MorningCheckIn,
+    Patient,
+    SessionLog,
+)
 from patients.outbox import OTHER_ACCOUNT, OWNER_FIELD, is_outbox_owner
 
 PATIENTS_PER_PAGE = 25
@@ -300,13 +309,16 @@ def _plan_for(request):
 
 
 def _prefill(exercise) -> dict:
-    """The plan's values for an exercise: its current ladder step, or its duration."""
+    """The plan's values for what an exercise logs: its ladder step's load, its minutes, or its sets and reps.
+
+    The log page's script shows only the fields in here for the chosen exercise.
+    """
     if exercise is None:
         return {}
-    values = {"exercise": exercise.pk, "duration_min": exercise.step_duration or exercise.duration_min or 10}
-    if exercise.step_speed is not None:
-        values.update(speed_kmh=exercise.step_speed, incline_pct=exercise.step_incline)
-    return values
+    plan = {"duration_min": exercise.step_duration or exercise.duration_min or 10,
+            "speed_kmh": exercise.step_speed, "incline_pct": exercise.step_incline,
+            "sets": exercise.sets, "reps": exercise.reps, "hold_seconds": exercise.hold_seconds}
+    return {"exercise": exercise.pk, **{name: plan[name] for name in exercise.logged_fields}}
 
 
 @login_required
@@ -320,10 +332,11 @@ def log_session(request):
             return refused
         patient, today = request.actor.patient, services.clinic_today(request.actor.clinic)
         exercises = selectors.plan_exercises(patient=patient)
-        plan = None
+        plan, conflict_with = None, None
     else:
         patient, today, plan = _plan_for(request)
         exercises = plan.exercises
+        conflict_with = None
         if plan.assignment is None or not plan.exercises:
             return render(request, "patients/log_session.html", {"plan": plan, "form": None})
     if request.method == "POST":
@@ -333,15 +346,16 @@ def log_session(request):
             try:
                 saved = services.session_log_create(
                     patient=patient, exercise=form.exercise_obj, date=data["date"], today=today,
-                    duration_min=data["duration_min"], pain_during=data["pain_during"],
-                    pain_after=data["pain_after"], completed=data["completed"], speed_kmh=data["speed_kmh"],
-                    incline_pct=data["incline_pct"], rpe=data["rpe"], notes=data["notes"],
-                    client_uuid=data["client_uuid"],
+                    pain_during=data["pain_during"], pain_after=data["pain_after"], completed=data["completed"],
+                    rpe=data["rpe"], notes=data["notes"], client_uuid=data["client_uuid"],
+                    **{name: data[name] for name in SESSION_DOSE_FIELDS},
                 )
             except ValidationError as error:
                 conflict = "client_uuid" in getattr(error, "message_dict", {})
                 for field, errors in error.message_dict.items():
                     form.add_error(field if field in form.fields and field != "client_uuid" else None, errors)
+                if conflict:
+                    conflict_with = SessionLog.objects.filter(patient=patient, client_uuid=data["client_uuid"]).first()
                 if wants_json(request):
                     return JsonResponse({"errors": form.errors.get_json_data()}, status=409 if conflict else 400)
             else:
@@ -360,21 +374,84 @@ def log_session(request):
         form = SessionLogForm(initial=_prefill(chosen), exercises=plan.exercises, today=today)
     if plan is None:  # a refused post: show the page again with the plan's values and the errors
         patient, today, plan = _plan_for(request)
-    prefill = {e.pk: {k: str(v) for k, v in _prefill(e).items()} for e in plan.exercises}
-    return render(request, "patients/log_session.html", {"plan": plan, "form": form, "prefill": prefill})
+    prefill = {e.pk: {k: "" if v is None else str(v) for k, v in _prefill(e).items()} for e in plan.exercises}
+    return render(request, "patients/log_session.html", {"plan": plan, "form": form, "prefill": prefill,
+                                                         "conflict_with": conflict_with})
 
 
 @login_required
 @require_safe
 def session_saved(request, pk: int):
-    """What was recorded, and what happens next."""
+    """What was recorded, and what happens next; for 24 hours, a way to correct or delete it."""
     actor = request.actor
     require_patient(actor)
     session = get_scoped_or_404(SessionLog.objects.select_related("exercise"), actor, pk=pk)
-    check = selectors.latest_checks(exercise_ids=[session.exercise_id]).get(session.exercise_id)
-    if check is not None and check.updated_at < session.created_at:
-        check = None  # not yet re-checked with this session
-    return render(request, "patients/session_saved.html", {"session": session, "check": check})
+    check = None
+    if session.exercise.has_ladder:  # only retro treadmill exercises are checked by the progression engine
+        check = selectors.latest_checks(exercise_ids=[session.exercise_id]).get(session.exercise_id)
+        if check is not None and check.updated_at < session.created_at:
+            check = None  # not yet re-checked with this session
+    return render(request, "patients/session_saved.html",
+                  {"session": session, "check": check, "correctable": timezone.now() < session.correctable_until()})
+
+
+def _own_correctable_session(request, pk: int) -> SessionLog | HttpResponse:
+    """The signed-in patient's session `pk` while it may still be changed, or the response that says why not."""
+    actor = request.actor
+    require_patient(actor)
+    session = get_scoped_or_404(SessionLog.objects.select_related("exercise__assignment"), actor, pk=pk)
+    if timezone.now() >= session.correctable_until():
+        messages.error(request, _("This session was logged more than 24 hours ago, so it can no longer be changed "
+                                  "here. Please tell your clinic if something is wrong."))
+        return redirect("patients:session-saved", pk=session.pk)
+    return session
+
+
+@login_required
+def session_edit(request, pk: int):
+    """Correct one's own session within 24 hours; the plan is checked again with the corrected values."""
+    session = _own_correctable_session(request, pk)
+    if isinstance(session, HttpResponse):
+        return session
+    if request.method == "POST" and (refused := refuse_entry_of_another_patient(request)):
+        return refused
+    patient, today = request.actor.patient, services.clinic_today(request.actor.clinic)
+    exercise = selectors.with_current_load(AssignedExercise.objects.filter(pk=session.exercise_id)
+                                           .select_related("assignment")).get()
+    initial = {name: getattr(session, name) for name in services.SESSION_CORRECTABLE_FIELDS}
+    initial.update(exercise=exercise.pk, date=session.date.isoformat(), client_uuid=session.client_uuid,
+                   completed="yes" if session.completed else "no")
+    form = SessionLogForm(request.POST or None, initial=initial, exercises=[exercise], today=today,
+                          also_date=session.date)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_log_update(patient=patient, session=session, today=today,
+                                        **{name: data[name] for name in services.SESSION_CORRECTABLE_FIELDS})
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Your correction is saved."))
+            return redirect("patients:session-saved", pk=session.pk)
+    return render(request, "patients/log_session.html", {
+        "form": form, "session": session, "prefill": {exercise.pk: {k: "" if v is None else str(v)
+                                                                   for k, v in _prefill(exercise).items()}},
+    })
+
+
+@login_required
+def session_delete(request, pk: int):
+    """Delete one's own session within 24 hours (asks first); the plan is checked again without it."""
+    session = _own_correctable_session(request, pk)
+    if isinstance(session, HttpResponse):
+        return session
+    if request.method == "POST":
+        if refused := refuse_entry_of_another_patient(request):
+            return refused
+        services.session_log_delete(patient=request.actor.patient, session=session)
+        messages.success(request, _("The session is deleted."))
+        return redirect("patients:history")
+    return render(request, "patients/session_delete.html", {"session": session})
 
 
 @login_required
@@ -416,7 +493,8 @@ def history(request):
     chart = selectors.pain_history(patient=patient, today=today)
     checkins = MorningCheckIn.objects.filter(patient=patient)[:14]
     return render(request, "patients/history.html",
-                  {"page": page, "chart": chart, "checkins": checkins, "plan": plan})
+                  {"page": page, "chart": chart, "checkins": checkins, "plan": plan,
+                   "correctable_since": timezone.now() - CORRECTION_WINDOW})
 
 
 @login_required
@@ -508,7 +586,8 @@ def _patient_page(request, patient: Patient, *, status: int = 200, **refused_for
     selectors.mark_new(sessions.object_list, {patient.pk: last_visit} if last_visit else {})
     forms = {
         "step_form": StepChangeForm(exercises=overview.ladder_exercises, ladders=overview.ladders),
-        "phase_form": PhaseChangeForm(phases=overview.phases),
+        "phase_form": PhaseChangeForm(phases=overview.phases, current_phase_id=overview.current_phase_id),
+        **_phase_readiness(patient, overview, today),
         "measurement_form": MeasurementForm(initial={"date": today}),
         "end_form": EndPlanForm(initial={"end_date": today, "status": "completed"}),
         **refused_forms,
@@ -559,23 +638,40 @@ def patient_step_change(request, pk: int):
     return redirect(reverse("patients:detail", args=[pk]) + "#plan")
 
 
+def _phase_readiness(patient: Patient, overview, today: dt.date) -> dict:
+    """The phase-change form's context: each phase's entry criteria, met or not by the latest measurements."""
+    readings, readiness = selectors.phase_readiness(patient=patient, phases=overview.phases, today=today)
+    return {"readings": readings, "readiness": readiness}
+
+
 @login_required
 @require_POST
 def patient_phase_change(request, pk: int):
+    """Move the plan to another phase. Unmet entry criteria are shown; going ahead needs a tick and a reason.
+
+    A refused change comes back on its own page with the criteria and what was typed.
+    """
     patient = _staff_patient(request, pk)
-    overview = selectors.patient_overview(patient=patient, today=services.clinic_today(request.actor.clinic))
-    form = PhaseChangeForm(request.POST, phases=overview.phases)
+    today = services.clinic_today(request.actor.clinic)
+    overview = selectors.patient_overview(patient=patient, today=today)
+    form = PhaseChangeForm(request.POST, phases=overview.phases, current_phase_id=overview.current_phase_id)
     if overview.assignment is None or overview.assignment.status != Assignment.Status.ACTIVE:
         messages.error(request, _("This patient has no running plan to change."))
-    elif form.is_valid():
+        return redirect("patients:detail", pk=pk)
+    if form.is_valid():
         phase = next(p for p in overview.phases if p.pk == form.cleaned_data["phase"])
-        services.phase_change(assignment=overview.assignment, phase=phase, source="therapist",
-                              effective_date=services.clinic_today(request.actor.clinic),
-                              reason=form.cleaned_data["reason"], changed_by=request.user)
-        messages.success(request, _("Phase changed."))
-    else:
-        return _patient_page(request, patient, status=400, phase_form=form)
-    return redirect(reverse("patients:detail", args=[pk]) + "#plan")
+        try:
+            services.phase_change(assignment=overview.assignment, phase=phase, source="therapist",
+                                  effective_date=today, reason=form.cleaned_data["reason"],
+                                  go_ahead=form.cleaned_data["go_ahead"], changed_by=request.user)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Phase changed."))
+            return redirect(reverse("patients:detail", args=[pk]) + "#plan")
+    return render(request, "patients/phase_change.html",
+                  {"patient": patient, "overview": overview, "phase_form": form,
+                   **_phase_readiness(patient, overview, today)}, status=400)
 
 
 @login_required

@@ -16,6 +16,7 @@ from protocols.models import (
     DURATION_MIN,
     INCLINE_MAX,
     LADDER_KINDS,
+    PHASE_CRITERIA_FIELDS,
     SPEED_MAX,
     ExerciseTemplate,
     LadderStep,
@@ -164,16 +165,21 @@ class ProtocolForm(forms.ModelForm):
 class PhaseForm(forms.ModelForm):
     class Meta:
         model = Phase
-        fields = ["name", "expected_weeks", "goals", "entry_criteria"]
+        fields = ["name", "expected_weeks", "goals", "entry_criteria", *PHASE_CRITERIA_FIELDS]
         help_texts = {
             "expected_weeks": _("From 1 to 52."),
             "entry_criteria": _("What the patient must show before starting this phase."),
+            "min_weeks_since_surgery": _("Empty: not a criterion. The fields below are checked against the latest "
+                                         "measurements when a patient is moved into this phase."),
         }
         widgets = {"goals": forms.Textarea(attrs={"rows": 3}), "entry_criteria": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(_columns("name", "expected_weeks"), "goals", "entry_criteria")
+        self.helper = _helper(_columns("name", "expected_weeks"), "goals", "entry_criteria",
+                              _columns("min_weeks_since_surgery", "max_effusion"),
+                              _columns("min_quad_lsi_pct", "min_hop_lsi_pct", "min_rom_pct"),
+                              "requires_running_signoff")
 
 
 class TemplateChoiceField(forms.ModelChoiceField):

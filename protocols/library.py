@@ -14,6 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from protocols.engine import (
+    ACL_GATE_DAYS,
+    ACL_GATE_HOP_LSI,
+    ACL_GATE_MAX_EFFUSION,
+    ACL_GATE_QUAD_LSI,
+    ACL_GATE_ROM,
+)
 from protocols.ladder import Load
 from protocols.models import Condition, ExerciseKind
 
@@ -76,6 +83,13 @@ class PhaseDef:
     goals: str
     entry_criteria: str
     exercises: tuple[ExerciseDef, ...] = field(default_factory=tuple)
+    # The entry criteria the phase-change page checks (protocols.models.PhaseEntryCriteria); None: not one.
+    min_weeks_since_surgery: int | None = None
+    min_quad_lsi_pct: Decimal | None = None
+    min_hop_lsi_pct: Decimal | None = None
+    min_rom_pct: Decimal | None = None
+    max_effusion: str = ""
+    requires_running_signoff: bool = False
 
 
 @dataclass(frozen=True)
@@ -371,6 +385,7 @@ ACL_PHASES_1_3 = ProtocolDef(
                 "Walking without crutches and without a limp; full knee extension; effusion 1+ or less on the "
                 "stroke test; surgeon's go-ahead for treadmill walking."
             ),
+            max_effusion="1+",
             exercises=(
                 _EARLY_WALK,
                 _QUAD_SETS,
@@ -388,6 +403,7 @@ ACL_PHASES_1_3 = ProtocolDef(
                 "Completed 2.5 km/h · 10 % · 20 min; effusion trace or less on the stroke test; "
                 "no rise in morning pain for a week."
             ),
+            max_effusion="trace",
             exercises=(
                 _LATE_WALK,
                 ExerciseDef(template="lateral-step-down", frequency_per_week=3, sets=3, reps=10,
@@ -409,6 +425,13 @@ ACL_PHASES_1_3 = ProtocolDef(
                 "or less on the stroke test; the therapist's sign-off for running "
                 "(criteria after Rambaud et al. 2018)."
             ),
+            # The running gate's criteria (progression-rules.md R9), checked when the phase starts too.
+            min_weeks_since_surgery=ACL_GATE_DAYS // 7,
+            min_quad_lsi_pct=D(ACL_GATE_QUAD_LSI),
+            min_hop_lsi_pct=D(ACL_GATE_HOP_LSI),
+            min_rom_pct=D(ACL_GATE_ROM),
+            max_effusion=ACL_GATE_MAX_EFFUSION,
+            requires_running_signoff=True,
             exercises=(
                 ExerciseDef(template="retro-treadmill-run", frequency_per_week=3, ladder=LadderPart(),
                             notes="Warm up with 5 minutes of backward walking at 0 % incline first."),

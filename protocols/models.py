@@ -214,7 +214,49 @@ class Protocol(models.Model):
         return self.clinic_id is None
 
 
-class Phase(models.Model):
+class Effusion(models.TextChoices):
+    """Stroke-test grades (Sturgill et al. 2009), in order."""
+
+    ZERO = "0", _("0 (none)")
+    TRACE = "trace", _("Trace")
+    ONE = "1+", _("1+")
+    TWO = "2+", _("2+")
+    THREE = "3+", _("3+")
+
+
+LSI_VALIDATORS = [MinValueValidator(0), MaxValueValidator(200)]
+
+
+class PhaseEntryCriteria(models.Model):
+    """What a patient should show before a phase starts, in a form the phase-change page can check.
+
+    Each field is optional (empty: not a criterion). They are read against the
+    latest clinic measurement and the surgery date (`protocols.phase_criteria`);
+    `entry_criteria` keeps the rest in words.
+    """
+
+    min_weeks_since_surgery = models.PositiveSmallIntegerField(
+        _("at least weeks since surgery"), null=True, blank=True, validators=[MaxValueValidator(104)])
+    min_quad_lsi_pct = models.DecimalField(_("quadriceps LSI at least (%)"), max_digits=4, decimal_places=1,
+                                           null=True, blank=True, validators=LSI_VALIDATORS)
+    min_hop_lsi_pct = models.DecimalField(_("hop LSI at least (%)"), max_digits=4, decimal_places=1,
+                                          null=True, blank=True, validators=LSI_VALIDATORS)
+    min_rom_pct = models.DecimalField(_("range of motion at least (% of other side)"), max_digits=4,
+                                      decimal_places=1, null=True, blank=True, validators=LSI_VALIDATORS)
+    max_effusion = models.CharField(_("effusion at most (stroke test)"), max_length=8, blank=True,
+                                    choices=Effusion.choices)
+    requires_running_signoff = models.BooleanField(_("therapist's running sign-off"), default=False)
+
+    class Meta:
+        abstract = True
+
+
+# Copied from a protocol's phase into an assignment's phase, and compared by the library installer.
+PHASE_CRITERIA_FIELDS = ("min_weeks_since_surgery", "min_quad_lsi_pct", "min_hop_lsi_pct", "min_rom_pct",
+                         "max_effusion", "requires_running_signoff")
+
+
+class Phase(PhaseEntryCriteria):
     TENANT_CLINIC_LOOKUP = "protocol__clinic"
     TENANT_SHARED_WHEN_NO_CLINIC = True
 

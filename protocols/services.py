@@ -12,7 +12,14 @@ from django.utils.text import slugify
 from clinic.models import Clinic
 from protocols.ladder import MAX_STEPS, LadderSpec, LadderSpecError, Load, generate_ladder
 from protocols.library import PROTOCOLS, TEMPLATES, ExerciseDef, LadderPart, ProtocolDef, TemplateDef
-from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
+from protocols.models import (
+    PHASE_CRITERIA_FIELDS,
+    ExerciseTemplate,
+    LadderStep,
+    Phase,
+    PrescribedExercise,
+    Protocol,
+)
 
 
 def ladder_spec_for_template(template: ExerciseTemplate, **overrides) -> LadderSpec:
@@ -235,6 +242,7 @@ def protocol_clone(*, protocol: Protocol, clinic: Clinic, created_by=None, name:
             goals=phase.goals,
             entry_criteria=phase.entry_criteria,
             expected_weeks=phase.expected_weeks,
+            **{name: getattr(phase, name) for name in PHASE_CRITERIA_FIELDS},
         )
         new_phase.full_clean()
         new_phase.save()
@@ -364,7 +372,7 @@ def library_ladder(part: LadderPart, template: ExerciseTemplate) -> list[Load]:
 
 
 # A protocol's content as comparable plain values: phases, their exercises and ladders.
-_PHASE_FIELDS = ("order", "name", "goals", "entry_criteria", "expected_weeks")
+_PHASE_FIELDS = ("order", "name", "goals", "entry_criteria", "expected_weeks", *PHASE_CRITERIA_FIELDS)
 _EXERCISE_FIELDS = ("order", "template_id", "frequency_per_week", "sets", "reps", "hold_seconds", "duration_min",
                     "notes")
 
@@ -381,6 +389,7 @@ def _blueprint_from_definition(definition: ProtocolDef, templates: dict[str, Exe
             "goals": phase.goals,
             "entry_criteria": phase.entry_criteria,
             "expected_weeks": phase.expected_weeks,
+            **{name: getattr(phase, name) for name in PHASE_CRITERIA_FIELDS},
             "exercises": exercises,
         })
     return phases
@@ -674,17 +683,24 @@ def _next_order(siblings: models.QuerySet) -> int:
 
 # -- phases ----------------------------------------------------------------
 
-PHASE_EDITABLE_FIELDS = ("name", "goals", "entry_criteria", "expected_weeks")
+PHASE_EDITABLE_FIELDS = ("name", "goals", "entry_criteria", "expected_weeks", *PHASE_CRITERIA_FIELDS)
 
 
 @transaction.atomic
 def phase_add(
-    *, protocol: Protocol, name: str, goals: str = "", entry_criteria: str = "", expected_weeks: int = 2
+    *, protocol: Protocol, name: str, goals: str = "", entry_criteria: str = "", expected_weeks: int = 2,
+    **criteria,
 ) -> Phase:
-    """Add a phase at the end of a clinic protocol."""
+    """Add a phase at the end of a clinic protocol; `criteria` are its checkable entry criteria.
+
+    Their names are PHASE_CRITERIA_FIELDS (minimum weeks since surgery, LSI and ROM minimums, ...).
+    """
     _require_own_protocol(protocol)
+    unknown = set(criteria) - set(PHASE_CRITERIA_FIELDS)
+    if unknown:
+        raise TypeError(f"phase_add cannot set {', '.join(sorted(unknown))}")
     phase = Phase(protocol=protocol, order=_next_order(protocol.phases.all()), name=name, goals=goals,
-                  entry_criteria=entry_criteria, expected_weeks=expected_weeks)
+                  entry_criteria=entry_criteria, expected_weeks=expected_weeks, **criteria)
     phase.full_clean()
     phase.save()
     _touch(protocol)
@@ -693,7 +709,7 @@ def phase_add(
 
 @transaction.atomic
 def phase_update(*, phase: Phase, **changes) -> Phase:
-    """Change a phase's name, goals, entry criteria or expected weeks."""
+    """Change a phase's name, goals, entry criteria (in words and checkable) or expected weeks."""
     _require_own_protocol(phase.protocol)
     unknown = set(changes) - set(PHASE_EDITABLE_FIELDS)
     if unknown:

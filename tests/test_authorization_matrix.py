@@ -104,6 +104,7 @@ STAFF_OBJECT_PAGE = page(STAFF_A)  # clinic A's object: clinic B's staff get 404
 ADMIN_PAGE = page({"admin_a"}, other_clinic=403)  # therapist B is no admin: 403 before any lookup
 PATIENT_PAGE = page(PATIENTS, staff=403, other_clinic=403)
 SIGNED_IN_PAGE = page(PATIENTS | STAFF_A | {"therapist_b"})
+OWN_SESSION_PAGE = page({"patient_a1"}, patients=404, other_clinic=403)  # patient A2 cannot find A1's session
 
 STAFF_READ_LIST = api(STAFF_A | {"therapist_b", "key_a"})
 STAFF_WRITE_LIST = api(STAFF_A | {"therapist_b"})
@@ -203,6 +204,11 @@ MATRIX: dict[str, Route] = {
     "patients:log-session": Route(methods={"GET": PATIENT_PAGE, "POST": PATIENT_PAGE}, patient_data=True),
     "patients:session-saved": Route(pk("session_a1"), {"GET": page({"patient_a1"}, patients=404, other_clinic=403)},
                                     patient_data=True),
+    # Only the patient who logged a session corrects or deletes it (for 24 hours; session A1 is fresh).
+    "patients:session-edit": Route(pk("session_a1"), {"GET": OWN_SESSION_PAGE, "POST": OWN_SESSION_PAGE},
+                                   patient_data=True),
+    "patients:session-delete": Route(pk("session_a1"), {"GET": OWN_SESSION_PAGE, "POST": OWN_SESSION_PAGE},
+                                     patient_data=True),
     "patients:checkin": Route(methods={"GET": PATIENT_PAGE, "POST": PATIENT_PAGE}, patient_data=True),
     "patients:history": Route(methods={"GET": PATIENT_PAGE}, patient_data=True),
     # Reached by its secret token, signed out; signed-in visitors see the same page.

@@ -210,6 +210,9 @@ ROUTES: dict[str, Target] = {
     "clinic-admin:api-key-revoke": Target("admin_a", pk("key_a")),
     # The patient's phone, and the invitation link (signed out).
     "patients:log-session": Target("patient_a1"),
+    # The patient's own session (logged moments ago: inside the 24 hours in which it can be changed).
+    "patients:session-edit": Target("patient_a1", pk("rows.session_a1")),
+    "patients:session-delete": Target("patient_a1", pk("rows.session_a1")),
     "patients:checkin": Target("patient_a1"),
     "patients:invitation": Target("anonymous", lambda o: {"token": o.invitation_token}),
     # The therapist's patient pages and flag inbox.

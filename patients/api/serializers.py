@@ -148,8 +148,8 @@ class SessionLogSerializer(NumbersModelSerializer):
     class Meta:
         model = SessionLog
         fields = ["id", "patient", "assignment", "exercise", "date", "step", "level", "completed", "duration_min",
-                  "speed_kmh", "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid",
-                  "created_at"]
+                  "speed_kmh", "incline_pct", "sets", "reps", "hold_seconds", "pain_during", "pain_after", "rpe",
+                  "notes", "client_uuid", "created_at"]
         read_only_fields = ["id", "patient", "assignment", "step", "created_at"]
         extra_kwargs = {"step": {"help_text": f"Ladder step in force on the session's date, {ZERO_BASED}; null "
                                               "without a ladder. People read `level`."}}

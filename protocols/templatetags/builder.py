@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
+from protocols.doses import dose_in_words
 from protocols.models import describe_load
 
 register = template.Library()
@@ -42,28 +43,14 @@ def number(value) -> str:
     return "" if value is None else _num(value)
 
 
-def _dose_parts(sets, reps, hold_seconds, duration_min) -> list[str]:
-    parts = []
-    if sets and reps:
-        parts.append(_("%(sets)s sets × %(reps)s reps") % {"sets": sets, "reps": reps})
-    elif sets:
-        parts.append(ngettext("%(n)s set", "%(n)s sets", sets) % {"n": sets})
-    elif reps:
-        parts.append(ngettext("%(n)s rep", "%(n)s reps", reps) % {"n": reps})
-    if hold_seconds:
-        parts.append(_("hold %(n)s s") % {"n": hold_seconds})
-    if duration_min:
-        parts.append(_("%(n)s min") % {"n": duration_min})
-    return parts
-
-
 @register.filter
 def dose(exercise) -> str:
-    """A prescribed exercise's frequency and dose: "5× a week · 3 sets × 10 reps · hold 5 s"."""
-    parts = [_("%(n)s× a week") % {"n": exercise.frequency_per_week}]
-    parts += _dose_parts(exercise.sets, exercise.reps, exercise.hold_seconds,
-                         None if exercise.template.has_ladder else exercise.duration_min)
-    return " · ".join(parts)
+    """A prescribed exercise's frequency and dose: "5× a week · 3 sets of 10 reps, holding each for 5 seconds"."""
+    # A ladder exercise's minutes come from its ladder, shown beside it.
+    words = dose_in_words(exercise.template.kind, sets=exercise.sets, reps=exercise.reps,
+                          hold_seconds=exercise.hold_seconds,
+                          duration_min=None if exercise.template.has_ladder else exercise.duration_min)
+    return " · ".join(part for part in (_("%(n)s× a week") % {"n": exercise.frequency_per_week}, words) if part)
 
 
 @register.filter
@@ -76,6 +63,6 @@ def template_defaults(template) -> str:
             return _("starts at %(start)s") % {"start": start}
         cap = describe_load(template.max_speed_kmh, template.max_incline_pct, template.max_duration_min)
         return _("%(start)s, up to %(cap)s") % {"start": start, "cap": cap}
-    parts = _dose_parts(template.default_sets, template.default_reps, template.default_hold_seconds,
-                        template.default_duration_min)
-    return " · ".join(parts) or _("no default dose")
+    return dose_in_words(template.kind, sets=template.default_sets, reps=template.default_reps,
+                         hold_seconds=template.default_hold_seconds,
+                         duration_min=template.default_duration_min) or _("no default dose")

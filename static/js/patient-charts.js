@@ -1,4 +1,5 @@
 // The therapist's patient page: pain over time with step changes marked, and weekly training days.
+// The series come from the same helper as the patient's own history chart (patients.selectors.pain_by_day).
 (function () {
   "use strict";
   var source = document.getElementById("patient-chart-data");
@@ -7,19 +8,26 @@
 
   var pain = document.getElementById("pain-chart");
   if (pain && data.labels && data.labels.length) {
-    var changeIndex = {};
-    (data.changes || []).forEach(function (change) { changeIndex[change.date] = change; });
-    var changes = data.labels.map(function (label) { return changeIndex[label] ? 10 : null; });
-    // A change on a day without a session still needs a place on the axis: put it on the nearest later day.
+    // Step changes sit on the top line of the chart, on their day (or the next day that has a point):
+    // a step up as a triangle pointing up, a step down as one pointing down, in another colour.
+    var changeAt = {};
+    var ups = data.labels.map(function () { return null; });
+    var downs = ups.slice();
     (data.changes || []).forEach(function (change) {
-      if (data.labels.indexOf(change.date) === -1) {
-        var i = data.labels.findIndex(function (label) { return label > change.date; });
-        if (i >= 0) { changes[i] = 10; changeIndex[data.labels[i]] = change; }
-      }
+      var i = data.dates.indexOf(change.date);
+      if (i === -1) { i = data.dates.findIndex(function (date) { return date > change.date; }); }
+      if (i === -1) { return; }
+      changeAt[i] = change;
+      (change.direction === "down" ? downs : ups)[i] = 10;
+      (change.direction === "down" ? ups : downs)[i] = null;
     });
     var line = function (label, values, color, dash) {
       return { type: "line", label: label, data: values, borderColor: color, backgroundColor: color,
                spanGaps: true, borderDash: dash || [], tension: 0.2, pointRadius: 2 };
+    };
+    var marks = function (label, values, color, rotation) {
+      return { type: "scatter", label: label, data: values, pointStyle: "triangle", rotation: rotation,
+               pointRadius: 7, borderColor: color, backgroundColor: color, clip: false };
     };
     new window.Chart(pain, {
       data: {
@@ -28,18 +36,20 @@
           line(pain.dataset.labelDuring, data.during, "#b42318"),
           line(pain.dataset.labelAfter, data.after, "#e08a00", [6, 3]),
           line(pain.dataset.labelMorning, data.morning, "#0f5e63", [2, 3]),
-          { type: "scatter", label: pain.dataset.labelChanges, data: changes, pointStyle: "triangle",
-            pointRadius: 7, borderColor: "#3b2a80", backgroundColor: "#3b2a80" }
+          marks(pain.dataset.labelUp, ups, "#3b2a80", 0),
+          marks(pain.dataset.labelDown, downs, "#c4320a", 180)
         ]
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        scales: { y: { min: 0, max: 10.5, ticks: { stepSize: 1 } }, x: { type: "category", ticks: { maxTicksLimit: 10 } } },
+        layout: { padding: { top: 10 } },
+        scales: { y: { min: 0, max: 10, ticks: { stepSize: 1 } },
+                  x: { type: "category", ticks: { maxTicksLimit: 10 } } },
         plugins: {
           legend: { position: "bottom" },
           tooltip: { callbacks: { label: function (ctx) {
             if (ctx.dataset.type === "scatter") {
-              var change = changeIndex[ctx.label];
+              var change = changeAt[ctx.dataIndex];
               return change ? change.source + ": " + change.level + " (" + change.load + ")" : "";
             }
             return ctx.dataset.label + ": " + ctx.parsed.y + "/10";
@@ -52,16 +62,18 @@
   var weeks = document.getElementById("adherence-chart");
   if (weeks && data.weeks) {
     new window.Chart(weeks, {
-      type: "bar",
       data: {
         labels: data.weeks.labels,
         datasets: [
-          { label: weeks.dataset.labelDone, data: data.weeks.done, backgroundColor: "#0f5e63" },
-          { label: weeks.dataset.labelPlanned, data: data.weeks.prescribed, backgroundColor: "#8fd3c9" }
+          { type: "bar", label: weeks.dataset.labelDone, data: data.weeks.done, backgroundColor: "#0f5e63", order: 2 },
+          // The plan in whole training days a week, as a line over the bars.
+          { type: "line", label: weeks.dataset.labelPlanned, data: data.weeks.planned, borderColor: "#c4320a",
+            backgroundColor: "#c4320a", borderDash: [6, 3], stepped: "middle", pointRadius: 0, order: 1 }
         ]
       },
       options: { responsive: true, maintainAspectRatio: false, animation: false,
-                 scales: { y: { beginAtZero: true, ticks: { stepSize: 1 } } }, plugins: { legend: { position: "bottom" } } }
+                 scales: { y: { beginAtZero: true, ticks: { stepSize: 1, precision: 0 } } },
+                 plugins: { legend: { position: "bottom" } } }
     });
   }
 })();

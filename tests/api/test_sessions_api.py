@@ -230,3 +230,17 @@ def test_staff_read_check_ins_with_filters(world, rows, api):
     later = (rows.checkin_a1.date + dt.timedelta(days=1)).isoformat()
     assert ids(client.get(f"{CHECKINS}?date_from={later}")) == set()
     assert client.patch(f"{CHECKINS}{rows.checkin_a1.pk}/", {"pain": 0}, format="json").status_code == 403
+
+
+def test_an_exercise_prescribed_in_sets_is_logged_in_sets_and_some_amount_is_required(world, api):
+    """Sessions are corrected on the phone only (24 hours); the API logs and reads them, with sets and reps."""
+    quads = world.assignment_a1.exercises.get(order=1, phase__order=0)
+    body = session_body(world, exercise=quads.pk, sets=3, reps=8)
+    del body["duration_min"], body["speed_kmh"], body["incline_pct"]
+    response = api("patient_a1").post(URL, body, format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["sets"], response.json()["reps"], response.json()["duration_min"]) == (3, 8, None)
+    nothing = api("patient_a1").post(URL, {k: v for k, v in body.items() if k not in ("sets", "reps")},
+                                     format="json")
+    assert nothing.status_code == 400 and "sets" in nothing.json()
+    assert SessionLog.objects.count() == 1

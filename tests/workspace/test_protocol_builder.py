@@ -267,7 +267,7 @@ def test_add_a_strength_exercise_with_its_default_dose(client, world, own, libra
     assert response.url == url("detail", own.pk) + f"#exercise-{exercise.pk}"
     assert (exercise.sets, exercise.reps, exercise.hold_seconds, exercise.order) == (3, 10, 5, 2)
     body = client.get(url("detail", own.pk)).content.decode()
-    assert "5× a week · 3 sets × 10 reps · hold 5 s" in body
+    assert "5× a week · 3 sets of 10 reps, holding each for 5 seconds" in body
 
 
 def test_adding_a_ladder_exercise_generates_its_ladder_and_opens_the_ladder_page(client, world, own, library):
