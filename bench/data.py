@@ -457,7 +457,7 @@ class ClinicBuilder:
                 phase_version_rows.append((assignment.pk, phase_ids[index], date,
                                            ChangeSource.INITIAL if n == 0 else ChangeSource.THERAPIST, therapist_id,
                                            "First phase of the assigned protocol." if n == 0
-                                           else "Finished the phase's ladder.", self._at(date, 7, 30 + n % 30)))
+                                           else "Finished the phase's ladder.", self._at(date, 7, 30 + n % 30), []))
             for index, exercise_index, date, step, completed, duration, speed, incline, during, after, rpe, minute \
                     in history.sessions:
                 session_rows.append((patient.pk, ids[index][exercise_index].pk, date, step, completed, duration, speed,
@@ -487,8 +487,8 @@ class ClinicBuilder:
             StepVersion, ["exercise", "step", "effective_date", "source", "changed_by", "rules", "reason",
                           "created_at"], step_rows))
         self._count("phase versions", write_rows(
-            PhaseVersion, ["assignment", "phase", "effective_date", "source", "changed_by", "reason", "created_at"],
-            phase_version_rows))
+            PhaseVersion, ["assignment", "phase", "effective_date", "source", "changed_by", "reason", "created_at",
+                           "unmet_criteria"], phase_version_rows))
         self._count("sessions", write_rows(
             SessionLog, ["patient", "exercise", "date", "step", "completed", "duration_min", "speed_kmh",
                          "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid", "created_at"],

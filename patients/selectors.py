@@ -712,9 +712,9 @@ def sessions_behind_flags(flags: list[Flag], per_flag: int = 4) -> dict[int, lis
     exercise_ids = {flag.exercise_id for flag in flags}
     oldest = min(flag.created_at.date() for flag in flags) - dt.timedelta(days=21)
     sessions: dict[int, list[SessionLog]] = {}
-    for session in SessionLog.objects.filter(exercise_id__in=exercise_ids, date__gte=oldest).order_by(
-        "exercise_id", "-date", "-pk"
-    ):
+    # With their exercise: each row names it and writes its dose by the exercise's kind.
+    for session in (SessionLog.objects.filter(exercise_id__in=exercise_ids, date__gte=oldest)
+                    .select_related("exercise").order_by("exercise_id", "-date", "-pk")):
         sessions.setdefault(session.exercise_id, []).append(session)
     result = {}
     for flag in flags:

@@ -357,7 +357,8 @@ def test_flag_inbox_records_the_patients_of_its_flags(world, rows):
     assert signed_in(world.therapist_a).get(reverse("patients:flags"), {"scope": "x" * 300}).status_code == 200
     event = only_event()
     assert contained(event) == [world.patient_a1.pk]
-    assert event.query == {"page": 1, "scope": "all"}  # what the page did, not what was typed
+    # What the page did, not what was typed: an unknown scope opens the therapist's default, their own patients.
+    assert event.query == {"page": 1, "scope": "mine"}
 
 
 def test_a_list_keeps_the_first_hundred_patients_and_counts_them_all(world, api):

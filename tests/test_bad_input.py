@@ -501,13 +501,15 @@ def test_forms_show_far_dates_beside_the_field(world, client, day):
                                               "therapist": world.therapist_a.pk})
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"surgery_date", "date_of_birth"}
-    response = client.post(f"/patients/{world.patient_a1.pk}/end-plan/", {"status": "completed", "end_date": day},
-                           follow=True)
-    assert "Choose how the plan ended and its end date. Enter a date from " in response.content.decode()
+    # The patient page's forms come back with what was typed and the error beside the field (issue 13, point 10).
+    response = client.post(f"/patients/{world.patient_a1.pk}/end-plan/", {"status": "completed", "end_date": day})
+    assert response.status_code == 400
+    _range_error(response.context["end_form"].errors["end_date"])
     world.assignment_a1.refresh_from_db()
     assert world.assignment_a1.status == "active"
-    response = client.post(f"/patients/{patient.pk}/measurements/", {"date": day, "effusion": "0"}, follow=True)
-    assert "Measurements not saved" in response.content.decode()
+    response = client.post(f"/patients/{patient.pk}/measurements/", {"date": day, "effusion": "0"})
+    assert response.status_code == 400
+    _range_error(response.context["measurement_form"].errors["date"])
     assert not patient.measurements.exists()
 
 

@@ -58,6 +58,7 @@ class Objects:
     membership_active: object  # a therapist the admin may deactivate
     membership_inactive: object  # a deactivated therapist
     key_a: object
+    notification_failed: object  # a staff e-mail that failed for good, listed for the admin to retry
     protocol_archived: object
     phase_a: object
     exercise_a: object  # the retro walk, with its ladder
@@ -71,7 +72,7 @@ def objects(world, rows) -> Objects:
     from django.utils.http import urlsafe_base64_encode
 
     from clinic import services as clinic_services
-    from clinic.models import Membership
+    from clinic.models import Membership, Notification
     from patients.services import assignment_create, invitation_create
     from protocols.models import Phase, PrescribedExercise
     from protocols.services import protocol_archive
@@ -107,7 +108,10 @@ def objects(world, rows) -> Objects:
         reset_link=reset_link, membership_invited=invited, joiner=joiner,
         staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], membership_active=active,
         membership_inactive=inactive,
-        key_a=key_a, protocol_archived=archived, phase_a=phase, exercise_a=exercise,
+        key_a=key_a, notification_failed=Notification.objects.create(
+            clinic=a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a, subject="Backstep: urgent flag",
+            body="…", status=Notification.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected"),
+        protocol_archived=archived, phase_a=phase, exercise_a=exercise,
         step_a=exercise.ladder_steps.order_by("order").first(),
     )
 
@@ -208,6 +212,9 @@ ROUTES: dict[str, Target] = {
     "clinic-admin:settings": Target("admin_a", omit=frozenset({"require_two_factor"})),
     "clinic-admin:api-key-create": Target("admin_a"),
     "clinic-admin:api-key-revoke": Target("admin_a", pk("key_a")),
+    # "Retry now" on a failed staff e-mail: one button on the notifications page, nothing to validate.
+    "clinic-admin:notification-retry": Target("admin_a", pk("notification_failed"),
+                                              form_page="clinic-admin:notifications", page_kwargs=none),
     # The patient's phone, and the invitation link (signed out).
     "patients:log-session": Target("patient_a1"),
     # The patient's own session (logged moments ago: inside the 24 hours in which it can be changed).

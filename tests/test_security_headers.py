@@ -154,7 +154,7 @@ def route_names() -> list[tuple[str, set[str]]]:
 @pytest.fixture
 def pages(world):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
-    from clinic.models import Membership
+    from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
     from patients.models import Flag
     from patients.services import invitation_create
@@ -172,6 +172,10 @@ def pages(world):
     template = ExerciseTemplateFactory(clinic=world.clinic_a)
     staff = Membership.objects.get(user=world.therapist_a)
     key, _raw = api_key_create(clinic=world.clinic_a, name="Reports", created_by=world.admin_a)
+    failed = Notification.objects.create(clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG,
+                                         recipient=world.therapist_a, subject="Backstep: urgent flag", body="…",
+                                         status=Notification.Status.FAILED, attempts=5,
+                                         last_error="SMTPServerDisconnected")
     invited = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="new@patient.test")
     _invitation, link = invitation_create(patient=invited, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
@@ -194,6 +198,7 @@ def pages(world):
         "protocols:ladder": {"pk": protocol.pk, "exercise_pk": prescribed.pk},
         "protocols:step-edit": {"pk": protocol.pk, "step_pk": step.pk},
         "clinic-admin:api-key-revoke": {"pk": key.pk},
+        "clinic-admin:notification-retry": {"pk": failed.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
     }
     for name, arguments in route_names():

@@ -69,7 +69,8 @@ def test_staff_invitation_links_use_site_url(world, demo_site):
 
 
 @pytest.mark.django_db
-def test_urgent_flag_e_mails_link_to_site_url(world, demo_site):
+def test_urgent_flag_e_mails_link_to_site_url(world, demo_site, eager_celery, django_capture_on_commit_callbacks):
     flag = progression_flag(world.assignment_a1, kind=Flag.Kind.PAIN_RED, severity=Flag.Severity.URGENT)
-    assert flag_notify_urgent(flag_id=flag.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mail is recorded, then sent after commit
+        assert flag_notify_urgent(flag_id=flag.pk)
     assert f"{DEMO}{reverse('patients:flags')}" in mail.outbox[-1].body

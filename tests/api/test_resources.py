@@ -140,7 +140,8 @@ def test_clone_a_builtin_into_the_callers_clinic(world, api):
         "Our copy", world.clinic_a.pk, builtin.pk, False)
     assert len(body["phases"][0]["exercises"][0]["ladder_steps"]) == 3
     default_name = api("therapist_a").post(f"/api/v1/protocols/{builtin.pk}/clone/").json()
-    assert default_name["name"] == builtin.name and default_name["slug"] != body["slug"]
+    # A clone without a name is "… (copy)", built-in or not (issue 13: no two protocols that read alike).
+    assert default_name["name"] == f"{builtin.name} (copy)" and default_name["slug"] != body["slug"]
 
 
 def test_clone_of_another_clinics_protocol_is_404(world, rows, api):

@@ -57,7 +57,9 @@ def test_step_changes_say_up_or_down(world):
     step_change(exercise=exercise, step=1, effective_date=today - dt.timedelta(days=2), source="engine",
                 reason="Pain above 5.")
     changes = patient_overview(patient=world.patient_a1, today=today).chart["changes"]
-    assert [(c["step"], c["direction"]) for c in changes] == [(3, "up"), (2, "down")]
+    size = exercise.ladder_steps.count()
+    assert [(c["level"], c["direction"]) for c in changes] == [
+        (f"level 3 of {size}", "up"), (f"level 2 of {size}", "down")]
 
 
 def test_the_step_history_has_one_starting_line_for_the_whole_plan(client, world):
@@ -72,4 +74,4 @@ def test_the_step_history_has_one_starting_line_for_the_whole_plan(client, world
     client.force_login(world.therapist_a)
     body = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert "Starting step of the assigned protocol." not in body
-    assert body.count("Plan assigned: every treadmill ladder starts at step 1.") == 1
+    assert body.count("Plan assigned: every treadmill ladder starts at its first level.") == 1
