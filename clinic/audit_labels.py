@@ -41,6 +41,7 @@ PAGE_LABELS = {
     ("patients:session-saved", "GET"): gettext_lazy("viewed a logged session"),
     ("patients:session-edit", "GET"): gettext_lazy("opened a logged session to correct it"),
     ("patients:session-edit", "POST"): gettext_lazy("corrected a logged session"),
+    ("patients:session-delete", "GET"): gettext_lazy("opened a logged session to delete it"),
     ("patients:session-delete", "POST"): gettext_lazy("deleted a logged session"),
     ("patients:checkin", "GET"): gettext_lazy("opened the morning check-in"),
     ("patients:checkin", "POST"): gettext_lazy("answered the morning check-in"),
