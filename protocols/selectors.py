@@ -17,9 +17,15 @@ from django.db.models.functions import Coalesce
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from patients.models import Assignment
 from protocols.engine import DEFAULT_SETTINGS
-from protocols.ladder import MAX_AUTO_INCLINE_PCT, Load, StepReview, generate_ladder, review_ladder
+from protocols.ladder import (
+    MAX_AUTO_INCLINE_PCT,
+    Load,
+    StepReview,
+    generate_ladder,
+    ladder_spec_default,
+    review_ladder,
+)
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
-from protocols.services import ladder_spec_default
 
 TEMPLATE_ORIGINS = ("builtin", "clinic")
 

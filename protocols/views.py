@@ -29,7 +29,14 @@ from protocols.forms import (
     PrescribedExerciseForm,
     ProtocolForm,
 )
-from protocols.ladder import LadderSpec, Load, review_ladder
+from protocols.ladder import (
+    SPEC_TO_TEMPLATE,
+    LadderSpec,
+    Load,
+    ladder_spec_default,
+    ladder_spec_from_ladder,
+    review_ladder,
+)
 from protocols.models import (
     Condition,
     ExerciseKind,
@@ -113,7 +120,7 @@ def template_create(request):
     max_incline = selectors.max_auto_incline_pct(request.actor)
     # Ladder fields start at the rule defaults (progression-rules.md); other kinds ignore them.
     defaults = LadderSpec()
-    initial = {name: getattr(defaults, spec_name) for spec_name, name in services.SPEC_TO_TEMPLATE.items()}
+    initial = {name: getattr(defaults, spec_name) for spec_name, name in SPEC_TO_TEMPLATE.items()}
     form = ExerciseTemplateForm(request.POST or None, max_incline=max_incline, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -448,9 +455,9 @@ def ladder(request, pk: int, exercise_pk: int):
     if request.method != "POST":
         if prefill == "ladder":
             loads = [Load(step.speed_kmh, step.incline_pct, step.duration_min) for step in steps]
-            spec = services.ladder_spec_from_ladder(template=exercise.template, loads=loads)
+            spec = ladder_spec_from_ladder(template=exercise.template, loads=loads)
         else:
-            spec = services.ladder_spec_default(exercise.template)
+            spec = ladder_spec_default(exercise.template)
         form = LadderSpecForm(initial=dict(spec.__dict__), max_incline=max_incline)
     return render(request, "protocols/ladder_form.html", {
         "form": form, "protocol": exercise.phase.protocol, "exercise": exercise, "preview": preview,
