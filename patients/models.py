@@ -234,10 +234,7 @@ class AssignedLadderStep(LadderStepBase):
     class Meta(LadderStepBase.Meta):
         verbose_name = _("assigned ladder step")
         verbose_name_plural = _("assigned ladder steps")
-        constraints = [
-            models.UniqueConstraint(fields=["exercise", "order"], name="assigned_ladder_order_unique"),
-            *load_constraints("assigned_ladder", "speed_kmh", "incline_pct", "duration_min", False),
-        ]
+        constraints = LadderStepBase.constraints_named("assigned_ladder", "assigned_ladder_order_unique")
 
 
 class ChangeSource(models.TextChoices):

@@ -294,6 +294,14 @@ class LadderStepBase(models.Model):
     def in_words(self) -> str:
         return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
 
+    @staticmethod
+    def constraints_named(prefix: str, unique_name: str) -> list:
+        """A ladder's database checks: one step per order in an exercise, and loads within the field limits."""
+        return [
+            models.UniqueConstraint(fields=["exercise", "order"], name=unique_name),
+            *load_constraints(prefix, "speed_kmh", "incline_pct", "duration_min", False),
+        ]
+
 
 class LadderStep(LadderStepBase):
     TENANT_CLINIC_LOOKUP = "exercise__phase__protocol__clinic"
@@ -304,7 +312,4 @@ class LadderStep(LadderStepBase):
     class Meta(LadderStepBase.Meta):
         verbose_name = _("ladder step")
         verbose_name_plural = _("ladder steps")
-        constraints = [
-            models.UniqueConstraint(fields=["exercise", "order"], name="ladder_exercise_order_unique"),
-            *load_constraints("ladder", "speed_kmh", "incline_pct", "duration_min", False),
-        ]
+        constraints = LadderStepBase.constraints_named("ladder", "ladder_exercise_order_unique")

@@ -10,10 +10,6 @@ Callers read `from protocols import services` or `from protocols.services import
 """
 
 from protocols.services.builder import (
-    EXERCISE_EDITABLE_FIELDS,
-    MOVE_DIRECTIONS,
-    PHASE_EDITABLE_FIELDS,
-    PROTOCOL_EDITABLE_FIELDS,
     ExerciseInput,
     PhaseInput,
     exercise_add,
@@ -43,17 +39,10 @@ from protocols.services.library import (
     library_install,
     library_ladder,
 )
-from protocols.services.templates import (
-    TEMPLATE_EDITABLE_FIELDS,
-    TEMPLATE_LADDER_ONLY_FIELDS,
-    template_clone,
-    template_create,
-    template_update,
-)
+from protocols.services.templates import template_clone, template_create, template_update
 
 __all__ = [
-    "CREATED", "EXERCISE_EDITABLE_FIELDS", "MOVE_DIRECTIONS", "PHASE_EDITABLE_FIELDS", "PROTOCOL_EDITABLE_FIELDS",
-    "TEMPLATE_EDITABLE_FIELDS", "TEMPLATE_LADDER_ONLY_FIELDS", "UNCHANGED", "UPDATED",
+    "CREATED", "UNCHANGED", "UPDATED",
     "ExerciseInput", "LibraryError", "LibraryReport", "PhaseInput",
     "copy_name", "exercise_add", "exercise_move", "exercise_remove", "exercise_update",
     "ladder_generate", "ladder_replace", "ladder_save", "ladder_step_update", "library_install", "library_ladder",

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from clinic.models import Clinic
 from protocols.ladder import LadderSpecError, Load, generate_ladder, ladder_spec_for_template
 from protocols.models import ExerciseTemplate, Phase, PrescribedExercise, Protocol
-from protocols.services.editing import copy_name, free_slug, require_own_protocol, touch
+from protocols.services.editing import changes_save, copy_name, free_slug, require_own_protocol, touch
 from protocols.services.ladders import ladder_replace
 from protocols.tree import protocol_tree, tree_create
 
@@ -63,32 +63,26 @@ def protocol_update(*, protocol: Protocol, **changes) -> Protocol:
     snapshots, so they do not change.
     """
     require_own_protocol(protocol)
-    unknown = set(changes) - set(PROTOCOL_EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"protocol_update cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(protocol, name, value)
-    protocol.full_clean()
-    protocol.save()
+    changes_save(protocol, changes, editable=PROTOCOL_EDITABLE_FIELDS, action="protocol_update")
     return protocol
 
 
 @transaction.atomic
 def protocol_archive(*, protocol: Protocol) -> Protocol:
     """Archive a clinic protocol: it can no longer be assigned; running assignments go on."""
-    require_own_protocol(protocol)
-    if not protocol.is_archived:
-        protocol.is_archived = True
-        protocol.save(update_fields=["is_archived", "updated_at"])
-    return protocol
+    return _archived_set(protocol, True)
 
 
 @transaction.atomic
 def protocol_restore(*, protocol: Protocol) -> Protocol:
     """Take a clinic protocol out of the archive, so it can be assigned again."""
+    return _archived_set(protocol, False)
+
+
+def _archived_set(protocol: Protocol, archived: bool) -> Protocol:
     require_own_protocol(protocol)
-    if protocol.is_archived:
-        protocol.is_archived = False
+    if protocol.is_archived != archived:
+        protocol.is_archived = archived
         protocol.save(update_fields=["is_archived", "updated_at"])
     return protocol
 
@@ -258,13 +252,7 @@ def phase_add(
 def phase_update(*, phase: Phase, **changes) -> Phase:
     """Change a phase's name, goals, entry criteria or expected weeks."""
     require_own_protocol(phase.protocol)
-    unknown = set(changes) - set(PHASE_EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"phase_update cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(phase, name, value)
-    phase.full_clean()
-    phase.save()
+    changes_save(phase, changes, editable=PHASE_EDITABLE_FIELDS, action="phase_update")
     touch(phase.protocol)
     return phase
 
@@ -341,13 +329,7 @@ def exercise_add(
 def exercise_update(*, exercise: PrescribedExercise, **changes) -> PrescribedExercise:
     """Change how often and how much: frequency per week, sets, reps, hold, duration, notes."""
     require_own_protocol(exercise.phase.protocol)
-    unknown = set(changes) - set(EXERCISE_EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"exercise_update cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(exercise, name, value)
-    exercise.full_clean()
-    exercise.save()
+    changes_save(exercise, changes, editable=EXERCISE_EDITABLE_FIELDS, action="exercise_update")
     touch(exercise.phase.protocol)
     return exercise
 

@@ -33,6 +33,17 @@ def touch(protocol: Protocol) -> None:
     protocol.save(update_fields=["updated_at"])
 
 
+def changes_save(row: models.Model, changes: dict, *, editable: tuple[str, ...], action: str) -> None:
+    """Set `changes` on `row`, check it and save it; a field outside `editable` is a TypeError (a caller's bug)."""
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise TypeError(f"{action} cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+
+
 def free_slug(siblings: models.QuerySet, wanted: str, fallback: str) -> str:
     """`wanted` as a slug (`fallback` when nothing of it is left), with -2, -3, ... appended until no row of
     `siblings` has it."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from patients.services import assignment_create
 from protocols import services
 from protocols.ladder import (
     MAX_STEPS,
@@ -18,7 +19,7 @@ from protocols.ladder import (
     review_ladder,
 )
 from protocols.models import ExerciseKind, ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
-from tests.factories import ClinicFactory, ExerciseTemplateFactory, make_protocol
+from tests.factories import ClinicFactory, ExerciseTemplateFactory, PatientFactory, make_protocol
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -206,9 +207,6 @@ def test_built_in_protocols_are_immutable(library):
 
 def test_protocol_with_assignments_is_archived_not_deleted(world):
     protocol = make_protocol(clinic=world.clinic_a, condition="pfp")
-    from patients.services import assignment_create
-    from tests.factories import PatientFactory
-
     assignment_create(patient=PatientFactory(clinic=world.clinic_a), protocol=protocol,
                       start_date=world.assignment_a1.start_date, baseline_pain=1)
     with pytest.raises(ValidationError) as error:
