@@ -9,6 +9,10 @@ class PatientsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(keep_patients_signed_in, dispatch_uid="patients-30-days")
+        # Models load only once apps are ready, so this import waits for ready() (Django's rule, not a cycle).
+        from patients import protocol_usage
+
+        protocol_usage.register()
 
 
 PATIENT_SESSION_SECONDS = 30 * 24 * 60 * 60

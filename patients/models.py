@@ -18,8 +18,8 @@ from protocols.models import (
     Condition,
     Effusion,
     ExerciseKind,
+    LadderStepBase,
     PhaseEntryCriteria,
-    describe_load,
     duration_field,
     incline_field,
     load_constraints,
@@ -252,31 +252,16 @@ class AssignedExercise(models.Model):
 SESSION_DOSE_FIELDS = ("duration_min", "speed_kmh", "incline_pct", "sets", "reps", "hold_seconds")
 
 
-class AssignedLadderStep(models.Model):
+class AssignedLadderStep(LadderStepBase):
     TENANT_CLINIC_LOOKUP = "exercise__assignment__patient__clinic"
     TENANT_PATIENT_LOOKUP = "exercise__assignment__patient"
 
     exercise = models.ForeignKey(AssignedExercise, on_delete=models.CASCADE, related_name="ladder_steps")
-    order = models.PositiveSmallIntegerField(_("order"))
-    speed_kmh = speed_field(_("speed (km/h)"))
-    incline_pct = incline_field(_("incline (%)"))
-    duration_min = duration_field(_("duration (min)"))
 
-    class Meta:
-        ordering = ["exercise", "order"]
+    class Meta(LadderStepBase.Meta):
         verbose_name = _("assigned ladder step")
         verbose_name_plural = _("assigned ladder steps")
-        constraints = [
-            models.UniqueConstraint(fields=["exercise", "order"], name="assigned_ladder_order_unique"),
-            *load_constraints("assigned_ladder", "speed_kmh", "incline_pct", "duration_min", False),
-        ]
-
-    def __str__(self) -> str:
-        return f"{format_level(self.order).capitalize()}: {self.in_words}"
-
-    @property
-    def in_words(self) -> str:
-        return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
+        constraints = LadderStepBase.constraints_named("assigned_ladder", "assigned_ladder_order_unique")
 
 
 class ChangeSource(models.TextChoices):

@@ -43,12 +43,17 @@ from patients.models import (
 )
 from patients.selectors import invitation_offer
 from protocols import engine
-from protocols.models import PHASE_CRITERIA_FIELDS, Protocol
+from protocols.models import Protocol
 from protocols.phase_criteria import phase_criteria_check, unmet_in_words
+from protocols.tree import TreeModels, protocol_tree, tree_create
 from protocols.wording import format_date
 
 BACKDATE_LIMIT_DAYS = 14
 logger = logging.getLogger(__name__)
+
+# Where an assignment's snapshot of a protocol tree is written (see `protocols.tree`).
+SNAPSHOT_TREE = TreeModels(phase=AssignedPhase, exercise=AssignedExercise, step=AssignedLadderStep,
+                           phase_parent="assignment")
 
 
 @transaction.atomic
@@ -90,52 +95,18 @@ def assignment_create(
         raise ValidationError({"patient": "This patient already has an active assignment; end it first."})
     assignment.save()
 
-    phases = list(protocol.phases.prefetch_related("exercises__template", "exercises__ladder_steps").order_by("order"))
-    if not phases:
+    tree = protocol_tree(protocol)
+    if not tree:
         raise ValidationError({"protocol": "This protocol has no phases to assign."})
-    first_phase = None
-    for phase in phases:
-        assigned_phase = AssignedPhase.objects.create(
-            assignment=assignment,
-            order=phase.order,
-            name=phase.name,
-            goals=phase.goals,
-            entry_criteria=phase.entry_criteria,
-            expected_weeks=phase.expected_weeks,
-            **{name: getattr(phase, name) for name in PHASE_CRITERIA_FIELDS},
-        )
-        first_phase = first_phase or assigned_phase
-        for exercise in phase.exercises.all():
-            template = exercise.template
-            ladder = list(exercise.ladder_steps.all())
-            assigned = AssignedExercise.objects.create(
-                assignment=assignment,
-                phase=assigned_phase,
-                template=template,
-                order=exercise.order,
-                name=template.name,
-                kind=template.kind,
-                frequency_per_week=exercise.frequency_per_week,
-                sets=exercise.sets,
-                reps=exercise.reps,
-                hold_seconds=exercise.hold_seconds,
-                duration_min=exercise.duration_min,
-                instructions=template.instructions,
-                safety_notes=template.safety_notes,
-                notes=exercise.notes,
-                current_step=0 if ladder else None,
-            )
-            AssignedLadderStep.objects.bulk_create(
-                AssignedLadderStep(
-                    exercise=assigned,
-                    order=step.order,
-                    speed_kmh=step.speed_kmh,
-                    incline_pct=step.incline_pct,
-                    duration_min=step.duration_min,
-                )
-                for step in ladder
-            )
-            if ladder:
+    written = tree_create(tree, parent=assignment, into=SNAPSHOT_TREE, exercise_extra=lambda exercise: {
+        "assignment": assignment, "name": exercise["template"].name, "kind": exercise["template"].kind,
+        "instructions": exercise["template"].instructions, "safety_notes": exercise["template"].safety_notes,
+        "current_step": 0 if exercise["ladder"] else None,
+    })
+    first_phase = written[0][0]
+    for _phase, exercises in written:
+        for assigned in exercises:
+            if assigned.current_step is not None:
                 StepVersion.objects.create(
                     exercise=assigned,
                     step=0,

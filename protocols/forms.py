@@ -10,7 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from protocols.ladder import MAX_AUTO_INCLINE_PCT, LadderSpec
+from protocols.ladder import MAX_AUTO_INCLINE_PCT, LadderSpec, ladder_spec_errors
 from protocols.models import (
     DURATION_MAX,
     DURATION_MIN,
@@ -24,7 +24,6 @@ from protocols.models import (
     PrescribedExercise,
     Protocol,
 )
-from protocols.services import ladder_spec_errors
 
 FREQUENCY_MESSAGE = _("Enter how many times a week, from 1 to 14.")
 SESSIONS_MESSAGE = _("Enter the planned training days per week, from 1 to 14.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from protocols.engine import (
+from protocols.engine.rules import (
     ACL_GATE_DAYS,
     ACL_GATE_HOP_LSI,
     ACL_GATE_MAX_EFFUSION,

@@ -312,32 +312,46 @@ class PrescribedExercise(models.Model):
         return f"{self.template.name} ({self.frequency_per_week}×/week)"
 
 
-class LadderStep(models.Model):
-    """One rung of a load ladder; order 0 is the easiest."""
+class LadderStepBase(models.Model):
+    """One rung of a load ladder; order 0 is the easiest.
 
-    TENANT_CLINIC_LOOKUP = "exercise__phase__protocol__clinic"
-    TENANT_SHARED_WHEN_NO_CLINIC = True
+    The one definition of a ladder step: a protocol's `LadderStep` and a
+    patient's snapshot (`patients.models.AssignedLadderStep`) add only their
+    `exercise` and their constraint names.
+    """
 
-    exercise = models.ForeignKey(PrescribedExercise, on_delete=models.CASCADE, related_name="ladder_steps")
     order = models.PositiveSmallIntegerField(_("order"))
     speed_kmh = speed_field(_("speed (km/h)"))
     incline_pct = incline_field(_("incline (%)"))
     duration_min = duration_field(_("duration (min)"))
 
     class Meta:
+        abstract = True
         ordering = ["exercise", "order"]
-        verbose_name = _("ladder step")
-        verbose_name_plural = _("ladder steps")
-        constraints = [
-            models.UniqueConstraint(fields=["exercise", "order"], name="ladder_exercise_order_unique"),
-            *load_constraints("ladder", "speed_kmh", "incline_pct", "duration_min", False),
-        ]
 
     def __str__(self) -> str:
-        load = describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
-        return f"{format_level(self.order).capitalize()}: {load}"
+        return f"{format_level(self.order).capitalize()}: {self.in_words}"
 
     @property
     def in_words(self) -> str:
         return describe_load(self.speed_kmh, self.incline_pct, self.duration_min)
 
+    @staticmethod
+    def constraints_named(prefix: str, unique_name: str) -> list:
+        """A ladder's database checks: one step per order in an exercise, and loads within the field limits."""
+        return [
+            models.UniqueConstraint(fields=["exercise", "order"], name=unique_name),
+            *load_constraints(prefix, "speed_kmh", "incline_pct", "duration_min", False),
+        ]
+
+
+class LadderStep(LadderStepBase):
+    TENANT_CLINIC_LOOKUP = "exercise__phase__protocol__clinic"
+    TENANT_SHARED_WHEN_NO_CLINIC = True
+
+    exercise = models.ForeignKey(PrescribedExercise, on_delete=models.CASCADE, related_name="ladder_steps")
+
+    class Meta(LadderStepBase.Meta):
+        verbose_name = _("ladder step")
+        verbose_name_plural = _("ladder steps")
+        constraints = LadderStepBase.constraints_named("ladder", "ladder_exercise_order_unique")

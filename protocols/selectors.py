@@ -11,15 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet
 
+from clinic.models import ClinicSettings
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
-from patients.models import Assignment
+from protocols import usage
 from protocols.engine import DEFAULT_SETTINGS
-from protocols.ladder import MAX_AUTO_INCLINE_PCT, Load, StepReview, generate_ladder, review_ladder
+from protocols.ladder import (
+    MAX_AUTO_INCLINE_PCT,
+    Load,
+    StepReview,
+    generate_ladder,
+    ladder_spec_default,
+    review_ladder,
+)
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
-from protocols.services import ladder_spec_default
 
 TEMPLATE_ORIGINS = ("builtin", "clinic")
 
@@ -63,10 +69,7 @@ def template_detail(*, actor: Actor, pk: int) -> ExerciseTemplate:
         .annotate(uses=Count("phases__exercises"))
         .order_by(F("clinic_id").asc(nulls_last=True), "name", "id")
     )
-    template.running_plans = (
-        scope_queryset(Assignment.objects.filter(status=Assignment.Status.ACTIVE, exercises__template=template), actor)
-        .values("pk").distinct().count()
-    )
+    template.running_plans = usage.template_running_plans(actor, template)
     return template
 
 
@@ -80,20 +83,15 @@ def template_ladder_preview(template: ExerciseTemplate, max_auto_incline_pct: De
         return []
 
 
-def _count(queryset: QuerySet, column: str) -> Coalesce:
-    counted = queryset.order_by().values(column).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def with_protocol_summary(protocols: QuerySet[Protocol], actor: Actor) -> QuerySet[Protocol]:
     """Annotate phase and exercise counts and how many of *this clinic's* assignments use each protocol."""
     return protocols.annotate(
-        phase_count=_count(Phase.objects.filter(protocol=OuterRef("pk")), "protocol"),
-        exercise_count=_count(PrescribedExercise.objects.filter(phase__protocol=OuterRef("pk")), "phase__protocol"),
-        # Built-in protocols are assigned by many clinics; count only this clinic's.
-        assignment_count=_count(
-            Assignment.objects.filter(protocol=OuterRef("pk"), patient__clinic=actor.clinic), "protocol"
+        phase_count=usage.row_count(Phase.objects.filter(protocol=OuterRef("pk")), "protocol"),
+        exercise_count=usage.row_count(
+            PrescribedExercise.objects.filter(phase__protocol=OuterRef("pk")), "phase__protocol"
         ),
+        # Built-in protocols are assigned by many clinics; the count is only this clinic's.
+        assignment_count=usage.protocol_assignment_count(actor),
     )
 
 
@@ -119,8 +117,6 @@ def protocol_choices_to_clone(*, actor: Actor) -> QuerySet[Protocol]:
 
 def max_auto_incline_pct(actor: Actor) -> Decimal:
     """The incline above which the engine holds for the therapist (rule R10): the clinic's override or 10 %."""
-    from clinic.models import ClinicSettings
-
     default = DEFAULT_SETTINGS.get("max_auto_incline_pct", MAX_AUTO_INCLINE_PCT)
     if actor.clinic is None:
         return Decimal(str(default))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from protocols import views
+from protocols import ladder_views, views
 
 app_name = "protocols"
 
@@ -28,6 +28,6 @@ urlpatterns = [
     path("protocols/<int:pk>/exercises/<int:exercise_pk>/edit/", views.exercise_edit, name="exercise-edit"),
     path("protocols/<int:pk>/exercises/<int:exercise_pk>/remove/", views.exercise_remove, name="exercise-remove"),
     path("protocols/<int:pk>/exercises/<int:exercise_pk>/move/", views.exercise_move, name="exercise-move"),
-    path("protocols/<int:pk>/exercises/<int:exercise_pk>/ladder/", views.ladder, name="ladder"),
-    path("protocols/<int:pk>/steps/<int:step_pk>/edit/", views.step_edit, name="step-edit"),
+    path("protocols/<int:pk>/exercises/<int:exercise_pk>/ladder/", ladder_views.ladder, name="ladder"),
+    path("protocols/<int:pk>/steps/<int:step_pk>/edit/", ladder_views.step_edit, name="step-edit"),
 ]

@@ -23,18 +23,18 @@ from clinic.tenancy import get_scoped_or_404, require_staff
 from protocols import selectors, services
 from protocols.forms import (
     ExerciseTemplateForm,
-    LadderSpecForm,
-    LadderStepForm,
     PhaseForm,
     PrescribedExerciseForm,
     ProtocolForm,
 )
-from protocols.ladder import LadderSpec, Load, review_ladder
+from protocols.ladder import (
+    SPEC_TO_TEMPLATE,
+    LadderSpec,
+)
 from protocols.models import (
     Condition,
     ExerciseKind,
     ExerciseTemplate,
-    LadderStep,
     Phase,
     PrescribedExercise,
     Protocol,
@@ -65,7 +65,8 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _editable(row) -> None:
+def require_editable(row) -> None:
+    """403 for a built-in template or protocol: clinics clone them to edit."""
     if row.is_builtin:
         raise PermissionDenied(_("Built-in rows are read-only: clone one to edit it."))
 
@@ -113,7 +114,7 @@ def template_create(request):
     max_incline = selectors.max_auto_incline_pct(request.actor)
     # Ladder fields start at the rule defaults (progression-rules.md); other kinds ignore them.
     defaults = LadderSpec()
-    initial = {name: getattr(defaults, spec_name) for spec_name, name in services.SPEC_TO_TEMPLATE.items()}
+    initial = {name: getattr(defaults, spec_name) for spec_name, name in SPEC_TO_TEMPLATE.items()}
     form = ExerciseTemplateForm(request.POST or None, max_incline=max_incline, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -129,7 +130,7 @@ def template_create(request):
 @staff_only
 def template_edit(request, pk: int):
     template = get_scoped_or_404(ExerciseTemplate.objects.all(), request.actor, pk=pk)
-    _editable(template)
+    require_editable(template)
     max_incline = selectors.max_auto_incline_pct(request.actor)
     form = ExerciseTemplateForm(request.POST or None, instance=template, max_incline=max_incline)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +204,7 @@ def protocol_detail(request, pk: int):
 @staff_only
 def protocol_edit(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
-    _editable(protocol)
+    require_editable(protocol)
     form = ProtocolForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,7 +247,7 @@ def protocol_restore(request, pk: int):
 @staff_only
 def protocol_delete(request, pk: int):
     protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
-    _editable(protocol)
+    require_editable(protocol)
     if request.method == "POST":
         try:
             services.protocol_delete(protocol=protocol)
@@ -267,18 +268,19 @@ def protocol_delete(request, pk: int):
 
 def _phase(request, pk: int, phase_pk: int) -> Phase:
     phase = get_scoped_or_404(Phase.objects.select_related("protocol"), request.actor, pk=phase_pk, protocol_id=pk)
-    _editable(phase.protocol)
+    require_editable(phase.protocol)
     return phase
 
 
-def _detail_at(protocol_pk: int, anchor: str):
+def detail_at(protocol_pk: int, anchor: str):
+    """Back to the protocol page, scrolled to the phase or exercise just changed."""
     return redirect(reverse("protocols:detail", args=[protocol_pk]) + f"#{anchor}")
 
 
 @staff_only
 def phase_add(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
-    _editable(protocol)
+    require_editable(protocol)
     form = PhaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -287,7 +289,7 @@ def phase_add(request, pk: int):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Phase added. Now add its exercises."))
-            return _detail_at(protocol.pk, f"phase-{phase.pk}")
+            return detail_at(protocol.pk, f"phase-{phase.pk}")
     return render(request, "protocols/phase_form.html", {"form": form, "protocol": protocol})
 
 
@@ -302,7 +304,7 @@ def phase_edit(request, pk: int, phase_pk: int):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Phase saved."))
-            return _detail_at(pk, f"phase-{phase.pk}")
+            return detail_at(pk, f"phase-{phase.pk}")
     return render(request, "protocols/phase_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
 
 
@@ -328,7 +330,7 @@ def phase_move(request, pk: int, phase_pk: int):
         services.phase_move(phase=phase, direction=request.POST.get("direction", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return _detail_at(pk, f"phase-{phase.pk}")
+    return detail_at(pk, f"phase-{phase.pk}")
 
 
 # ---------------------------------------------------------------------------
@@ -336,12 +338,13 @@ def phase_move(request, pk: int, phase_pk: int):
 # ---------------------------------------------------------------------------
 
 
-def _exercise(request, pk: int, exercise_pk: int) -> PrescribedExercise:
+def exercise_to_edit(request, pk: int, exercise_pk: int) -> PrescribedExercise:
+    """A prescribed exercise of the actor's own protocol `pk` (404 for other clinics', 403 for built-ins)."""
     exercise = get_scoped_or_404(
         PrescribedExercise.objects.select_related("phase__protocol", "template"), request.actor,
         pk=exercise_pk, phase__protocol_id=pk,
     )
-    _editable(exercise.phase.protocol)
+    require_editable(exercise.phase.protocol)
     return exercise
 
 
@@ -362,13 +365,13 @@ def exercise_add(request, pk: int, phase_pk: int):
                                             "Adjust the ladder here, or go back to keep it."))
                 return redirect("protocols:ladder", pk=pk, exercise_pk=exercise.pk)
             messages.success(request, _("Exercise added."))
-            return _detail_at(pk, f"exercise-{exercise.pk}")
+            return detail_at(pk, f"exercise-{exercise.pk}")
     return render(request, "protocols/exercise_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
 
 
 @staff_only
 def exercise_edit(request, pk: int, exercise_pk: int):
-    exercise = _exercise(request, pk, exercise_pk)
+    exercise = exercise_to_edit(request, pk, exercise_pk)
     form = PrescribedExerciseForm(request.POST or None, instance=exercise, ladder=exercise.template.has_ladder)
     if request.method == "POST" and form.is_valid():
         try:
@@ -377,7 +380,7 @@ def exercise_edit(request, pk: int, exercise_pk: int):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Exercise saved."))
-            return _detail_at(pk, f"exercise-{exercise.pk}")
+            return detail_at(pk, f"exercise-{exercise.pk}")
     return render(request, "protocols/exercise_form.html", {
         "form": form, "protocol": exercise.phase.protocol, "phase": exercise.phase, "exercise": exercise,
     })
@@ -385,11 +388,11 @@ def exercise_edit(request, pk: int, exercise_pk: int):
 
 @staff_only
 def exercise_remove(request, pk: int, exercise_pk: int):
-    exercise = _exercise(request, pk, exercise_pk)
+    exercise = exercise_to_edit(request, pk, exercise_pk)
     if request.method == "POST":
         services.exercise_remove(exercise=exercise)
         messages.success(request, _("“%(name)s” removed from the phase.") % {"name": exercise.template.name})
-        return _detail_at(pk, f"phase-{exercise.phase_id}")
+        return detail_at(pk, f"phase-{exercise.phase_id}")
     return render(request, "protocols/confirm_remove.html", {
         "protocol": exercise.phase.protocol, "exercise": exercise, "what": "exercise",
         "step_count": exercise.ladder_steps.count(),
@@ -400,91 +403,9 @@ def exercise_remove(request, pk: int, exercise_pk: int):
 @staff_only
 @require_POST
 def exercise_move(request, pk: int, exercise_pk: int):
-    exercise = _exercise(request, pk, exercise_pk)
+    exercise = exercise_to_edit(request, pk, exercise_pk)
     try:
         services.exercise_move(exercise=exercise, direction=request.POST.get("direction", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return _detail_at(pk, f"exercise-{exercise.pk}")
-
-
-# ---------------------------------------------------------------------------
-# Load ladders
-# ---------------------------------------------------------------------------
-
-
-@staff_only
-def ladder(request, pk: int, exercise_pk: int):
-    """Generate a ladder: preview it (nothing saved), then save exactly what was previewed."""
-    exercise = _exercise(request, pk, exercise_pk)
-    if not exercise.template.has_ladder:
-        raise PermissionDenied(_("Only retro treadmill walks and runs have a load ladder."))
-    max_incline = selectors.max_auto_incline_pct(request.actor)
-    preview = None
-    if request.method == "POST":
-        form = LadderSpecForm(request.POST, max_incline=max_incline)
-        if form.is_valid():
-            spec = form.spec()
-            fingerprint = LadderSpecForm.fingerprint(spec)
-            try:
-                loads = services.ladder_generate(spec=spec)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                if request.POST.get("action") == "save" and form.cleaned_data["previewed"] == fingerprint:
-                    services.ladder_save(exercise=exercise, spec=spec)
-                    messages.success(request, _("Ladder saved: %(n)s steps.") % {"n": len(loads)})
-                    return _detail_at(pk, f"exercise-{exercise.pk}")
-                if request.POST.get("action") == "save":
-                    messages.warning(request, _("The values changed since the preview. "
-                                                "Check this preview, then save."))
-                preview = selectors.preview_rows(loads, max_incline)
-                data = request.POST.copy()
-                data["previewed"] = fingerprint
-                form = LadderSpecForm(data, max_incline=max_incline)
-                form.is_valid()
-    steps = list(exercise.ladder_steps.order_by("order"))
-    prefill = "ladder" if request.GET.get("from") == "ladder" and steps else "template"
-    if request.method != "POST":
-        if prefill == "ladder":
-            loads = [Load(step.speed_kmh, step.incline_pct, step.duration_min) for step in steps]
-            spec = services.ladder_spec_from_ladder(template=exercise.template, loads=loads)
-        else:
-            spec = services.ladder_spec_default(exercise.template)
-        form = LadderSpecForm(initial=dict(spec.__dict__), max_incline=max_incline)
-    return render(request, "protocols/ladder_form.html", {
-        "form": form, "protocol": exercise.phase.protocol, "exercise": exercise, "preview": preview,
-        "current": selectors.ladder_rows(steps, max_incline), "max_incline": max_incline, "prefill": prefill,
-    })
-
-
-@staff_only
-def step_edit(request, pk: int, step_pk: int):
-    """Edit one ladder step by hand; steps the engine will hold before are saved, and marked."""
-    step = get_scoped_or_404(
-        LadderStep.objects.select_related("exercise__phase__protocol", "exercise__template"), request.actor,
-        pk=step_pk, exercise__phase__protocol_id=pk,
-    )
-    exercise = step.exercise
-    _editable(exercise.phase.protocol)
-    max_incline = selectors.max_auto_incline_pct(request.actor)
-    neighbours = selectors.ladder_step_context(step)
-    form = LadderStepForm(request.POST or None, instance=step, max_incline=max_incline)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.ladder_step_update(step=step, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Step %(n)s saved: %(load)s.") % {"n": step.order + 1, "load": step.in_words})
-            around = [s for s in (neighbours["previous"], step, neighbours["next"]) if s is not None]
-            reviews = review_ladder([Load(s.speed_kmh, s.incline_pct, s.duration_min) for s in around], max_incline)
-            for row, review in zip(around, reviews):
-                if row is not neighbours["previous"] and review.needs_override:
-                    messages.warning(request, _("Step %(n)s needs a therapist override: the engine will hold "
-                                                "before it until you approve.") % {"n": row.order + 1})
-            return _detail_at(pk, f"exercise-{exercise.pk}")
-    return render(request, "protocols/step_form.html", {
-        "form": form, "step": step, "exercise": exercise, "protocol": exercise.phase.protocol,
-        **neighbours,
-    })
+    return detail_at(pk, f"exercise-{exercise.pk}")

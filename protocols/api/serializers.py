@@ -7,6 +7,7 @@ from rest_framework import serializers
 from clinic.api.base import ZERO_BASED, ApiModelSerializer, ApiSerializer, LevelField
 from clinic.api.permissions import actor_of
 from clinic.tenancy import scope_queryset
+from protocols.ladder import Load
 from protocols.models import (
     PROTOCOL_TEXT_MAX_LENGTH,
     ExerciseTemplate,
@@ -15,6 +16,7 @@ from protocols.models import (
     PrescribedExercise,
     Protocol,
 )
+from protocols.services import ExerciseInput, PhaseInput
 
 
 class NumbersModelSerializer(ApiModelSerializer):
@@ -152,9 +154,6 @@ class ProtocolPhasesSerializer(ApiSerializer):
     phases = PhaseInputSerializer(many=True, allow_empty=False, max_length=20)
 
     def to_inputs(self) -> list:
-        from protocols.ladder import Load
-        from protocols.services import ExerciseInput, PhaseInput
-
         return [
             PhaseInput(
                 name=phase["name"], goals=phase["goals"], entry_criteria=phase["entry_criteria"],

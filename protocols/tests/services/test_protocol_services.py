@@ -7,10 +7,19 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from patients.services import assignment_create
 from protocols import services
-from protocols.ladder import MAX_STEPS, LadderSpec, Load, changed_variables, generate_ladder, review_ladder
+from protocols.ladder import (
+    MAX_STEPS,
+    LadderSpec,
+    Load,
+    changed_variables,
+    generate_ladder,
+    ladder_spec_from_ladder,
+    review_ladder,
+)
 from protocols.models import ExerciseKind, ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
-from tests.factories import ClinicFactory, ExerciseTemplateFactory, make_protocol
+from tests.factories import ClinicFactory, ExerciseTemplateFactory, PatientFactory, make_protocol
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -158,6 +167,18 @@ def test_clone_of_the_pfp_built_in_keeps_phases_exercises_and_ladders(clinic, li
     assert LadderStep.objects.filter(exercise__phase__protocol=builtin, duration_min=14).count() == 0
 
 
+def test_a_clone_that_fails_half_way_leaves_nothing_behind(clinic, library, monkeypatch):
+    builtin = Protocol.objects.get(clinic=None, slug=PFP)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Phase, "save", fail)
+    with pytest.raises(RuntimeError):
+        services.protocol_clone(protocol=builtin, clinic=clinic, name="Half a copy")
+    assert not Protocol.objects.filter(clinic=clinic).exists()
+
+
 def test_built_in_protocols_are_immutable(library):
     builtin = Protocol.objects.get(clinic=None, slug=PFP)
     phase = builtin.phases.order_by("order").first()
@@ -186,9 +207,6 @@ def test_built_in_protocols_are_immutable(library):
 
 def test_protocol_with_assignments_is_archived_not_deleted(world):
     protocol = make_protocol(clinic=world.clinic_a, condition="pfp")
-    from patients.services import assignment_create
-    from tests.factories import PatientFactory
-
     assignment_create(patient=PatientFactory(clinic=world.clinic_a), protocol=protocol,
                       start_date=world.assignment_a1.start_date, baseline_pain=1)
     with pytest.raises(ValidationError) as error:
@@ -392,5 +410,5 @@ def test_a_spec_from_an_existing_ladder_regenerates_each_pfp_phase_exactly(libra
     assert walks.count() == 2
     for walk in walks:
         current = [Load(*row) for row in loads(walk)]
-        spec = services.ladder_spec_from_ladder(template=walk.template, loads=current)
+        spec = ladder_spec_from_ladder(template=walk.template, loads=current)
         assert services.ladder_generate(spec=spec) == current

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.models import ClinicSettings
 from patients.services import assignment_create
 from protocols import services
 from protocols.forms import LadderSpecForm
@@ -431,8 +432,6 @@ def test_step_edit_rejects_out_of_range_values(client, world, own):
 
 
 def test_override_marker_follows_the_clinics_incline_limit(client, world, own):
-    from clinic.models import ClinicSettings
-
     ClinicSettings.objects.update_or_create(clinic=world.clinic_a,
                                             defaults={"engine_overrides": {"max_auto_incline_pct": 5}})
     client.force_login(world.therapist_a)
