@@ -23,7 +23,7 @@ from clinic.invitations import REFUSED, Offer, Outcome, invitation_account
 
 
 class SignInView(auth_views.LoginView):
-    """E-mail and password. Failed attempts are counted and locked out by django-axes (clinic.security);
+    """E-mail and password. Failed attempts are counted and locked out by django-axes (clinic.security.lockout);
     Django's login() gives the signed-in session a new key, and staff who need a code are sent on to it."""
 
     template_name = "registration/login.html"
@@ -133,7 +133,7 @@ def healthz(request):
 
 
 # ---------------------------------------------------------------------------
-# Two-factor sign-in (staff only; enforced by clinic.security.SignInSecurityMiddleware)
+# Two-factor sign-in (staff only; enforced by clinic.security.middleware.SignInSecurityMiddleware)
 # ---------------------------------------------------------------------------
 
 WRONG_CODE = gettext_lazy("That code is not right. Type the newest 6-digit code from your app, or a recovery code.")
