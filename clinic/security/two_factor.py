@@ -230,15 +230,3 @@ def two_factor_disable(*, user, actor) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     logger.info("user %s turned off two-factor sign-in", user.pk)
-
-
-@transaction.atomic
-def clinic_two_factor_require(*, clinic, required: bool, updated_by) -> None:
-    """Switch whether the clinic's staff must use two-factor sign-in, recording who changed it."""
-    row = ClinicSettings.objects.select_for_update().filter(clinic=clinic).first() or ClinicSettings(clinic=clinic)
-    row.require_two_factor = bool(required)
-    row.updated_by = updated_by
-    row.full_clean()
-    row.save()
-    logger.info("clinic %s two-factor requirement set to %s by user %s", clinic.pk, row.require_two_factor,
-                getattr(updated_by, "pk", None))

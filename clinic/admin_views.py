@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -27,7 +28,9 @@ from clinic.audit_labels import query_words
 from clinic.filters import AuditEventFilter
 from clinic.forms import CONTACT_FIELDS, ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
 from clinic.models import AuditEvent, ClinicSettings, Notification
+from clinic.security import TWO_FACTOR_NOT_NEEDED_UNTIL
 from clinic.tenancy import require_clinic_admin
+from protocols.engine import DEFAULT_SETTINGS
 
 
 def clinic_admin_required(view):
@@ -80,7 +83,7 @@ def staff_invite(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            invitation = services.therapist_invite(
+            invitation = services.staff_invite(
                 clinic=request.actor.clinic, email=data["email"], first_name=data["first_name"],
                 last_name=data["last_name"], role=data["role"], invited_by=request.user,
             )
@@ -174,12 +177,6 @@ def clinic_settings(request):
     The engine's thresholds are checked by the engine's own rules. In production
     two-factor is always required, so that switch is shown on and fixed.
     """
-    from django.conf import settings
-    from django.db import transaction
-
-    from clinic import security
-    from protocols.engine import DEFAULT_SETTINGS
-
     row = selectors.clinic_settings_get(clinic=request.actor.clinic)
     form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS,
                               two_factor_always=settings.PRODUCTION)
@@ -191,22 +188,14 @@ def clinic_settings(request):
         two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
         contact_changed = bool(set(form.changed_data) & set(CONTACT_FIELDS))
         try:
-            # Up to three services, one change: all apply or none.
-            with transaction.atomic():
-                if contact_changed:
-                    services.clinic_contact_update(clinic=request.actor.clinic, **form.contact(),
-                                                   updated_by=request.user)
-                if engine_changed:
-                    services.clinic_settings_update(
-                        clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
-                        auto_apply_progressions=form.cleaned_data["auto_apply_progressions"],
-                        updated_by=request.user,
-                    )
-                if two_factor_changed:
-                    security.clinic_two_factor_require(
-                        clinic=request.actor.clinic, required=form.cleaned_data["require_two_factor"],
-                        updated_by=request.user,
-                    )
+            services.clinic_settings_change(
+                clinic=request.actor.clinic, updated_by=request.user,
+                contact=form.contact() if contact_changed else None,
+                engine={"engine_overrides": form.engine_overrides(),
+                        "auto_apply_progressions": form.cleaned_data["auto_apply_progressions"]}
+                if engine_changed else None,
+                require_two_factor=form.cleaned_data["require_two_factor"] if two_factor_changed else None,
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -216,7 +205,7 @@ def clinic_settings(request):
                 messages.success(request, _("Clinic settings saved. The next progression checks use them."))
             if two_factor_changed:
                 # Ask again at once in this session (others are re-checked within a minute).
-                request.session.pop(security.TWO_FACTOR_NOT_NEEDED_UNTIL, None)
+                request.session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
             if two_factor_changed and form.cleaned_data["require_two_factor"]:
                 messages.success(request, _(
                     "Two-factor sign-in is now required for staff. Anyone without an authenticator app, you "
