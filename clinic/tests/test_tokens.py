@@ -23,6 +23,8 @@ def test_token_hash_is_the_hex_sha256_of_the_token():
 def test_api_keys_and_invitations_store_token_hash_of_their_token(world):
     key, raw = api_key_create(clinic=world.clinic_a, name="Reports")
     assert ApiKey.objects.get(pk=key.pk).key_hash == token_hash(raw)
+    world.patient_a2.email = "arlo@a.test"
+    world.patient_a2.save(update_fields=["email"])
     invitation, link = invitation_create(patient=world.patient_a2, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert Invitation.objects.get(pk=invitation.pk).token_hash == token_hash(token)
