@@ -9,16 +9,13 @@ the session, a message or a redirect.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -29,37 +26,8 @@ from clinic.filters import AuditEventFilter
 from clinic.forms import CONTACT_FIELDS, ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
 from clinic.models import AuditEvent, ClinicSettings, Notification
 from clinic.security import TWO_FACTOR_NOT_NEEDED_UNTIL
-from clinic.tenancy import require_clinic_admin
+from clinic.web import clinic_admin_required, no_store, service_errors_to_form
 from protocols.engine import DEFAULT_SETTINGS
-
-
-def clinic_admin_required(view):
-    """Signed-in clinic admins only: anonymous users go to sign in, everyone else gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_clinic_admin(request.actor)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: beside the field it names, else at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _secret_page(request, template: str, context: dict):
-    """A page carrying a secret: rendered once, never cached or stored by the browser."""
-    response = render(request, template, context)
-    add_never_cache_headers(response)
-    return response
-
 
 # ---------------------------------------------------------------------------
 # Staff
@@ -88,14 +56,14 @@ def staff_invite(request):
                 last_name=data["last_name"], role=data["role"], invited_by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             member = invitation.membership
-            return _secret_page(request, "clinic/staff_invited.html", {
+            return no_store(render(request, "clinic/staff_invited.html", {
                 "name": member.user if member else invitation.email, "email": invitation.email,
                 "role": invitation.role_label, "link": invitation.link, "resent": False,
                 "days": services.staff_link_valid_days(), "section": "staff",
-            })
+            }))
     return render(request, "clinic/staff_invite.html", {"form": form, "section": "staff"})
 
 
@@ -109,10 +77,10 @@ def staff_invite_resend(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("clinic-admin:staff")
-    return _secret_page(request, "clinic/staff_invited.html", {
+    return no_store(render(request, "clinic/staff_invited.html", {
         "name": member.user, "email": member.user.email, "role": member.get_role_display(), "link": link,
         "resent": True, "days": services.staff_link_valid_days(), "section": "staff",
-    })
+    }))
 
 
 STAFF_ACTIONS = {
@@ -197,7 +165,7 @@ def clinic_settings(request):
                 require_two_factor=form.cleaned_data["require_two_factor"] if two_factor_changed else None,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             if contact_changed:
                 messages.success(request, _("Clinic contact saved. Patients see it from their next page."))
@@ -244,10 +212,10 @@ def api_key_create(request):
                 expires_days=form.cleaned_data["expires_days"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
-            return _secret_page(request, "clinic/api_key_created.html",
-                                {"key": key, "raw": raw, "section": "api-keys"})
+            return no_store(render(request, "clinic/api_key_created.html",
+                                   {"key": key, "raw": raw, "section": "api-keys"}))
     return render(request, "clinic/api_key_create.html", {"form": form, "section": "api-keys"})
 
 
