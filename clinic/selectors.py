@@ -84,7 +84,6 @@ def clinic_guidance(clinic: Clinic | None) -> ClinicGuidance:
     )
 
 
-API_KEY_STATUSES = ("active", "expired", "revoked")
 # A list read on the audit page names this many of the patients it showed (the rest are counted).
 AUDIT_NAMES_SHOWN = 3
 
