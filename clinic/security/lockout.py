@@ -15,8 +15,8 @@ from django.contrib.auth import authenticate
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from clinic.audit import client_ip
 from clinic.forms import SignInForm
+from clinic.request_identity import client_ip
 
 
 class SignInLockoutBackend(AxesStandaloneBackend):
