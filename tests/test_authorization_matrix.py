@@ -48,7 +48,7 @@ from patients.services import invitation_create
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
 from tests.api.support import forget_throttle_history, rows  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, UserFactory
-from tests.test_sign_in_security import code_for, turn_on_two_factor
+from tests.support import code_for, turn_on_two_factor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
