@@ -31,7 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.apps import apps
@@ -218,40 +220,46 @@ def _may_see_patient(patient_id: int, *, clinic_id: int | None, actor, contained
     return clinic_id is not None and _patient_model().objects.filter(pk=patient_id, clinic_id=clinic_id).exists()
 
 
-def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
-                        response=None) -> list[AuditEvent]:
-    """Write the event of one patient-data request (one per clinic whose data it showed); [] when nobody
-    identifiable made it.
+@dataclass(frozen=True)
+class _Requester:
+    """Who made a request, as the trail files it: the account or key, its role and the clinic of the data."""
+
+    user: Any
+    api_key: ApiKey | None
+    actor: Any
+    clinic_id: int | None
+    role: str
+
+
+def _requester(request, *, route: str, notes: dict) -> _Requester | None:
+    """The requester, or None when nobody identifiable made the request.
 
     Anonymous requests only count when the view named the clinic (the
     invitation page, reached by its token).
     """
-    notes = getattr(request, "audit_notes", {})
     key = getattr(request, "auth", None)
     user = getattr(request, "user", None)
     actor = getattr(request, "actor", None)
-    api_key = key if isinstance(key, ApiKey) else None
     signed_in = user is not None and user.is_authenticated
-    if api_key is None and not signed_in and "clinic_id" not in notes:
-        return []
-
-    if api_key is not None:
-        clinic_id, role, user, actor = api_key.clinic_id, "api_key", None, None
-    elif signed_in:
+    if isinstance(key, ApiKey):
+        return _Requester(None, key, None, notes.get("clinic_id", key.clinic_id), "api_key")
+    if signed_in:
         clinic_id = actor.clinic.pk if actor is not None and actor.clinic is not None else None
         role = actor.role if actor is not None else "none"
         if user.is_superuser and (role == "none" or route.startswith("admin:")):
             role = "site_admin"
-    else:
-        clinic_id, role, user = None, "anonymous", None
-    clinic_id = notes.get("clinic_id", clinic_id)
+        return _Requester(user, None, actor, notes.get("clinic_id", clinic_id), role)
+    if "clinic_id" not in notes:
+        return None
+    return _Requester(None, None, actor, notes["clinic_id"], "anonymous")
 
+
+def _object_and_patient(*, policy: AuditPolicy, kwargs: dict, notes: dict, data: dict, actor,
+                        method: str) -> tuple[object, int | None]:
+    """The id of the object a request touched, and of the patient it belongs to, from the best source known."""
     object_id = notes.get("object_id")
     if object_id is None and policy.id_kwarg:
         object_id = kwargs.get(policy.id_kwarg)
-    method = request.method.upper()
-    data = getattr(response, "data", None)  # a DRF response's body, before rendering
-    data = data if isinstance(data, dict) and status_code < 400 else {}
     if object_id is None and method not in SAFE_METHODS:
         object_id = data.get("id")
     patient_id = notes.get("patient_id")
@@ -261,7 +269,24 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
         patient_id = actor.patient.pk
     if patient_id is None and policy.object_type == "patient" and object_id is not None:
         patient_id = object_id
-    patient_id = _int_or_none(patient_id)
+    return object_id, _int_or_none(patient_id)
+
+
+def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
+                        response=None) -> list[AuditEvent]:
+    """Write the event of one patient-data request (one per clinic whose data it showed); [] when nobody
+    identifiable made it (see `_requester`).
+    """
+    notes = getattr(request, "audit_notes", {})
+    who = _requester(request, route=route, notes=notes)
+    if who is None:
+        return []
+    clinic_id, actor = who.clinic_id, who.actor
+    method = request.method.upper()
+    data = getattr(response, "data", None)  # a DRF response's body, before rendering
+    data = data if isinstance(data, dict) and status_code < 400 else {}
+    object_id, patient_id = _object_and_patient(policy=policy, kwargs=kwargs, notes=notes, data=data, actor=actor,
+                                                method=method)
 
     contained: dict[int, int | None] | None = notes.get("contained")
     query = dict(notes.get("query", {}))
@@ -274,9 +299,9 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
             query[PATIENT_FILTER] = NOT_VISIBLE
 
     common = {
-        "user": user if signed_in and api_key is None else None,
-        "api_key": api_key,
-        "actor_role": role,
+        "user": who.user,
+        "api_key": who.api_key,
+        "actor_role": who.role,
         "action": AuditEvent.Action.READ if method in SAFE_METHODS else AuditEvent.Action.WRITE,
         "method": method,
         "route": route[:120],
