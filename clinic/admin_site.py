@@ -3,7 +3,7 @@
 Django's admin brings its own login form at /admin/login/. Here that address
 serves Backstep's sign-in instead (same form, same django-axes lockout, same
 new session key), so there is one way in. Two-factor is not decided here:
-`clinic.security.SignInSecurityMiddleware` holds everyone who can open the
+`clinic.security.middleware.SignInSecurityMiddleware` holds everyone who can open the
 admin at the verify or set-up page before any admin view runs, this login
 view included.
 """

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.auth.signals import user_logged_in
 
 
 class ClinicConfig(AppConfig):
@@ -7,8 +8,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinics"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
-
+        # Imported when the apps are ready: clinic.security reads models, which cannot load before.
         from clinic.security import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="clinic-security-session-start")

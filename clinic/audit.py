@@ -1,7 +1,7 @@
 """The audit trail of patient data: one append-only event per read or write, written in one place.
 
 `AuditMiddleware` wraps every write to a patient-data route (the policy
-below, keyed by URL name) in a transaction, and once the view has answered
+in clinic.audit_policy, keyed by URL name) in a transaction, and once the view has answered
 successfully it writes one `AuditEvent` in that same transaction: if the
 event cannot be written, the request's writes are rolled back with it. A
 write the app refuses (400, 409, 422: invalid input or a conflict) leaves
@@ -29,30 +29,27 @@ admin sees it.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
-import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.apps import apps
-from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Page, Paginator
 from django.db import models, transaction
 from django.urls import Resolver404, resolve
 
+from clinic.audit_labels import SAFE_METHODS
+from clinic.audit_policy import AuditPolicy, audit_policy
 from clinic.models import ApiKey, AuditEvent, AuditEventPatient
+from clinic.request_identity import REQUEST_ID_HEADER, client_ip, request_id_of
 from clinic.tenancy import patient_lookup
 
 logger = logging.getLogger(__name__)
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{8,64}")
 # Writes the app refused after reaching the data: the attempt is an event, labelled refused.
 # (401, 403, 404 and 405 turn the caller away before that, and are not events.)
 REFUSED_WRITE_STATUSES = {400, 409, 422}
@@ -61,81 +58,6 @@ PATIENT_FILTER = "patient"
 NOT_VISIBLE = {"not_visible": True}
 _MAX_QUERY_PARAMETERS = 20
 _MAX_QUERY_VALUE = 64
-
-
-@dataclass(frozen=True)
-class AuditPolicy:
-    """What a route touches: the object type, and the URL argument that holds its id (None for lists/forms)."""
-
-    object_type: str
-    id_kwarg: str | None = None
-
-
-# Patient-data pages and API operations, by URL name. A route missing here is
-# not audited; tests/test_authorization_matrix.py declares independently which
-# routes hold patient data and fails if one of them writes no event.
-PATIENT_PAGES = {
-    "patients:list": AuditPolicy("patient"),
-    "patients:create": AuditPolicy("patient"),
-    "patients:detail": AuditPolicy("patient", "pk"),
-    "patients:edit": AuditPolicy("patient", "pk"),
-    "patients:assign": AuditPolicy("patient", "pk"),
-    "patients:end-plan": AuditPolicy("patient", "pk"),
-    "patients:step-change": AuditPolicy("patient", "pk"),
-    "patients:phase-change": AuditPolicy("patient", "pk"),
-    "patients:measurement": AuditPolicy("patient", "pk"),
-    "patients:handout": AuditPolicy("patient", "pk"),
-    "patients:invite": AuditPolicy("patient", "pk"),
-    "patients:invite-revoke": AuditPolicy("patient", "pk"),
-    "patients:flags": AuditPolicy("flag"),
-    "patients:flag-bulk": AuditPolicy("flag"),
-    "patients:flag-action": AuditPolicy("flag", "pk"),
-    # The patient's own phone pages.
-    "patients:today": AuditPolicy("plan"),
-    "patients:log-session": AuditPolicy("session"),
-    "patients:session-saved": AuditPolicy("session", "pk"),
-    # A patient's own corrections (24 hours): writes, recorded like every other.
-    "patients:session-edit": AuditPolicy("session", "pk"),
-    "patients:session-delete": AuditPolicy("session", "pk"),
-    "patients:checkin": AuditPolicy("checkin"),
-    "patients:history": AuditPolicy("session"),
-    "patients:invitation": AuditPolicy("invitation"),
-}
-# API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
-PATIENT_API_RESOURCES = {
-    "patient": "patient",
-    "me": "patient",
-    "assignment": "assignment",
-    "session": "session",
-    "checkin": "checkin",
-    "measurement": "measurement",
-    "flag": "flag",
-}
-PATIENT_API_VIEWS = {
-    "report-adherence": AuditPolicy("adherence_report"),
-}
-# Django's own admin, for the models of the patients app.
-ADMIN_PATIENT_MODEL_PREFIX = "patients_"
-
-
-def audit_policy(url_name: str | None, namespace: str, route: str) -> AuditPolicy | None:
-    """The policy of a resolved route, or None when the route holds no patient data."""
-    if not url_name:
-        return None
-    full_name = f"{namespace}:{url_name}" if namespace else url_name
-    if full_name in PATIENT_PAGES:
-        return PATIENT_PAGES[full_name]
-    if namespace == "admin" and url_name.startswith(ADMIN_PATIENT_MODEL_PREFIX):
-        model = url_name[len(ADMIN_PATIENT_MODEL_PREFIX):].rsplit("_", 1)[0]
-        return AuditPolicy(model, "object_id")
-    if namespace or not route.startswith("api/v1/"):
-        return None
-    if url_name in PATIENT_API_VIEWS:
-        return PATIENT_API_VIEWS[url_name]
-    basename, _, _suffix = url_name.partition("-")
-    if basename in PATIENT_API_RESOURCES:
-        return AuditPolicy(PATIENT_API_RESOURCES[basename], "pk")
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -280,53 +202,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
 
 # ---------------------------------------------------------------------------
-# Where a request came from
-# ---------------------------------------------------------------------------
-
-
-def proxy_trusted() -> bool:
-    """True behind exactly one reverse proxy of ours that sets X-Forwarded-For and X-Request-ID itself.
-
-    Otherwise those headers are whatever the client chose to send.
-    """
-    return bool(getattr(settings, "TRUST_PROXY_HEADERS", False))
-
-
-def request_id_of(request) -> str:
-    """Our proxy's X-Request-ID when the proxy is trusted and the id is a sane token, else a new one.
-
-    A client must not choose the id its requests are filed under (or make
-    them share one with someone else's).
-    """
-    if proxy_trusted():
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        if _REQUEST_ID_RE.fullmatch(incoming):
-            return incoming
-    return uuid.uuid4().hex
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or the address our own proxy appended to X-Forwarded-For.
-
-    Only the last hop is trusted (TRUST_PROXY_HEADERS=true behind one
-    reverse proxy): earlier entries are whatever the client chose to send.
-    """
-    if proxy_trusted():
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return _valid_ip(hops[-1])
-    return _valid_ip(request.META.get("REMOTE_ADDR", ""))
-
-
-def _valid_ip(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
-# ---------------------------------------------------------------------------
 # Writing the events
 # ---------------------------------------------------------------------------
 
@@ -345,40 +220,46 @@ def _may_see_patient(patient_id: int, *, clinic_id: int | None, actor, contained
     return clinic_id is not None and _patient_model().objects.filter(pk=patient_id, clinic_id=clinic_id).exists()
 
 
-def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
-                        response=None) -> list[AuditEvent]:
-    """Write the event of one patient-data request (one per clinic whose data it showed); [] when nobody
-    identifiable made it.
+@dataclass(frozen=True)
+class _Requester:
+    """Who made a request, as the trail files it: the account or key, its role and the clinic of the data."""
+
+    user: Any
+    api_key: ApiKey | None
+    actor: Any
+    clinic_id: int | None
+    role: str
+
+
+def _requester(request, *, route: str, notes: dict) -> _Requester | None:
+    """The requester, or None when nobody identifiable made the request.
 
     Anonymous requests only count when the view named the clinic (the
     invitation page, reached by its token).
     """
-    notes = getattr(request, "audit_notes", {})
     key = getattr(request, "auth", None)
     user = getattr(request, "user", None)
     actor = getattr(request, "actor", None)
-    api_key = key if isinstance(key, ApiKey) else None
     signed_in = user is not None and user.is_authenticated
-    if api_key is None and not signed_in and "clinic_id" not in notes:
-        return []
-
-    if api_key is not None:
-        clinic_id, role, user, actor = api_key.clinic_id, "api_key", None, None
-    elif signed_in:
+    if isinstance(key, ApiKey):
+        return _Requester(None, key, None, notes.get("clinic_id", key.clinic_id), "api_key")
+    if signed_in:
         clinic_id = actor.clinic.pk if actor is not None and actor.clinic is not None else None
         role = actor.role if actor is not None else "none"
         if user.is_superuser and (role == "none" or route.startswith("admin:")):
             role = "site_admin"
-    else:
-        clinic_id, role, user = None, "anonymous", None
-    clinic_id = notes.get("clinic_id", clinic_id)
+        return _Requester(user, None, actor, notes.get("clinic_id", clinic_id), role)
+    if "clinic_id" not in notes:
+        return None
+    return _Requester(None, None, actor, notes["clinic_id"], "anonymous")
 
+
+def _object_and_patient(*, policy: AuditPolicy, kwargs: dict, notes: dict, data: dict, actor,
+                        method: str) -> tuple[object, int | None]:
+    """The id of the object a request touched, and of the patient it belongs to, from the best source known."""
     object_id = notes.get("object_id")
     if object_id is None and policy.id_kwarg:
         object_id = kwargs.get(policy.id_kwarg)
-    method = request.method.upper()
-    data = getattr(response, "data", None)  # a DRF response's body, before rendering
-    data = data if isinstance(data, dict) and status_code < 400 else {}
     if object_id is None and method not in SAFE_METHODS:
         object_id = data.get("id")
     patient_id = notes.get("patient_id")
@@ -388,7 +269,24 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
         patient_id = actor.patient.pk
     if patient_id is None and policy.object_type == "patient" and object_id is not None:
         patient_id = object_id
-    patient_id = _int_or_none(patient_id)
+    return object_id, _int_or_none(patient_id)
+
+
+def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dict, status_code: int,
+                        response=None) -> list[AuditEvent]:
+    """Write the event of one patient-data request (one per clinic whose data it showed); [] when nobody
+    identifiable made it (see `_requester`).
+    """
+    notes = getattr(request, "audit_notes", {})
+    who = _requester(request, route=route, notes=notes)
+    if who is None:
+        return []
+    clinic_id, actor = who.clinic_id, who.actor
+    method = request.method.upper()
+    data = getattr(response, "data", None)  # a DRF response's body, before rendering
+    data = data if isinstance(data, dict) and status_code < 400 else {}
+    object_id, patient_id = _object_and_patient(policy=policy, kwargs=kwargs, notes=notes, data=data, actor=actor,
+                                                method=method)
 
     contained: dict[int, int | None] | None = notes.get("contained")
     query = dict(notes.get("query", {}))
@@ -401,9 +299,9 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
             query[PATIENT_FILTER] = NOT_VISIBLE
 
     common = {
-        "user": user if signed_in and api_key is None else None,
-        "api_key": api_key,
-        "actor_role": role,
+        "user": who.user,
+        "api_key": who.api_key,
+        "actor_role": who.role,
         "action": AuditEvent.Action.READ if method in SAFE_METHODS else AuditEvent.Action.WRITE,
         "method": method,
         "route": route[:120],

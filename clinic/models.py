@@ -354,14 +354,6 @@ class AuditEvent(AppendOnlyModel):
                 f"{self.object_type} {self.object_id}")
 
     @property
-    def actor_label(self) -> str:
-        if self.api_key_id:
-            return f"API key #{self.api_key_id}"
-        if self.user_id:
-            return f"user #{self.user_id}"
-        return "anonymous"
-
-    @property
     def label(self) -> str:
         """What happened, in words ("logged a session"; a refused write: "tried to …, refused")."""
         return event_label(route=self.route, method=self.method, status_code=self.status_code,

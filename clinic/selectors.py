@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
-from clinic.models import ApiKey, Clinic, ClinicSettings, Membership, Notification
+from clinic.models import ApiKey, AuditEvent, Clinic, ClinicSettings, Membership, Notification, User
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
+from patients.models import Patient
 from protocols.engine import DEFAULT_SETTINGS
 
 
@@ -29,8 +30,6 @@ def staff_member_get(*, actor: Actor, pk: int) -> Membership:
 
 def staff_patient_count(*, membership: Membership) -> int:
     """How many of the clinic's patients have this staff member as their therapist."""
-    from patients.models import Patient
-
     return Patient.objects.filter(clinic_id=membership.clinic_id, therapist_id=membership.user_id).count()
 
 
@@ -61,8 +60,6 @@ DEFAULT_GUIDANCE = ClinicGuidance(name="")
 
 def patient_clinic_guidance(user) -> ClinicGuidance | None:
     """The guidance of the clinic a patient account belongs to (for e-mails to patients); None for staff."""
-    from patients.models import Patient
-
     patient = Patient.objects.select_related("clinic", "clinic__settings").filter(user=user).first()
     return clinic_guidance(patient.clinic) if patient is not None else None
 
@@ -87,7 +84,6 @@ def clinic_guidance(clinic: Clinic | None) -> ClinicGuidance:
     )
 
 
-API_KEY_STATUSES = ("active", "expired", "revoked")
 # A list read on the audit page names this many of the patients it showed (the rest are counted).
 AUDIT_NAMES_SHOWN = 3
 
@@ -115,16 +111,11 @@ def api_key_get(*, actor: Actor, pk: int) -> ApiKey:
 
 def audit_event_list(*, actor: Actor) -> QuerySet:
     """The clinic's audit trail, newest first (clinic admins only: the caller checks the role)."""
-    from clinic.models import AuditEvent
-
     return scope_queryset(AuditEvent.objects.prefetch_related("patients"), actor).order_by("-occurred_at", "-id")
 
 
 def audit_event_labels(*, actor: Actor, events) -> dict[str, dict[int, str]]:
     """Readable names for the users, keys and patients on one page of events, in three queries at most."""
-    from clinic.models import ApiKey, User
-    from patients.models import Patient
-
     user_ids = {e.user_id for e in events if e.user_id}
     key_ids = {e.api_key_id for e in events if e.api_key_id}
     patient_ids = {e.patient_id for e in events if e.patient_id}

@@ -100,9 +100,9 @@ MIDDLEWARE = [
     "clinic.tenancy.TenancyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff session limits and two-factor; after messages, so it can say why a session ended.
-    "clinic.security.SignInSecurityMiddleware",
+    "clinic.security.middleware.SignInSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Turns a sign-in lockout into our 429 page (clinic.security.sign_in_locked_out).
+    # Turns a sign-in lockout into our 429 page (clinic.security.lockout.sign_in_locked_out).
     "axes.middleware.AxesMiddleware",
     # Last, so that only requests every check above let through are audited as reads or writes.
     "clinic.audit.AuditMiddleware",
@@ -330,10 +330,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
 # --- Sign-in hardening ------------------------------------------------------
-# See clinic/security.py. The lockout backend comes first so a locked-out
+# See clinic/security/ (lockout.py, two_factor.py, sessions.py). The lockout backend comes first so a locked-out
 # e-mail + address is refused before its password is even checked.
 AUTHENTICATION_BACKENDS = [
-    "clinic.security.SignInLockoutBackend",
+    "clinic.security.lockout.SignInLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 SIGN_IN_FAILURE_LIMIT = 5
@@ -343,13 +343,13 @@ AXES_COOLOFF_TIME = SIGN_IN_LOCKOUT_MINUTES / 60  # hours
 # Per e-mail AND address: an attacker elsewhere cannot lock the real user out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "clinic.security.sign_in_username"
+AXES_USERNAME_CALLABLE = "clinic.security.lockout.sign_in_username"
 # The key authenticate() is called with (and the sign-in form's field). Axes' default, USERNAME_FIELD ("email"),
 # left the backend's lockout check without an e-mail whenever the request had no "username" field to fall back
 # on, so a page other than sign-in that checks a password (an invitation) was never locked out.
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_CLIENT_IP_CALLABLE = "clinic.security.sign_in_client_ip"
-AXES_LOCKOUT_CALLABLE = "clinic.security.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.lockout.sign_in_client_ip"
+AXES_LOCKOUT_CALLABLE = "clinic.security.lockout.sign_in_locked_out"
 # Masked in axes' log lines: e-mail addresses and client addresses never reach the log.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 OTP_TOTP_ISSUER = "Backstep"
@@ -357,7 +357,7 @@ OTP_TOTP_ISSUER = "Backstep"
 # always in production; in development when this is on or a clinic they belong to requires it. Off by
 # default so `make run` needs no phone (its demo has no superuser anyway).
 ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
-# Staff (therapists, clinic admins); patients keep 30 days (patients/apps.py).
+# Staff (therapists, clinic admins); patients keep 30 days (both in clinic/security/sessions.py).
 STAFF_SESSION_IDLE_SECONDS = 15 * 60
 STAFF_SESSION_MAX_SECONDS = 12 * 60 * 60
 

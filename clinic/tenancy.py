@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from clinic.models import Clinic, Membership
-    from patients.models import Patient
+from clinic.models import Clinic, Membership
+from patients.models import Patient
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,7 @@ def resolve_actor(user) -> Actor:
     """Find the clinic role of a signed-in user: staff membership first, then patient profile."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    from clinic.models import Membership
-    from patients.models import Patient
-    from patients.selectors import latest_pain_during
+    from patients.selectors import latest_pain_during  # patients.selectors scopes with this module: a real cycle
 
     # The clinic's settings come in the same query: every page's footer and the patient pages read its
     # contact and thresholds (clinic.selectors.clinic_guidance) without asking again.
@@ -144,8 +142,6 @@ def patient_lookup(model: type[Model]) -> str | None:
 
 def get_scoped_or_404(queryset: QuerySet, actor: Actor, **lookup):
     """Fetch one row the actor may see; 404 (never 403) for rows of other tenants."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(scope_queryset(queryset, actor), **lookup)
 
 

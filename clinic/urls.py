@@ -22,7 +22,7 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("staff/join/<str:token>/", views.staff_join, name="staff-join"),
     path("admin/", admin.site.urls),
-    path("clinic/", include("clinic.staff_urls")),
+    path("clinic/", include("clinic.admin_urls")),
     path("api/v1/", include("clinic.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

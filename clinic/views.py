@@ -1,4 +1,8 @@
-from functools import wraps
+"""Sign-in, sign-out, password reset, two-factor pages, the start page, joining a clinic and the health check.
+
+Thin views: each calls clinic.security or clinic.services and shapes the page; shared page helpers are in
+clinic.web.
+"""
 
 import django_otp
 from django.conf import settings
@@ -9,8 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,10 +22,11 @@ from clinic import security, services
 from clinic.forms import SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account
+from clinic.web import no_store, safe_next_url, signed_in_and
 
 
 class SignInView(auth_views.LoginView):
-    """E-mail and password. Failed attempts are counted and locked out by django-axes (clinic.security);
+    """E-mail and password. Failed attempts are counted and locked out by django-axes (clinic.security.lockout);
     Django's login() gives the signed-in session a new key, and staff who need a code are sent on to it."""
 
     template_name = "registration/login.html"
@@ -133,34 +136,26 @@ def healthz(request):
 
 
 # ---------------------------------------------------------------------------
-# Two-factor sign-in (staff only; enforced by clinic.security.SignInSecurityMiddleware)
+# Two-factor sign-in (staff only; enforced by clinic.security.middleware.SignInSecurityMiddleware)
 # ---------------------------------------------------------------------------
 
 WRONG_CODE = gettext_lazy("That code is not right. Type the newest 6-digit code from your app, or a recovery code.")
 
 
+def _require_two_factor_user(request) -> None:
+    if not security.uses_two_factor(user=request.user, actor=request.actor):
+        raise PermissionDenied(_("Clinic staff and site administrators only."))
+
+
 def two_factor_user_required(view):
     """Those who sign in with a second factor (clinic staff, site administrators): anonymous users go to sign in,
     everyone else (patients) gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not security.uses_two_factor(user=request.user, actor=request.actor):
-            raise PermissionDenied(_("Clinic staff and site administrators only."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return signed_in_and(_require_two_factor_user, view)
 
 
 def _next_url(request) -> str:
     """The page to return to after the code, if it is one of ours."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: "abc" would otherwise be taken for a URL name by redirect() (a 500).
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
-        return candidate
-    return ""
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
 
 
 def _verified(request, device) -> None:
@@ -168,12 +163,6 @@ def _verified(request, device) -> None:
     django_otp.login(request, device)
     request.session.cycle_key()
     request.session.pop(security.TWO_FACTOR_NOT_NEEDED_UNTIL, None)
-
-
-def _no_store(response):
-    """Pages with a secret (a QR code, recovery codes) are never cached or kept by the browser."""
-    add_never_cache_headers(response)
-    return response
 
 
 def _check_code(form, user):
@@ -242,11 +231,11 @@ def two_factor_setup(request):
             else:
                 confirmed_device, codes = confirmed
                 _verified(request, confirmed_device)
-                return _no_store(render(request, "clinic/recovery_codes.html", {
+                return no_store(render(request, "clinic/recovery_codes.html", {
                     "codes": codes, "next": next_url, "first_time": True,
                 }))
     required = security.two_factor_required(user=request.user, actor=request.actor)
-    return _no_store(render(request, "clinic/two_factor_setup.html", {
+    return no_store(render(request, "clinic/two_factor_setup.html", {
         "form": form, "next": next_url, "required": required,
         "qr_svg": security.authenticator_qr_svg(device), "secret": security.authenticator_secret(device),
         # Someone who must set it up cannot use the rest of the app yet: no navigation to it.
@@ -299,7 +288,7 @@ def recovery_codes_new(request):
     form = forms["regenerate"]
     if form.is_valid() and _check_code(form, request.user) is not None:
         codes = security.recovery_codes_regenerate(user=request.user)
-        return _no_store(render(request, "clinic/recovery_codes.html", {"codes": codes, "first_time": False}))
+        return no_store(render(request, "clinic/recovery_codes.html", {"codes": codes, "first_time": False}))
     return _account_security_page(request, forms, status=400)
 
 

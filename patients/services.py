@@ -22,6 +22,7 @@ from clinic.invitations import Outcome, invitation_account, invitation_account_c
 from clinic.models import Notification, User
 from clinic.notifications import email_send, notification_queue
 from clinic.selectors import clinic_guidance
+from clinic.tokens import token_hash
 from patients import selectors
 from patients.models import (
     NOTE_MAX_LENGTH,
@@ -1228,12 +1229,6 @@ class InvitationInvalid(Exception):
         self.reason = reason
 
 
-def _token_hash(token: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     """Create a one-time invitation (valid 7 days) and e-mail its link; returns (invitation, link).
@@ -1255,7 +1250,7 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        patient=patient, token_hash=_token_hash(token), created_by=created_by,
+        patient=patient, token_hash=token_hash(token), created_by=created_by,
         expires_at=now + dt.timedelta(days=INVITATION_DAYS),
     )
     link = settings.SITE_URL + reverse("patients:invitation", args=[token])
@@ -1275,7 +1270,7 @@ def invitation_check(token: str):
     from patients.models import Invitation
 
     invitation = Invitation.objects.select_related("patient__clinic", "patient__user").filter(
-        token_hash=_token_hash(token)).first()
+        token_hash=token_hash(token)).first()
     if invitation is None:
         raise InvitationInvalid("unknown")
     if invitation.used_at is not None:

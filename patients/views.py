@@ -10,7 +10,6 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -20,6 +19,8 @@ from clinic.invitations import REFUSED, Outcome
 from clinic.models import User
 from clinic.search import page_search
 from clinic.tenancy import get_scoped_or_404, require_patient, require_staff, scope_queryset
+from clinic.web import safe_next_url
+from clinic.web import service_errors_to_form as _errors_to_form
 from patients import selectors, services
 from patients.forms import (
     AssignForm,
@@ -171,11 +172,8 @@ def _back_to(request, default: str) -> HttpResponseRedirect:
     Never hands `next` to redirect(): a bare word there is taken for a route
     name, and an unknown one raised a server error.
     """
-    next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return HttpResponseRedirect(next_url)
-    return redirect(default)
+    next_url = safe_next_url(request, request.POST.get("next"))
+    return HttpResponseRedirect(next_url) if next_url else redirect(default)
 
 
 FLAG_ACTIONS = {
@@ -555,11 +553,6 @@ def patient_edit(request, pk: int):
             messages.success(request, _("Patient details saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required

@@ -7,10 +7,7 @@ fetched through `clinic.tenancy.get_scoped_or_404`, so other clinics' rows are
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -19,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic.search import page_search
-from clinic.tenancy import get_scoped_or_404, require_staff
+from clinic.tenancy import get_scoped_or_404
+from clinic.web import service_errors_to_form as add_service_errors
+from clinic.web import staff_required as staff_only
 from protocols import selectors, services
 from protocols.forms import (
     ExerciseTemplateForm,
@@ -42,27 +41,6 @@ from protocols.models import (
 
 TEMPLATES_PER_PAGE = 25
 PROTOCOLS_PER_PAGE = 25
-
-
-def staff_only(view):
-    """Signed-in clinic staff (therapists and admins); anyone else signed in gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        require_staff(request.actor)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError beside the fields it names (or above the form)."""
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
 
 
 def require_editable(row) -> None:

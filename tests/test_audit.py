@@ -22,8 +22,9 @@ from rest_framework.test import APIClient
 
 from clinic.api.base import ScopedAPIMixin
 from clinic.api.urls import router
-from clinic.audit import PATIENT_API_RESOURCES, AuditedModelAdmin
+from clinic.audit import AuditedModelAdmin
 from clinic.audit_labels import PRESENT, action_words
+from clinic.audit_policy import PATIENT_API_RESOURCES
 from clinic.models import AuditEvent, AuditEventPatient
 from patients.models import SessionLog
 from tests.api.support import api, rows, walk  # noqa: F401 (fixtures)

@@ -48,7 +48,7 @@ from patients.services import invitation_create
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
 from tests.api.support import forget_throttle_history, rows  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, UserFactory
-from tests.test_sign_in_security import code_for, turn_on_two_factor
+from tests.support import code_for, turn_on_two_factor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -446,10 +446,10 @@ def test_every_api_method_is_in_the_matrix():
 
 
 def test_patient_data_routes_are_the_audited_ones(objects):
-    """The audit policy (clinic/audit.py) and this matrix agree, so no patient-data route goes unrecorded."""
+    """The audit policy (clinic/audit_policy.py) and this matrix agree, so no patient-data route goes unrecorded."""
     from django.urls import resolve
 
-    from clinic.audit import audit_policy
+    from clinic.audit_policy import audit_policy
 
     for name, route in MATRIX.items():
         match = resolve(route.url(name, objects))

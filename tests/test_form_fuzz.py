@@ -84,7 +84,7 @@ def objects(world, rows) -> Objects:
     user = world.patient_a2.user
     reset_link = reverse("password_reset_confirm", kwargs={
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
-    invited = clinic_services.therapist_invite(clinic=a, email="new@a.test", first_name="New",
+    invited = clinic_services.staff_invite(clinic=a, email="new@a.test", first_name="New",
                                                invited_by=world.admin_a).membership
     joiner = UserFactory(email="joiner@example.test")
     join_link = clinic_services.staff_join_link(clinic=a, user=joiner, role=Membership.Role.THERAPIST)

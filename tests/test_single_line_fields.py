@@ -86,7 +86,7 @@ def test_the_api_refuses_a_reference_with_a_line_break(world, api):  # noqa: F81
 
 def test_staff_names_are_one_line_in_the_invitation_service_and_page(client, world):
     with pytest.raises(ValidationError) as refused:
-        clinic_services.therapist_invite(clinic=world.clinic_a, email="n@a.test", first_name="Nia\nBcc: x@y.test")
+        clinic_services.staff_invite(clinic=world.clinic_a, email="n@a.test", first_name="Nia\nBcc: x@y.test")
     assert refused.value.message_dict == {"first_name": [MESSAGE]}
     client.force_login(world.admin_a)
     response = client.post(reverse("clinic-admin:staff-invite"), {

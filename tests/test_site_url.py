@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from clinic.services import therapist_invite
+from clinic.services import staff_invite
 from patients.models import Flag
 from patients.services import flag_notify_urgent, invitation_create
 from tests.api.support import progression_flag
@@ -63,7 +63,7 @@ def test_password_reset_links_use_site_url_not_the_request_host(client, world, d
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_invitation_links_use_site_url(world, demo_site):
-    invited = therapist_invite(clinic=world.clinic_a, email="new.therapist@a.test", invited_by=world.admin_a)
+    invited = staff_invite(clinic=world.clinic_a, email="new.therapist@a.test", invited_by=world.admin_a)
     body = mail.outbox[-1].body
     assert invited.link.startswith(f"{DEMO}/accounts/reset/") and invited.link in body
 

@@ -1,6 +1,7 @@
 """GET /healthz: 200 when the database and broker are usable, 503 otherwise."""
 
 import os
+import time
 from unittest import mock
 
 import pytest
@@ -20,8 +21,6 @@ def test_healthy_in_eager_mode(client, settings):
 
 
 def test_unreachable_broker_gives_503_quickly(client, settings):
-    import time
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     started = time.monotonic()

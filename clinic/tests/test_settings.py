@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -235,8 +236,6 @@ def test_every_variable_is_documented(name):
 
 
 def test_every_variable_read_by_settings_is_in_env_example():
-    import re
-
     source = (ROOT / "clinic" / "settings.py").read_text()
     read = set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', source)) | set(
         re.findall(r'env_(?:bool|list)\("([A-Z_]+)"', source)

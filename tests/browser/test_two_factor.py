@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.models import ClinicSettings
 from tests.browser.conftest import check_page
 from tests.browser.test_sign_in import sign_in
-from tests.test_sign_in_security import code_for
+from tests.support import code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

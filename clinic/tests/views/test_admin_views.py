@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.models import ApiKey, ClinicSettings, Membership, User
-from clinic.services import api_key_authenticate, api_key_create, therapist_invite
+from clinic.services import api_key_authenticate, api_key_create, staff_invite
 from tests.factories import MembershipFactory
 
 # Staff e-mails are sent by a task after commit: run it in-process here, even where CI sets REDIS_URL.
@@ -153,7 +153,7 @@ def test_invite_form_errors(client, world):
 
 
 def test_resend_shows_a_new_link(client, world, django_capture_on_commit_callbacks):
-    invitation = therapist_invite(clinic=world.clinic_a, email="new@a.test", first_name="N")
+    invitation = staff_invite(clinic=world.clinic_a, email="new@a.test", first_name="N")
     client.force_login(world.admin_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("clinic-admin:staff-resend", args=[invitation.membership.pk]))

@@ -37,7 +37,7 @@ def test_invite_new_person_creates_account_without_password_and_emails_a_working
     world, client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.therapist_invite(
+        invitation = services.staff_invite(
             clinic=world.clinic_a, email="  New.Person@A.test ", first_name="Nia", last_name="Novak",
             invited_by=world.admin_a,
         )
@@ -61,7 +61,7 @@ def test_invite_new_person_creates_account_without_password_and_emails_a_working
 
 def test_invite_link_stops_working_once_a_password_is_chosen(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.therapist_invite(clinic=world.clinic_a, email="n@a.test", first_name="N")
+        invitation = services.staff_invite(clinic=world.clinic_a, email="n@a.test", first_name="N")
     user = invitation.membership.user
     token = invitation.link.rstrip("/").rsplit("/", 1)[1]
     assert default_token_generator.check_token(user, token)
@@ -71,7 +71,7 @@ def test_invite_link_stops_working_once_a_password_is_chosen(world, django_captu
 
 
 def test_invite_as_admin(world):
-    invitation = services.therapist_invite(
+    invitation = services.staff_invite(
         clinic=world.clinic_a, email="boss@a.test", first_name="B", role=Membership.Role.ADMIN
     )
     assert invitation.membership.is_admin
@@ -88,7 +88,7 @@ def test_invite_existing_account_without_a_role_sends_a_join_link_and_never_a_pa
     existing = UserFactory(email="drifter@example.test")
     hash_before = existing.password
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.therapist_invite(clinic=world.clinic_a, email="Drifter@Example.test", first_name="X")
+        invitation = services.staff_invite(clinic=world.clinic_a, email="Drifter@Example.test", first_name="X")
     assert not invitation.created_user
     # Nothing is attached until its owner accepts, signed in as that account.
     assert invitation.membership is None and not Membership.objects.filter(user=existing).exists()
@@ -112,7 +112,7 @@ def test_a_join_link_works_only_for_its_own_account_and_not_after_it_expires(wor
                                                                            django_capture_on_commit_callbacks):
     existing = UserFactory(email="drifter@example.test")
     with django_capture_on_commit_callbacks(execute=True):
-        services.therapist_invite(clinic=world.clinic_a, email="drifter@example.test")
+        services.staff_invite(clinic=world.clinic_a, email="drifter@example.test")
     token = join_token(mail.outbox[0])
     with pytest.raises(ValidationError):
         services.staff_join(token=token, user=world.therapist_b)
@@ -126,13 +126,13 @@ def test_a_join_link_works_only_for_its_own_account_and_not_after_it_expires(wor
 
 def test_invite_existing_account_without_a_password_gets_a_link(world):
     existing = services.user_create(email="half@example.test", password=None)
-    invitation = services.therapist_invite(clinic=world.clinic_a, email="half@example.test")
+    invitation = services.staff_invite(clinic=world.clinic_a, email="half@example.test")
     assert invitation.membership.user == existing and invitation.link
 
 
 def test_invite_refuses_a_member_of_this_clinic(world):
     with pytest.raises(ValidationError) as error:
-        services.therapist_invite(clinic=world.clinic_a, email="THERAPIST@a.test")
+        services.staff_invite(clinic=world.clinic_a, email="THERAPIST@a.test")
     assert "already on this clinic's staff list" in error.value.message_dict["email"][0]
 
 
@@ -149,7 +149,7 @@ def test_invite_never_attaches_other_clinics_staff_patients_site_staff_or_deacti
     hash_before = account.password
     memberships_before = list(Membership.objects.filter(user=account).values_list("clinic_id", "role"))
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.therapist_invite(clinic=world.clinic_a, email=email.upper())
+        invitation = services.staff_invite(clinic=world.clinic_a, email=email.upper())
     assert (invitation.membership, invitation.link, invitation.created_user) == (None, None, False)
     if account.is_active:
         assert "/accounts/reset/" not in mail.outbox[-1].body
@@ -171,7 +171,7 @@ def test_invite_never_attaches_other_clinics_staff_patients_site_staff_or_deacti
 def test_invite_survives_a_mail_server_that_is_down(world, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "tests.services.test_clinic_services.BrokenEmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.therapist_invite(clinic=world.clinic_a, email="n@a.test")
+        invitation = services.staff_invite(clinic=world.clinic_a, email="n@a.test")
     assert invitation.link and Membership.objects.filter(user__email="n@a.test").exists()
 
 
@@ -184,7 +184,7 @@ class BrokenEmailBackend:
 
 
 def test_resend_gives_a_fresh_link_only_before_a_password_is_chosen(world, django_capture_on_commit_callbacks):
-    invitation = services.therapist_invite(clinic=world.clinic_a, email="n@a.test")
+    invitation = services.staff_invite(clinic=world.clinic_a, email="n@a.test")
     with django_capture_on_commit_callbacks(execute=True):
         link = services.staff_invite_resend(membership=invitation.membership)
     assert link and mail.outbox[-1].to == ["n@a.test"] and link in mail.outbox[-1].body

@@ -1,133 +1,34 @@
-"""Writes for clinics and their staff."""
+"""Clinic staff: invitations (new or existing logins), join links, re-sent links, deactivation."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.text import slugify
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account, invitation_account_claim
-from clinic.models import Clinic, ClinicSettings, Membership, Notification, User
+from clinic.models import Clinic, Membership, Notification, User
 from clinic.notifications import notification_queue
+from clinic.services.clinics import staff_member_add
 
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def clinic_create(*, name: str, slug: str | None = None, timezone: str | None = None) -> Clinic:
-    """Create a clinic with its settings row (engine defaults, no automatic progression)."""
-    clinic = Clinic(name=name, slug=slug or slugify(name))
-    if timezone:
-        clinic.timezone = timezone
-    clinic.full_clean()
-    clinic.save()
-    ClinicSettings.objects.create(clinic=clinic)
-    return clinic
-
-
-@transaction.atomic
-def user_create(*, email: str, password: str | None, first_name: str = "", last_name: str = "") -> User:
-    user = User(email=User.objects.normalize_email(email), first_name=first_name, last_name=last_name)
-    user.set_password(password) if password else user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    return user
-
-
-@transaction.atomic
-def staff_member_add(*, clinic: Clinic, user: User, role: str = Membership.Role.THERAPIST) -> Membership:
-    """Give a user a role (admin or therapist) in a clinic."""
-    membership = Membership(clinic=clinic, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    return membership
-
-
-API_KEY_MARK = "bsk"
-LAST_USED_RESOLUTION_S = 60
-
-
-def _api_key_hash(raw: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@transaction.atomic
-def api_key_create(*, clinic: Clinic, name: str, created_by=None, expires_days: int | None = None):
-    """Create a read-only API key for a clinic; returns (row, the key in clear: shown once, never stored)."""
-    import datetime as dt
-    import secrets
-
-    from django.core.exceptions import ValidationError
-    from django.utils import timezone
-
-    from clinic.models import ApiKey
-
-    if expires_days is not None and expires_days < 1:
-        raise ValidationError({"expires_days": "A key must be valid for at least one day."})
-    prefix = secrets.token_hex(6)
-    raw = f"{API_KEY_MARK}_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(
-        clinic=clinic,
-        name=name.strip(),
-        prefix=prefix,
-        key_hash=_api_key_hash(raw),
-        created_by=created_by,
-        expires_at=timezone.now() + dt.timedelta(days=expires_days) if expires_days else None,
-    )
-    key.full_clean()
-    key.save()
-    return key, raw
-
-
-def api_key_revoke(*, key) -> None:
-    from django.utils import timezone
-
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
-
-
-def api_key_authenticate(raw: str):
-    """The usable key for `raw` (not revoked, not expired, clinic active), or None."""
-    import hmac
-
-    from django.utils import timezone
-
-    from clinic.models import ApiKey
-
-    parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != API_KEY_MARK:
-        return None
-    key = ApiKey.objects.select_related("clinic").filter(prefix=parts[1]).first()
-    now = timezone.now()
-    if key is None or not hmac.compare_digest(key.key_hash, _api_key_hash(raw)):
-        return None
-    if not key.is_usable(now) or not key.clinic.is_active:
-        return None
-    # Record use at most once a minute: a write per request would cost more than the read.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-    return key
-
-
-# ---------------------------------------------------------------------------
-# Clinic administration: staff invitations, deactivation, clinic settings
-# ---------------------------------------------------------------------------
-
 @dataclass(frozen=True)
 class StaffInvitation:
-    """What `therapist_invite` did.
+    """What `staff_invite` did.
 
     A new login: the membership and the link to choose its password. An existing
     login: nothing yet (membership None): its owner was e-mailed a link to join,
@@ -177,10 +78,6 @@ def staff_password_link(user: User) -> str:
     generator signs the current password hash and last login, so the link stops
     working once a password is chosen, and after PASSWORD_RESET_TIMEOUT.
     """
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return settings.SITE_URL + reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
@@ -214,7 +111,7 @@ def staff_link_valid_days() -> int:
 
 
 @transaction.atomic
-def therapist_invite(
+def staff_invite(
     *,
     clinic: Clinic,
     email: str,
@@ -392,12 +289,6 @@ def user_sessions_end(*, user: User) -> int:
     be listed, but Django's ModelBackend already refuses inactive users on
     every request, so a deactivated user is signed out either way.
     """
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     if settings.SESSION_ENGINE not in ("django.contrib.sessions.backends.db",
                                        "django.contrib.sessions.backends.cached_db"):
         return 0
@@ -411,79 +302,3 @@ def user_sessions_end(*, user: User) -> int:
     for key in keys:
         store(session_key=key).delete()
     return len(keys)
-
-
-def _override_value(name: str, value):
-    """JSON-friendly numbers: Decimal from forms becomes int when whole (as the engine's defaults are), else float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and value.is_integer() and ClinicSettings.ENGINE_SETTING_NAMES.get(name) is int:
-        return int(value)
-    return value
-
-
-def engine_overrides_check(overrides: dict) -> None:
-    """Ask the engine itself whether it accepts these overrides; ValidationError keyed by setting name.
-
-    The same rules then hold here and in every progression check (an override
-    the engine refused would make every check of the clinic fail).
-    """
-    from protocols.engine import EngineInputError, parse_input
-
-    minimal_input = {
-        "condition": "pfp",
-        "today": "2026-01-01",
-        "baseline_pain": 0,
-        "frequency_per_week": 1,
-        "ladder": [{"speed_kmh": 1, "incline_pct": 0, "duration_min": 1}],
-        "current_step": 0,
-        "settings": overrides,
-    }
-    try:
-        parse_input(minimal_input)
-    except EngineInputError as error:
-        name = error.field.removeprefix("settings.")
-        key = name if name in ClinicSettings.ENGINE_SETTING_NAMES else "engine_overrides"
-        raise ValidationError({key: f"{name} {error.message}."}) from None
-
-
-@transaction.atomic
-def clinic_contact_update(*, clinic: Clinic, phone: str, email: str, hours: str,
-                          updated_by: User | None) -> ClinicSettings:
-    """Set how patients reach the clinic: phone, e-mail and opening hours, each on one line (may be empty)."""
-    row = ClinicSettings.objects.select_for_update().filter(clinic=clinic).first() or ClinicSettings(clinic=clinic)
-    row.contact_phone, row.contact_email, row.contact_hours = phone.strip(), email.strip(), hours.strip()
-    row.updated_by = updated_by
-    row.full_clean()
-    row.save()
-    logger.info("clinic %s contact updated by user %s", clinic.pk, getattr(updated_by, "pk", None))
-    return row
-
-
-@transaction.atomic
-def clinic_settings_update(
-    *,
-    clinic: Clinic,
-    engine_overrides: dict,
-    auto_apply_progressions: bool,
-    updated_by: User | None,
-) -> ClinicSettings:
-    """Replace the clinic's engine overrides and the automatic-progression switch, recording who did it.
-
-    `engine_overrides` maps setting names to numbers; None means "use the
-    engine's default" and is not stored, so a later change of a default
-    reaches every clinic that did not override it.
-    """
-    overrides = {
-        name: _override_value(name, value) for name, value in engine_overrides.items() if value is not None
-    }
-    row = ClinicSettings.objects.select_for_update().filter(clinic=clinic).first() or ClinicSettings(clinic=clinic)
-    row.engine_overrides = overrides
-    row.auto_apply_progressions = bool(auto_apply_progressions)
-    row.updated_by = updated_by
-    row.full_clean()
-    engine_overrides_check(overrides)
-    row.save()
-    logger.info("clinic %s settings updated by user %s: overrides %s, automatic progression %s",
-                clinic.pk, getattr(updated_by, "pk", None), sorted(overrides), row.auto_apply_progressions)
-    return row

@@ -9,15 +9,13 @@ the session, a message or a redirect.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -27,36 +25,9 @@ from clinic.audit_labels import query_words
 from clinic.filters import AuditEventFilter
 from clinic.forms import CONTACT_FIELDS, ApiKeyCreateForm, ClinicSettingsForm, StaffInviteForm
 from clinic.models import AuditEvent, ClinicSettings, Notification
-from clinic.tenancy import require_clinic_admin
-
-
-def clinic_admin_required(view):
-    """Signed-in clinic admins only: anonymous users go to sign in, everyone else gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_clinic_admin(request.actor)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: beside the field it names, else at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _secret_page(request, template: str, context: dict):
-    """A page carrying a secret: rendered once, never cached or stored by the browser."""
-    response = render(request, template, context)
-    add_never_cache_headers(response)
-    return response
-
+from clinic.security import TWO_FACTOR_NOT_NEEDED_UNTIL
+from clinic.web import clinic_admin_required, no_store, service_errors_to_form
+from protocols.engine import DEFAULT_SETTINGS
 
 # ---------------------------------------------------------------------------
 # Staff
@@ -80,19 +51,19 @@ def staff_invite(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            invitation = services.therapist_invite(
+            invitation = services.staff_invite(
                 clinic=request.actor.clinic, email=data["email"], first_name=data["first_name"],
                 last_name=data["last_name"], role=data["role"], invited_by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             member = invitation.membership
-            return _secret_page(request, "clinic/staff_invited.html", {
+            return no_store(render(request, "clinic/staff_invited.html", {
                 "name": member.user if member else invitation.email, "email": invitation.email,
                 "role": invitation.role_label, "link": invitation.link, "resent": False,
                 "days": services.staff_link_valid_days(), "section": "staff",
-            })
+            }))
     return render(request, "clinic/staff_invite.html", {"form": form, "section": "staff"})
 
 
@@ -106,10 +77,10 @@ def staff_invite_resend(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("clinic-admin:staff")
-    return _secret_page(request, "clinic/staff_invited.html", {
+    return no_store(render(request, "clinic/staff_invited.html", {
         "name": member.user, "email": member.user.email, "role": member.get_role_display(), "link": link,
         "resent": True, "days": services.staff_link_valid_days(), "section": "staff",
-    })
+    }))
 
 
 STAFF_ACTIONS = {
@@ -174,12 +145,6 @@ def clinic_settings(request):
     The engine's thresholds are checked by the engine's own rules. In production
     two-factor is always required, so that switch is shown on and fixed.
     """
-    from django.conf import settings
-    from django.db import transaction
-
-    from clinic import security
-    from protocols.engine import DEFAULT_SETTINGS
-
     row = selectors.clinic_settings_get(clinic=request.actor.clinic)
     form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS,
                               two_factor_always=settings.PRODUCTION)
@@ -191,24 +156,16 @@ def clinic_settings(request):
         two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
         contact_changed = bool(set(form.changed_data) & set(CONTACT_FIELDS))
         try:
-            # Up to three services, one change: all apply or none.
-            with transaction.atomic():
-                if contact_changed:
-                    services.clinic_contact_update(clinic=request.actor.clinic, **form.contact(),
-                                                   updated_by=request.user)
-                if engine_changed:
-                    services.clinic_settings_update(
-                        clinic=request.actor.clinic, engine_overrides=form.engine_overrides(),
-                        auto_apply_progressions=form.cleaned_data["auto_apply_progressions"],
-                        updated_by=request.user,
-                    )
-                if two_factor_changed:
-                    security.clinic_two_factor_require(
-                        clinic=request.actor.clinic, required=form.cleaned_data["require_two_factor"],
-                        updated_by=request.user,
-                    )
+            services.clinic_settings_change(
+                clinic=request.actor.clinic, updated_by=request.user,
+                contact=form.contact() if contact_changed else None,
+                engine={"engine_overrides": form.engine_overrides(),
+                        "auto_apply_progressions": form.cleaned_data["auto_apply_progressions"]}
+                if engine_changed else None,
+                require_two_factor=form.cleaned_data["require_two_factor"] if two_factor_changed else None,
+            )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             if contact_changed:
                 messages.success(request, _("Clinic contact saved. Patients see it from their next page."))
@@ -216,7 +173,7 @@ def clinic_settings(request):
                 messages.success(request, _("Clinic settings saved. The next progression checks use them."))
             if two_factor_changed:
                 # Ask again at once in this session (others are re-checked within a minute).
-                request.session.pop(security.TWO_FACTOR_NOT_NEEDED_UNTIL, None)
+                request.session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
             if two_factor_changed and form.cleaned_data["require_two_factor"]:
                 messages.success(request, _(
                     "Two-factor sign-in is now required for staff. Anyone without an authenticator app, you "
@@ -255,10 +212,10 @@ def api_key_create(request):
                 expires_days=form.cleaned_data["expires_days"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
-            return _secret_page(request, "clinic/api_key_created.html",
-                                {"key": key, "raw": raw, "section": "api-keys"})
+            return no_store(render(request, "clinic/api_key_created.html",
+                                   {"key": key, "raw": raw, "section": "api-keys"}))
     return render(request, "clinic/api_key_create.html", {"form": form, "section": "api-keys"})
 
 

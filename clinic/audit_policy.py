@@ -1,0 +1,80 @@
+"""Which routes hold patient data, and so are audited (clinic.audit): the policy, keyed by URL name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AuditPolicy:
+    """What a route touches: the object type, and the URL argument that holds its id (None for lists/forms)."""
+
+    object_type: str
+    id_kwarg: str | None = None
+
+
+# Patient-data pages and API operations, by URL name. A route missing here is
+# not audited; tests/test_authorization_matrix.py declares independently which
+# routes hold patient data and fails if one of them writes no event.
+PATIENT_PAGES = {
+    "patients:list": AuditPolicy("patient"),
+    "patients:create": AuditPolicy("patient"),
+    "patients:detail": AuditPolicy("patient", "pk"),
+    "patients:edit": AuditPolicy("patient", "pk"),
+    "patients:assign": AuditPolicy("patient", "pk"),
+    "patients:end-plan": AuditPolicy("patient", "pk"),
+    "patients:step-change": AuditPolicy("patient", "pk"),
+    "patients:phase-change": AuditPolicy("patient", "pk"),
+    "patients:measurement": AuditPolicy("patient", "pk"),
+    "patients:handout": AuditPolicy("patient", "pk"),
+    "patients:invite": AuditPolicy("patient", "pk"),
+    "patients:invite-revoke": AuditPolicy("patient", "pk"),
+    "patients:flags": AuditPolicy("flag"),
+    "patients:flag-bulk": AuditPolicy("flag"),
+    "patients:flag-action": AuditPolicy("flag", "pk"),
+    # The patient's own phone pages.
+    "patients:today": AuditPolicy("plan"),
+    "patients:log-session": AuditPolicy("session"),
+    "patients:session-saved": AuditPolicy("session", "pk"),
+    # A patient's own corrections (24 hours): writes, recorded like every other.
+    "patients:session-edit": AuditPolicy("session", "pk"),
+    "patients:session-delete": AuditPolicy("session", "pk"),
+    "patients:checkin": AuditPolicy("checkin"),
+    "patients:history": AuditPolicy("session"),
+    "patients:invitation": AuditPolicy("invitation"),
+}
+# API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
+PATIENT_API_RESOURCES = {
+    "patient": "patient",
+    "me": "patient",
+    "assignment": "assignment",
+    "session": "session",
+    "checkin": "checkin",
+    "measurement": "measurement",
+    "flag": "flag",
+}
+PATIENT_API_VIEWS = {
+    "report-adherence": AuditPolicy("adherence_report"),
+}
+# Django's own admin, for the models of the patients app.
+ADMIN_PATIENT_MODEL_PREFIX = "patients_"
+
+
+def audit_policy(url_name: str | None, namespace: str, route: str) -> AuditPolicy | None:
+    """The policy of a resolved route, or None when the route holds no patient data."""
+    if not url_name:
+        return None
+    full_name = f"{namespace}:{url_name}" if namespace else url_name
+    if full_name in PATIENT_PAGES:
+        return PATIENT_PAGES[full_name]
+    if namespace == "admin" and url_name.startswith(ADMIN_PATIENT_MODEL_PREFIX):
+        model = url_name[len(ADMIN_PATIENT_MODEL_PREFIX):].rsplit("_", 1)[0]
+        return AuditPolicy(model, "object_id")
+    if namespace or not route.startswith("api/v1/"):
+        return None
+    if url_name in PATIENT_API_VIEWS:
+        return PATIENT_API_VIEWS[url_name]
+    basename, _, _suffix = url_name.partition("-")
+    if basename in PATIENT_API_RESOURCES:
+        return AuditPolicy(PATIENT_API_RESOURCES[basename], "pk")
+    return None

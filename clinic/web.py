@@ -1,0 +1,68 @@
+"""Page helpers every app's HTML views share, written once: role checks, a service's errors on a form,
+a safe `next`, and no-store responses.
+
+The role checks only wrap clinic.tenancy's `require_*` (tenancy stays in one
+place); the API has its own permission classes (clinic.api).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from clinic.tenancy import require_clinic_admin, require_staff
+
+
+def signed_in_and(check, view):
+    """`view` for signed-in users `check(request)` lets through: anonymous users go to sign in; `check` raises
+    PermissionDenied (403) for anyone else."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        check(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    """Signed-in clinic staff (therapists and admins) only: anonymous users go to sign in, anyone else gets 403."""
+    return signed_in_and(lambda request: require_staff(request.actor), view)
+
+
+def clinic_admin_required(view):
+    """Signed-in clinic admins only: anonymous users go to sign in, everyone else gets 403."""
+    return signed_in_and(lambda request: require_clinic_admin(request.actor), view)
+
+
+def service_errors_to_form(form, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: beside the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def safe_next_url(request, candidate: str | None) -> str:
+    """`candidate` if it is a path on this site, else "".
+
+    Only a path: a bare word handed to redirect() is taken for a URL name
+    (an unknown one is a server error), and another host is an open redirect.
+    """
+    candidate = candidate or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return ""
+
+
+def no_store(response):
+    """A page carrying a secret (a key, a link, a QR code, recovery codes): never cached or kept by the browser."""
+    add_never_cache_headers(response)
+    return response
