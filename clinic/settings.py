@@ -353,6 +353,9 @@ AXES_LOCKOUT_CALLABLE = "clinic.security.lockout.sign_in_locked_out"
 # Masked in axes' log lines: e-mail addresses and client addresses never reach the log.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 OTP_TOTP_ISSUER = "Backstep"
+# Authenticators are set up only on Backstep's own pages, by their owner: Django's admin never shows a device's
+# secret or QR code (django-otp's config and QR views answer 403; a site admin can still delete a lost device).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Everyone who can open Django's admin (is_staff or is_superuser) gives a code from an authenticator app:
 # always in production; in development when this is on or a clinic they belong to requires it. Off by
 # default so `make run` needs no phone (its demo has no superuser anyway).

@@ -664,7 +664,7 @@ def patient_phase_change(request, pk: int):
             return redirect(reverse("patients:detail", args=[pk]) + "#plan")
     return render(request, "patients/phase_change.html",
                   {"patient": patient, "overview": overview, "phase_form": form,
-                   **_phase_readiness(patient, overview, today)}, status=400)
+                   **_phase_readiness(patient, overview, today)})
 
 
 @login_required

@@ -491,7 +491,8 @@ def test_matrix(objects, name, method):
                 problems.append(f"{actor}: {new_events} audit events on a route without patient data")
             if not getattr(response, "streaming", False):
                 body = response.content.decode(errors="replace")
-                leaked = [n for n in hidden_names(actor, objects, name) if n in body]
+                # Whole words: a staff member Faker names "Brooks" is not patient Bea Brook.
+                leaked = [n for n in hidden_names(actor, objects, name) if re.search(rf"\b{re.escape(n)}\b", body)]
                 if leaked:
                     problems.append(f"{actor}: response shows patients it may not see: {leaked}")
             transaction.set_rollback(True)

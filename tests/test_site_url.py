@@ -62,7 +62,7 @@ def test_password_reset_links_use_site_url_not_the_request_host(client, world, d
 
 
 @pytest.mark.django_db(transaction=True)
-def test_staff_invitation_links_use_site_url(world, demo_site):
+def test_staff_invitation_links_use_site_url(world, demo_site, eager_celery):
     invited = staff_invite(clinic=world.clinic_a, email="new.therapist@a.test", invited_by=world.admin_a)
     body = mail.outbox[-1].body
     assert invited.link.startswith(f"{DEMO}/accounts/reset/") and invited.link in body
