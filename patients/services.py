@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.celery import enqueue_soon
+from clinic.clock import clinic_now, clinic_today
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
 from clinic.models import Notification, User
@@ -626,15 +627,6 @@ class CheckOutcome:
     in_current_phase: bool = True
 
 
-def clinic_today(clinic) -> dt.date:
-    """Today's date in the clinic's own time zone."""
-    import zoneinfo
-
-    from django.utils import timezone
-
-    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(clinic.timezone)).date()
-
-
 def _iso_week(day: dt.date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
@@ -1018,14 +1010,6 @@ SWEEP_LOCAL_HOUR = 2
 DIGEST_LOCAL_HOUR = 7
 
 
-def _clinic_local_now(clinic, now=None):
-    import zoneinfo
-
-    from django.utils import timezone
-
-    return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(clinic.timezone))
-
-
 # A claim whose batches were never marked accepted after this long belongs to a process that died
 # mid-publish: the next hourly tick takes it over.
 SWEEP_RECLAIM_AFTER = dt.timedelta(minutes=30)
@@ -1044,7 +1028,7 @@ def _sweep_claims(*, now=None) -> list[SweepRun]:
     now = now or timezone.now()
     claims = []
     for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
-        local = _clinic_local_now(clinic, now)
+        local = clinic_now(clinic, now)
         if local.hour < SWEEP_LOCAL_HOUR:
             continue
         run, created = SweepRun.objects.get_or_create(clinic=clinic, local_date=local.date())
@@ -1188,7 +1172,7 @@ def daily_digests_send(*, now=None) -> int:
 
     sent = 0
     for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
-        local = _clinic_local_now(clinic, now)
+        local = clinic_now(clinic, now)
         if local.hour < DIGEST_LOCAL_HOUR:
             continue
         since = local.replace(hour=DIGEST_LOCAL_HOUR, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
