@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from clinic.celery import enqueue_soon
+from clinic.celery import enqueue, enqueue_soon, task_named
 from clinic.clock import clinic_now, clinic_today
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
-from clinic.models import Notification, User
+from clinic.models import Clinic, Membership, Notification, User
 from clinic.notifications import email_send, notification_queue
 from clinic.selectors import clinic_guidance
 from clinic.tokens import token_hash
@@ -33,24 +37,30 @@ from patients.models import (
     AssignedPhase,
     Assignment,
     ChangeSource,
+    DigestLog,
     Flag,
+    Invitation,
     Measurement,
     MorningCheckIn,
     Patient,
     PatientPageVisit,
     PhaseVersion,
+    ProgressionCheck,
     SessionLog,
     StepVersion,
     SweepRun,
 )
 from patients.selectors import invitation_offer
 from protocols import engine
-from protocols.models import Protocol
+from protocols.models import LADDER_KINDS, Protocol
 from protocols.phase_criteria import phase_criteria_check, unmet_in_words
 from protocols.tree import TreeModels, protocol_tree, tree_create
 from protocols.wording import format_date
 
 BACKDATE_LIMIT_DAYS = 14
+# Tasks are enqueued by name (clinic.celery): patients.tasks imports this module, never the other way round.
+EVALUATE_ASSIGNMENT = "patients.evaluate_assignment"
+EVALUATE_BATCH = "patients.evaluate_batch"
 logger = logging.getLogger(__name__)
 
 # Where an assignment's snapshot of a protocol tree is written (see `protocols.tree`).
@@ -664,8 +674,6 @@ def _wanted_flags(basis, decision: dict, today: dt.date, suggest: bool) -> dict[
 def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresolved: list[Flag],
                 resolved_bases: set[tuple[int, str, str]], today: dt.date) -> list[Flag]:
     """Open, update or resolve this exercise's flags; return flags that became urgent and need an e-mail."""
-    from django.utils import timezone
-
     exercise = basis.exercise
     now = timezone.now()
     urgent = []
@@ -797,8 +805,6 @@ def _lock_plans(assignment_ids: list[int], *, today: dt.date | None) -> list[Ass
 
 def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, notify: bool) -> list[CheckOutcome]:
     """Run the engine for exercises locked by `_lock_plans` and apply its decisions (inside their transaction)."""
-    from patients.models import ProgressionCheck
-
     outcomes: list[CheckOutcome] = []
     urgent_ids: list[int] = []
     days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
@@ -882,9 +888,7 @@ def assignments_check(*, assignment_ids: list[int], today: dt.date | None = None
 
 def enqueue_assignment_check(assignment_id: int) -> None:
     """Check the assignment once the current transaction commits (never inside it)."""
-    from patients.tasks import evaluate_assignment
-
-    transaction.on_commit(lambda: enqueue_soon(evaluate_assignment, assignment_id))
+    transaction.on_commit(lambda: enqueue_soon(EVALUATE_ASSIGNMENT, assignment_id))
 
 
 # ---------------------------------------------------------------------------
@@ -906,9 +910,6 @@ def _check_typed_note(note: str) -> None:
 
 
 def _resolve(flag: Flag, *, user, note: str) -> Flag:
-    from django.utils import timezone
-
-
     flag.status = Flag.Status.RESOLVED
     flag.resolved_at = timezone.now()
     flag.resolved_by = user
@@ -982,8 +983,6 @@ def flag_decline(*, flag: Flag, user, note: str = "") -> Flag:
 @transaction.atomic
 def flag_acknowledge(*, flag: Flag, user) -> Flag:
     """Mark a flag as seen; it stays unresolved until its condition clears or someone resolves it."""
-    from django.utils import timezone
-
     flag = _locked_unresolved(flag)
     if flag.status == Flag.Status.OPEN:
         flag.status = Flag.Status.ACKNOWLEDGED
@@ -1023,8 +1022,6 @@ def _sweep_claims(*, now=None) -> list[SweepRun]:
     accepted (`enqueued_at`): one still unfinished after SWEEP_RECLAIM_AFTER is
     taken over, by a conditional update that only one tick can win.
     """
-    from clinic.models import Clinic
-
     now = now or timezone.now()
     claims = []
     for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
@@ -1041,6 +1038,31 @@ def _sweep_claims(*, now=None) -> list[SweepRun]:
     return claims
 
 
+SWEEP_BATCH = 200
+
+
+def publish_checks(assignment_ids: list[int]) -> int:
+    """Send the checks of these assignments to the broker in batches of SWEEP_BATCH; returns how many.
+
+    A broker error is raised, not swallowed: the sweep must know its batches were refused.
+    """
+    evaluate_batch = task_named(EVALUATE_BATCH)
+    for batch in _batches(assignment_ids):
+        evaluate_batch.delay(batch)
+    return len(assignment_ids)
+
+
+def enqueue_checks(assignment_ids: list[int]) -> int:
+    """Like `publish_checks`, but a broker error is only logged: the next hourly tick finds these again."""
+    for batch in _batches(assignment_ids):
+        enqueue(EVALUATE_BATCH, batch)
+    return len(assignment_ids)
+
+
+def _batches(assignment_ids: list[int]) -> list[list[int]]:
+    return [assignment_ids[start : start + SWEEP_BATCH] for start in range(0, len(assignment_ids), SWEEP_BATCH)]
+
+
 def clinics_due_for_sweep(*, now=None) -> list[int]:
     """Clinics whose sweep for their local date this call claimed (see `_sweep_claims`)."""
     return [run.clinic_id for run in _sweep_claims(now=now)]
@@ -1055,8 +1077,6 @@ def sweeps_run(*, now=None) -> list[int]:
     instead of leaving it unchecked until the next night; batches already sent
     are checked twice at most, which the checks make harmless.
     """
-    from patients.tasks import publish_checks  # tasks import this module: a real cycle
-
     now = now or timezone.now()
     swept = []
     for run in _sweep_claims(now=now):
@@ -1085,12 +1105,6 @@ def assignments_with_unchecked_evidence(*, now=None, skip_clinic_ids=()) -> list
     back rather than at the next night's sweep. Only entries of the last
     CATCH_UP_DAYS are read (older ones have been swept); five queries.
     """
-    from django.db.models import Exists, Max, OuterRef
-    from django.utils import timezone
-
-    from patients.models import ProgressionCheck
-    from protocols.models import LADDER_KINDS
-
     since = (now or timezone.now()) - dt.timedelta(days=CATCH_UP_DAYS)
     live = {"status": Assignment.Status.ACTIVE, "patient__clinic__is_active": True}
     sessions = (
@@ -1120,16 +1134,11 @@ def assignments_with_unchecked_evidence(*, now=None, skip_clinic_ids=()) -> list
 
 
 def _flag_link(flag_id: int | None = None) -> str:
-    from django.conf import settings
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse("patients:flags")
 
 
 def _staff_to_tell(patient: Patient) -> list:
     """Who hears about a patient's urgent flag: their therapist, or the clinic's admins when there is none."""
-    from clinic.models import Membership, User
-
     if patient.therapist_id and patient.therapist.is_active:
         return [patient.therapist]
     return list(User.objects.filter(
@@ -1167,9 +1176,6 @@ def flag_notify_urgent(*, flag_id: int) -> int:
 
 def daily_digests_send(*, now=None) -> int:
     """From 07:00 clinic time, queue each therapist one e-mail a day counting their new flags; returns how many."""
-    from clinic.models import Clinic, Membership
-    from patients.models import DigestLog
-
     sent = 0
     for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
         local = clinic_now(clinic, now)
@@ -1219,15 +1225,6 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
 
     Earlier unused invitations of the patient stop working: only the newest link counts.
     """
-    import secrets
-
-    from django.conf import settings
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from patients.models import Invitation
-
     if not patient.email:
         raise ValidationError({"email": "Add the patient's e-mail address before inviting them."})
     now = timezone.now()
@@ -1249,10 +1246,6 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
 
 def invitation_check(token: str):
     """The usable invitation for `token`, or InvitationInvalid saying why not."""
-    from django.utils import timezone
-
-    from patients.models import Invitation
-
     invitation = Invitation.objects.select_related("patient__clinic", "patient__user").filter(
         token_hash=token_hash(token)).first()
     if invitation is None:
@@ -1274,10 +1267,6 @@ def invitation_accept(*, token: str, password: str | None = None, proven=None):
     its password typed), and keeps its password. ValidationError otherwise,
     with nothing changed and the invitation still open.
     """
-    from django.utils import timezone
-
-    from patients.models import Invitation
-
     invitation = invitation_check(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.used_at is not None:  # a double submit that lost the race
@@ -1318,9 +1307,5 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
 
 def invitation_revoke(*, patient: Patient) -> int:
     """Make the patient's unused invitation links stop working; returns how many were open."""
-    from django.utils import timezone
-
-    from patients.models import Invitation
-
     now = timezone.now()
     return Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
