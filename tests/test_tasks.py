@@ -5,8 +5,9 @@ import pytest
 from django.db import OperationalError
 
 from clinic import tasks as clinic_tasks
-from patients import services, tasks
+from patients import tasks
 from patients.models import ProgressionCheck, SweepRun
+from patients.services import sweeps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -31,7 +32,7 @@ def test_beat_ticks_hourly_for_sweep_and_digest(settings):
 
 
 def test_evaluate_all_fans_out_in_batches(world, monkeypatch):
-    monkeypatch.setattr(services, "SWEEP_BATCH", 2)
+    monkeypatch.setattr(sweeps, "SWEEP_BATCH", 2)
     seen = []
     original = tasks.evaluate_batch.run
     monkeypatch.setattr(tasks.evaluate_batch, "run", lambda ids: seen.append(list(ids)) or original(ids))
