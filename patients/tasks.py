@@ -11,10 +11,9 @@ import logging
 from celery import shared_task
 
 from clinic.celery import RETRY
-from patients.selectors import active_assignment_ids
+from patients.selectors import active_assignment_ids, assignments_with_unchecked_evidence
 from patients.services import (
     assignments_check,
-    assignments_with_unchecked_evidence,
     daily_digests_send,
     enqueue_checks,
     publish_checks,

@@ -29,8 +29,8 @@ from patients.models import (
     MorningCheckIn,
     Patient,
     SessionLog,
-    StepVersion,
 )
+from patients.selectors import step_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -38,23 +38,6 @@ logger = logging.getLogger(__name__)
 BACKDATE_LIMIT_DAYS = 14
 # Tasks are enqueued by name (clinic.celery): patients.tasks imports the services, never the other way round.
 EVALUATE_ASSIGNMENT = "patients.evaluate_assignment"
-
-
-def step_in_force(*, exercise: AssignedExercise, date: dt.date) -> int | None:
-    """The ladder step that applied on `date`: the newest version effective by then.
-
-    A back-dated session belongs to the step of its own day, not today's, so
-    the engine reads each session at the load it was done at.
-    """
-    if exercise.current_step is None:
-        return None
-    version = (
-        StepVersion.objects.filter(exercise=exercise, effective_date__lte=date)
-        .order_by("-effective_date", "-created_at", "-id")
-        .values_list("step", flat=True)
-        .first()
-    )
-    return 0 if version is None else version
 
 
 @dataclass(frozen=True)

@@ -22,20 +22,12 @@ from clinic.notifications import email_send
 from clinic.selectors import clinic_guidance
 from clinic.tokens import token_hash
 from patients.models import Invitation, Patient
-from patients.selectors import invitation_offer
+from patients.selectors import InvitationInvalid, invitation_check, invitation_offer
 
 logger = logging.getLogger(__name__)
 
 
 INVITATION_DAYS = 7
-
-
-class InvitationInvalid(Exception):
-    """The link cannot be used: `reason` is "unknown", "used" or "expired"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @transaction.atomic
@@ -61,19 +53,6 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
         email_send(subject=f"Your Backstep invitation from {patient.clinic.name}", body=body, to=[patient.email])
     logger.info("invitation %s created for patient %s", invitation.pk, patient.pk)
     return invitation, link
-
-
-def invitation_check(token: str):
-    """The usable invitation for `token`, or InvitationInvalid saying why not."""
-    invitation = Invitation.objects.select_related("patient__clinic", "patient__user").filter(
-        token_hash=token_hash(token)).first()
-    if invitation is None:
-        raise InvitationInvalid("unknown")
-    if invitation.used_at is not None:
-        raise InvitationInvalid("used")
-    if invitation.expires_at <= timezone.now():
-        raise InvitationInvalid("expired")
-    return invitation
 
 
 @transaction.atomic

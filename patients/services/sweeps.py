@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from clinic.celery import enqueue, task_named
 from clinic.clock import clinic_now
 from clinic.models import Clinic
 from patients import selectors
-from patients.models import Assignment, Measurement, MorningCheckIn, ProgressionCheck, SessionLog, SweepRun
-from protocols.models import LADDER_KINDS
+from patients.models import SweepRun
 
 logger = logging.getLogger(__name__)
 
@@ -112,41 +110,3 @@ def sweeps_run(*, now=None) -> list[int]:
     return swept
 
 
-CATCH_UP_DAYS = 2
-
-
-def assignments_with_unchecked_evidence(*, now=None, skip_clinic_ids=()) -> list[int]:
-    """Active assignments with a session, check-in or measurement saved after their latest check.
-
-    Each save enqueues its check after commit; when that message is lost (broker
-    down or hung, a process killed between commit and publish), the hourly tick
-    finds the entry here, so it is checked within the hour after the broker is
-    back rather than at the next night's sweep. Only entries of the last
-    CATCH_UP_DAYS are read (older ones have been swept); five queries.
-    """
-    since = (now or timezone.now()) - dt.timedelta(days=CATCH_UP_DAYS)
-    live = {"status": Assignment.Status.ACTIVE, "patient__clinic__is_active": True}
-    sessions = (
-        SessionLog.objects.filter(created_at__gte=since, exercise__kind__in=LADDER_KINDS,
-                                  **{f"exercise__assignment__{name}": value for name, value in live.items()})
-        .exclude(patient__clinic_id__in=skip_clinic_ids)
-        .filter(~Exists(ProgressionCheck.objects.filter(exercise_id=OuterRef("exercise_id"),
-                                                        updated_at__gte=OuterRef("created_at"))))
-    )
-    stale = set(sessions.values_list("exercise__assignment_id", flat=True))
-    # Check-ins and measurements belong to the patient: compare with the latest check of each active plan.
-    latest: dict[int, dt.datetime] = {}
-    for model, stamp in ((MorningCheckIn, "updated_at"), (Measurement, "created_at")):
-        rows = (model.objects.filter(**{f"{stamp}__gte": since}).exclude(patient__clinic_id__in=skip_clinic_ids)
-                .order_by().values("patient_id").annotate(at=Max(stamp)).values_list("patient_id", "at"))
-        for patient_id, at in rows:
-            latest[patient_id] = max(at, latest.get(patient_id, at))
-    if latest:
-        plans = dict(Assignment.objects.filter(patient_id__in=latest, **live).values_list("pk", "patient_id"))
-        checked = dict(
-            ProgressionCheck.objects.filter(exercise__assignment_id__in=plans).order_by()
-            .values("exercise__assignment_id").annotate(at=Max("updated_at"))
-            .values_list("exercise__assignment_id", "at")
-        )
-        stale.update(pk for pk, patient_id in plans.items() if pk not in checked or checked[pk] < latest[patient_id])
-    return sorted(stale)

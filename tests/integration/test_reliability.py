@@ -219,7 +219,8 @@ def test_logging_over_http_succeeds_promptly_with_the_broker_down_and_the_next_t
 
 def test_the_catch_up_finds_each_kind_of_entry_whose_check_was_lost(world):
     """Rows saved without their check (as when the message was lost) are found; checked ones are not."""
-    from patients.services import assignments_check, assignments_with_unchecked_evidence
+    from patients.selectors import assignments_with_unchecked_evidence
+    from patients.services import assignments_check
     from tests.factories import MeasurementFactory, MorningCheckInFactory, SessionLogFactory
 
     day = clinic_today(world.clinic_a)
