@@ -98,35 +98,7 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
                 "measurement_id": basis.latest_measurement_id, "step": exercise.current_step}
     for flag in unresolved:
         want = wanted.pop(flag.kind, None)
-        # The patient corrected or deleted this flag's evidence: a therapist resolves it, never the check.
-        changed_by_patient = flag.evidence.get(EVIDENCE_CHANGED)
-        if want is None and changed_by_patient:
-            continue
-        if want is None:
-            flag.status = Flag.Status.RESOLVED
-            flag.resolved_at = now
-            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
-            flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
-            continue
-        reasons = [changed_by_patient["note"], want.reason] if changed_by_patient else [want.reason]
-        changes = {"severity": want.severity, "reasons": reasons, "rules": [want.rule],
-                   "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
-        changed = [name for name, value in changes.items() if getattr(flag, name) != value]
-        if "basis" in changed and flag.status == Flag.Status.ACKNOWLEDGED:
-            # New evidence (a new red session, a new week) is a new thing for the therapist to see:
-            # back to open, and an urgent one is e-mailed again.
-            flag.status, flag.acknowledged_at, flag.acknowledged_by = Flag.Status.OPEN, None, None
-            changed += ["status", "acknowledged_at", "acknowledged_by"]
-        if "basis" in changed and flag.notified_at is not None:
-            flag.notified_at = None
-            changed.append("notified_at")
-        if changed:
-            for name in changed:
-                if name in changes:
-                    setattr(flag, name, changes[name])
-            flag.evidence = {**evidence, EVIDENCE_CHANGED: changed_by_patient} if changed_by_patient else evidence
-            flag.save(update_fields=[*changed, "evidence", "updated_at"])
-        if flag.severity == Flag.Severity.URGENT and flag.notified_at is None:
+        if _flag_update(flag, want, decision=decision, evidence=evidence, today=today, now=now):
             urgent.append(flag)
     for want in wanted.values():
         if (exercise.pk, want.kind, want.basis) in resolved_bases:
@@ -139,6 +111,42 @@ def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresol
         if flag.severity == Flag.Severity.URGENT:
             urgent.append(flag)
     return urgent
+
+
+def _flag_update(flag: Flag, want: WantedFlag | None, *, decision: dict, evidence: dict, today: dt.date,
+                 now: dt.datetime) -> bool:
+    """Bring one unresolved flag in line with the check (resolve it if no longer wanted); True if it needs its e-mail.
+
+    A flag whose evidence the patient corrected or deleted stays for a
+    therapist to resolve, never the check.
+    """
+    changed_by_patient = flag.evidence.get(EVIDENCE_CHANGED)
+    if want is None:
+        if not changed_by_patient:
+            flag.status = Flag.Status.RESOLVED
+            flag.resolved_at = now
+            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
+            flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
+        return False
+    reasons = [changed_by_patient["note"], want.reason] if changed_by_patient else [want.reason]
+    changes = {"severity": want.severity, "reasons": reasons, "rules": [want.rule],
+               "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
+    changed = [name for name, value in changes.items() if getattr(flag, name) != value]
+    if "basis" in changed and flag.status == Flag.Status.ACKNOWLEDGED:
+        # New evidence (a new red session, a new week) is a new thing for the therapist to see:
+        # back to open, and an urgent one is e-mailed again.
+        flag.status, flag.acknowledged_at, flag.acknowledged_by = Flag.Status.OPEN, None, None
+        changed += ["status", "acknowledged_at", "acknowledged_by"]
+    if "basis" in changed and flag.notified_at is not None:
+        flag.notified_at = None
+        changed.append("notified_at")
+    if changed:
+        for name in changed:
+            if name in changes:
+                setattr(flag, name, changes[name])
+        flag.evidence = {**evidence, EVIDENCE_CHANGED: changed_by_patient} if changed_by_patient else evidence
+        flag.save(update_fields=[*changed, "evidence", "updated_at"])
+    return flag.severity == Flag.Severity.URGENT and flag.notified_at is None
 
 
 # What a check raises for a ladder exercise that is no longer in the current phase (a session back-dated
@@ -219,56 +227,86 @@ def _lock_plans(assignment_ids: list[int], *, today: dt.date | None) -> list[Ass
     return exercises
 
 
-def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, notify: bool) -> list[CheckOutcome]:
-    """Run the engine for exercises locked by `_lock_plans` and apply its decisions (inside their transaction)."""
-    outcomes: list[CheckOutcome] = []
-    urgent_ids: list[int] = []
-    days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
+@dataclass
+class _Decided:
+    """One exercise's engine decision and what the check did about it, before its flags are synced."""
+
+    basis: selectors.CheckBasis
+    decision: dict
+    wanted: dict[str, WantedFlag]
+    day: dt.date
+    checked_step: int | None
+    applied: str
+
+
+def _engine_bases(exercises: list[AssignedExercise], days: dict[int, dt.date]) -> list[selectors.CheckBasis]:
+    """The engine inputs of the batch, read per day (a batch across time zones may span two clinic dates)."""
     bases = []
     for day in sorted(set(days.values())):
         bases += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
+    return bases
+
+
+def _decide(basis: selectors.CheckBasis, day: dt.date) -> _Decided | None:
+    """Run the engine on one exercise, apply its step change, and say which flags it wants (None: input refused)."""
+    exercise = basis.exercise
+    try:
+        decision = engine.evaluate(basis.engine_input)
+    except engine.EngineInputError as error:
+        logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
+        return None
+    settings_row = getattr(exercise.assignment.patient.clinic, "settings", None)
+    current = exercise.in_current_phase
+    auto = bool(current and settings_row and settings_row.auto_apply_progressions)
+    checked_step = exercise.current_step
+    applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
+    suggest = current and decision["decision"] == "progress" and applied != "progressed"
+    wanted = _wanted_flags(basis, decision, day, suggest)
+    if not current:
+        wanted = {kind: want for kind, want in wanted.items() if kind in EARLIER_PHASE_FLAG_KINDS}
+    return _Decided(basis, decision, wanted, day, checked_step, applied)
+
+
+def _check_row(decided: _Decided, applied_before: dict[tuple[int, dt.date], str]) -> ProgressionCheck:
+    """The day's check of one exercise; a re-run the same day keeps what an earlier run of that day applied."""
+    decision, exercise = decided.decision, decided.basis.exercise
+    return ProgressionCheck(
+        exercise=exercise, as_of=decided.day, decision=decision["decision"], current_step=decided.checked_step,
+        next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
+        flags=decision["flags"], applied=decided.applied or applied_before.get((exercise.pk, decided.day), ""),
+    )
+
+
+def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, notify: bool) -> list[CheckOutcome]:
+    """Run the engine for exercises locked by `_lock_plans` and apply its decisions (inside their transaction).
+
+    The reads are per batch (engine inputs, unresolved flags, the day's earlier
+    checks, resolved flags' bases), then each exercise is decided
+    (`_decide`), its flags synced (`_sync_flags`), and the day's checks
+    written in one upsert.
+    """
+    days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
+    bases = _engine_bases(exercises, days)
     unresolved: dict[int, list[Flag]] = {}
     for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
         unresolved.setdefault(flag.exercise_id, []).append(flag)
-    existing = {(c.exercise_id, c.as_of): c.applied for c in
-                ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
-    decided = []
-    for basis in bases:
-        exercise = basis.exercise
-        day = days[exercise.pk]
-        try:
-            decision = engine.evaluate(basis.engine_input)
-        except engine.EngineInputError as error:
-            logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
-            continue
-        settings_row = getattr(exercise.assignment.patient.clinic, "settings", None)
-        current = exercise.in_current_phase
-        auto = bool(current and settings_row and settings_row.auto_apply_progressions)
-        checked_step = exercise.current_step
-        applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
-        suggest = current and decision["decision"] == "progress" and applied != "progressed"
-        wanted = _wanted_flags(basis, decision, day, suggest)
-        if not current:
-            wanted = {kind: want for kind, want in wanted.items() if kind in EARLIER_PHASE_FLAG_KINDS}
-        decided.append((basis, decision, wanted, day, checked_step, applied))
-    wanted_bases = {want.basis for _, _, wanted, *_ in decided for want in wanted.values()}
+    applied_before = {(c.exercise_id, c.as_of): c.applied for c in
+                      ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
+    decided = [found for found in (_decide(basis, days[basis.exercise.pk]) for basis in bases) if found]
     resolved_bases = set(
-        Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED, basis__in=wanted_bases)
+        Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED,
+                            basis__in={want.basis for d in decided for want in d.wanted.values()})
         .values_list("exercise_id", "kind", "basis")
     )
-    checks = []
-    for basis, decision, wanted, day, checked_step, applied in decided:
-        urgent = _sync_flags(basis=basis, decision=decision, wanted=wanted,
-                             unresolved=unresolved.get(basis.exercise.pk, []),
-                             resolved_bases=resolved_bases, today=day)
+    outcomes, checks, urgent_ids = [], [], []
+    for d in decided:
+        exercise = d.basis.exercise
+        urgent = _sync_flags(basis=d.basis, decision=d.decision, wanted=d.wanted,
+                             unresolved=unresolved.get(exercise.pk, []), resolved_bases=resolved_bases, today=d.day)
         urgent_ids += [flag.pk for flag in urgent]
-        checks.append(ProgressionCheck(
-            exercise=basis.exercise, as_of=day, decision=decision["decision"], current_step=checked_step,
-            next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
-            flags=decision["flags"], applied=applied or existing.get((basis.exercise.pk, day), ""),
-        ))
-        outcomes.append(CheckOutcome(basis.exercise.pk, decision, applied, [f.pk for f in urgent],
-                                     basis.exercise.in_current_phase))
+        checks.append(_check_row(d, applied_before))
+        outcomes.append(CheckOutcome(exercise.pk, d.decision, d.applied, [f.pk for f in urgent],
+                                     exercise.in_current_phase))
     ProgressionCheck.objects.bulk_create(
         checks, update_conflicts=True, unique_fields=["exercise", "as_of"],
         update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",

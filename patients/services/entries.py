@@ -64,6 +64,32 @@ def _require_amount(session: SessionLog) -> None:
         raise ValidationError({field: "Say how much you did: minutes, or the sets you did."})
 
 
+def _check_session_day(*, date: dt.date, today: dt.date, assignment: Assignment) -> None:
+    """A day a session may be logged (or corrected) for: not ahead, not too far back, not before the plan."""
+    validate_session_date(date=date, today=today)
+    if date < assignment.start_date:
+        raise ValidationError({"date": "This date is before your plan started."})
+
+
+def _session_insert(session: SessionLog) -> SessionLog | None:
+    """Save a new session and ask for its plan's check after commit.
+
+    Returns None, or the row saved by a concurrent request with the same client
+    UUID that won the race (the caller compares it with this one).
+    """
+    _require_amount(session)
+    # The patient and the exercise are rows we hold: re-reading them to check they exist
+    # would cost two queries per logged session (the foreign keys still guard the insert).
+    session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            session.save()
+            enqueue_assignment_check(session.exercise.assignment_id)
+    except IntegrityError:
+        return SessionLog.objects.get(patient_id=session.patient_id, client_uuid=session.client_uuid)
+    return None
+
+
 class IdempotencyConflict(ValidationError):
     """A client UUID (Idempotency-Key) already used for different content: the API answers 409."""
 
@@ -104,41 +130,17 @@ def session_log_create(
     if existing is None:
         if exercise.assignment.status != Assignment.Status.ACTIVE:
             raise ValidationError({"exercise": "This plan has ended: log sessions of your current plan."})
-        validate_session_date(date=date, today=today)
-        if date < exercise.assignment.start_date:
-            raise ValidationError({"date": "This date is before your plan started."})
-    client_uuid = client_uuid or uuid.uuid4()
+        _check_session_day(date=date, today=today, assignment=exercise.assignment)
     session = SessionLog(
-        patient=patient,
-        exercise=exercise,
-        date=date,
-        step=step_in_force(exercise=exercise, date=date),
-        completed=completed,
-        duration_min=duration_min,
-        speed_kmh=speed_kmh,
-        incline_pct=incline_pct,
-        sets=sets,
-        reps=reps,
-        hold_seconds=hold_seconds,
-        pain_during=pain_during,
-        pain_after=pain_after,
-        rpe=rpe,
-        notes=notes or "",
-        client_uuid=client_uuid,
+        patient=patient, exercise=exercise, date=date, step=step_in_force(exercise=exercise, date=date),
+        completed=completed, duration_min=duration_min, speed_kmh=speed_kmh, incline_pct=incline_pct, sets=sets,
+        reps=reps, hold_seconds=hold_seconds, pain_during=pain_during, pain_after=pain_after, rpe=rpe,
+        notes=notes or "", client_uuid=client_uuid or uuid.uuid4(),
     )
     if existing is None:
-        _require_amount(session)
-        # The patient and the exercise are rows we hold: re-reading them to check they exist
-        # would cost two queries per logged session (the foreign keys still guard the insert).
-        session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
-        try:
-            with transaction.atomic():
-                session.save()
-                enqueue_assignment_check(exercise.assignment_id)
+        existing = _session_insert(session)
+        if existing is None:
             return SavedSession(session, True)
-        except IntegrityError:
-            # A concurrent request with the same UUID won the race.
-            existing = SessionLog.objects.get(patient=patient, client_uuid=client_uuid)
     if any(getattr(existing, f) != getattr(session, f) for f in _SESSION_FIELDS):
         raise IdempotencyConflict({"client_uuid": "This entry was already sent with different details."})
     return SavedSession(existing, False)
@@ -208,9 +210,7 @@ def session_log_update(*, patient: Patient, session: SessionLog, today: dt.date,
     session = _correctable(patient=patient, session=session, now=now)
     changes["notes"] = changes.get("notes", session.notes) or ""
     if "date" in changes and changes["date"] != session.date:
-        validate_session_date(date=changes["date"], today=today)
-        if changes["date"] < session.exercise.assignment.start_date:
-            raise ValidationError({"date": "This date is before your plan started."})
+        _check_session_day(date=changes["date"], today=today, assignment=session.exercise.assignment)
     changed = [name for name, value in changes.items() if getattr(session, name) != value]
     if not changed:
         return session

@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 DIGEST_LOCAL_HOUR = 7
 
 
-def _flag_link(flag_id: int | None = None) -> str:
+def _flag_link() -> str:
+    """The therapist's flag list: e-mails link there, never to a patient (the link names no one)."""
     return settings.SITE_URL + reverse("patients:flags")
 
 

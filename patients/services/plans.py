@@ -59,13 +59,7 @@ def assignment_create(
     never change a running assignment. Each ladder exercise starts at step 0
     and the first phase is current; both are recorded as initial versions.
     """
-    if protocol.clinic_id not in (None, patient.clinic_id):
-        raise ValidationError({"protocol": "This protocol belongs to another clinic."})
-    if protocol.condition != patient.condition:
-        raise ValidationError({"protocol": "This protocol is for a different condition than the patient's."})
-    if protocol.is_archived:
-        raise ValidationError({"protocol": "This protocol is archived."})
-    sane_clinic_date(start_date, "start_date", today=clinic_today(patient.clinic), within=PLAN_DATES)
+    _check_assignable(patient=patient, protocol=protocol, start_date=start_date)
     assignment = Assignment(
         patient=patient,
         protocol=protocol,
@@ -80,7 +74,23 @@ def assignment_create(
     if Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).exists():
         raise ValidationError({"patient": "This patient already has an active assignment; end it first."})
     assignment.save()
+    _snapshot_write(assignment, protocol, assigned_by=assigned_by)
+    return assignment
 
+
+def _check_assignable(*, patient: Patient, protocol: Protocol, start_date: dt.date) -> None:
+    """A protocol of the patient's clinic (or built in) and condition, not archived, from a date a clinic could mean."""
+    if protocol.clinic_id not in (None, patient.clinic_id):
+        raise ValidationError({"protocol": "This protocol belongs to another clinic."})
+    if protocol.condition != patient.condition:
+        raise ValidationError({"protocol": "This protocol is for a different condition than the patient's."})
+    if protocol.is_archived:
+        raise ValidationError({"protocol": "This protocol is archived."})
+    sane_clinic_date(start_date, "start_date", today=clinic_today(patient.clinic), within=PLAN_DATES)
+
+
+def _snapshot_write(assignment: Assignment, protocol: Protocol, *, assigned_by) -> None:
+    """Copy the protocol's tree into the assignment; every ladder's step 0 and the first phase are initial versions."""
     tree = protocol_tree(protocol)
     if not tree:
         raise ValidationError({"protocol": "This protocol has no phases to assign."})
@@ -89,27 +99,25 @@ def assignment_create(
         "instructions": exercise["template"].instructions, "safety_notes": exercise["template"].safety_notes,
         "current_step": 0 if exercise["ladder"] else None,
     })
-    first_phase = written[0][0]
     for _phase, exercises in written:
         for assigned in exercises:
             if assigned.current_step is not None:
                 StepVersion.objects.create(
                     exercise=assigned,
                     step=0,
-                    effective_date=start_date,
+                    effective_date=assignment.start_date,
                     source=ChangeSource.INITIAL,
                     changed_by=assigned_by,
                     reason="Starting step of the assigned protocol.",
                 )
     PhaseVersion.objects.create(
         assignment=assignment,
-        phase=first_phase,
-        effective_date=start_date,
+        phase=written[0][0],
+        effective_date=assignment.start_date,
         source=ChangeSource.INITIAL,
         changed_by=assigned_by,
         reason="First phase of the assigned protocol.",
     )
-    return assignment
 
 
 @transaction.atomic
