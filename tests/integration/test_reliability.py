@@ -295,7 +295,7 @@ WORKER_SCRIPT = textwrap.dedent("""
     django.setup()
     import protocols.engine
     from clinic.celery import app
-    from patients import tasks
+    from patients.services import sweeps
 
     node, queue, delay, batch = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     real_evaluate = protocols.engine.evaluate
@@ -305,7 +305,7 @@ WORKER_SCRIPT = textwrap.dedent("""
         return real_evaluate(data)
 
     protocols.engine.evaluate = slow_evaluate
-    tasks.SWEEP_BATCH = batch
+    sweeps.SWEEP_BATCH = batch
     app.conf.task_default_queue = queue
     app.worker_main(["worker", "--loglevel=INFO", "--concurrency=2", "--pool=prefork", "-Q", queue, "-n", node,
                      "--without-heartbeat", "--without-gossip", "--without-mingle"])
