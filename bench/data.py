@@ -33,6 +33,7 @@ from django.db import connection, transaction
 
 from bench.inserts import write_rows
 from bench.progress import Progress
+from clinic.clock import clinic_today
 from clinic.models import ApiKey, Clinic, Membership, User
 from clinic.services import api_key_create, clinic_create
 from patients.models import (
@@ -50,7 +51,6 @@ from patients.models import (
     SessionLog,
     StepVersion,
 )
-from patients.services import clinic_today
 from protocols.library import ACL_PHASES_1_3, PFP_SIX_WEEKS
 from protocols.models import LADDER_KINDS, Protocol
 from protocols.services import library_install

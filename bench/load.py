@@ -221,10 +221,10 @@ def signed_in_patients(user_ids: list[int], sessions: list[str]) -> list[Posting
     """
     from django.test import Client
 
+    from clinic.clock import clinic_today
     from clinic.models import User
     from patients import selectors
     from patients.models import Patient
-    from patients.services import clinic_today
 
     users = User.objects.in_bulk(user_ids)
     patients = {p.user_id: p for p in Patient.objects.filter(user_id__in=user_ids).select_related("clinic")}

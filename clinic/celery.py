@@ -5,6 +5,7 @@ laptop needs no broker or worker; with REDIS_URL, workers and beat run as
 separate processes (see docker-compose.yml).
 """
 
+import importlib
 import logging
 import os
 import threading
@@ -31,13 +32,32 @@ RETRY = {
 }
 
 
+def task_named(name: str):
+    """The registered task called `name` ("<app>.<task>", e.g. "patients.evaluate_batch").
+
+    A service enqueues its app's tasks by name, so it never imports the tasks
+    module that imports it (a task calls its service). The first use in a
+    process imports `<app>.tasks`, which registers the app's tasks; a name that
+    is still unknown then is a programming error and raises KeyError.
+    """
+    if name not in app.tasks:
+        importlib.import_module(f"{name.split('.')[0]}.tasks")
+    return app.tasks[name]
+
+
+def _task(task):
+    return task_named(task) if isinstance(task, str) else task
+
+
 def enqueue(task, *args, countdown: float | None = None) -> None:
-    """Send a task to the broker (after `countdown` seconds) without ever failing the caller.
+    """Send a task (or a task's name) to the broker, after `countdown` seconds, without ever failing the caller.
 
     A dead broker must not lose or fail what the user just saved: the error is
     logged (task name and ids only), and the hourly catch-ups find whatever was
-    not sent: unchecked entries, due notifications.
+    not sent: unchecked entries, due notifications. An unknown task name is a
+    programming error, not a broker's: it raises.
     """
+    task = _task(task)
     try:
         task.apply_async(args=args, countdown=countdown)
     except Exception:
@@ -54,8 +74,9 @@ def enqueue_soon(task, *args, wait: float = PUBLISH_WAIT_SECONDS) -> None:
 
     For web requests, after commit: what was saved stays saved whatever the broker
     does, and a message that never arrives is found by the hourly catch-ups
-    (`assignments_with_unchecked_evidence`, `notifications_due`).
+    (`assignments_with_unchecked_evidence`, `notifications_due`). `task` is a task or its name.
     """
+    task = _task(task)
     if task.app.conf.task_always_eager:
         enqueue(task, *args)  # runs the task right here: there is no broker to wait for
         return

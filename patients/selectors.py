@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
 from clinic.tenancy import Actor, scope_queryset
+from clinic.tokens import token_hash
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -798,3 +799,84 @@ def invitation_account_for(*, invitation, signed_in=None) -> InvitationAccount:
     proven = signed_in if signed_in is not None and signed_in.is_authenticated else None
     return invitation_account(email=patient.email, offer=invitation_offer(patient), holder=patient.user,
                               proven=proven)
+
+
+# --- moved from services (issue 14) ---
+
+
+def step_in_force(*, exercise: AssignedExercise, date: dt.date) -> int | None:
+    """The ladder step that applied on `date`: the newest version effective by then.
+
+    A back-dated session belongs to the step of its own day, not today's, so
+    the engine reads each session at the load it was done at.
+    """
+    if exercise.current_step is None:
+        return None
+    version = (
+        StepVersion.objects.filter(exercise=exercise, effective_date__lte=date)
+        .order_by("-effective_date", "-created_at", "-id")
+        .values_list("step", flat=True)
+        .first()
+    )
+    return 0 if version is None else version
+
+
+class InvitationInvalid(Exception):
+    """The link cannot be used: `reason` is "unknown", "used" or "expired"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invitation_check(token: str):
+    """The usable invitation for `token`, or InvitationInvalid saying why not."""
+    invitation = Invitation.objects.select_related("patient__clinic", "patient__user").filter(
+        token_hash=token_hash(token)).first()
+    if invitation is None:
+        raise InvitationInvalid("unknown")
+    if invitation.used_at is not None:
+        raise InvitationInvalid("used")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("expired")
+    return invitation
+
+
+CATCH_UP_DAYS = 2
+
+
+def assignments_with_unchecked_evidence(*, now=None, skip_clinic_ids=()) -> list[int]:
+    """Active assignments with a session, check-in or measurement saved after their latest check.
+
+    Each save enqueues its check after commit; when that message is lost (broker
+    down or hung, a process killed between commit and publish), the hourly tick
+    finds the entry here, so it is checked within the hour after the broker is
+    back rather than at the next night's sweep. Only entries of the last
+    CATCH_UP_DAYS are read (older ones have been swept); five queries.
+    """
+    since = (now or timezone.now()) - dt.timedelta(days=CATCH_UP_DAYS)
+    live = {"status": Assignment.Status.ACTIVE, "patient__clinic__is_active": True}
+    sessions = (
+        SessionLog.objects.filter(created_at__gte=since, exercise__kind__in=LADDER_KINDS,
+                                  **{f"exercise__assignment__{name}": value for name, value in live.items()})
+        .exclude(patient__clinic_id__in=skip_clinic_ids)
+        .filter(~Exists(ProgressionCheck.objects.filter(exercise_id=OuterRef("exercise_id"),
+                                                        updated_at__gte=OuterRef("created_at"))))
+    )
+    stale = set(sessions.values_list("exercise__assignment_id", flat=True))
+    # Check-ins and measurements belong to the patient: compare with the latest check of each active plan.
+    latest: dict[int, dt.datetime] = {}
+    for model, stamp in ((MorningCheckIn, "updated_at"), (Measurement, "created_at")):
+        rows = (model.objects.filter(**{f"{stamp}__gte": since}).exclude(patient__clinic_id__in=skip_clinic_ids)
+                .order_by().values("patient_id").annotate(at=Max(stamp)).values_list("patient_id", "at"))
+        for patient_id, at in rows:
+            latest[patient_id] = max(at, latest.get(patient_id, at))
+    if latest:
+        plans = dict(Assignment.objects.filter(patient_id__in=latest, **live).values_list("pk", "patient_id"))
+        checked = dict(
+            ProgressionCheck.objects.filter(exercise__assignment_id__in=plans).order_by()
+            .values("exercise__assignment_id").annotate(at=Max("updated_at"))
+            .values_list("exercise__assignment_id", "at")
+        )
+        stale.update(pk for pk, patient_id in plans.items() if pk not in checked or checked[pk] < latest[patient_id])
+    return sorted(stale)

@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers that take ids, call a service, and are safe to run twice."""
+"""Celery tasks: thin wrappers that take ids, call a service, and are safe to run twice.
+
+Tasks import the services; the services enqueue these tasks by name (`clinic.celery.enqueue`), so the two
+never import each other.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +10,35 @@ import logging
 
 from celery import shared_task
 
-from clinic.celery import RETRY, enqueue
+from clinic.celery import RETRY
+from patients.selectors import active_assignment_ids, assignments_with_unchecked_evidence
+from patients.services import (
+    assignments_check,
+    daily_digests_send,
+    enqueue_checks,
+    publish_checks,
+    sweeps_run,
+)
 
 logger = logging.getLogger(__name__)
-
-SWEEP_BATCH = 200
 
 
 # Fired from web requests: no result is stored, so no result-store round trip can delay the request.
 @shared_task(name="patients.evaluate_assignment", ignore_result=True, **RETRY)
 def evaluate_assignment(assignment_id: int) -> int:
     """Run the progression checks of one assignment (after a session, check-in or measurement)."""
-    from patients.services import assignments_check
-
     return len(assignments_check(assignment_ids=[assignment_id]))
 
 
 @shared_task(name="patients.evaluate_batch", ignore_result=True, **RETRY, soft_time_limit=240, time_limit=300)
 def evaluate_batch(assignment_ids: list[int]) -> int:
     """Check a batch of assignments with a fixed number of reads for the whole batch."""
-    from patients.services import assignments_check
-
     return len(assignments_check(assignment_ids=assignment_ids))
-
-
-def publish_checks(assignment_ids: list[int]) -> int:
-    """Send the checks of these assignments to the broker in batches of SWEEP_BATCH; returns how many.
-
-    A broker error is raised, not swallowed: the sweep must know its batches were refused.
-    """
-    for start in range(0, len(assignment_ids), SWEEP_BATCH):
-        evaluate_batch.delay(assignment_ids[start : start + SWEEP_BATCH])
-    return len(assignment_ids)
 
 
 @shared_task(name="patients.evaluate_all", **RETRY)
 def evaluate_all(clinic_id: int | None = None) -> int:
     """Fan the active assignments (of one clinic, or all) out in batches; returns how many."""
-    from patients.selectors import active_assignment_ids
-
     return publish_checks(active_assignment_ids(clinic_id=clinic_id))
 
 
@@ -58,18 +52,12 @@ def nightly_sweep() -> list[int]:
     never reached the broker (saved while it was down), so they wait an hour at
     most, not a night.
     """
-    from patients.services import assignments_with_unchecked_evidence, sweeps_run
-
     clinic_ids = sweeps_run()
-    stale = assignments_with_unchecked_evidence(skip_clinic_ids=clinic_ids)  # a clinic just swept is covered
-    for start in range(0, len(stale), SWEEP_BATCH):
-        enqueue(evaluate_batch, stale[start : start + SWEEP_BATCH])
+    enqueue_checks(assignments_with_unchecked_evidence(skip_clinic_ids=clinic_ids))  # a clinic just swept is covered
     return clinic_ids
 
 
 @shared_task(name="patients.send_daily_digests", **RETRY)
 def send_daily_digests() -> int:
     """Run hourly by beat: from 07:00 clinic time, each therapist gets one digest of new flags a day."""
-    from patients.services import daily_digests_send
-
     return daily_digests_send()

@@ -11,6 +11,10 @@ under `if TYPE_CHECKING:` (never run).
 Edges go to the module named, not to the packages above it: importing
 `patients.services.plans` also runs `patients/services/__init__.py`, but a
 package that re-exports its modules is the house pattern, not a cycle.
+
+Function-local imports are left out of the graph because they may break a
+real cycle; so in the modules already cleared of reflexive ones
+(LOCAL_IMPORTS_CLEARED) each must carry a comment naming that cycle.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ DOMAIN_APPS = ("patients", "protocols")
 KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
 # patients -> protocols is the one direction (protocols/__init__.py); the cycle that was here is gone.
 KNOWN_APP_CYCLES: set[frozenset[str]] = set()
+# Modules (and packages) cleared of reflexive function-local imports (house style, "Imports at the top"): in
+# them an import inside a function must carry a comment naming the cycle it breaks. This list only grows, as
+# each part of issue 14 lands, until it is every package; never remove an entry.
+LOCAL_IMPORTS_CLEARED = ("clinic.celery", "clinic.clock", "patients.services", "patients.tasks")
 
 
 def module_name(path: Path) -> str:
@@ -191,6 +199,50 @@ def test_no_import_cycle_between_domain_apps():
     assert not new, "the domain apps import each other (keep one direction):\n" + describe(graph, new)
     gone = KNOWN_APP_CYCLES - {frozenset(group) for group in groups}
     assert not gone, f"these known cycles are gone: remove them from KNOWN_APP_CYCLES: {gone}"
+
+
+def function_local_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements inside functions (at any depth), in source order."""
+    found = {}
+    for function in ast.walk(tree):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    found[(node.lineno, node.col_offset)] = node
+    return [found[key] for key in sorted(found)]
+
+
+def unexplained_local_imports(source: str) -> list[str]:
+    """Function-local imports without a comment naming a cycle, on their line or the line above."""
+    lines = source.splitlines()
+    bare = []
+    for node in function_local_imports(ast.parse(source)):
+        comment = " ".join(line.partition("#")[2] for line in lines[max(node.lineno - 2, 0):node.end_lineno])
+        if "cycle" not in comment.lower():
+            bare.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return bare
+
+
+def test_cleared_modules_import_at_the_top():
+    cleared = [(module, path) for module, path in project_modules().items()
+               if any(module == name or module.startswith(f"{name}.") for name in LOCAL_IMPORTS_CLEARED)]
+    assert {module for module, _ in cleared} >= set(LOCAL_IMPORTS_CLEARED)  # every entry names a real module
+    found = {module: bare for module, path in cleared
+             if (bare := unexplained_local_imports(path.read_text(encoding="utf-8")))}
+    assert not found, ("imports inside functions (move them to the top, or name the cycle they break in a "
+                       f"comment): {found}")
+
+
+def test_a_local_import_needs_a_comment_naming_its_cycle():
+    source = (
+        "import datetime\n"
+        "def f():\n    from django.utils import timezone\n"
+        "def g():\n    # tasks import this module: a real cycle\n    from patients import tasks\n"
+        "def h():\n    from clinic import notifications  # the service imports this task: a real cycle\n"
+        "def k():\n    def inner():\n        import secrets\n"
+    )
+    assert unexplained_local_imports(source) == ["line 3: from django.utils import timezone",
+                                                 "line 11: import secrets"]
 
 
 def test_the_cycle_finder_finds_and_prints_a_cycle():

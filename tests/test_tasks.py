@@ -7,6 +7,7 @@ from django.db import OperationalError
 from clinic import tasks as clinic_tasks
 from patients import tasks
 from patients.models import ProgressionCheck, SweepRun
+from patients.services import sweeps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -31,7 +32,7 @@ def test_beat_ticks_hourly_for_sweep_and_digest(settings):
 
 
 def test_evaluate_all_fans_out_in_batches(world, monkeypatch):
-    monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
+    monkeypatch.setattr(sweeps, "SWEEP_BATCH", 2)
     seen = []
     original = tasks.evaluate_batch.run
     monkeypatch.setattr(tasks.evaluate_batch, "run", lambda ids: seen.append(list(ids)) or original(ids))
@@ -50,3 +51,13 @@ def test_nightly_sweep_runs_each_due_clinic_once(world, monkeypatch):
     assert tasks.nightly_sweep.delay().get() == []
     assert SweepRun.objects.count() == 2
     assert set(SweepRun.objects.values_list("local_date", flat=True)) == {noon.date()}
+
+
+def test_services_enqueue_tasks_by_name_and_a_wrong_name_fails_loudly():
+    """Services name the task (patients.tasks imports them, not the reverse); a typo must not pass as a broker error."""
+    from clinic.celery import enqueue, task_named
+
+    assert task_named("patients.evaluate_batch").name == "patients.evaluate_batch"
+    assert task_named("clinic.send_notification").run.__name__ == "send_notification"
+    with pytest.raises(KeyError):
+        enqueue("patients.no_such_task", 1)

@@ -219,7 +219,8 @@ def test_logging_over_http_succeeds_promptly_with_the_broker_down_and_the_next_t
 
 def test_the_catch_up_finds_each_kind_of_entry_whose_check_was_lost(world):
     """Rows saved without their check (as when the message was lost) are found; checked ones are not."""
-    from patients.services import assignments_check, assignments_with_unchecked_evidence
+    from patients.selectors import assignments_with_unchecked_evidence
+    from patients.services import assignments_check
     from tests.factories import MeasurementFactory, MorningCheckInFactory, SessionLogFactory
 
     day = clinic_today(world.clinic_a)
@@ -294,7 +295,7 @@ WORKER_SCRIPT = textwrap.dedent("""
     django.setup()
     import protocols.engine
     from clinic.celery import app
-    from patients import tasks
+    from patients.services import sweeps
 
     node, queue, delay, batch = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     real_evaluate = protocols.engine.evaluate
@@ -304,7 +305,7 @@ WORKER_SCRIPT = textwrap.dedent("""
         return real_evaluate(data)
 
     protocols.engine.evaluate = slow_evaluate
-    tasks.SWEEP_BATCH = batch
+    sweeps.SWEEP_BATCH = batch
     app.conf.task_default_queue = queue
     app.worker_main(["worker", "--loglevel=INFO", "--concurrency=2", "--pool=prefork", "-Q", queue, "-n", node,
                      "--without-heartbeat", "--without-gossip", "--without-mingle"])
