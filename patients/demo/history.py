@@ -183,15 +183,8 @@ class PatientHistory:
         old_load = old_plan.ladder[old.step].in_words
         new_load = new_plan.ladder[new.step].in_words
         if old.phase == new.phase:
-            step_change(
-                exercise=new_plan.ladder_exercise,
-                step=new.step,
-                effective_date=date,
-                source=ChangeSource.THERAPIST,
-                changed_by=self.therapist,
-                reason=(f"Tolerated {old_load} well: pain during stayed low and settled by the next morning. "
-                        f"Next: {new_load}."),
-            )
+            self._step_to(new, date, f"Tolerated {old_load} well: pain during stayed low and settled by the next "
+                                     f"morning. Next: {new_load}.")
             return
         phase_change(
             assignment=self.assignment,
@@ -205,14 +198,13 @@ class PatientHistory:
             go_ahead=True,
         )
         if new.step:
-            step_change(
-                exercise=new_plan.ladder_exercise,
-                step=new.step,
-                effective_date=date,
-                source=ChangeSource.THERAPIST,
-                changed_by=self.therapist,
-                reason=f"{old_load} was already done in the previous phase; starting this phase at {new_load}.",
-            )
+            self._step_to(new, date, f"{old_load} was already done in the previous phase; starting this phase at "
+                                     f"{new_load}.")
+
+    def _step_to(self, position: Position, date: dt.date, reason: str) -> None:
+        """The therapist's step change to `position`, effective on `date`."""
+        step_change(exercise=self.plan[position.phase].ladder_exercise, step=position.step, effective_date=date,
+                    source=ChangeSource.THERAPIST, changed_by=self.therapist, reason=reason)
 
     # -- history -----------------------------------------------------------
 
