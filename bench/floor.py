@@ -1,7 +1,7 @@
 """The adherence report as ONE SQL query: the floor the API's time is compared with.
 
 It computes every row of GET /api/v1/reports/adherence/ for a clinic and a
-window exactly as product.md defines it (and patients/reports.py implements
+window exactly as product.md defines it (and patients/adherence.py implements
 it): active days D per assignment, per ISO week prescribed_w =
 sessions_per_week x active_days_w / 7 and done_w = distinct days with a
 completed session, adherence = 100 x sum(min(done_w, prescribed_w)) /

@@ -14,7 +14,8 @@ from clinic.api.base import ZERO_BASED, LevelField, UTCDateTimeField
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
 from clinic.audit import audit_contained, audit_narrowed, audit_note
 from clinic.csv_export import csv_text
-from patients.reports import ReportWindowError, adherence_report, report_window
+from patients.adherence import adherence_pct, prescribed_days
+from patients.adherence_report import ReportWindowError, adherence_report, report_window
 from patients.services import clinic_today
 
 ROW_FIELDS = [
@@ -112,11 +113,9 @@ def row_dicts(row, by_week: bool) -> list[dict]:
     if not by_week:
         return [{**base, "prescribed": row.prescribed, "completed_days": row.completed_days,
                  "adherence_pct": row.adherence_pct}]
-    from patients.reports import adherence_pct, to_decimal
-
     return [
         {**base, "week_start": week.week_start, "active_days": week.active_days,
-         "prescribed": to_decimal(week.prescribed, "0.01"), "completed_days": week.done,
+         "prescribed": prescribed_days(week.prescribed_sevenths), "completed_days": week.done,
          "adherence_pct": adherence_pct([week])}
         for week in row.weeks
     ]

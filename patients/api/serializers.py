@@ -23,6 +23,7 @@ from patients.models import (
     Patient,
     SessionLog,
 )
+from patients.selectors import step_in_words
 from protocols.api.serializers import NumbersModelSerializer, ScopedPrimaryKeyField
 from protocols.models import Protocol
 from protocols.wording import format_level
@@ -243,8 +244,6 @@ class PlanExerciseSerializer(serializers.Serializer):
     logged_today = serializers.SerializerMethodField()
 
     def get_load_in_words(self, exercise) -> str:
-        from patients.selectors import step_in_words
-
         return step_in_words(exercise)
 
     def get_level_in_words(self, exercise) -> str:

@@ -10,8 +10,9 @@ import pytest
 
 from clinic.services import api_key_create
 from clinic.tenancy import resolve_actor
+from patients.adherence import week_figures
+from patients.adherence_report import ReportWindowError, adherence_report, report_window
 from patients.models import Assignment
-from patients.reports import ReportWindowError, adherence_report, report_window, week_figures
 from patients.services import assignment_create
 from tests.factories import PatientFactory, SessionLogFactory, make_protocol
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patients.demo import DemoSeedRefused, DemoSummary, demo_seed
+from clinic.models import Clinic
+from patients.demo import DEMO_CLINICS, DemoSeedRefused, DemoSummary, demo_seed
 
 
 class Command(BaseCommand):
@@ -21,9 +22,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, if_missing: bool = False, **options) -> None:
         """Seed the demo data and print row counts and the demo logins (never any health values)."""
-        from clinic.models import Clinic
-        from patients.demo import DEMO_CLINICS
-
         if if_missing and Clinic.objects.filter(slug__in=[c.slug for c in DEMO_CLINICS]).count() == len(DEMO_CLINICS):
             self.stdout.write("Demo clinics already there; leaving them as they are (run seed_demo to rebuild).")
             return

@@ -1,282 +1,39 @@
-"""Demo data: two clinics with staff, patients and weeks of plausible history.
-
-Used by `manage.py seed_demo`, for local development and demonstrations only
-(the known passwords make it unfit for production, so it refuses to run there).
-
-Running it again rebuilds the demo clinics' patients from scratch, relative to
-today in each clinic's time zone, with a fixed random seed: the same day gives
-the same data and every run leaves the same row counts. Staff and login users
-are created once and then reused; the built-in library is installed first.
-
-Structure (clinics, users, patients, assignments, step and phase changes)
-goes through the services, so demo rows obey the same rules as real ones.
-History rows (sessions, check-ins, measurements) are bulk-inserted for speed.
-"""
+"""Builds one demo patient's plan and history: the ladder path, sessions, check-ins, measurements."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 import uuid
-import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-
-from clinic.models import Clinic, Membership, User
-from clinic.services import clinic_create, staff_member_add, user_create
+from clinic.models import Clinic, User
+from clinic.services import user_create
+from patients.demo.definitions import COMPANION_NOTES, WALK_NOTES, PatientDef
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
     AssignedPhase,
-    Assignment,
     ChangeSource,
-    Flag,
     Measurement,
     MorningCheckIn,
     Patient,
-    PhaseVersion,
     SessionLog,
-    StepVersion,
 )
-from patients.services import assignment_create, assignments_check, patient_create, phase_change, step_change
-from protocols.library import ACL_PHASES_1_3, PFP_SIX_WEEKS
+from patients.services import assignment_create, patient_create, phase_change, step_change
 from protocols.models import Protocol
-from protocols.services import library_install
 
-DEMO_SEED = 2026
 # uuid5 names make client ids stable across runs without consuming the random stream.
 DEMO_NAMESPACE = uuid.UUID("6f1d2a52-3c1e-4e55-9d0b-6a8f3f1c2b7e")
 CHECKIN_RATE = 0.85
 COMPANION_RATE = 0.3
 
 
-class DemoSeedRefused(RuntimeError):
-    """Raised instead of writing demo users with known passwords into a production database."""
-
-
-# ---------------------------------------------------------------------------
-# Definitions
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StaffDef:
-    email: str
-    password: str
-    first_name: str
-    last_name: str
-    role: str = Membership.Role.THERAPIST
-
-
-@dataclass(frozen=True)
-class MeasurementPlan:
-    """Values at the first and last visit (linear in between); hop tests start 12 weeks after surgery."""
-
-    effusion: tuple[str, ...]
-    quad_lsi: tuple[float, float]
-    hop_lsi: tuple[float, float]
-    rom: tuple[float, float]
-
-
-@dataclass(frozen=True)
-class PatientDef:
-    role: str  # "login", "red_pain", "low_adherence", "near_gate" or "" — lets tests find the scenarios
-    first_name: str
-    last_name: str
-    born: dt.date
-    condition: str
-    side: str
-    protocol: str  # built-in protocol slug
-    therapist: str  # staff e-mail
-    baseline_pain: int
-    target: tuple[int, int]  # (phase order, ladder step) the patient has reached today
-    sessions_per_week: int = 3
-    miss_rate: float = 0.1
-    surgery_weeks_ago: int | None = None
-    login: tuple[str, str] | None = None  # (e-mail, password)
-    last_session_days_ago: int | None = None  # force the last session on this day, none after it
-    sparse_last_weeks: int = 0  # one session a week over the last N weeks
-    red_pain_last: bool = False  # the last session hurt (pain during 7) and was stopped early
-    pain_during: tuple[int, int] = (3, 1)  # typical pain during at the start and now; clamped to 0-3
-    morning_drop: int = 1  # how far morning pain falls below baseline by now
-    measurements: MeasurementPlan | None = None
-
-
-@dataclass(frozen=True)
-class ClinicDef:
-    name: str
-    slug: str
-    timezone: str
-    ref_prefix: str
-    history_weeks: int
-    staff: tuple[StaffDef, ...]
-    patients: tuple[PatientDef, ...] = field(default_factory=tuple)
-
-
-PFP, ACL = PFP_SIX_WEEKS.slug, ACL_PHASES_1_3.slug
-MAYA, DANIEL = "therapist@demo.clinic", "second@demo.clinic"
-
-DEMO_CLINIC = ClinicDef(
-    name="Demo Clinic",
-    slug="demo-clinic",
-    timezone="Europe/London",
-    ref_prefix="DC",
-    history_weeks=8,
-    staff=(
-        StaffDef("admin@demo.clinic", "demo-admin", "Ruth", "Ellison", Membership.Role.ADMIN),
-        StaffDef(MAYA, "demo-therapist", "Maya", "Okafor"),
-        StaffDef(DANIEL, "demo-therapist", "Daniel", "Brennan"),
-    ),
-    patients=(
-        PatientDef("login", "Priya", "Raman", dt.date(1994, 3, 12), "pfp", "right", PFP, MAYA, 4, (1, 3),
-                   miss_rate=0.05, login=("patient@demo.clinic", "demo-patient"), last_session_days_ago=1,
-                   pain_during=(3, 1), morning_drop=3),
-        PatientDef("", "Oliver", "Bennett", dt.date(1988, 7, 30), "pfp", "left", PFP, MAYA, 3, (1, 2)),
-        PatientDef("red_pain", "Hannah", "Kowalski", dt.date(1999, 11, 4), "pfp", "right", PFP, MAYA, 3, (1, 1),
-                   last_session_days_ago=2, red_pain_last=True),
-        PatientDef("low_adherence", "George", "Adeyemi", dt.date(1983, 1, 21), "pfp", "left", PFP, DANIEL, 4,
-                   (0, 4), sparse_last_weeks=4, morning_drop=1),
-        PatientDef("", "Chloe", "Martin", dt.date(2001, 5, 18), "pfp", "both", PFP, DANIEL, 5, (0, 6),
-                   pain_during=(3, 2), morning_drop=1),
-        PatientDef("", "Samuel", "Fischer", dt.date(1991, 9, 9), "pfp", "right", PFP, MAYA, 2, (1, 5),
-                   sessions_per_week=4, pain_during=(2, 1)),
-        PatientDef("", "Aisha", "Siddiqui", dt.date(1996, 12, 2), "pfp", "left", PFP, DANIEL, 3, (0, 5),
-                   morning_drop=2),
-        PatientDef("", "Lucy", "Harrington", dt.date(1986, 4, 25), "pfp", "right", PFP, MAYA, 4, (1, 4),
-                   morning_drop=2),
-        PatientDef("near_gate", "Marcus", "Doyle", dt.date(1997, 8, 14), "acl", "left", ACL, MAYA, 2, (2, 2),
-                   sessions_per_week=5, miss_rate=0.03, surgery_weeks_ago=16, last_session_days_ago=2,
-                   pain_during=(2, 1),
-                   measurements=MeasurementPlan(("1+", "trace", "trace", "trace"), (60, 78), (62, 68), (88, 97))),
-        PatientDef("", "Elena", "Petrova", dt.date(1993, 2, 27), "acl", "right", ACL, DANIEL, 2, (1, 7),
-                   sessions_per_week=4, surgery_weeks_ago=19,
-                   measurements=MeasurementPlan(("trace", "trace", "0", "0"), (58, 74), (55, 66), (90, 98))),
-        PatientDef("", "Jack", "Thornton", dt.date(2003, 10, 6), "acl", "right", ACL, MAYA, 3, (1, 1),
-                   surgery_weeks_ago=12,
-                   measurements=MeasurementPlan(("1+", "1+", "trace", "trace"), (52, 66), (50, 55), (82, 93))),
-        PatientDef("", "Zoe", "Campbell", dt.date(2000, 6, 21), "acl", "left", ACL, DANIEL, 3, (1, 4),
-                   surgery_weeks_ago=14, morning_drop=2,
-                   measurements=MeasurementPlan(("1+", "trace", "trace", "trace"), (55, 71), (60, 64), (85, 95))),
-    ),
-)
-
-NORTHSIDE = ClinicDef(
-    name="Northside Physio",
-    slug="northside-physio",
-    timezone="Europe/Dublin",
-    ref_prefix="NP",
-    history_weeks=4,
-    staff=(StaffDef("therapist@northside.clinic", "demo-therapist", "Sunita", "Varma"),),
-    patients=(
-        PatientDef("login", "Ben", "Carter", dt.date(1990, 1, 15), "pfp", "right", PFP,
-                   "therapist@northside.clinic", 3, (0, 4), login=("patient@northside.clinic", "demo-patient"),
-                   last_session_days_ago=1),
-        PatientDef("", "Fatima", "Noor", dt.date(1998, 8, 3), "pfp", "left", PFP, "therapist@northside.clinic", 4,
-                   (0, 3), morning_drop=2),
-        PatientDef("", "Liam", "O'Connell", dt.date(1995, 12, 19), "acl", "right", ACL,
-                   "therapist@northside.clinic", 3, (0, 5), surgery_weeks_ago=14,
-                   measurements=MeasurementPlan(("trace", "trace"), (60, 66), (58, 60), (88, 92))),
-    ),
-)
-
-DEMO_CLINICS: tuple[ClinicDef, ...] = (DEMO_CLINIC, NORTHSIDE)
-
-COMPANION_NOTES = ("", "", "", "Did these at home after work.", "Felt easier than last time.")
-WALK_NOTES = ("", "", "", "", "Felt steady today.", "Knee a bit stiff for the first few minutes, then fine.",
-              "Needed the handrail more at the start.", "Good session.")
-
-
-# ---------------------------------------------------------------------------
-# Seeding
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class DemoSummary:
-    """Row counts per demo clinic after seeding (no health values)."""
-
-    clinics: dict[str, dict[str, int]] = field(default_factory=dict)
-    logins: list[tuple[str, str]] = field(default_factory=list)
-
-
-@transaction.atomic
-def demo_seed(*, clinics: tuple[ClinicDef, ...] = DEMO_CLINICS, seed: int = DEMO_SEED) -> DemoSummary:
-    """Install the library, then (re)build the demo clinics, their staff, patients and history.
-
-    Refuses with DemoSeedRefused when DJANGO_ENV is production.
-    """
-    if settings.DJANGO_ENV == "production":
-        raise DemoSeedRefused("Demo data has well-known passwords and is never loaded when DJANGO_ENV=production.")
-    library_install()
-    protocols = {p.slug: p for p in Protocol.objects.filter(clinic__isnull=True)}
-    rng = random.Random(seed)
-    summary = DemoSummary()
-    for definition in clinics:
-        clinic = _clinic_seed(definition, protocols, rng)
-        # Run today's checks as the nightly sweep would, so the demo shows the
-        # engine's regressions, suggestions and flags (no e-mails for demo data).
-        assignments_check(assignment_ids=list(Assignment.objects.filter(patient__clinic=clinic)
-                                              .values_list("pk", flat=True)), notify=False)
-        summary.clinics[clinic.name] = _clinic_counts(clinic)
-        summary.logins += [(s.email, s.password) for s in definition.staff]
-        summary.logins += [p.login for p in definition.patients if p.login]
-    return summary
-
-
-def _clinic_seed(definition: ClinicDef, protocols: dict[str, Protocol], rng: random.Random) -> Clinic:
-    clinic = Clinic.objects.filter(slug=definition.slug).first()
-    if clinic is None:
-        clinic = clinic_create(name=definition.name, slug=definition.slug, timezone=definition.timezone)
-    staff = {s.email: _staff_ensure(clinic, s) for s in definition.staff}
-    # Rebuild rather than patch: history is relative to today, and deleting a
-    # patient cascades to assignments, logs, check-ins, measurements and flags.
-    Patient.objects.filter(clinic=clinic).delete()
-    context = SeedContext(
-        clinic=clinic,
-        today=timezone.localdate(timezone=zoneinfo.ZoneInfo(clinic.timezone)),
-        history_weeks=definition.history_weeks,
-        staff=staff,
-        protocols=protocols,
-        rng=rng,
-    )
-    for number, patient_def in enumerate(definition.patients, start=1):
-        PatientHistory(context, patient_def, ref=f"{definition.ref_prefix}-{number:03d}").build()
-    return clinic
-
-
-def _user_ensure(email: str, password: str, first_name: str, last_name: str) -> User:
+def user_ensure(email: str, password: str, first_name: str, last_name: str) -> User:
     """Reuse an existing demo user as is; hashing a password is the slowest step of the seed."""
     user = User.objects.filter(email__iexact=email).first()
     return user or user_create(email=email, password=password, first_name=first_name, last_name=last_name)
-
-
-def _staff_ensure(clinic: Clinic, definition: StaffDef) -> User:
-    user = _user_ensure(definition.email, definition.password, definition.first_name, definition.last_name)
-    membership = Membership.objects.filter(clinic=clinic, user=user).first()
-    if membership is None:
-        staff_member_add(clinic=clinic, user=user, role=definition.role)
-    elif membership.role != definition.role:
-        membership.role = definition.role
-        membership.save(update_fields=["role"])
-    return user
-
-
-def _clinic_counts(clinic: Clinic) -> dict[str, int]:
-    return {
-        "staff": Membership.objects.filter(clinic=clinic).count(),
-        "patients": Patient.objects.filter(clinic=clinic).count(),
-        "assignments": Assignment.objects.filter(patient__clinic=clinic).count(),
-        "sessions": SessionLog.objects.filter(patient__clinic=clinic).count(),
-        "check-ins": MorningCheckIn.objects.filter(patient__clinic=clinic).count(),
-        "measurements": Measurement.objects.filter(patient__clinic=clinic).count(),
-        "step changes": StepVersion.objects.filter(exercise__assignment__patient__clinic=clinic).count(),
-        "phase changes": PhaseVersion.objects.filter(assignment__patient__clinic=clinic).count(),
-        "open flags": Flag.objects.filter(patient__clinic=clinic).exclude(status=Flag.Status.RESOLVED).count(),
-    }
 
 
 @dataclass(frozen=True)
@@ -365,7 +122,7 @@ class PatientHistory:
         user = None
         if self.d.login:
             email, password = self.d.login
-            user = _user_ensure(email, password, self.d.first_name, self.d.last_name)
+            user = user_ensure(email, password, self.d.first_name, self.d.last_name)
         surgery = self.today - dt.timedelta(weeks=self.d.surgery_weeks_ago) if self.d.surgery_weeks_ago else None
         return patient_create(
             clinic=self.clinic,
@@ -426,15 +183,8 @@ class PatientHistory:
         old_load = old_plan.ladder[old.step].in_words
         new_load = new_plan.ladder[new.step].in_words
         if old.phase == new.phase:
-            step_change(
-                exercise=new_plan.ladder_exercise,
-                step=new.step,
-                effective_date=date,
-                source=ChangeSource.THERAPIST,
-                changed_by=self.therapist,
-                reason=(f"Tolerated {old_load} well: pain during stayed low and settled by the next morning. "
-                        f"Next: {new_load}."),
-            )
+            self._step_to(new, date, f"Tolerated {old_load} well: pain during stayed low and settled by the next "
+                                     f"morning. Next: {new_load}.")
             return
         phase_change(
             assignment=self.assignment,
@@ -448,14 +198,13 @@ class PatientHistory:
             go_ahead=True,
         )
         if new.step:
-            step_change(
-                exercise=new_plan.ladder_exercise,
-                step=new.step,
-                effective_date=date,
-                source=ChangeSource.THERAPIST,
-                changed_by=self.therapist,
-                reason=f"{old_load} was already done in the previous phase; starting this phase at {new_load}.",
-            )
+            self._step_to(new, date, f"{old_load} was already done in the previous phase; starting this phase at "
+                                     f"{new_load}.")
+
+    def _step_to(self, position: Position, date: dt.date, reason: str) -> None:
+        """The therapist's step change to `position`, effective on `date`."""
+        step_change(exercise=self.plan[position.phase].ladder_exercise, step=position.step, effective_date=date,
+                    source=ChangeSource.THERAPIST, changed_by=self.therapist, reason=reason)
 
     # -- history -----------------------------------------------------------
 

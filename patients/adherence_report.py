@@ -1,0 +1,218 @@
+"""The adherence report (a selector): one row per assignment over a window, as product.md defines adherence.
+
+The database does the counting (distinct training days per assignment and
+ISO week, mean pain, last session) in a fixed number of aggregate queries,
+whatever the number of patients; the per-week arithmetic is exact and lives
+in `patients.adherence` (pure), which the patient page's weeks chart uses too.
+The API view that serves the report as JSON or CSV is `patients.api.reports`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DateField, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, TruncWeek
+
+from clinic.dates import REPORT_DATES, sane_clinic_date
+from clinic.tenancy import Actor, scope_queryset
+from patients.adherence import (
+    ActiveRange,
+    AdherenceTotals,
+    WeekFigures,
+    active_range,
+    adherence_totals,
+    to_decimal,
+    week_figures,
+)
+from patients.models import AssignedExercise, Assignment, Flag, SessionLog
+from patients.selectors.flags import UNRESOLVED
+from patients.selectors.plans import current_phase, step_in_words, with_current_load
+from protocols.models import LADDER_KINDS
+
+MAX_WINDOW_DAYS = 366
+DEFAULT_WINDOW_DAYS = 28
+
+
+@dataclass
+class AdherenceRow:
+    assignment: Assignment
+    window_start: dt.date
+    window_end: dt.date
+    active: ActiveRange | None = None  # the active days D inside the window
+    done_by_week: dict[dt.date, int] = field(default_factory=dict)
+    mean_pain_during: Decimal | None = None
+    last_session_date: dt.date | None = None
+    current_step: int | None = None
+    current_step_words: str = ""
+    open_flags: int = 0
+
+    @cached_property
+    def weeks(self) -> list[WeekFigures]:
+        """The row's ISO weeks, built only when asked for (group_by=week); the totals do not need them."""
+        return week_figures(sessions_per_week=self.assignment.sessions_per_week, active=self.active,
+                            done_by_week=self.done_by_week)
+
+    @cached_property
+    def totals(self) -> AdherenceTotals:
+        return adherence_totals(sessions_per_week=self.assignment.sessions_per_week, active=self.active,
+                                done_by_week=self.done_by_week)
+
+    @property
+    def prescribed(self) -> Decimal:
+        return self.totals.prescribed
+
+    @property
+    def completed_days(self) -> int:
+        return self.totals.done
+
+    @property
+    def adherence_pct(self) -> Decimal | None:
+        return self.totals.adherence_pct
+
+
+class ReportWindowError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def report_window(*, start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The window to report on: the last 28 days by default, at most 366 days, inside REPORT_DATES."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None:
+            try:
+                sane_clinic_date(value, name, today=today, within=REPORT_DATES)
+            except ValidationError as error:
+                raise ReportWindowError(name, error.message_dict[name][0]) from None
+    if end is None:
+        end = today if start is None else min(start + dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1), today)
+    if start is None:
+        start = end - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+    if end < start:
+        raise ReportWindowError("end", "must not be before start")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise ReportWindowError("end", f"the window can be at most {MAX_WINDOW_DAYS} days")
+    return start, end
+
+
+def _sessions_in_active_days(ids: list[int], start: dt.date, end: dt.date, today: dt.date):
+    """Sessions inside each assignment's active days D (a database-side join on its own dates)."""
+    return (
+        SessionLog.objects.filter(exercise__assignment_id__in=ids, date__gte=start, date__lte=min(end, today))
+        .filter(date__gte=F("exercise__assignment__start_date"))
+        .filter(Q(exercise__assignment__end_date__isnull=True) | Q(date__lte=F("exercise__assignment__end_date")))
+    )
+
+
+def _week_figures_and_pain(in_d) -> tuple[dict[int, dict[dt.date, int]], dict[int, tuple[int, int]]]:
+    """One aggregate pass over the sessions in D: completed days per assignment and ISO week,
+    and the pain-during sum and count per assignment (for the mean)."""
+    done: dict[int, dict[dt.date, int]] = {}
+    pain: dict[int, tuple[int, int]] = {}
+    # The week comes back as a date (not the timestamp DATE_TRUNC gives): a year-long report
+    # reads ~50 rows per assignment, and parsing and converting timestamps was most of its time.
+    for assignment_id, week, days, pain_sum, sessions in (
+        in_d.annotate(week=Cast(TruncWeek("date"), DateField()))
+        .values("exercise__assignment_id", "week")
+        .annotate(days=Count("date", distinct=True, filter=Q(completed=True)), pain_sum=Sum("pain_during"),
+                  sessions=Count("pk"))
+        .order_by()
+        .values_list("exercise__assignment_id", "week", "days", "pain_sum", "sessions")
+    ):
+        if days:
+            done.setdefault(assignment_id, {})[week] = days
+        total, count = pain.get(assignment_id, (0, 0))
+        pain[assignment_id] = (total + pain_sum, count + sessions)
+    return done, pain
+
+
+def adherence_report(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    therapist_id: int | None = None,
+    patient_id: int | None = None,
+    condition: str | None = None,
+    assignment_ids: list[int] | None = None,
+) -> list[AdherenceRow]:
+    """One row per assignment the actor may see that overlaps the window or is active now.
+
+    Assignments active now but starting after the window are listed with null
+    adherence (nothing was prescribed inside the window), so a current
+    patient never silently drops out of a report.
+    """
+    assignments = _assignments_reported(actor=actor, start=start, end=end)
+    if therapist_id is not None:
+        assignments = assignments.filter(patient__therapist_id=therapist_id)
+    if patient_id is not None:
+        assignments = assignments.filter(patient_id=patient_id)
+    if condition:
+        assignments = assignments.filter(condition=condition)
+    if assignment_ids is not None:
+        assignments = assignments.filter(pk__in=assignment_ids)
+    assignments = list(assignments)
+    ids = [a.pk for a in assignments]
+
+    done, pain_totals = _week_figures_and_pain(_sessions_in_active_days(ids, start, end, today))
+    pains = {a: Fraction(total, count) for a, (total, count) in pain_totals.items() if count}
+    steps = _current_steps(actor, ids)
+    rows = []
+    for assignment in assignments:
+        mean = pains.get(assignment.pk)
+        exercise = steps.get(assignment.pk)
+        rows.append(AdherenceRow(
+            assignment=assignment,
+            window_start=start,
+            window_end=end,
+            active=active_range(start_date=assignment.start_date, end_date=assignment.end_date,
+                                window=(start, end), today=today),
+            done_by_week=done.get(assignment.pk, {}),
+            mean_pain_during=None if mean is None else to_decimal(mean, "0.1"),
+            last_session_date=assignment.last_session_date,
+            current_step=exercise.current_step if exercise else None,
+            current_step_words=step_in_words(exercise) if exercise else "",
+            open_flags=assignment.open_flags,
+        ))
+    return rows
+
+
+def _assignments_reported(*, actor: Actor, start: dt.date, end: dt.date):
+    """The actor's assignments overlapping [start, end] or active now, with open flags and last session date."""
+    open_flags = (
+        Flag.objects.filter(exercise__assignment=OuterRef("pk"), status__in=UNRESOLVED)
+        .order_by().values("exercise__assignment").annotate(n=Count("pk")).values("n")
+    )
+    # Newest session per assignment as a correlated subquery: a few index reads on (exercise, date)
+    # per assignment, instead of reading and grouping every session of the window.
+    newest = (SessionLog.objects.filter(exercise__assignment_id=OuterRef("pk"), date__lte=end)
+              .order_by("-date").values("date")[:1])
+    return (
+        scope_queryset(Assignment.objects.all(), actor)
+        .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)
+                | Q(start_date__lte=end, end_date__gte=start))
+        .select_related("patient", "patient__therapist")
+        .annotate(open_flags=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0),
+                  last_session_date=Subquery(newest))
+        .order_by("patient__last_name", "patient__first_name", "patient_id", "start_date", "pk")
+    )
+
+
+def _current_steps(actor: Actor, ids: list[int]) -> dict[int, AssignedExercise]:
+    """assignment id -> the first ladder exercise of its current phase, with its current load (one query)."""
+    steps: dict[int, AssignedExercise] = {}
+    for exercise in with_current_load(
+        scope_queryset(AssignedExercise.objects.all(), actor)
+        .filter(assignment_id__in=ids, kind__in=LADDER_KINDS, phase_id=current_phase("assignment_id"))
+        .order_by("assignment_id", "order")
+    ):
+        steps.setdefault(exercise.assignment_id, exercise)
+    return steps
