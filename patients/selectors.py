@@ -16,10 +16,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
-from clinic.tenancy import Actor, scope_queryset
+from clinic.models import User
+from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
+    AssignedPhase,
     Assignment,
     Flag,
     Invitation,
@@ -33,7 +35,7 @@ from patients.models import (
     StepVersion,
 )
 from protocols.engine import ADHERENCE_WINDOW_DAYS, RecentTraining, recent_training
-from protocols.models import LADDER_KINDS, describe_load
+from protocols.models import LADDER_KINDS, Protocol, describe_load
 from protocols.phase_criteria import Criterion, Readings, phase_criteria_check
 from protocols.wording import format_level
 
@@ -798,3 +800,110 @@ def invitation_account_for(*, invitation, signed_in=None) -> InvitationAccount:
     proven = signed_in if signed_in is not None and signed_in.is_authenticated else None
     return invitation_account(email=patient.email, offer=invitation_offer(patient), holder=patient.user,
                               proven=proven)
+
+
+# --- added for thin views (issue 14) ---
+
+
+def patient_get(*, actor: Actor, pk: int) -> Patient:
+    """One patient the actor may see, with therapist, clinic and login; 404 for other clinics' patients."""
+    return get_scoped_or_404(Patient.objects.select_related("therapist", "clinic", "user"), actor, pk=pk)
+
+
+def therapist_choices(*, actor: Actor) -> QuerySet[User]:
+    """The active staff accounts of the actor's clinic, by first name (the patient list's therapist filter)."""
+    return User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name")
+
+
+def active_assignment(*, patient: Patient) -> Assignment | None:
+    """The patient's running plan, if any (one query)."""
+    return Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).first()
+
+
+def active_assignments(*, patient_ids: list[int]) -> list[Assignment]:
+    """The running plans of these patients (one query)."""
+    return list(Assignment.objects.filter(patient_id__in=patient_ids, status=Assignment.Status.ACTIVE))
+
+
+def assignable_protocols(*, actor: Actor, patient: Patient) -> QuerySet[Protocol]:
+    """The protocols the actor may assign to `patient`: built-in or the clinic's, unarchived, for its condition."""
+    protocols = Protocol.objects.filter(is_archived=False, condition=patient.condition)
+    return scope_queryset(protocols, actor).order_by("clinic_id", "name")
+
+
+@dataclass
+class PlanControls:
+    """What the step- and phase-change forms are built from; `assignment` is None when no plan is running."""
+
+    assignment: Assignment | None
+    phases: list[AssignedPhase] = field(default_factory=list)
+    current_phase_id: int | None = None
+    ladder_exercises: list[AssignedExercise] = field(default_factory=list)
+    ladders: dict[int, list[AssignedLadderStep]] = field(default_factory=dict)
+
+
+def plan_controls(*, patient: Patient) -> PlanControls:
+    """The running plan's phases, its current phase, and that phase's ladder exercises with their ladders.
+
+    What validating a step or phase change needs (five queries), without the
+    patient page's charts and histories (patient_overview).
+    """
+    assignment = active_assignment(patient=patient)
+    if assignment is None:
+        return PlanControls(None)
+    current_phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
+    exercises = list(AssignedExercise.objects.filter(phase_id=current_phase_id, kind__in=LADDER_KINDS)
+                     .order_by("order"))
+    ladders: dict[int, list[AssignedLadderStep]] = {}
+    for step in AssignedLadderStep.objects.filter(exercise__in=exercises).order_by("exercise_id", "order"):
+        ladders.setdefault(step.exercise_id, []).append(step)
+    return PlanControls(assignment, list(assignment.phases.order_by("order")), current_phase_id, exercises, ladders)
+
+
+def patient_sessions(*, patient: Patient) -> QuerySet[SessionLog]:
+    """The patient's sessions with their exercises, newest first, to page through."""
+    return SessionLog.objects.filter(patient=patient).select_related("exercise")
+
+
+def recent_checkins(*, patient: Patient, limit: int = 14) -> list[MorningCheckIn]:
+    """The patient's latest morning answers, newest first (one query)."""
+    return list(MorningCheckIn.objects.filter(patient=patient)[:limit])
+
+
+def checkin_on(*, patient: Patient, date: dt.date) -> MorningCheckIn | None:
+    """The patient's morning answer for `date`, if there is one."""
+    return MorningCheckIn.objects.filter(patient=patient, date=date).first()
+
+
+def own_session_get(*, actor: Actor, pk: int) -> SessionLog:
+    """One session of the signed-in patient, with its exercise and plan; 404 for anyone else's."""
+    return get_scoped_or_404(SessionLog.objects.select_related("exercise__assignment"), actor, pk=pk)
+
+
+def session_with_client_uuid(*, patient: Patient, client_uuid) -> SessionLog | None:
+    """The patient's session first sent with this client UUID, if any (what a conflicting resend collides with)."""
+    return SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first()
+
+
+def exercise_with_current_load(*, exercise_id: int) -> AssignedExercise:
+    """One assigned exercise with its plan and its current ladder step's load (with_current_load)."""
+    return with_current_load(AssignedExercise.objects.filter(pk=exercise_id).select_related("assignment")).get()
+
+
+def session_check(*, session: SessionLog) -> ProgressionCheck | None:
+    """The progression check that has read `session`, for its page: None for an exercise without a ladder
+    (only ladder exercises are checked) or while the latest check predates the session."""
+    if not session.exercise.has_ladder:
+        return None
+    check = latest_checks(exercise_ids=[session.exercise_id]).get(session.exercise_id)
+    return check if check is not None and check.updated_at >= session.created_at else None
+
+
+def flag_get(*, actor: Actor, pk: int) -> Flag:
+    """One flag the actor may see, with its patient; 404 for other clinics' flags."""
+    return get_scoped_or_404(Flag.objects.select_related("patient"), actor, pk=pk)
+
+
+def flags_get(*, actor: Actor, ids: list[int]) -> QuerySet[Flag]:
+    """The flags `ids` the actor may see, with their patients; ids of other clinics' flags are left out."""
+    return scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient")

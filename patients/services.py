@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -1340,3 +1341,73 @@ def invitation_revoke(*, patient: Patient) -> int:
 
     now = timezone.now()
     return Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+
+
+# --- added for thin views (issue 14) ---
+
+
+@transaction.atomic
+def plan_assign(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    start_date: dt.date,
+    baseline_pain: int,
+    sessions_per_week: int | None = None,
+    surgery_date: dt.date | None = None,
+    assigned_by=None,
+) -> Assignment:
+    """Assign `protocol` as the assign page does: an ACL-R patient's surgery date, when the page changes it, and
+    the plan, together or not at all.
+
+    The running gate reads the surgery date, so it is asked for with the plan;
+    a refused assignment (another plan running, a protocol of another clinic,
+    an impossible date) leaves the patient's date and plans as they were.
+    """
+    if patient.condition == "acl" and surgery_date != patient.surgery_date:
+        patient_update(patient=patient, surgery_date=surgery_date)
+    return assignment_create(patient=patient, protocol=protocol, start_date=start_date, baseline_pain=baseline_pain,
+                             sessions_per_week=sessions_per_week, assigned_by=assigned_by)
+
+
+class CheckInOutcome(Enum):
+    SAVED = "saved"  # recorded: a first answer for the morning, or a confirmed (or identical) second one
+    REPLAYED = "replayed"  # this very answer was saved before (a retry, the offline outbox): nothing changed
+
+
+@dataclass(frozen=True)
+class CheckInAnswer:
+    checkin: MorningCheckIn
+    outcome: CheckInOutcome
+
+
+class CheckInNeedsConfirmation(ValidationError):
+    """A different pain for a morning already answered: the patient confirms before it replaces the first answer.
+
+    `existing` is the saved answer, shown beside the new one.
+    """
+
+    def __init__(self, existing: MorningCheckIn):
+        super().__init__({"pain": "This morning was already answered: confirm to replace the answer."})
+        self.existing = existing
+
+
+@transaction.atomic
+def checkin_answer(*, patient: Patient, date: dt.date, today: dt.date, pain: int, client_uuid: uuid.UUID,
+                   confirmed: bool = False) -> CheckInAnswer:
+    """The morning answer from the phone: saved, recognised as a replay, or held for the patient to confirm.
+
+    An answer whose client UUID is already saved is a replay and changes
+    nothing (never asked to confirm, even after midnight). A different pain
+    for a morning already answered raises CheckInNeedsConfirmation unless
+    `confirmed`; the same pain again is simply saved. Recording is
+    `checkin_record`'s.
+    """
+    replayed = MorningCheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
+    if replayed is not None:
+        return CheckInAnswer(replayed, CheckInOutcome.REPLAYED)
+    existing = MorningCheckIn.objects.filter(patient=patient, date=date).first()
+    if existing is not None and existing.pain != pain and not confirmed:
+        raise CheckInNeedsConfirmation(existing)
+    checkin, _created = checkin_record(patient=patient, date=date, today=today, pain=pain, client_uuid=client_uuid)
+    return CheckInAnswer(checkin, CheckInOutcome.SAVED)
