@@ -5,7 +5,7 @@ from patients import views
 app_name = "patients"
 
 urlpatterns = [
-    path("patients/", views.patient_list, name="list"),
+    # The patient's phone (patients.views.phone).
     path("today/", views.today, name="today"),
     path("log/", views.log_session, name="log-session"),
     path("log/<int:pk>/", views.session_saved, name="session-saved"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("checkin/", views.checkin, name="checkin"),
     path("history/", views.history, name="history"),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    # The therapist's patient pages (patients.views.workspace).
+    path("patients/", views.patient_list, name="list"),
     path("patients/new/", views.patient_create, name="create"),
     path("patients/<int:pk>/", views.patient_detail, name="detail"),
     path("patients/<int:pk>/edit/", views.patient_edit, name="edit"),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("patients/<int:pk>/handout/", views.patient_handout, name="handout"),
     path("patients/<int:pk>/invite/", views.patient_invite, name="invite"),
     path("patients/<int:pk>/invite/revoke/", views.patient_invite_revoke, name="invite-revoke"),
+    # The therapist's flag inbox (patients.views.flags).
     path("flags/", views.flag_inbox, name="flags"),
     path("flags/bulk/", views.flag_bulk, name="flag-bulk"),
     path("flags/<int:pk>/action/", views.flag_action, name="flag-action"),

@@ -12,14 +12,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from clinic.tenancy import get_scoped_or_404
+from clinic.web import service_errors_to_form, staff_required
 from protocols import selectors, services
 from protocols.forms import LadderSpecForm, LadderStepForm
 from protocols.ladder import Load, ladder_spec_default, ladder_spec_from_ladder, review_ladder
 from protocols.models import LadderStep
-from protocols.views import add_service_errors, detail_at, exercise_to_edit, require_editable, staff_only
+from protocols.views import detail_at, exercise_to_edit, require_editable
 
 
-@staff_only
+@staff_required
 def ladder(request, pk: int, exercise_pk: int):
     """Generate a ladder: preview it (nothing saved), then save exactly what was previewed."""
     exercise = exercise_to_edit(request, pk, exercise_pk)
@@ -35,7 +36,7 @@ def ladder(request, pk: int, exercise_pk: int):
             try:
                 loads = services.ladder_generate(spec=spec)
             except ValidationError as error:
-                add_service_errors(form, error)
+                service_errors_to_form(form, error)
             else:
                 if request.POST.get("action") == "save" and form.cleaned_data["previewed"] == fingerprint:
                     services.ladder_save(exercise=exercise, spec=spec)
@@ -64,7 +65,7 @@ def ladder(request, pk: int, exercise_pk: int):
     })
 
 
-@staff_only
+@staff_required
 def step_edit(request, pk: int, step_pk: int):
     """Edit one ladder step by hand; steps the engine will hold before are saved, and marked."""
     step = get_scoped_or_404(
@@ -80,7 +81,7 @@ def step_edit(request, pk: int, step_pk: int):
         try:
             services.ladder_step_update(step=step, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Step %(n)s saved: %(load)s.") % {"n": step.order + 1, "load": step.in_words})
             around = [s for s in (neighbours["previous"], step, neighbours["next"]) if s is not None]

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from clinic.search import page_search
 from clinic.tenancy import get_scoped_or_404
-from clinic.web import service_errors_to_form as add_service_errors
-from clinic.web import staff_required as staff_only
+from clinic.web import service_errors_to_form, staff_required
 from protocols import selectors, services
 from protocols.forms import (
     ExerciseTemplateForm,
@@ -54,7 +53,7 @@ def require_editable(row) -> None:
 # ---------------------------------------------------------------------------
 
 
-@staff_only
+@staff_required
 @require_safe
 def library(request):
     """Built-in and clinic exercise templates, filtered by kind, origin and a search."""
@@ -72,7 +71,7 @@ def library(request):
     }, status=search.status)
 
 
-@staff_only
+@staff_required
 @require_safe
 def template_detail(request, pk: int):
     template = selectors.template_detail(actor=request.actor, pk=pk)
@@ -87,7 +86,7 @@ def _template_form_page(request, form, template=None):
     return render(request, "protocols/template_form.html", {"form": form, "template": template})
 
 
-@staff_only
+@staff_required
 def template_create(request):
     max_incline = selectors.max_auto_incline_pct(request.actor)
     # Ladder fields start at the rule defaults (progression-rules.md); other kinds ignore them.
@@ -98,14 +97,14 @@ def template_create(request):
         try:
             template = services.template_create(clinic=request.actor.clinic, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Exercise template “%(name)s” created.") % {"name": template.name})
             return redirect("protocols:template-detail", pk=template.pk)
     return _template_form_page(request, form)
 
 
-@staff_only
+@staff_required
 def template_edit(request, pk: int):
     template = get_scoped_or_404(ExerciseTemplate.objects.all(), request.actor, pk=pk)
     require_editable(template)
@@ -115,14 +114,14 @@ def template_edit(request, pk: int):
         try:
             services.template_update(template=template, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Exercise template saved. Ladders already in protocols keep their steps."))
             return redirect("protocols:template-detail", pk=template.pk)
     return _template_form_page(request, form, template)
 
 
-@staff_only
+@staff_required
 @require_POST
 def template_clone(request, pk: int):
     template = get_scoped_or_404(ExerciseTemplate.objects.all(), request.actor, pk=pk)
@@ -136,7 +135,7 @@ def template_clone(request, pk: int):
 # ---------------------------------------------------------------------------
 
 
-@staff_only
+@staff_required
 @require_safe
 def protocol_list(request):
     """Built-in and clinic protocols; archived ones only when asked for."""
@@ -154,7 +153,7 @@ def protocol_list(request):
     }, status=search.status)
 
 
-@staff_only
+@staff_required
 def protocol_create(request):
     """Start an empty protocol, or pick a built-in one to clone."""
     form = ProtocolForm(request.POST or None)
@@ -163,7 +162,7 @@ def protocol_create(request):
             protocol = services.protocol_create(clinic=request.actor.clinic, created_by=request.user,
                                                 **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Protocol created. Add its first phase."))
             return redirect("protocols:phase-add", pk=protocol.pk)
@@ -171,7 +170,7 @@ def protocol_create(request):
     return render(request, "protocols/protocol_form.html", {"form": form, "builtins": builtins})
 
 
-@staff_only
+@staff_required
 @require_safe
 def protocol_detail(request, pk: int):
     protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
@@ -179,7 +178,7 @@ def protocol_detail(request, pk: int):
                   {"protocol": protocol, "editable": not protocol.is_builtin})
 
 
-@staff_only
+@staff_required
 def protocol_edit(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
     require_editable(protocol)
@@ -188,14 +187,14 @@ def protocol_edit(request, pk: int):
         try:
             services.protocol_update(protocol=protocol, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Protocol details saved."))
             return redirect("protocols:detail", pk=protocol.pk)
     return render(request, "protocols/protocol_form.html", {"form": form, "protocol": protocol})
 
 
-@staff_only
+@staff_required
 @require_POST
 def protocol_clone(request, pk: int):
     source = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
@@ -204,7 +203,7 @@ def protocol_clone(request, pk: int):
     return redirect("protocols:detail", pk=clone.pk)
 
 
-@staff_only
+@staff_required
 @require_POST
 def protocol_archive(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
@@ -213,7 +212,7 @@ def protocol_archive(request, pk: int):
     return redirect("protocols:detail", pk=protocol.pk)
 
 
-@staff_only
+@staff_required
 @require_POST
 def protocol_restore(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
@@ -222,7 +221,7 @@ def protocol_restore(request, pk: int):
     return redirect("protocols:detail", pk=protocol.pk)
 
 
-@staff_only
+@staff_required
 def protocol_delete(request, pk: int):
     protocol = selectors.protocol_detail(actor=request.actor, pk=pk)
     require_editable(protocol)
@@ -255,7 +254,7 @@ def detail_at(protocol_pk: int, anchor: str):
     return redirect(reverse("protocols:detail", args=[protocol_pk]) + f"#{anchor}")
 
 
-@staff_only
+@staff_required
 def phase_add(request, pk: int):
     protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
     require_editable(protocol)
@@ -264,14 +263,14 @@ def phase_add(request, pk: int):
         try:
             phase = services.phase_add(protocol=protocol, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Phase added. Now add its exercises."))
             return detail_at(protocol.pk, f"phase-{phase.pk}")
     return render(request, "protocols/phase_form.html", {"form": form, "protocol": protocol})
 
 
-@staff_only
+@staff_required
 def phase_edit(request, pk: int, phase_pk: int):
     phase = _phase(request, pk, phase_pk)
     form = PhaseForm(request.POST or None, instance=phase)
@@ -279,14 +278,14 @@ def phase_edit(request, pk: int, phase_pk: int):
         try:
             services.phase_update(phase=phase, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Phase saved."))
             return detail_at(pk, f"phase-{phase.pk}")
     return render(request, "protocols/phase_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
 
 
-@staff_only
+@staff_required
 def phase_remove(request, pk: int, phase_pk: int):
     phase = _phase(request, pk, phase_pk)
     if request.method == "POST":
@@ -300,7 +299,7 @@ def phase_remove(request, pk: int, phase_pk: int):
     })
 
 
-@staff_only
+@staff_required
 @require_POST
 def phase_move(request, pk: int, phase_pk: int):
     phase = _phase(request, pk, phase_pk)
@@ -326,7 +325,7 @@ def exercise_to_edit(request, pk: int, exercise_pk: int) -> PrescribedExercise:
     return exercise
 
 
-@staff_only
+@staff_required
 def exercise_add(request, pk: int, phase_pk: int):
     phase = _phase(request, pk, phase_pk)
     templates = selectors.template_choices(actor=request.actor)
@@ -336,7 +335,7 @@ def exercise_add(request, pk: int, phase_pk: int):
         try:
             exercise = services.exercise_add(phase=phase, **data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             if exercise.template.has_ladder:
                 messages.success(request, _("Exercise added with the ladder its template's defaults generate. "
@@ -347,7 +346,7 @@ def exercise_add(request, pk: int, phase_pk: int):
     return render(request, "protocols/exercise_form.html", {"form": form, "protocol": phase.protocol, "phase": phase})
 
 
-@staff_only
+@staff_required
 def exercise_edit(request, pk: int, exercise_pk: int):
     exercise = exercise_to_edit(request, pk, exercise_pk)
     form = PrescribedExerciseForm(request.POST or None, instance=exercise, ladder=exercise.template.has_ladder)
@@ -355,7 +354,7 @@ def exercise_edit(request, pk: int, exercise_pk: int):
         try:
             services.exercise_update(exercise=exercise, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, _("Exercise saved."))
             return detail_at(pk, f"exercise-{exercise.pk}")
@@ -364,7 +363,7 @@ def exercise_edit(request, pk: int, exercise_pk: int):
     })
 
 
-@staff_only
+@staff_required
 def exercise_remove(request, pk: int, exercise_pk: int):
     exercise = exercise_to_edit(request, pk, exercise_pk)
     if request.method == "POST":
@@ -378,7 +377,7 @@ def exercise_remove(request, pk: int, exercise_pk: int):
     })
 
 
-@staff_only
+@staff_required
 @require_POST
 def exercise_move(request, pk: int, exercise_pk: int):
     exercise = exercise_to_edit(request, pk, exercise_pk)

@@ -10,7 +10,15 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from clinic.tenancy import resolve_actor
-from clinic.web import clinic_admin_required, no_store, safe_next_url, service_errors_to_form, staff_required
+from clinic.web import (
+    clinic_admin_required,
+    id_or_none,
+    no_store,
+    patient_required,
+    safe_next_url,
+    service_errors_to_form,
+    staff_required,
+)
 
 
 class NameForm(forms.Form):
@@ -66,3 +74,18 @@ def test_role_checks_send_anonymous_to_sign_in_and_refuse_other_roles(world):
     with pytest.raises(PermissionDenied):
         clinic_admin_required(view)(request_as(world.therapist_a))
     assert clinic_admin_required(view)(request_as(world.admin_a)).status_code == 200
+
+    assert patient_required(view)(request_as(None)).status_code == 302
+    assert patient_required(view)(request_as(world.patient_a1.user)).status_code == 200
+    for staff in (world.therapist_a, world.admin_a):
+        with pytest.raises(PermissionDenied):
+            patient_required(view)(request_as(staff))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1", 1), ("42", 42), (str(2**63 - 1), 2**63 - 1),
+    ("", None), ("0", None), ("-1", None), ("²", None), ("١", None), ("1.5", None), (" 1", None),
+    (str(2**63), None), (str(10**30), None),
+])
+def test_id_or_none_reads_only_a_possible_row_id(value, expected):
+    assert id_or_none(value) == expected

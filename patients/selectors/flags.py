@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from clinic.tenancy import Actor, scope_queryset
+from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from patients.models import Flag, PatientPageVisit, SessionLog
 
 UNRESOLVED = [Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]
@@ -100,3 +100,13 @@ def unseen_patient_notes(*, actor: Actor, mine_only: bool = False,
     for session in found:
         session.is_new = True
     return found[:limit], len(found) > limit
+
+
+def flag_get(*, actor: Actor, pk: int) -> Flag:
+    """One flag the actor may see, with its patient; 404 for other clinics' flags."""
+    return get_scoped_or_404(Flag.objects.select_related("patient"), actor, pk=pk)
+
+
+def flags_get(*, actor: Actor, ids: list[int]) -> QuerySet[Flag]:
+    """The flags `ids` the actor may see, with their patients; ids of other clinics' flags are left out."""
+    return scope_queryset(Flag.objects.filter(pk__in=ids), actor).select_related("patient")

@@ -9,7 +9,8 @@ from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subqu
 from django.utils import timezone
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
-from clinic.tenancy import Actor, scope_queryset
+from clinic.models import User
+from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from clinic.tokens import token_hash
 from patients.adherence import active_range, done_by_week, week_figures
 from patients.models import (
@@ -28,6 +29,7 @@ from patients.models import (
 from patients.selectors.charts import pain_by_day, step_changes, weeks_chart
 from patients.selectors.flags import UNRESOLVED, unresolved_flag_count, with_red_pain_beside
 from patients.selectors.plans import current_phase_ids, with_current_load
+from protocols.models import Protocol
 
 PATIENT_SORTS = {
     "name": ("last_name", "first_name", "id"),
@@ -227,3 +229,19 @@ def invitation_check(token: str):
     if invitation.expires_at <= timezone.now():
         raise InvitationInvalid("expired")
     return invitation
+
+
+def patient_get(*, actor: Actor, pk: int) -> Patient:
+    """One patient the actor may see, with therapist, clinic and login; 404 for other clinics' patients."""
+    return get_scoped_or_404(Patient.objects.select_related("therapist", "clinic", "user"), actor, pk=pk)
+
+
+def therapist_choices(*, actor: Actor) -> QuerySet[User]:
+    """The active staff accounts of the actor's clinic, by first name (the patient list's therapist filter)."""
+    return User.objects.filter(memberships__clinic=actor.clinic, is_active=True).order_by("first_name")
+
+
+def assignable_protocols(*, actor: Actor, patient: Patient) -> QuerySet[Protocol]:
+    """The protocols the actor may assign to `patient`: built-in or the clinic's, unarchived, for its condition."""
+    protocols = Protocol.objects.filter(is_archived=False, condition=patient.condition)
+    return scope_queryset(protocols, actor).order_by("clinic_id", "name")

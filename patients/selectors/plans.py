@@ -15,6 +15,7 @@ from patients.adherence import monday_of
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
+    AssignedPhase,
     Assignment,
     Measurement,
     MorningCheckIn,
@@ -251,3 +252,41 @@ def step_in_force(*, exercise: AssignedExercise, date: dt.date) -> int | None:
         .first()
     )
     return 0 if version is None else version
+
+
+def active_assignment(*, patient: Patient) -> Assignment | None:
+    """The patient's running plan, if any (one query)."""
+    return Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).first()
+
+
+def active_assignments(*, patient_ids: list[int]) -> list[Assignment]:
+    """The running plans of these patients (one query)."""
+    return list(Assignment.objects.filter(patient_id__in=patient_ids, status=Assignment.Status.ACTIVE))
+
+
+class PlanControls:
+    """What the step- and phase-change forms are built from; `assignment` is None when no plan is running."""
+
+    assignment: Assignment | None
+    phases: list[AssignedPhase] = field(default_factory=list)
+    current_phase_id: int | None = None
+    ladder_exercises: list[AssignedExercise] = field(default_factory=list)
+    ladders: dict[int, list[AssignedLadderStep]] = field(default_factory=dict)
+
+
+def plan_controls(*, patient: Patient) -> PlanControls:
+    """The running plan's phases, its current phase, and that phase's ladder exercises with their ladders.
+
+    What validating a step or phase change needs (five queries), without the
+    patient page's charts and histories (patient_overview).
+    """
+    assignment = active_assignment(patient=patient)
+    if assignment is None:
+        return PlanControls(None)
+    current_phase_id = current_phase_ids([assignment.pk]).get(assignment.pk)
+    exercises = list(AssignedExercise.objects.filter(phase_id=current_phase_id, kind__in=LADDER_KINDS)
+                     .order_by("order"))
+    ladders: dict[int, list[AssignedLadderStep]] = {}
+    for step in AssignedLadderStep.objects.filter(exercise__in=exercises).order_by("exercise_id", "order"):
+        ladders.setdefault(step.exercise_id, []).append(step)
+    return PlanControls(assignment, list(assignment.phases.order_by("order")), current_phase_id, exercises, ladders)

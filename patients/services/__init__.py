@@ -15,14 +15,17 @@ them through `services`; `clinic_today` likewise for its many callers.
 """
 
 from clinic.clock import clinic_today
-from patients.selectors import InvitationInvalid, invitation_check  # reads: see the docstring
 from patients.services.checks import ENGINE_CLEARED_NOTE, CheckOutcome, assignments_check
 from patients.services.entries import (
     BACKDATE_LIMIT_DAYS,
     EVIDENCE_CHANGED,
     SESSION_CORRECTABLE_FIELDS,
+    CheckInAnswer,
+    CheckInNeedsConfirmation,
+    CheckInOutcome,
     IdempotencyConflict,
     SavedSession,
+    checkin_answer,
     checkin_record,
     enqueue_assignment_check,
     measurement_record,
@@ -41,6 +44,7 @@ from patients.services.plans import (
     patient_page_visit_record,
     patient_update,
     phase_change,
+    plan_assign,
     step_change,
 )
 from patients.services.sweeps import (
@@ -53,11 +57,12 @@ from patients.services.sweeps import (
 
 __all__ = [
     "BACKDATE_LIMIT_DAYS", "ENGINE_CLEARED_NOTE", "EVIDENCE_CHANGED", "SESSION_CORRECTABLE_FIELDS",
-    "SWEEP_RECLAIM_AFTER", "ApprovalRefused", "CheckOutcome", "IdempotencyConflict", "InvitationInvalid",
-    "SavedSession", "assignment_create", "assignment_end", "assignments_check", "checkin_record", "clinic_today",
-    "clinics_due_for_sweep", "daily_digests_send", "enqueue_assignment_check", "enqueue_checks", "flag_acknowledge",
-    "flag_approve", "flag_decline", "flag_notify_urgent", "flag_resolve", "invitation_accept", "invitation_check",
-    "invitation_create", "invitation_revoke", "measurement_record", "patient_create", "patient_page_visit_record",
-    "patient_update", "phase_change", "publish_checks", "session_log_create", "session_log_delete",
+    "SWEEP_RECLAIM_AFTER", "ApprovalRefused", "CheckInAnswer", "CheckInNeedsConfirmation", "CheckInOutcome",
+    "CheckOutcome", "IdempotencyConflict", "SavedSession", "assignment_create", "assignment_end",
+    "assignments_check", "checkin_answer", "checkin_record", "clinic_today", "clinics_due_for_sweep",
+    "daily_digests_send", "enqueue_assignment_check", "enqueue_checks", "flag_acknowledge", "flag_approve",
+    "flag_decline", "flag_notify_urgent", "flag_resolve", "invitation_accept", "invitation_create",
+    "invitation_revoke", "measurement_record", "patient_create", "patient_page_visit_record", "patient_update",
+    "phase_change", "plan_assign", "publish_checks", "session_log_create", "session_log_delete",
     "session_log_update", "step_change", "sweeps_run", "validate_session_date",
 ]

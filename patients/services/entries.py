@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -313,3 +314,44 @@ def measurement_record(
 def enqueue_assignment_check(assignment_id: int) -> None:
     """Check the assignment once the current transaction commits (never inside it)."""
     transaction.on_commit(lambda: enqueue_soon(EVALUATE_ASSIGNMENT, assignment_id))
+
+
+class CheckInOutcome(Enum):
+    SAVED = "saved"  # recorded: a first answer for the morning, or a confirmed (or identical) second one
+    REPLAYED = "replayed"  # this very answer was saved before (a retry, the offline outbox): nothing changed
+
+
+class CheckInAnswer:
+    checkin: MorningCheckIn
+    outcome: CheckInOutcome
+
+
+class CheckInNeedsConfirmation(ValidationError):
+    """A different pain for a morning already answered: the patient confirms before it replaces the first answer.
+
+    `existing` is the saved answer, shown beside the new one.
+    """
+
+    def __init__(self, existing: MorningCheckIn):
+        super().__init__({"pain": "This morning was already answered: confirm to replace the answer."})
+        self.existing = existing
+
+
+def checkin_answer(*, patient: Patient, date: dt.date, today: dt.date, pain: int, client_uuid: uuid.UUID,
+                   confirmed: bool = False) -> CheckInAnswer:
+    """The morning answer from the phone: saved, recognised as a replay, or held for the patient to confirm.
+
+    An answer whose client UUID is already saved is a replay and changes
+    nothing (never asked to confirm, even after midnight). A different pain
+    for a morning already answered raises CheckInNeedsConfirmation unless
+    `confirmed`; the same pain again is simply saved. Recording is
+    `checkin_record`'s.
+    """
+    replayed = MorningCheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
+    if replayed is not None:
+        return CheckInAnswer(replayed, CheckInOutcome.REPLAYED)
+    existing = MorningCheckIn.objects.filter(patient=patient, date=date).first()
+    if existing is not None and existing.pain != pain and not confirmed:
+        raise CheckInNeedsConfirmation(existing)
+    checkin, _created = checkin_record(patient=patient, date=date, today=today, pain=pain, client_uuid=client_uuid)
+    return CheckInAnswer(checkin, CheckInOutcome.SAVED)

@@ -319,3 +319,26 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
     assignment.save(update_fields=["end_date", "status"])
     logger.info("assignment %s ended (%s) by user %s", assignment.pk, status, getattr(changed_by, "pk", None))
     return assignment
+
+
+def plan_assign(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    start_date: dt.date,
+    baseline_pain: int,
+    sessions_per_week: int | None = None,
+    surgery_date: dt.date | None = None,
+    assigned_by=None,
+) -> Assignment:
+    """Assign `protocol` as the assign page does: an ACL-R patient's surgery date, when the page changes it, and
+    the plan, together or not at all.
+
+    The running gate reads the surgery date, so it is asked for with the plan;
+    a refused assignment (another plan running, a protocol of another clinic,
+    an impossible date) leaves the patient's date and plans as they were.
+    """
+    if patient.condition == "acl" and surgery_date != patient.surgery_date:
+        patient_update(patient=patient, surgery_date=surgery_date)
+    return assignment_create(patient=patient, protocol=protocol, start_date=start_date, baseline_pain=baseline_pain,
+                             sessions_per_week=sessions_per_week, assigned_by=assigned_by)
