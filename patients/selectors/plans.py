@@ -264,6 +264,7 @@ def active_assignments(*, patient_ids: list[int]) -> list[Assignment]:
     return list(Assignment.objects.filter(patient_id__in=patient_ids, status=Assignment.Status.ACTIVE))
 
 
+@dataclass
 class PlanControls:
     """What the step- and phase-change forms are built from; `assignment` is None when no plan is running."""
 

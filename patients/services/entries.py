@@ -321,6 +321,7 @@ class CheckInOutcome(Enum):
     REPLAYED = "replayed"  # this very answer was saved before (a retry, the offline outbox): nothing changed
 
 
+@dataclass(frozen=True)
 class CheckInAnswer:
     checkin: MorningCheckIn
     outcome: CheckInOutcome
@@ -337,6 +338,7 @@ class CheckInNeedsConfirmation(ValidationError):
         self.existing = existing
 
 
+@transaction.atomic
 def checkin_answer(*, patient: Patient, date: dt.date, today: dt.date, pain: int, client_uuid: uuid.UUID,
                    confirmed: bool = False) -> CheckInAnswer:
     """The morning answer from the phone: saved, recognised as a replay, or held for the patient to confirm.

@@ -321,6 +321,7 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
     return assignment
 
 
+@transaction.atomic
 def plan_assign(
     *,
     patient: Patient,
