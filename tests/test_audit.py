@@ -28,8 +28,8 @@ from clinic.audit_policy import PATIENT_API_RESOURCES
 from clinic.models import AuditEvent, AuditEventPatient
 from patients.models import SessionLog
 from tests.api.support import api, rows, walk  # noqa: F401 (fixtures)
+from tests.authorization_matrix import MATRIX
 from tests.factories import PatientFactory, SessionLogFactory, UserFactory
-from tests.test_authorization_matrix import MATRIX
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
