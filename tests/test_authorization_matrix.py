@@ -35,7 +35,14 @@ from patients.models import Patient
 from patients.services import invitation_create
 from tests.api.support import rows  # noqa: F401 (fixture)
 from tests.authorization_matrix import ACTORS, MATRIX
-from tests.authorization_support import client_for, fingerprint, hidden_names, objects, outcome, send  # noqa: F401
+from tests.authorization_support import (
+    client_for,
+    fingerprint,
+    hidden_names,
+    objects,  # noqa: F401 (fixture)
+    outcome,
+    send,
+)
 from tests.factories import PatientFactory, UserFactory
 from tests.support import code_for, turn_on_two_factor
 
