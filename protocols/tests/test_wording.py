@@ -13,8 +13,9 @@ from fractions import Fraction
 import pytest
 
 from protocols.engine import evaluate
-from protocols.tests import test_engine_rules as spec
-from protocols.tests.test_engine_rules import RUN, WALK, make, measurement, running, session
+from protocols.tests import engine_support as spec
+from protocols.tests import test_engine_gates_and_flags, test_engine_precedence_and_input, test_engine_rules
+from protocols.tests.engine_support import RUN, WALK, make, measurement, running, session
 from protocols.wording import (
     at_least,
     format_date,
@@ -114,11 +115,17 @@ def test_running_is_never_said_when_the_next_level_is_below_the_clinics_threshol
     assert not any("running" in reason.lower() for reason in result["reasons"]), result["reasons"]
 
 
+# The engine's spec tables live in three modules, by group of rules.
+SPEC_TABLE_MODULES = (test_engine_rules, test_engine_gates_and_flags, test_engine_precedence_and_input)
+
+
 def all_spec_inputs():
     """Every input of the spec tables that produces a decision."""
-    tables = [name for name in dir(spec) if name.endswith("_CASES") and name not in ("INVALID_CASES", "MISSING_CASES")]
-    for name in tables:
-        for param in getattr(spec, name):
+    tables = sorted(((name, module) for module in SPEC_TABLE_MODULES for name in dir(module)
+                     if name.endswith("_CASES") and name not in ("INVALID_CASES", "MISSING_CASES")),
+                    key=lambda table: table[0])
+    for name, module in tables:
+        for param in getattr(module, name):
             yield pytest.param(param.values[0], id=f"{name}:{param.id}")
 
 

@@ -250,7 +250,8 @@ def test_api_as_actor_passes_every_schemathesis_check(actor_name, world, rows, e
     from clinic.api.permissions import ApiKeyRateThrottle
 
     forget_throttle_history()
-    # A key's rate limit (429) would stop the run part-way; the limit itself is tested in test_api_keys.py.
+    # A key's rate limit (429) would stop the run part-way; the limit itself is tested in
+    # clinic/tests/api/test_api_keys.py.
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "100000/minute"})
     sessions_for(world.assignment_a1, count=3)
     progression_flag(world.assignment_a2)

@@ -14,7 +14,7 @@ orders are run:
 Either way: one step down, no step up, one urgent red-pain flag, and no
 deadlock (approvals used to lock the flag before the exercise, checks the
 other way round). The same logic without a second connection is in
-patients/tests/test_checks.py. Names and pain scores are never printed.
+patients/tests/services/test_checks_rules_v1_1.py. Names and pain scores are never printed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The checks through a real Celery worker on Redis, against the PostgreSQL test database.
 
-Fault tests (broker down, a killed worker, rollbacks, concurrent replays) are in test_reliability.py.
+Fault tests (broker down, a killed worker, rollbacks, concurrent replays) are in the test_reliability*.py modules.
 """
 
 import datetime as dt

@@ -169,7 +169,7 @@ def test_invite_never_attaches_other_clinics_staff_patients_site_staff_or_deacti
 
 
 def test_invite_survives_a_mail_server_that_is_down(world, settings, django_capture_on_commit_callbacks):
-    settings.EMAIL_BACKEND = "tests.services.test_clinic_services.BrokenEmailBackend"
+    settings.EMAIL_BACKEND = "clinic.tests.services.test_clinic_services.BrokenEmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.staff_invite(clinic=world.clinic_a, email="n@a.test")
     assert invitation.link and Membership.objects.filter(user__email="n@a.test").exists()

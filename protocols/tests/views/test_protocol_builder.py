@@ -1,4 +1,7 @@
-"""The protocol builder pages: access, listing, cloning, phases, exercises, ladders, archive vs delete, query counts."""
+"""The protocol builder pages: access, listing, starting and cloning, archive vs delete, query counts.
+
+Phases and exercises are in test_protocol_builder_phases.py, ladders in test_protocol_builder_ladders.py.
+"""
 
 from __future__ import annotations
 
@@ -9,48 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinic.models import ClinicSettings
 from patients.services import assignment_create
 from protocols import services
-from protocols.forms import LadderSpecForm
-from protocols.ladder import LadderSpec
-from protocols.models import ExerciseKind, LadderStep, PrescribedExercise, Protocol
-from tests.factories import ExerciseTemplateFactory, PatientFactory, make_protocol
+from protocols.models import LadderStep, Protocol
+from protocols.tests.views.builder_support import PFP, foreign, library, own, url, walk_of  # noqa: F401 (fixtures)
+from tests.factories import ExerciseTemplateFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
-PFP = "pfp-retro-incline-6-weeks"
-
-
-@pytest.fixture
-def library(db):
-    services.library_install()
-    return Protocol.objects.get(clinic=None, slug=PFP)
-
-
-@pytest.fixture
-def own(world):
-    """Clinic A's own protocol: one phase with a retro walk (default ladder) and wall sits."""
-    protocol = services.protocol_create(clinic=world.clinic_a, name="Clinic A knee plan", condition="pfp")
-    phase = services.phase_add(protocol=protocol, name="Start", expected_weeks=3)
-    services.exercise_add(phase=phase, template=ExerciseTemplateFactory(name="Retro walk"))
-    services.exercise_add(phase=phase, template=ExerciseTemplateFactory(
-        name="Wall sit", kind=ExerciseKind.STRENGTH, default_speed_kmh=None, default_sets=3,
-        default_hold_seconds=30))
-    return protocol
-
-
-@pytest.fixture
-def foreign(world):
-    return make_protocol(clinic=world.clinic_b)
-
-
-def url(name, *args):
-    return reverse(f"protocols:{name}", args=args)
-
-
-def walk_of(protocol) -> PrescribedExercise:
-    return PrescribedExercise.objects.filter(phase__protocol=protocol, template__kind=ExerciseKind.RETRO_TREADMILL_WALK
-                                             ).order_by("phase__order", "order").first()
 
 
 def every_page(protocol) -> list[tuple[str, str]]:
@@ -220,223 +188,6 @@ def test_edit_protocol_details(client, world, own):
     assert response.status_code == 302
     own.refresh_from_db()
     assert (own.name, own.condition, own.sessions_per_week) == ("Renamed", "acl", 5)
-
-
-# -- phases -------------------------------------------------------------------------
-
-
-def test_add_edit_reorder_and_remove_phases(client, world, own):
-    client.force_login(world.therapist_a)
-    response = client.post(url("phase-add", own.pk), {"name": "Build", "expected_weeks": "4",
-                                                      "goals": "Faster.", "entry_criteria": "Pain ≤ 3/10."})
-    build = own.phases.get(name="Build")
-    assert response.url == url("detail", own.pk) + f"#phase-{build.pk}"
-    client.post(url("phase-move", own.pk, build.pk), {"direction": "up"})
-    assert list(own.phases.order_by("order").values_list("name", flat=True)) == ["Build", "Start"]
-    client.post(url("phase-edit", own.pk, build.pk), {"name": "Build up", "expected_weeks": "5"})
-    build.refresh_from_db()
-    assert (build.name, build.expected_weeks) == ("Build up", 5)
-    confirm = client.get(url("phase-remove", own.pk, build.pk)).content.decode()
-    assert "Remove phase “Build up”?" in confirm
-    client.post(url("phase-remove", own.pk, build.pk))
-    assert list(own.phases.values_list("name", "order")) == [("Start", 0)]
-
-
-def test_phase_form_errors_are_clear(client, world, own):
-    client.force_login(world.therapist_a)
-    response = client.post(url("phase-add", own.pk), {"name": "", "expected_weeks": "60"})
-    assert set(response.context["form"].errors) == {"name", "expected_weeks"}
-
-
-def test_phase_move_with_an_unknown_direction_changes_nothing(client, world, own):
-    client.force_login(world.therapist_a)
-    phase = own.phases.get()
-    response = client.post(url("phase-move", own.pk, phase.pk), {"direction": "sideways"}, follow=True)
-    assert "Choose up or down." in response.content.decode()
-
-
-# -- exercises ------------------------------------------------------------------------
-
-
-def test_add_a_strength_exercise_with_its_default_dose(client, world, own, library):
-    client.force_login(world.therapist_a)
-    phase = own.phases.get()
-    quad_sets = own.clinic.exercise_templates.model.objects.get(clinic=None, slug="quad-sets")
-    response = client.post(url("exercise-add", own.pk, phase.pk), {"template": quad_sets.pk,
-                                                                   "frequency_per_week": "5"})
-    exercise = phase.exercises.get(template=quad_sets)
-    assert response.url == url("detail", own.pk) + f"#exercise-{exercise.pk}"
-    assert (exercise.sets, exercise.reps, exercise.hold_seconds, exercise.order) == (3, 10, 5, 2)
-    body = client.get(url("detail", own.pk)).content.decode()
-    assert "5× a week · 3 sets of 10 reps, holding each for 5 seconds" in body
-
-
-def test_adding_a_ladder_exercise_generates_its_ladder_and_opens_the_ladder_page(client, world, own, library):
-    client.force_login(world.therapist_a)
-    phase = own.phases.get()
-    run = own.clinic.exercise_templates.model.objects.get(clinic=None, slug="retro-treadmill-run")
-    response = client.post(url("exercise-add", own.pk, phase.pk), {"template": run.pk, "frequency_per_week": "3"})
-    exercise = phase.exercises.get(template=run)
-    assert response.url == url("ladder", own.pk, exercise.pk)
-    assert exercise.ladder_steps.count() > 1
-
-
-@pytest.mark.parametrize("frequency", ["0", "15", ""])
-def test_frequency_must_be_1_to_14_a_week(client, world, own, frequency):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    response = client.post(url("exercise-edit", own.pk, exercise.pk), {"frequency_per_week": frequency})
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert ("Enter how many times a week, from 1 to 14." in body) or (frequency == "" and "required" in body)
-    exercise.refresh_from_db()
-    assert exercise.frequency_per_week == 3
-
-
-def test_another_clinics_template_cannot_be_prescribed(client, world, own):
-    client.force_login(world.therapist_a)
-    secret = ExerciseTemplateFactory(clinic=world.clinic_b, name="Clinic B secret")
-    phase = own.phases.get()
-    page = client.get(url("exercise-add", own.pk, phase.pk)).content.decode()
-    assert "Clinic B secret" not in page
-    response = client.post(url("exercise-add", own.pk, phase.pk), {"template": secret.pk, "frequency_per_week": "3"})
-    assert "template" in response.context["form"].errors
-    assert not phase.exercises.filter(template=secret).exists()
-
-
-def test_reorder_and_remove_exercises(client, world, own):
-    client.force_login(world.therapist_a)
-    phase = own.phases.get()
-    sits = phase.exercises.get(order=1)
-    client.post(url("exercise-move", own.pk, sits.pk), {"direction": "up"})
-    assert list(phase.exercises.order_by("order").values_list("template__name", flat=True)) == ["Wall sit",
-                                                                                                "Retro walk"]
-    walk = walk_of(own)
-    confirm = client.get(url("exercise-remove", own.pk, walk.pk)).content.decode()
-    assert "Its load ladder (15 steps) is removed too." in confirm
-    client.post(url("exercise-remove", own.pk, walk.pk))
-    assert list(phase.exercises.values_list("template__name", "order")) == [("Wall sit", 0)]
-
-
-# -- ladders ------------------------------------------------------------------------------
-
-
-def spec_post(action: str, **changes) -> dict:
-    values = {name: str(value) for name, value in LadderSpec().__dict__.items()}
-    values.update({name: str(value) for name, value in changes.items()})
-    values["action"] = action
-    return values
-
-
-def test_ladder_page_is_prefilled_from_the_template(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    form = client.get(url("ladder", own.pk, exercise.pk)).context["form"]
-    assert form.initial["start_speed_kmh"] == Decimal("2.5")
-    assert form.initial["max_incline_pct"] == Decimal("10")
-    assert form.initial["first_duration_cap_min"] == 20
-
-
-def test_preview_shows_the_ladder_without_saving_it(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    before = list(exercise.ladder_steps.values_list("pk", flat=True))
-    response = client.post(url("ladder", own.pk, exercise.pk), spec_post("preview", max_incline_pct="5"))
-    assert response.status_code == 200
-    preview = response.context["preview"]
-    assert [row.review.load.incline_pct for row in preview][-1] == Decimal("5")
-    assert all(len(row.review.changed) <= 1 for row in preview)
-    body = response.content.decode()
-    assert "Preview — not saved yet" in body and "Save this ladder (13 steps)" in body
-    assert list(exercise.ladder_steps.values_list("pk", flat=True)) == before
-
-
-def test_save_stores_exactly_the_previewed_ladder(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    spec = LadderSpec(max_incline_pct=Decimal("5"))
-    post = spec_post("save", max_incline_pct="5", previewed=LadderSpecForm.fingerprint(spec))
-    response = client.post(url("ladder", own.pk, exercise.pk), post)
-    assert response.status_code == 302
-    assert exercise.ladder_steps.count() == 13
-    assert exercise.ladder_steps.order_by("order").last().incline_pct == Decimal("5")
-
-
-def test_save_after_changing_a_value_previews_again_instead(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    stale = LadderSpecForm.fingerprint(LadderSpec(max_incline_pct=Decimal("5")))
-    response = client.post(url("ladder", own.pk, exercise.pk),
-                           spec_post("save", max_incline_pct="7.5", previewed=stale))
-    assert response.status_code == 200
-    assert "The values changed since the preview" in response.content.decode()
-    assert exercise.ladder_steps.count() == 15  # unchanged
-
-
-def test_ladder_form_explains_bad_values(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    response = client.post(url("ladder", own.pk, exercise.pk),
-                           spec_post("preview", max_speed_kmh="2.0", first_duration_cap_min="40"))
-    body = response.content.decode()
-    assert "The speed cap must be at least the start speed (2.5 km/h)." in body
-    assert "between the start duration (10 min) and the duration cap (30 min)" in body
-    assert response.context["preview"] is None
-
-
-def test_non_ladder_exercises_have_no_ladder_page(client, world, own):
-    client.force_login(world.therapist_a)
-    sits = own.phases.get().exercises.get(template__kind=ExerciseKind.STRENGTH)
-    assert client.get(url("ladder", own.pk, sits.pk)).status_code == 403
-
-
-def test_edit_a_step_and_see_the_override_marker(client, world, own):
-    client.force_login(world.therapist_a)
-    exercise = walk_of(own)
-    steps = list(exercise.ladder_steps.order_by("order"))
-    detail = client.get(url("detail", own.pk)).content.decode()
-    assert "Needs therapist override" not in detail
-    response = client.post(url("step-edit", own.pk, steps[1].pk),
-                           {"speed_kmh": "2.5", "incline_pct": "0", "duration_min": "17"}, follow=True)
-    assert "Step 2 saved: 2.5 km/h · 0 % · 17 min." in response.content.decode()
-    assert "Needs therapist override" not in response.content.decode()
-    # Editing step 3 to 18 min makes step 4 change incline and duration at once: the page says so.
-    response = client.post(url("step-edit", own.pk, steps[2].pk),
-                           {"speed_kmh": "2.5", "incline_pct": "0", "duration_min": "18"}, follow=True)
-    assert "Step 4 needs a therapist override" in response.content.decode()
-    client.post(url("step-edit", own.pk, steps[2].pk), {"speed_kmh": "2.5", "incline_pct": "0", "duration_min": "20"})
-    response = client.post(url("step-edit", own.pk, steps[6].pk),
-                           {"speed_kmh": "2.5", "incline_pct": "12.5", "duration_min": "20"}, follow=True)
-    body = response.content.decode()
-    steps[6].refresh_from_db()
-    assert steps[6].incline_pct == Decimal("12.5")  # allowed
-    assert "Step 7 needs a therapist override" in body
-    assert "Needs therapist override — the engine will hold here" in body
-    assert "Incline above 10 %." in body
-    # Step 8 now changes incline (12.5 -> 10) and speed at once: marked too.
-    assert "Changes speed and incline at once." in body
-    assert "2 ladder steps need a therapist override" in body
-
-
-def test_step_edit_rejects_out_of_range_values(client, world, own):
-    client.force_login(world.therapist_a)
-    step = walk_of(own).ladder_steps.first()
-    response = client.post(url("step-edit", own.pk, step.pk),
-                           {"speed_kmh": "21", "incline_pct": "-1", "duration_min": "0"})
-    assert set(response.context["form"].errors) == {"speed_kmh", "incline_pct", "duration_min"}
-    body = response.content.decode()
-    assert "Enter a value from 0 to 20 km/h." in body and "Enter a value from 0 to 40 %." in body
-    assert "Enter a value from 1 to 180 min." in body and "Ensure this value" not in body
-    step.refresh_from_db()
-    assert step.speed_kmh == Decimal("2.5")
-
-
-def test_override_marker_follows_the_clinics_incline_limit(client, world, own):
-    ClinicSettings.objects.update_or_create(clinic=world.clinic_a,
-                                            defaults={"engine_overrides": {"max_auto_incline_pct": 5}})
-    client.force_login(world.therapist_a)
-    body = client.get(url("detail", own.pk)).content.decode()
-    assert "Incline above 5 %." in body
 
 
 # -- archive instead of delete ---------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VALID = {
     "condition": "pfp", "today": "2026-09-10", "baseline_pain": 1, "frequency_per_week": 3,
     "ladder": [{"speed_kmh": 2.5, "incline_pct": 0, "duration_min": 10},

@@ -1,19 +1,116 @@
-"""patients.services.phase_change: a new dated version each time, never an overwrite."""
+"""Patients and plans: creating a patient, the assignment's snapshot, level changes and phase changes.
+
+Each change is a new dated version, never an overwrite.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from clinic.services import clinic_create
-from patients.models import PhaseVersion
-from patients.services import assignment_create, patient_create, phase_change
-from protocols.models import Protocol
+from patients.models import ChangeSource, PhaseVersion, StepVersion
+from patients.services import assignment_create, patient_create, phase_change, step_change
+from patients.tests.support import TODAY, walk  # TODAY: the world fixture's plans started three weeks ago
+from protocols.models import LadderStep, Protocol
 from protocols.services import library_install
+from tests.factories import PatientFactory, make_protocol
 
 pytestmark = pytest.mark.django_db
+
+
+def test_assignment_snapshots_the_protocol(world):
+    assignment = world.assignment_a1
+    protocol = assignment.protocol
+    # Later edits to the protocol do not reach the running assignment.
+    LadderStep.objects.filter(exercise__phase__protocol=protocol, order=0).update(speed_kmh=Decimal("4.0"))
+    protocol.phases.update(name="Renamed")
+    exercise = walk(assignment)
+    assert [str(s.speed_kmh) for s in exercise.ladder_steps.all()] == ["2.5", "2.5", "2.5"]
+    assert assignment.phases.get().name == "Start"
+    assert exercise.instructions.startswith("Walk backwards")
+    assert exercise.current_step == 0
+    version = StepVersion.objects.get(exercise=exercise)
+    assert (version.step, version.source) == (0, ChangeSource.INITIAL)
+    assert assignment.phase_versions.count() == 1
+    assert assignment.sessions_per_week == protocol.sessions_per_week
+
+
+def test_assignment_refuses_another_clinics_protocol(world):
+    foreign = make_protocol(clinic=world.clinic_b)
+    patient = PatientFactory(clinic=world.clinic_a)
+    with pytest.raises(ValidationError) as err:
+        assignment_create(patient=patient, protocol=foreign, start_date=TODAY, baseline_pain=1)
+    assert "protocol" in err.value.message_dict
+
+
+def test_assignment_refuses_wrong_condition_and_second_active(world):
+    acl = make_protocol(condition="acl")
+    with pytest.raises(ValidationError) as err:
+        assignment_create(patient=world.patient_a1, protocol=acl, start_date=TODAY, baseline_pain=1)
+    assert "protocol" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        assignment_create(patient=world.patient_a1, protocol=world.assignment_a1.protocol, start_date=TODAY,
+                          baseline_pain=1)
+    assert "patient" in err.value.message_dict
+
+
+@pytest.mark.parametrize(("field", "value"), [("baseline_pain", 11), ("sessions_per_week", 15)])
+def test_assignment_validates_ranges(world, field, value):
+    patient = PatientFactory(clinic=world.clinic_a)
+    kwargs = {"patient": patient, "protocol": world.assignment_a1.protocol, "start_date": TODAY, "baseline_pain": 1}
+    kwargs[field] = value
+    with pytest.raises(ValidationError) as err:
+        assignment_create(**kwargs)
+    assert field in err.value.message_dict
+
+
+def test_step_change_adds_a_version_and_never_overwrites(world):
+    exercise = walk(world.assignment_a1)
+    step_change(exercise=exercise, step=1, effective_date=TODAY, source=ChangeSource.THERAPIST,
+                reason="Two green sessions", changed_by=world.therapist_a)
+    step_change(exercise=exercise, step=0, effective_date=TODAY, source=ChangeSource.ENGINE,
+                reason="Pain above 5", rules=["R1"])
+    exercise.refresh_from_db()
+    assert exercise.current_step == 0
+    history = list(exercise.step_versions.values_list("step", "source", "rules"))
+    assert history == [(0, "engine", ["R1"]), (1, "therapist", []), (0, "initial", [])]
+
+
+@pytest.mark.parametrize(("step", "reason", "field"), [(3, "r", "step"), (-1, "r", "step"), (1, "  ", "reason")])
+def test_step_change_rejects_bad_input(world, step, reason, field):
+    exercise = walk(world.assignment_a1)
+    with pytest.raises(ValidationError) as err:
+        step_change(exercise=exercise, step=step, effective_date=TODAY, source="therapist", reason=reason)
+    assert field in err.value.message_dict
+    assert exercise.step_versions.count() == 1
+
+
+def test_step_change_refuses_exercise_without_ladder(world):
+    quads = world.assignment_a1.exercises.get(order=1)
+    with pytest.raises(ValidationError):
+        step_change(exercise=quads, step=0, effective_date=TODAY, source="therapist", reason="r")
+
+
+def test_patient_create_requires_surgery_date_for_acl(world):
+    with pytest.raises(ValidationError) as err:
+        patient_create(clinic=world.clinic_a, first_name="A", last_name="B", condition="acl", side="left")
+    assert "surgery_date" in err.value.message_dict
+
+
+def test_patient_create_refuses_therapist_of_another_clinic(world):
+    with pytest.raises(ValidationError) as err:
+        patient_create(clinic=world.clinic_a, first_name="A", last_name="B", condition="pfp", side="left",
+                       therapist=world.therapist_b)
+    assert "therapist" in err.value.message_dict
+
+
+# ---------------------------------------------------------------------------
+# phase_change: a new dated version each time, never an overwrite
+# ---------------------------------------------------------------------------
 
 START = dt.date(2026, 3, 2)
 
@@ -68,8 +165,6 @@ def test_an_unknown_source_is_refused(assignments):
                      source="robot", reason="Because.")
     assert "source" in error.value.message_dict
 
-
-# --- Entry criteria (issue 13, point 6) -------------------------------------------------------------------------
 
 ACL_SLUG = "acl-retro-incline-phases-1-3"
 

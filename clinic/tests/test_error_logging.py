@@ -55,7 +55,7 @@ urlpatterns = site_urlpatterns + [
     path("test-errors/patients/<int:pk>/", bad_patient_write),
     path("test-errors/sessions/<int:pk>/", bad_session_write),
 ]
-URLS = "tests.test_error_logging"
+URLS = "clinic.tests.test_error_logging"
 
 
 @pytest.fixture
