@@ -15,12 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 WIDTH = 1280
 
 
-def test_admin_changes_a_setting_manages_an_api_key_and_invites_a_therapist(world, open_page):
-    page, watch = open_page(WIDTH, 800)
-    sign_in(page, "admin@a.test")
-    page.get_by_role("heading", name="Patients").wait_for()
-
-    # Clinic settings: the engine refuses an inconsistent threshold, then a good one is saved.
+def _settings_step(page, watch, world):
+    """Clinic settings: the engine refuses an inconsistent threshold, then a good one is saved."""
     page.goto("/clinic/settings/")
     page.get_by_role("heading", name="Clinic settings").wait_for()
     check_page(page, watch, "clinic-settings", WIDTH)
@@ -38,7 +34,9 @@ def test_admin_changes_a_setting_manages_an_api_key_and_invites_a_therapist(worl
     assert row.engine_overrides == {"green_max": 2} and row.auto_apply_progressions
     assert row.updated_by == world.admin_a
 
-    # API keys: empty state, create, see the key once, revoke.
+
+def _api_key_step(page, watch):
+    """API keys: empty state, create, see the key once, revoke."""
     page.get_by_role("link", name="API keys").click()
     page.get_by_role("heading", name="No API keys yet").wait_for()
     check_page(page, watch, "clinic-api-keys-empty", WIDTH)
@@ -70,7 +68,9 @@ def test_admin_changes_a_setting_manages_an_api_key_and_invites_a_therapist(worl
     key.refresh_from_db()
     assert key.revoked_at is not None
 
-    # Staff: invite a therapist, copy their link, then deactivate a colleague.
+
+def _staff_step(page, watch, world):
+    """Staff: invite a therapist, copy their link, then deactivate a colleague."""
     page.get_by_role("link", name="Staff", exact=True).click()
     page.get_by_role("heading", name="Staff").wait_for()
     check_page(page, watch, "clinic-staff", WIDTH)
@@ -101,6 +101,16 @@ def test_admin_changes_a_setting_manages_an_api_key_and_invites_a_therapist(worl
     world.therapist_a.refresh_from_db()
     assert not world.therapist_a.is_active
     assert Membership.objects.filter(clinic=world.clinic_a, user__email="nia@a.test").exists()
+
+
+def test_admin_changes_a_setting_manages_an_api_key_and_invites_a_therapist(world, open_page):
+    page, watch = open_page(WIDTH, 800)
+    sign_in(page, "admin@a.test")
+    page.get_by_role("heading", name="Patients").wait_for()
+
+    _settings_step(page, watch, world)
+    _api_key_step(page, watch)
+    _staff_step(page, watch, world)
     assert watch.console_errors == [] and watch.foreign_requests == []
 
 
