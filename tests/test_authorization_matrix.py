@@ -21,6 +21,7 @@ rolled back, so one actor's successful write cannot change the next one's answer
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notification, User
 from clinic.security import TWO_FACTOR_API_MESSAGE
 from clinic.services import api_key_create, api_key_revoke, staff_join_link
+from monitoring.models import Enrolment, RunningTimer, TimeEntry
+from monitoring.services import enrolment_start, time_entry_create
 from patients.models import (
     AssignedLadderStep,
     Assignment,
@@ -44,7 +47,7 @@ from patients.models import (
     Patient,
     SessionLog,
 )
-from patients.services import invitation_create
+from patients.services import clinic_today, invitation_create
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
 from tests.api.support import forget_throttle_history, rows  # noqa: F401 (fixture)
 from tests.factories import PatientFactory, UserFactory
@@ -218,6 +221,23 @@ MATRIX: dict[str, Route] = {
     # test_invitation_links below has the invitee's own cells).
     "staff-join": Route(lambda o: {"token": o.staff_join_token},
                         {"GET": page(set(), other_clinic=403), "POST": page(set(), other_clinic=403)}),
+    # Remote monitoring: the clinic's list and CSV, patient A1's monitoring (enrolled), therapist A's time entry.
+    "monitoring:clinic": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "monitoring:export": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "monitoring:patient": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:enrol": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                              patient_data=True),
+    "monitoring:unenrol": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                patient_data=True),
+    "monitoring:timer-start": Route(pk("patient_a1"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:timer-stop": Route(pk("patient_a1"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:time-add": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                 patient_data=True),
+    # Therapist A wrote the entry; admin A may change it as clinic admin.
+    "monitoring:time-edit": Route(pk("time_entry_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                  patient_data=True),
+    "monitoring:time-delete": Route(pk("time_entry_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                    patient_data=True),
     # Exercise library and protocol builder (clinic A's own template and protocol).
     "protocols:library": Route(methods={"GET": STAFF_PAGE}),
     "protocols:template-create": Route(methods={"GET": STAFF_PAGE, "POST": STAFF_PAGE}),
@@ -274,6 +294,7 @@ MATRIX: dict[str, Route] = {
     "flag-decline": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "flag-resolve": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "report-adherence": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
+    "report-rtm": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
     "audit-event-list": Route(methods={"GET": ADMIN_API}),
     "audit-event-detail": Route(pk("audit_event_a"), {"GET": ADMIN_API}),
     # Any other address under /api/v1/: the API's JSON 404 for everyone.
@@ -306,6 +327,7 @@ class Objects:
     staff_join_token: str
     audit_event_a: AuditEvent
     notification_a: Notification
+    time_entry_a1: TimeEntry  # patient A1 is enrolled in remote monitoring; therapist A logged this
 
 
 @pytest.fixture
@@ -328,6 +350,11 @@ def objects(world, rows) -> Objects:
         clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a, flag=rows.flag_a1,
         subject="Backstep: urgent flag", body="…", status=Notification.Status.FAILED, attempts=5,
         last_error="SMTPServerDisconnected")
+    today = clinic_today(world.clinic_a)
+    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=10), enrolled_by=world.therapist_a,
+                    today=today)
+    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=12,
+                              activity="Phone call", interactive=True, today=today)
     return Objects(
         world=world, patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
         session_a1=rows.session_a1, checkin_a1=rows.checkin_a1, measurement_a1=rows.measurement_a1,
@@ -336,7 +363,7 @@ def objects(world, rows) -> Objects:
         membership_therapist_a=Membership.objects.get(user=world.therapist_a),
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
-        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1],
+        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], time_entry_a1=entry,
     )
 
 
@@ -375,7 +402,7 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
                  Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
-                 Notification)
+                 Notification, Enrolment, TimeEntry, RunningTimer)
 
 
 def fingerprint() -> dict:
