@@ -224,8 +224,8 @@ class TimeEntry(models.Model):
         return f"{self.minutes} min for patient #{self.patient_id} on {self.date}"
 
     def editable_by(self, actor) -> bool:
-        """Its author and the clinic's admins may change or delete it; nobody else."""
-        if not actor.is_staff_member:
+        """Its author and the admins of the patient's clinic may change or delete it; nobody else."""
+        if not actor.is_staff_member or actor.clinic.pk != self.patient.clinic_id:
             return False
         return actor.is_clinic_admin or (self.author_id is not None and self.author_id == actor.user.pk)
 

@@ -289,6 +289,8 @@ def patient_panel(*, patient: Patient, user, today: dt.date) -> Panel:
     dates = data_days(ids, period.start, today).get(patient.pk, set())
     month = periods.month_of(today)
     entries = list(TimeEntry.objects.filter(patient=patient, date__range=(month, today)).select_related("author"))
+    for entry in entries:
+        entry.patient = patient
     time = periods.month_totals((e.date, e.minutes, e.interactive) for e in entries).get(month, MonthTime())
     rules = rule_book()
     panel.period, panel.month, panel.entries = period, month, entries
@@ -300,4 +302,4 @@ def patient_panel(*, patient: Patient, user, today: dt.date) -> Panel:
 
 def patient_entries(*, patient: Patient) -> QuerySet:
     """All of a patient's management-time entries, newest first, with their authors (for a paginated list)."""
-    return TimeEntry.objects.filter(patient=patient).select_related("author")
+    return TimeEntry.objects.filter(patient=patient).select_related("author", "patient")
