@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from monitoring.models import TimeEntry
+from monitoring.services import enrolment_start
 from patients.models import Assignment, MorningCheckIn, SessionLog
 from patients.services import assignment_create
 from tests.factories import PatientFactory, SessionLogFactory, make_protocol
@@ -13,10 +14,12 @@ from tests.factories import PatientFactory, SessionLogFactory, make_protocol
 D = dt.date
 
 
-def patient_on_plan(clinic, therapist, *, start: dt.date, end: dt.date | None = None, ref: str = "", **names):
+def patient_on_plan(clinic, therapist, *, start: dt.date, end: dt.date | None = None, ref: str = "", protocol=None,
+                    **names):
     """A patient of `clinic` with a plan from `start` (ended on `end`, if given)."""
     patient = PatientFactory(clinic=clinic, therapist=therapist, external_ref=ref, **names)
-    plan = assignment_create(patient=patient, protocol=make_protocol(), start_date=start, baseline_pain=2)
+    plan = assignment_create(patient=patient, protocol=protocol or make_protocol(), start_date=start,
+                             baseline_pain=2)
     if end is not None:
         Assignment.objects.filter(pk=plan.pk).update(end_date=end, status=Assignment.Status.COMPLETED)
         plan.refresh_from_db()
@@ -47,3 +50,8 @@ def aware(year, month, day, hour=12, minute=0) -> dt.datetime:
 def entries(patient) -> list[tuple]:
     return list(TimeEntry.objects.filter(patient=patient).order_by("date", "pk")
                 .values_list("date", "minutes", "interactive", "source"))
+
+
+def enrolled(world, patient, setup: dt.date, *, today: dt.date | None = None):
+    """Enrol `patient` from `setup` through the service (therapist A)."""
+    return enrolment_start(patient=patient, setup_date=setup, enrolled_by=world.therapist_a, today=today or setup)
