@@ -47,7 +47,7 @@ EXTRA_ON_TRACK = 2  # more enrolled patients, so the list looks like a clinic's
 
 
 def _setup_for(group: str, dates: set[dt.date], plan: Assignment, today: dt.date,
-               rules: list[periods.Rule]) -> dt.date | None:
+               rules: periods.RuleBook) -> dt.date | None:
     """A set-up date that puts the patient in `group` today: the plan's start or the nearest day after it for
     on track (the longest history to show), else today or the nearest day before it."""
     span = (today - plan.start_date).days

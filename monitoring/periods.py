@@ -28,8 +28,10 @@ are in ../shared/docs/interop.md ("Remote therapeutic monitoring"):
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -83,9 +85,25 @@ class Rule:
         return self.min_days or self.min_minutes or 0
 
 
-def rules_on(rules: Iterable[Rule], day: dt.date, basis: str | None = None) -> list[Rule]:
+class RuleBook:
+    """Every rule, with the answers to "which are in force on this day?" kept: a year's report asks it for each
+    period and month, and the answer changes once a year."""
+
+    def __init__(self, rules: Iterable[Rule]):
+        self.rules = tuple(rules)
+        self._on: dict[tuple[dt.date, str | None], list[Rule]] = {}
+
+    def on(self, day: dt.date, basis: str | None = None) -> list[Rule]:
+        key = (day, basis)
+        if key not in self._on:
+            self._on[key] = [r for r in self.rules if r.in_force_on(day) and (basis is None or r.basis == basis)]
+        return self._on[key]
+
+
+def rules_on(rules: RuleBook | Iterable[Rule], day: dt.date, basis: str | None = None) -> list[Rule]:
     """The rules in force on `day` (of one basis if given)."""
-    return [r for r in rules if r.in_force_on(day) and (basis is None or r.basis == basis)]
+    book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
+    return book.on(day, basis)
 
 
 def _excluded(a: Rule, b: Rule) -> bool:
@@ -146,13 +164,18 @@ class Period:
     def overlaps(self, first: dt.date, last: dt.date) -> bool:
         return self.start <= last and first <= self.end
 
-    def months(self) -> list[dt.date]:
+    def months(self) -> tuple[dt.date, ...]:
         """The first day of each calendar month the period touches (one to three: 31 Jan to 1 Mar is three)."""
-        months, month = [], month_of(self.start)
-        while month <= self.end:
-            months.append(month)
-            month = next_month(month)
-        return months
+        return _months_between(self.start, self.end)
+
+
+@functools.lru_cache(maxsize=4096)
+def _months_between(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    months, month = [], month_of(start)
+    while month <= end:
+        months.append(month)
+        month = next_month(month)
+    return tuple(months)
 
 
 def episode_end(*, last_day: dt.date | None, plan_end: dt.date | None) -> tuple[dt.date | None, str | None]:
@@ -184,7 +207,18 @@ def episode_periods(*, setup_date: dt.date, through: dt.date, last_day: dt.date 
 
 def days_with_data(dates: Iterable[dt.date], period: Period) -> int:
     """Distinct days of `period` among `dates` (the patient-local days of sessions and check-ins)."""
-    return len({d for d in dates if period.contains(d)})
+    return DayIndex(dates).count(period)
+
+
+class DayIndex:
+    """One patient's days with data, sorted once, so each period's count is two binary searches (a year's report
+    counts about twelve periods per patient)."""
+
+    def __init__(self, dates: Iterable[dt.date]):
+        self.days = sorted(set(dates))
+
+    def count(self, period: Period) -> int:
+        return bisect.bisect_right(self.days, period.end) - bisect.bisect_left(self.days, period.start)
 
 
 # ---------------------------------------------------------------------------
@@ -243,7 +277,7 @@ def month_owners(periods: Iterable[tuple[object, Period]]) -> dict[dt.date, obje
 # ---------------------------------------------------------------------------
 
 
-def period_codes(*, period: Period, days: int, rules: Sequence[Rule]) -> list[CodeUnits]:
+def period_codes(*, period: Period, days: int, rules: RuleBook | Sequence[Rule]) -> list[CodeUnits]:
     """Codes met by one period: the set-up code on an episode's first period (judged on the set-up date), and
     the device code its days with data reach (judged on the period's last day), exclusions applied."""
     met = []
@@ -254,7 +288,7 @@ def period_codes(*, period: Period, days: int, rules: Sequence[Rule]) -> list[Co
     return [CodeUnits(r.code) for r in without_exclusions(met)]
 
 
-def month_codes(*, month: dt.date, time: MonthTime, rules: Sequence[Rule]) -> list[CodeUnits]:
+def month_codes(*, month: dt.date, time: MonthTime, rules: RuleBook | Sequence[Rule]) -> list[CodeUnits]:
     """Management codes met in one calendar month (judged on its last day), exclusions applied.
 
     A first-block code needs its minutes (and an interactive communication if
@@ -289,7 +323,7 @@ class MonthProgress:
     thresholds: list[int] = field(default_factory=list)  # e.g. [10, 20, 40]: the first block of each code
 
 
-def month_progress(*, month: dt.date, time: MonthTime, rules: Sequence[Rule]) -> MonthProgress:
+def month_progress(*, month: dt.date, time: MonthTime, rules: RuleBook | Sequence[Rule]) -> MonthProgress:
     """This month's management time against the thresholds in force (10, 20, 40, 60 ... minutes in 2026)."""
     in_force = rules_on(rules, month_last_day(month))
     firsts = {r.code: r for r in in_force if r.basis == MONTH and r.min_minutes}
@@ -341,7 +375,8 @@ class PeriodStatus:
         return self.needed <= self.days_left
 
 
-def period_status(*, period: Period, dates: set[dt.date], today: dt.date, rules: Sequence[Rule]) -> PeriodStatus:
+def period_status(*, period: Period, dates: set[dt.date], today: dt.date,
+                  rules: RuleBook | Sequence[Rule]) -> PeriodStatus:
     """Sort a period's patient into one group (a hand-checkable order of rules):
 
     1. `full` days or more: ON_TRACK (reached);

@@ -22,7 +22,7 @@ from clinic.models import User
 from clinic.tenancy import Actor, scope_queryset
 from monitoring import periods
 from monitoring.models import BillingCode, Enrolment, RunningTimer, TimeEntry
-from monitoring.periods import CodeUnits, MonthProgress, MonthTime, Period, PeriodStatus, Rule
+from monitoring.periods import CodeUnits, MonthProgress, MonthTime, Period, PeriodStatus
 from patients.models import Assignment, MorningCheckIn, Patient, SessionLog
 
 # Episodes a few weeks either side of a report window can share a calendar month with its periods; they are
@@ -30,9 +30,9 @@ from patients.models import Assignment, MorningCheckIn, Patient, SessionLog
 MONTH_REACH = dt.timedelta(days=62)
 
 
-def rule_book() -> list[Rule]:
+def rule_book() -> periods.RuleBook:
     """Every billing code's rule, of every year (one query)."""
-    return [code.as_rule() for code in BillingCode.objects.all()]
+    return periods.RuleBook(code.as_rule() for code in BillingCode.objects.all())
 
 
 def data_days(patients: QuerySet, first: dt.date, last: dt.date) -> dict[int, set[dt.date]]:
@@ -197,15 +197,20 @@ def rtm_report(*, actor: Actor, start: dt.date, end: dt.date, today: dt.date, th
     minutes = month_minutes(ids, months[0], periods.month_last_day(months[-1]))
     rules = rule_book()
     owners = {pid: periods.month_owners(((e.pk, p.number), p) for e, p in pairs) for pid, pairs in all_periods.items()}
+    indexes = {pid: periods.DayIndex(dates) for pid, dates in days.items()}
+    empty = periods.DayIndex(())
+    month_codes: dict[tuple[int, dt.date], list[CodeUnits]] = {}  # a month is on up to three rows: work it out once
     rows = []
     for episode, period in selected:
-        count = periods.days_with_data(days.get(episode.patient_id, ()), period)
+        pid = episode.patient_id
+        count = indexes.get(pid, empty).count(period)
         lines = []
         for month in period.months():
-            time = minutes.get((episode.patient_id, month), MonthTime())
-            lines.append(MonthLine(month, time.minutes, time.interactive,
-                                   periods.month_codes(month=month, time=time, rules=rules),
-                                   owners[episode.patient_id].get(month) == (episode.pk, period.number)))
+            time = minutes.get((pid, month), MonthTime())
+            if (pid, month) not in month_codes:
+                month_codes[pid, month] = periods.month_codes(month=month, time=time, rules=rules)
+            lines.append(MonthLine(month, time.minutes, time.interactive, month_codes[pid, month],
+                                   owners[pid].get(month) == (episode.pk, period.number)))
         codes = periods.period_codes(period=period, days=count, rules=rules)
         codes += [c for line in lines if line.listed_here for c in line.codes]
         rows.append(ReportRow(episode, period, count, period.contains(today), lines, sorted(codes)))

@@ -67,21 +67,25 @@ def codes(items) -> list[dict]:
 
 
 def row_dict(row: ReportRow) -> dict:
+    """One row exactly as RtmRowSerializer describes it, built directly: a year's report has about twelve rows per
+    patient, and DRF's nested serializers would take longer than the report itself (tests/api/test_schema_actors
+    checks responses against the schema)."""
     patient, period = row.patient, row.period
     return {
         "patient_id": patient.pk,
         "external_ref": patient.external_ref,
         "therapist": str(patient.therapist) if patient.therapist else None,
         "episode_id": row.episode.pk,
-        "setup_date": row.episode.setup_date,
+        "setup_date": row.episode.setup_date.isoformat(),
         "period": period.number,
-        "period_start": period.start,
-        "period_end": period.end,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
         "period_days": period.length,
         "period_end_reason": period.end_reason,
         "in_progress": row.in_progress,
         "days_with_data": row.days,
-        "months": [{"month": line.month.strftime("%Y-%m"), "minutes": line.minutes, "interactive": line.interactive,
+        "months": [{"month": f"{line.month.year:04d}-{line.month.month:02d}", "minutes": line.minutes,
+                    "interactive": line.interactive,
                     "codes": codes(line.codes), "listed_here": line.listed_here} for line in row.months],
         "codes": codes(row.codes),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -75,9 +77,10 @@ class RtmReportView(APIView):
             raise serializers.ValidationError({error.field: [error.message]}) from None
         rows = rtm_report(actor=actor, start=start, end=end, today=today, therapist_id=params.get("therapist"),
                           patient_id=params.get("patient"))
-        body = RtmReportSerializer({"start": start, "end": end, "generated_at": timezone.now(), "notice": NOTICE,
-                                    "rows": [row_dict(row) for row in rows]}).data
-        response = Response(body)
+        # The shape of RtmReportSerializer (the schema), built directly: see row_dict.
+        response = Response({"start": start.isoformat(), "end": end.isoformat(),
+                             "generated_at": timezone.now().astimezone(dt.UTC).isoformat(), "notice": NOTICE,
+                             "rows": [row_dict(row) for row in rows]})
         renderer = request.accepted_renderer.format
         audit_contained(request, (row.patient.pk for row in rows))
         audit_narrowed(request, {**params, "start": start, "end": end, "format": renderer})

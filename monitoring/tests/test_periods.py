@@ -51,7 +51,7 @@ def test_a_period_can_touch_three_calendar_months():
     # 31 Jan + 29 days = 1 March (February 2026: 28 days): January, February and March.
     period = p.episode_periods(setup_date=D(2026, 1, 31), through=D(2026, 1, 31))[0]
     assert period.end == D(2026, 3, 1)
-    assert period.months() == [D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1)]
+    assert period.months() == (D(2026, 1, 1), D(2026, 2, 1), D(2026, 3, 1))
 
 
 def test_the_plan_ending_mid_period_truncates_it_and_says_why():
