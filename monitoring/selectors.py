@@ -305,6 +305,19 @@ def patient_panel(*, patient: Patient, user, today: dt.date) -> Panel:
     return panel
 
 
+def open_episode(*, patient: Patient) -> Enrolment | None:
+    """The patient's episode not yet unenrolled (its plan may have ended since), with its plan."""
+    return Enrolment.objects.select_related("assignment").filter(patient=patient, last_day__isnull=True).first()
+
+
+def patient_report(*, actor: Actor, patient: Patient, today: dt.date) -> list[ReportRow]:
+    """Every period of every episode of one patient, from the first set-up to today (the report's rows)."""
+    first = patient.rtm_episodes.order_by("setup_date").values_list("setup_date", flat=True).first()
+    if first is None:
+        return []
+    return rtm_report(actor=actor, start=first, end=today, today=today, patient_id=patient.pk)
+
+
 def patient_entries(*, patient: Patient) -> QuerySet:
     """All of a patient's management-time entries, newest first, with their authors (for a paginated list)."""
     return TimeEntry.objects.filter(patient=patient).select_related("author", "patient")

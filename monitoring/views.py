@@ -20,7 +20,7 @@ from clinic.tenancy import get_scoped_or_404
 from clinic.web import service_errors_to_form, staff_required
 from monitoring import periods, selectors, services
 from monitoring.forms import ClinicListFilter, EnrolForm, TimeEntryForm, TimerStopForm, UnenrolForm
-from monitoring.models import Enrolment, TimeEntry
+from monitoring.models import TimeEntry
 from patients.models import Patient
 from patients.services import clinic_today
 from protocols.wording import format_date
@@ -37,10 +37,6 @@ def _patient(request, pk: int) -> Patient:
 
 def _back(patient: Patient):
     return redirect(reverse("patients:detail", args=[patient.pk]) + "#monitoring")
-
-
-def _open_episode(patient: Patient) -> Enrolment | None:
-    return Enrolment.objects.select_related("assignment").filter(patient=patient, last_day__isnull=True).first()
 
 
 # ---------------------------------------------------------------------------
@@ -113,15 +109,13 @@ def patient_monitoring(request, pk: int):
     """A patient's monitoring over time: every period with its days and codes, every month's minutes, every entry."""
     patient = _patient(request, pk)
     today = clinic_today(request.actor.clinic)
-    first = patient.rtm_episodes.order_by("setup_date").values_list("setup_date", flat=True).first()
-    rows = selectors.rtm_report(actor=request.actor, start=first, end=today, today=today,
-                                patient_id=patient.pk) if first else []
+    rows = selectors.patient_report(actor=request.actor, patient=patient, today=today)
     entries = Paginator(selectors.patient_entries(patient=patient), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     for entry in entries.object_list:
         entry.can_change = entry.editable_by(request.actor)
     return render(request, "monitoring/patient.html", {
         "patient": patient, "rows": list(reversed(rows)), "entries": entries, "today": today,
-        "open_episode": _open_episode(patient),
+        "open_episode": selectors.open_episode(patient=patient),
     })
 
 
@@ -154,7 +148,7 @@ def enrol(request, pk: int):
 def unenrol(request, pk: int):
     """End the patient's remote monitoring on a last day (a period it cuts short is reported as truncated)."""
     patient = _patient(request, pk)
-    episode = _open_episode(patient)
+    episode = selectors.open_episode(patient=patient)
     if episode is None:
         messages.warning(request, _("This patient is not enrolled in remote monitoring."))
         return _back(patient)
