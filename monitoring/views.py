@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -33,6 +33,11 @@ GET_AND_POST = ["GET", "HEAD", "POST"]
 def _patient(request, pk: int) -> Patient:
     """A patient of the caller's clinic (404 for any other), with what the pages show."""
     return get_scoped_or_404(Patient.objects.select_related("clinic", "therapist"), request.actor, pk=pk)
+
+
+def _posted(request):
+    """The posted data of a POST (even an empty one, which is then refused field by field), else None."""
+    return request.POST if request.method == "POST" else None
 
 
 def _back(patient: Patient):
@@ -64,7 +69,7 @@ def clinic_list(request):
     today, rows, shown, counts, therapist_id, status = _clinic_rows(request)
     page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     audit_contained(request, (row.patient.pk for row in page.object_list), page=page.number)
-    query = "&".join(f"{k}={v}" for k, v in (("therapist", therapist_id or ""), ("status", status)) if v)
+    query = urlencode({k: v for k, v in (("therapist", therapist_id), ("status", status)) if v})
     groups = [(s, counts[s], next((r.label for r in rows if r.status.status == s), "")) for s in periods.STATUS_ORDER
               if counts[s]]
     return render(request, "monitoring/clinic_list.html", {
@@ -125,7 +130,7 @@ def enrol(request, pk: int):
     """Enrol the patient in remote monitoring: the set-up date starts the first 30-day period."""
     patient = _patient(request, pk)
     today = clinic_today(request.actor.clinic)
-    form = EnrolForm(request.POST or None, initial={"setup_date": today})
+    form = EnrolForm(_posted(request), initial={"setup_date": today})
     if request.method == "POST" and form.is_valid():
         try:
             episode = services.enrolment_start(patient=patient, setup_date=form.cleaned_data["setup_date"],
@@ -153,7 +158,7 @@ def unenrol(request, pk: int):
         messages.warning(request, _("This patient is not enrolled in remote monitoring."))
         return _back(patient)
     today = clinic_today(request.actor.clinic)
-    form = UnenrolForm(request.POST or None, initial={"last_day": today})
+    form = UnenrolForm(_posted(request), initial={"last_day": today})
     if request.method == "POST" and form.is_valid():
         try:
             services.enrolment_end(episode=episode, last_day=form.cleaned_data["last_day"], ended_by=request.user,
@@ -226,8 +231,7 @@ def timer_stop(request, pk: int):
             audit_note(request, detail={"saved_entry": getattr(stopped.entry, "pk", None)})
             _say_stopped(request, stopped, other=False)
             return _back(patient)
-    return render(request, "monitoring/timer_stop.html", {"patient": patient, "form": form,
-                                                          "started_at": timezone.now()}, status=400)
+    return render(request, "monitoring/timer_stop.html", {"patient": patient, "form": form}, status=400)
 
 
 @staff_required
@@ -236,7 +240,7 @@ def time_add(request, pk: int):
     """Log management time by hand: date, minutes, what was done, interactive or not."""
     patient = _patient(request, pk)
     today = clinic_today(request.actor.clinic)
-    form = TimeEntryForm(request.POST or None, initial={"date": today, "interactive": "no"})
+    form = TimeEntryForm(_posted(request), initial={"date": today, "interactive": "no"})
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.time_entry_create(patient=patient, author=request.user, today=today, **form.cleaned_data)
@@ -267,7 +271,7 @@ def time_edit(request, pk: int):
     today = clinic_today(request.actor.clinic)
     initial = {"date": entry.date, "minutes": entry.minutes, "activity": entry.activity,
                "interactive": "yes" if entry.interactive else "no"}
-    form = TimeEntryForm(request.POST or None, initial=initial)
+    form = TimeEntryForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.time_entry_update(entry=entry, actor=request.actor, today=today, **form.cleaned_data)
