@@ -33,9 +33,11 @@ from django.db import connection, transaction
 
 from bench.inserts import write_rows
 from bench.progress import Progress
+from bench.rtm import enrol_year_clinic
 from clinic.clock import clinic_today
 from clinic.models import ApiKey, Clinic, Membership, User
 from clinic.services import api_key_create, clinic_create
+from monitoring.models import Enrolment, RunningTimer, TimeEntry
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -298,7 +300,8 @@ def _profile(rng: random.Random, number: int, today: dt.date, weeks: int, may_en
 
 
 BENCH_TABLES = (AssignedExercise, AssignedLadderStep, AssignedPhase, Assignment, Flag, Measurement, MorningCheckIn,
-                Patient, PhaseVersion, ProgressionCheck, SessionLog, StepVersion, User, Membership, ApiKey)
+                Patient, PhaseVersion, ProgressionCheck, SessionLog, StepVersion, User, Membership, ApiKey,
+                Enrolment, TimeEntry, RunningTimer)
 
 
 def wipe() -> None:
@@ -329,6 +332,10 @@ def wipe() -> None:
                 (StepVersion, "exercise_id", exercises),
                 (AssignedLadderStep, "exercise_id", exercises),
                 (PhaseVersion, "assignment_id", assignments),
+                # Remote monitoring refers to patients and plans: gone before the plans are.
+                (RunningTimer, "patient_id", patients),
+                (TimeEntry, "patient_id", patients),
+                (Enrolment, "patient_id", patients),
                 (AssignedExercise, "assignment_id", assignments),
                 (AssignedPhase, "assignment_id", assignments),
                 (Assignment, "patient_id", patients),
@@ -537,6 +544,7 @@ def build(*, scale: float, seed: int = SEED, progress: Progress | None = None) -
                              shapes=shapes, password=password, counts=counts["year clinic"], fingerprint=fingerprint)
         year_rows = year.build(patients=sizes.patients, weeks=sizes.weeks, may_end=True, logins=sizes.patients,
                                progress=progress, label="year clinic")
+        enrol_year_clinic(rows=year_rows, today=year.today, seed=seed, counts=counts["year clinic"])
         sweep = ClinicBuilder(name=SWEEP_CLINIC[0], slug=SWEEP_CLINIC[1], therapists=sizes.sweep_therapists,
                               rng=rng, shapes=shapes, password=password, counts=counts["sweep clinic"],
                               fingerprint=fingerprint)

@@ -49,6 +49,22 @@ PAGE_LABELS = {
     ("patients:invitation", "GET"): gettext_lazy("opened a sign-in invitation link"),
     ("patients:invitation", "POST"): gettext_lazy("accepted a sign-in invitation"),
     ("report-adherence", "GET"): gettext_lazy("pulled the adherence report"),
+    ("report-rtm", "GET"): gettext_lazy("pulled the remote-monitoring report"),
+    ("monitoring:clinic", "GET"): gettext_lazy("viewed the remote-monitoring list"),
+    ("monitoring:export", "GET"): gettext_lazy("downloaded the remote-monitoring list (CSV)"),
+    ("monitoring:patient", "GET"): gettext_lazy("viewed a patient's remote monitoring"),
+    ("monitoring:enrol", "GET"): gettext_lazy("opened the remote-monitoring enrolment form"),
+    ("monitoring:enrol", "POST"): gettext_lazy("enrolled a patient in remote monitoring"),
+    ("monitoring:unenrol", "GET"): gettext_lazy("opened the form to end remote monitoring"),
+    ("monitoring:unenrol", "POST"): gettext_lazy("ended a patient's remote monitoring"),
+    ("monitoring:timer-start", "POST"): gettext_lazy("started the management timer"),
+    ("monitoring:timer-stop", "POST"): gettext_lazy("stopped the management timer"),
+    ("monitoring:time-add", "GET"): gettext_lazy("opened the management-time form"),
+    ("monitoring:time-add", "POST"): gettext_lazy("logged management time"),
+    ("monitoring:time-edit", "GET"): gettext_lazy("opened a management-time entry to change it"),
+    ("monitoring:time-edit", "POST"): gettext_lazy("changed a management-time entry"),
+    ("monitoring:time-delete", "GET"): gettext_lazy("opened a management-time entry to delete it"),
+    ("monitoring:time-delete", "POST"): gettext_lazy("deleted a management-time entry"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -170,7 +186,7 @@ PRESENT = {
     "ended": "end", "recorded": "record", "sent": "send", "revoked": "revoke", "acted": "act",
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
-    "deleted": "delete",
+    "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
 }
 
 

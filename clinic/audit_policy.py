@@ -42,6 +42,17 @@ PATIENT_PAGES = {
     "patients:checkin": AuditPolicy("checkin"),
     "patients:history": AuditPolicy("session"),
     "patients:invitation": AuditPolicy("invitation"),
+    # Remote monitoring (monitoring/): the clinic's list and its CSV, a patient's monitoring, time entries.
+    "monitoring:clinic": AuditPolicy("rtm_overview"),
+    "monitoring:export": AuditPolicy("rtm_overview"),
+    "monitoring:patient": AuditPolicy("patient", "pk"),
+    "monitoring:enrol": AuditPolicy("patient", "pk"),
+    "monitoring:unenrol": AuditPolicy("patient", "pk"),
+    "monitoring:timer-start": AuditPolicy("patient", "pk"),
+    "monitoring:timer-stop": AuditPolicy("patient", "pk"),
+    "monitoring:time-add": AuditPolicy("patient", "pk"),
+    "monitoring:time-edit": AuditPolicy("rtm_time_entry", "pk"),
+    "monitoring:time-delete": AuditPolicy("rtm_time_entry", "pk"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {
@@ -55,6 +66,7 @@ PATIENT_API_RESOURCES = {
 }
 PATIENT_API_VIEWS = {
     "report-adherence": AuditPolicy("adherence_report"),
+    "report-rtm": AuditPolicy("rtm_report"),
 }
 # Django's own admin, for the models of the patients app.
 ADMIN_PATIENT_MODEL_PREFIX = "patients_"

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "clinic",
     "protocols",
     "patients",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("staff/join/<str:token>/", views.staff_join, name="staff-join"),
     path("admin/", admin.site.urls),
     path("clinic/", include("clinic.admin_urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("api/v1/", include("clinic.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

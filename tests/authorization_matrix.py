@@ -178,6 +178,23 @@ MATRIX: dict[str, Route] = {
     # test_invitation_links below has the invitee's own cells).
     "staff-join": Route(lambda o: {"token": o.staff_join_token},
                         {"GET": page(set(), other_clinic=403), "POST": page(set(), other_clinic=403)}),
+    # Remote monitoring: the clinic's list and CSV, patient A1's monitoring (enrolled), therapist A's time entry.
+    "monitoring:clinic": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "monitoring:export": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "monitoring:patient": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:enrol": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                              patient_data=True),
+    "monitoring:unenrol": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                patient_data=True),
+    "monitoring:timer-start": Route(pk("patient_a1"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:timer-stop": Route(pk("patient_a1"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "monitoring:time-add": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                 patient_data=True),
+    # Therapist A wrote the entry; admin A may change it as clinic admin.
+    "monitoring:time-edit": Route(pk("time_entry_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                  patient_data=True),
+    "monitoring:time-delete": Route(pk("time_entry_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                    patient_data=True),
     # Exercise library and protocol builder (clinic A's own template and protocol).
     "protocols:library": Route(methods={"GET": STAFF_PAGE}),
     "protocols:template-create": Route(methods={"GET": STAFF_PAGE, "POST": STAFF_PAGE}),
@@ -234,6 +251,7 @@ MATRIX: dict[str, Route] = {
     "flag-decline": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "flag-resolve": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "report-adherence": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
+    "report-rtm": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
     "audit-event-list": Route(methods={"GET": ADMIN_API}),
     "audit-event-detail": Route(pk("audit_event_a"), {"GET": ADMIN_API}),
     # Any other address under /api/v1/: the API's JSON 404 for everyone.

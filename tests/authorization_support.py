@@ -7,6 +7,7 @@ tenant tables and the outcome a response counts as. Import the fixture into a te
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +15,8 @@ from django.test import Client
 
 from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notification, User
 from clinic.services import api_key_create, api_key_revoke, staff_join_link
+from monitoring.models import Enrolment, RunningTimer, TimeEntry
+from monitoring.services import enrolment_start, time_entry_create
 from patients.models import (
     AssignedLadderStep,
     Assignment,
@@ -24,7 +27,7 @@ from patients.models import (
     Patient,
     SessionLog,
 )
-from patients.services import invitation_create
+from patients.services import clinic_today, invitation_create
 from protocols.models import ExerciseTemplate, LadderStep, Phase, PrescribedExercise, Protocol
 from tests.api.support import forget_throttle_history
 from tests.factories import PatientFactory, UserFactory
@@ -54,6 +57,7 @@ class Objects:
     staff_join_token: str
     audit_event_a: AuditEvent
     notification_a: Notification
+    time_entry_a1: TimeEntry  # patient A1 is enrolled in remote monitoring; therapist A logged this
 
 
 @pytest.fixture
@@ -76,6 +80,11 @@ def objects(world, rows) -> Objects:
         clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a, flag=rows.flag_a1,
         subject="Backstep: urgent flag", body="…", status=Notification.Status.FAILED, attempts=5,
         last_error="SMTPServerDisconnected")
+    today = clinic_today(world.clinic_a)
+    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=10), enrolled_by=world.therapist_a,
+                    today=today)
+    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=12,
+                              activity="Phone call", interactive=True, today=today)
     return Objects(
         world=world, patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
         session_a1=rows.session_a1, checkin_a1=rows.checkin_a1, measurement_a1=rows.measurement_a1,
@@ -84,7 +93,7 @@ def objects(world, rows) -> Objects:
         membership_therapist_a=Membership.objects.get(user=world.therapist_a),
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
-        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1],
+        staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], time_entry_a1=entry,
     )
 
 
@@ -123,7 +132,7 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
                  Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
-                 Notification)
+                 Notification, Enrolment, TimeEntry, RunningTimer)
 
 
 def fingerprint() -> dict:

@@ -39,6 +39,7 @@ class Objects:
     phase_a: object
     exercise_a: object  # the retro walk, with its ladder
     step_a: object
+    time_entry_a1: object  # patient A1 is enrolled in remote monitoring; therapist A logged this
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def objects(world, rows) -> Objects:
 
     from clinic import services as clinic_services
     from clinic.models import Membership, Notification
-    from patients.services import assignment_create, invitation_create
+    from monitoring.services import enrolment_start, time_entry_create
+    from patients.services import assignment_create, clinic_today, invitation_create
     from protocols.models import Phase, PrescribedExercise
     from protocols.services import protocol_archive
     from tests.factories import ExerciseTemplateFactory, MembershipFactory, PatientFactory, UserFactory, make_protocol
@@ -78,6 +80,11 @@ def objects(world, rows) -> Objects:
     patient_a4 = PatientFactory(clinic=a, therapist=world.therapist_a)
     assignment_create(patient=patient_a4, protocol=rows.protocol_a, start_date=dt.date.today(), baseline_pain=2,
                       assigned_by=world.therapist_a)
+    today = clinic_today(a)
+    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=5), enrolled_by=world.therapist_a,
+                    today=today)
+    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
+                              activity="Reviewed the sessions", interactive=False, today=today)
     return Objects(
         world=world, rows=rows, patient_a3=patient_a3, patient_a4=patient_a4,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1],
@@ -88,7 +95,7 @@ def objects(world, rows) -> Objects:
             clinic=a, kind=Notification.Kind.URGENT_FLAG, recipient=world.therapist_a, subject="Backstep: urgent flag",
             body="…", status=Notification.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected"),
         protocol_archived=archived, phase_a=phase, exercise_a=exercise,
-        step_a=exercise.ladder_steps.order_by("order").first(),
+        step_a=exercise.ladder_steps.order_by("order").first(), time_entry_a1=entry,
     )
 
 
@@ -143,6 +150,13 @@ def authenticator_verified(o: Objects, client: Client) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def timer_running(o: Objects, client: Client) -> None:
+    """Therapist A's management timer runs on patient A1, so the patient page shows the stop form."""
+    from monitoring.services import timer_start
+
+    timer_start(user=o.world.therapist_a, patient=o.world.patient_a1)
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,15 @@ ROUTES: dict[str, Target] = {
     # Its "action" button only tells "save" from "preview": any other value previews, rightly without an error.
     "protocols:ladder": Target("therapist_a", exercise_kwargs, free=frozenset({"action"})),
     "protocols:step-edit": Target("therapist_a", lambda o: {"pk": o.rows.protocol_a.pk, "step_pk": o.step_a.pk}),
+    # Remote monitoring: patient A1 is enrolled (with therapist A's time entry); patient A4 has a plan, not enrolled.
+    "monitoring:enrol": Target("therapist_a", pk("patient_a4")),
+    "monitoring:unenrol": Target("therapist_a", pk("world.patient_a1")),
+    "monitoring:timer-start": Target("therapist_a", pk("world.patient_a1"), form_page="patients:detail"),
+    "monitoring:timer-stop": Target("therapist_a", pk("world.patient_a1"), form_page="patients:detail",
+                                    prepare=timer_running),
+    "monitoring:time-add": Target("therapist_a", pk("world.patient_a1")),
+    "monitoring:time-edit": Target("therapist_a", pk("time_entry_a1")),
+    "monitoring:time-delete": Target("therapist_a", pk("time_entry_a1")),
 }
 # Fields no route validates as a form field: the CSRF token (not checked by the test client) and where to go next.
 FREE_EVERYWHERE = frozenset({"csrfmiddlewaretoken", "next"})

@@ -7,6 +7,7 @@ the `pages` fixture below.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -156,8 +157,9 @@ def pages(world):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
+    from monitoring.services import enrolment_start, time_entry_create, timer_start
     from patients.models import Flag
-    from patients.services import invitation_create
+    from patients.services import clinic_today, invitation_create
     from tests.factories import ExerciseTemplateFactory, PatientFactory, SessionLogFactory, UserFactory, make_protocol
 
     exercise = world.assignment_a1.exercises.get(order=0, phase__order=0)
@@ -180,6 +182,12 @@ def pages(world):
     _invitation, link = invitation_create(patient=invited, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     join = staff_join_link(clinic=world.clinic_a, user=UserFactory(email="joiner@example.test"), role="therapist")
+    today = clinic_today(world.clinic_a)
+    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=5), enrolled_by=world.therapist_a,
+                    today=today)
+    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
+                              activity="Reviewed the sessions", interactive=True, today=today)
+    timer_start(user=world.therapist_a, patient=world.patient_a1)  # the patient page then shows the running clock
     kwargs = {
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
@@ -200,11 +208,13 @@ def pages(world):
         "clinic-admin:api-key-revoke": {"pk": key.pk},
         "clinic-admin:notification-retry": {"pk": failed.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        "monitoring:time-edit": {"pk": entry.pk},
+        "monitoring:time-delete": {"pk": entry.pk},
     }
     for name, arguments in route_names():
         if name in kwargs or not arguments:
             continue
-        if name.startswith("patients:") and arguments == {"pk"}:
+        if name.startswith(("patients:", "monitoring:")) and arguments == {"pk"}:
             kwargs[name] = {"pk": world.patient_a1.pk}
         elif name.startswith("protocols:") and arguments == {"pk"}:
             kwargs[name] = {"pk": protocol.pk}

@@ -83,6 +83,7 @@ POSITIVE_DATA_NOT_ENOUGH = {
                                           "date after ACL reconstruction, ...) are checked by the engine",
     "GET /api/v1/reports/adherence/": "start must not be after end, the window is at most 366 days, and both within "
                                       "clinic/dates.py's report range around today",
+    "GET /api/v1/reports/rtm/": "as GET /api/v1/reports/adherence/",
     "GET /api/v1/audit-events/": "user and api_key must be a member and a key of the caller's clinic",
 }
 
@@ -122,7 +123,8 @@ def make_actor(name: str, world, rows, schema_json) -> Actor:
         from clinic.services import api_key_create
 
         _key, raw = api_key_create(clinic=world.clinic_a, name="schemathesis")
-        return Actor(own=["GET /api/v1/reports/adherence/"], path_ids=clinic_a_ids, api_key=raw)
+        return Actor(own=["GET /api/v1/reports/adherence/", "GET /api/v1/reports/rtm/"], path_ids=clinic_a_ids,
+                     api_key=raw)
     user = {"therapist_a": world.therapist_a, "admin_a": world.admin_a, "patient_a1": world.patient_a1.user}[name]
     if name == "patient_a1":
         own = list(patients_own)
@@ -130,7 +132,8 @@ def make_actor(name: str, world, rows, schema_json) -> Actor:
         own = _labels(schema_json, lambda method, path: path.startswith("/api/v1/audit-events/"))
     else:
         own = _labels(schema_json, lambda method, path: method != "PATCH" and f"{method} {path}" not in (
-            *patients_own, "GET /api/v1/reports/adherence/") and not path.startswith("/api/v1/audit-events/"))
+            *patients_own, "GET /api/v1/reports/adherence/", "GET /api/v1/reports/rtm/")
+            and not path.startswith("/api/v1/audit-events/"))
     return Actor(own=own, path_ids=clinic_a_ids, user=user)
 
 

@@ -29,6 +29,11 @@ class Command(BaseCommand):
             summary = demo_seed()
         except DemoSeedRefused as refused:
             raise CommandError(str(refused)) from refused
+        # monitoring builds on patients: imported here, as a load-time import would make the two apps import
+        # each other (tests/test_architecture.py).
+        from monitoring.demo import demo_monitoring_seed
+
+        demo_monitoring_seed(summary=summary)
         self.stdout.write(self.style.SUCCESS(summarise(summary)))
 
 
