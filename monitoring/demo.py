@@ -22,11 +22,11 @@ import datetime as dt
 
 from django.db import transaction
 
+from clinic.clock import clinic_today
 from clinic.models import Clinic
 from monitoring import periods, selectors, services
 from monitoring.models import Enrolment, TimeEntry
 from patients.models import Assignment, Patient
-from patients.services import clinic_today
 
 DEMO_CLINIC_SLUG = "demo-clinic"
 GROUPS = (periods.ON_TRACK, periods.PARTIAL, periods.AT_RISK, periods.NO_DATA)

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.audit import audit_contained, audit_narrowed, audit_note
+from clinic.clock import clinic_today
 from clinic.csv_export import csv_text
 from clinic.tenancy import get_scoped_or_404
 from clinic.web import service_errors_to_form, staff_required
@@ -22,7 +23,6 @@ from monitoring import periods, selectors, services
 from monitoring.forms import ClinicListFilter, EnrolForm, TimeEntryForm, TimerStopForm, UnenrolForm
 from monitoring.models import TimeEntry
 from patients.models import Patient
-from patients.services import clinic_today
 from protocols.wording import format_date
 
 ROWS_PER_PAGE = 50

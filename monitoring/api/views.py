@@ -14,12 +14,12 @@ from rest_framework.views import APIView
 
 from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
 from clinic.audit import audit_contained, audit_narrowed, audit_note
+from clinic.clock import clinic_today
 from clinic.csv_export import csv_text
 from monitoring.api.serializers import RtmQuery, RtmReportSerializer, row_dict
 from monitoring.selectors import rtm_report
+from patients.adherence_report import ReportWindowError, report_window
 from patients.api.reports import error_lines
-from patients.reports import ReportWindowError, report_window
-from patients.services import clinic_today
 
 NOTICE = "Backstep reports which thresholds are met; it never submits claims. The clinic decides what to bill."
 MONTH_COLUMNS = 3  # a 30-day period touches at most three calendar months (31 Jan to 1 Mar)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
+from clinic.clock import clinic_today
 from monitoring import periods, selectors
 from monitoring.forms import EnrolForm, TimeEntryForm, TimerStopForm
 from monitoring.services import TIMER_ACTIVITY
-from patients.services import clinic_today
 
 register = template.Library()
 

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from clinic.clock import clinic_today
 from clinic.models import Clinic, User
 from monitoring import periods
 from monitoring.models import Enrolment, TimeEntry
-from patients.services import clinic_today
 
 pytestmark = pytest.mark.django_db
 

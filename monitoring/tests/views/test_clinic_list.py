@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.clock import clinic_today
 from clinic.models import AuditEvent
 from monitoring.services import time_entry_create
 from monitoring.tests.support import days_from, enrolled, patient_on_plan, sessions_on
 from monitoring.views import ROWS_PER_PAGE
-from patients.services import clinic_today
 from tests.factories import make_protocol
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from clinic.audit_labels import event_label
+from clinic.clock import clinic_today
 from clinic.models import AuditEvent
 from monitoring.models import Enrolment, TimeEntry
 from monitoring.services import time_entry_create
 from monitoring.tests.support import enrolled
-from patients.services import clinic_today
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.clock import clinic_today
 from monitoring.models import RunningTimer, TimeEntry
 from monitoring.services import enrolment_end, time_entry_create, timer_start
 from monitoring.tests.support import checkins_on, enrolled, patient_on_plan, sessions_on
-from patients.services import clinic_today
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
