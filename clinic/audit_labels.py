@@ -49,6 +49,10 @@ PAGE_LABELS = {
     ("patients:invitation", "GET"): gettext_lazy("opened a sign-in invitation link"),
     ("patients:invitation", "POST"): gettext_lazy("accepted a sign-in invitation"),
     ("report-adherence", "GET"): gettext_lazy("pulled the adherence report"),
+    ("exercise_media:patient-media", "GET"): gettext_lazy("opened a patient's pictures and videos"),
+    ("exercise_media:patient-media", "POST"): gettext_lazy("added a picture or video to a patient's plan"),
+    ("exercise_media:patient-media-delete", "POST"): gettext_lazy("removed a picture or video of a patient"),
+    ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -170,7 +174,7 @@ PRESENT = {
     "ended": "end", "recorded": "record", "sent": "send", "revoked": "revoke", "acted": "act",
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
-    "deleted": "delete",
+    "deleted": "delete", "removed": "remove",
 }
 
 

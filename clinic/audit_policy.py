@@ -42,6 +42,10 @@ PATIENT_PAGES = {
     "patients:checkin": AuditPolicy("checkin"),
     "patients:history": AuditPolicy("session"),
     "patients:invitation": AuditPolicy("invitation"),
+    # Pictures and videos made for one patient (exercise_media): their page, changes, and every file fetched.
+    "exercise_media:patient-media": AuditPolicy("patient", "pk"),
+    "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
+    "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "clinic",
     "protocols",
     "patients",
+    "exercise_media",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,41 @@ STORAGES = {
         )
     },
 }
+# --- Exercise media (pictures and videos clinics upload; exercise_media/) ------------------------------
+# Stored through Django's storage API under the "exercise_media" alias, never under a public URL: every file
+# is served by a permission-checked view. Local files by default (MEDIA_PRIVATE_ROOT, outside static/);
+# with MEDIA_S3_BUCKET set, any S3-compatible object store through django-storages, which every web and
+# worker replica then shares (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as boto3 reads them).
+MEDIA_PRIVATE_ROOT = os.environ.get("MEDIA_PRIVATE_ROOT", "") or str(BASE_DIR / "private-media")
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
+if MEDIA_S3_BUCKET:
+    STORAGES["exercise_media"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
+            "location": "exercise-media",
+            # Private objects, never overwritten; the app streams them (no URL to the bucket reaches a page).
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["exercise_media"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_PRIVATE_ROOT, "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+# Upload limits, checked before a byte is stored (bytes; videos also by length in seconds).
+EXERCISE_MEDIA_MAX_IMAGE_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_IMAGE_BYTES", str(20 * 1024 * 1024)))
+EXERCISE_MEDIA_MAX_VIDEO_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_VIDEO_BYTES", str(200 * 1024 * 1024)))
+EXERCISE_MEDIA_MAX_VIDEO_SECONDS = int(os.environ.get("EXERCISE_MEDIA_MAX_VIDEO_SECONDS", "180"))
+# Debian's ffmpeg package (apt-get install ffmpeg) transcodes videos in the Celery worker.
+FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "ffmpeg")
+FFPROBE_BINARY = os.environ.get("FFPROBE_BINARY", "ffprobe")
+
 # Outside production, WhiteNoise serves static files straight from static/ and assets/ (re-read when they
 # change), whatever DEBUG is: runserver's own static handling is off (whitenoise.runserver_nostatic) and
 # works only with DEBUG on. Production serves the collected, hashed files.
@@ -248,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "patients.send_daily_digests", "schedule": 3600.0, "options": {"expires": 3000}},
     # Staff e-mails whose message was lost (broker down, worker killed) are sent again when due.
     "due-notifications": {"task": "clinic.send_due_notifications", "schedule": 3600.0, "options": {"expires": 3000}},
+    # Videos whose transcode was never sent or whose worker died mid-way: run again, or marked failed.
+    "resume-media": {"task": "exercise_media.resume_stale", "schedule": 300.0, "options": {"expires": 280}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -1,0 +1,25 @@
+"""Celery tasks: thin wrappers that take ids and call a service; safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from clinic.celery import RETRY, enqueue
+from exercise_media import services
+
+# A transcode of a long clip outlasts the project's default limits (60/90 s); its own are set here.
+TRANSCODE_LIMITS = {"soft_time_limit": services.TRANSCODE_TIMEOUT_SECONDS + 60,
+                    "time_limit": services.TRANSCODE_TIMEOUT_SECONDS + 120}
+
+
+@shared_task(name="exercise_media.transcode", **RETRY, **TRANSCODE_LIMITS)
+def transcode_media(media_id: int) -> str:
+    return services.media_transcode(media_id=media_id)
+
+
+@shared_task(name="exercise_media.resume_stale", **RETRY)
+def resume_stale() -> int:
+    ids = services.media_resume_stale()
+    for media_id in ids:
+        enqueue(transcode_media, media_id)
+    return len(ids)
