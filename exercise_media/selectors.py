@@ -11,15 +11,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import Http404
 
+from clinic.models import Clinic
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from exercise_media.demonstrations import INCLINED, name_for
 from exercise_media.education import BY_SLUG, TOPICS
 from exercise_media.models import EducationText, ExerciseMedia
 from patients.models import AssignedExercise, Patient
 from protocols.models import ExerciseTemplate
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """What a page needs of a ready picture or video, small enough to keep in the cache."""
+
+    pk: int
+    kind: str
+    description: str
+    width: int | None
+    height: int | None
+    is_patient_specific: bool
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == ExerciseMedia.Kind.VIDEO
+
+    @classmethod
+    def of(cls, media: ExerciseMedia) -> MediaRef:
+        return cls(pk=media.pk, kind=media.kind, description=media.description, width=media.width,
+                   height=media.height, is_patient_specific=media.is_patient_specific)
 
 
 @dataclass
@@ -29,10 +52,10 @@ class Shown:
 
     demonstration: str | None = None
     incline: Decimal | None = None
-    media: list[ExerciseMedia] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
 
     @property
-    def first(self) -> ExerciseMedia | None:
+    def first(self) -> MediaRef | None:
         return self.media[0] if self.media else None
 
 
@@ -43,28 +66,126 @@ def _drawing_names(template_ids) -> dict[int, str | None]:
     return {pk: name_for(slugs=tuple(s for s in (slug, source) if s), kind=kind) for pk, slug, source, kind in rows}
 
 
-def plan_media(*, clinic_id: int, exercises) -> dict[int, Shown]:
+# --- The phone's read path: kept warm in the cache --------------------------------------------------------------
+#
+# The phone pages (today, the session form) read nothing from the database for media and education: what they
+# need is cached per clinic (template media, education wording), per patient (their own media) and per plan
+# (which drawing each exercise gets). Signing in warms the cache (exercise_media.apps), and every write that
+# changes it writes it again (services). A key names its row's creation time as well as its id, so a key can
+# never describe another row that got the same id. A missing key is rebuilt from the database on the spot.
+
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def _key(kind: str, row) -> str:
+    return f"exercise_media:{kind}:{row.pk}:{int(row.created_at.timestamp() * 1_000_000)}"
+
+
+@dataclass(frozen=True)
+class ClinicMedia:
+    by_template: dict[int, list[MediaRef]]
+    education: dict[str, tuple[str, str]]  # topic slug -> (title, body) of the clinic's own wording
+
+
+def clinic_media_build(clinic) -> ClinicMedia:
+    """The clinic's ready template media and education wording, from the database (two queries)."""
+    by_template: dict[int, list[MediaRef]] = {}
+    for media in ExerciseMedia.objects.filter(clinic=clinic, template__isnull=False,
+                                              status=ExerciseMedia.Status.READY).order_by("created_at", "pk"):
+        by_template.setdefault(media.template_id, []).append(MediaRef.of(media))
+    education = {row.topic: (row.title, row.body) for row in EducationText.objects.filter(clinic=clinic)}
+    return ClinicMedia(by_template=by_template, education=education)
+
+
+def patient_media_build(patient) -> dict[int, list[MediaRef]]:
+    """exercise id -> the patient's own ready media, from the database (one query)."""
+    by_exercise: dict[int, list[MediaRef]] = {}
+    for media in ExerciseMedia.objects.filter(patient=patient, status=ExerciseMedia.Status.READY).order_by(
+            "created_at", "pk"):
+        by_exercise.setdefault(media.exercise_id, []).append(MediaRef.of(media))
+    return by_exercise
+
+
+def clinic_media(clinic) -> ClinicMedia:
+    key = _key("clinic", clinic)
+    found = cache.get(key)
+    if found is None:
+        found = clinic_media_build(clinic)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def patient_media(patient) -> dict[int, list[MediaRef]]:
+    key = _key("patient", patient)
+    found = cache.get(key)
+    if found is None:
+        found = patient_media_build(patient)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def plan_drawings(assignment, exercises) -> dict[int, str | None]:
+    """exercise id -> drawing name for one assignment's exercises. A plan is a snapshot whose exercises keep
+    their template for good, so once worked out this never changes: cached per assignment."""
+    key = _key("drawings", assignment) if assignment is not None else None
+    found = cache.get(key) if key else None
+    missing = [e for e in exercises if found is None or e.pk not in found]
+    if missing:
+        names = _drawing_names({e.template_id for e in missing if e.template_id})
+        found = dict(found or {})
+        found.update({e.pk: names.get(e.template_id) or name_for(kind=e.kind) for e in missing})
+        if key:
+            cache.set(key, found, CACHE_SECONDS)
+    return found or {}
+
+
+def _assignment_of(exercises):
+    """The one assignment the exercises share, if the page already loaded it (never a query)."""
+    loaded = {e.assignment for e in exercises if AssignedExercise.assignment.is_cached(e)}
+    return loaded.pop() if len(loaded) == 1 and all(AssignedExercise.assignment.is_cached(e) for e in exercises) \
+        else None
+
+
+def plan_media(*, clinic, patient, exercises) -> dict[int, Shown]:
     """exercise pk -> Shown, for a patient's assigned exercises (annotated with `step_incline` where they have a
-    ladder). Two queries, whatever the number of exercises."""
+    ladder). No query when the cache is warm; a handful when it is not."""
     exercises = list(exercises)
-    template_ids = {e.template_id for e in exercises if e.template_id}
-    names = _drawing_names(template_ids) if template_ids else {}
-    ready = ExerciseMedia.objects.filter(status=ExerciseMedia.Status.READY).filter(
-        Q(exercise_id__in=[e.pk for e in exercises]) | Q(template_id__in=template_ids, clinic_id=clinic_id))
-    own: dict[int, list[ExerciseMedia]] = {}
-    of_template: dict[int, list[ExerciseMedia]] = {}
-    for media in ready.order_by("created_at", "pk") if exercises else []:
-        if media.exercise_id:
-            own.setdefault(media.exercise_id, []).append(media)
-        else:
-            of_template.setdefault(media.template_id, []).append(media)
+    if not exercises:
+        return {}
+    drawings = plan_drawings(_assignment_of(exercises), exercises)
+    of_clinic = clinic_media(clinic).by_template
+    own = patient_media(patient)
     shown = {}
     for exercise in exercises:
-        name = names.get(exercise.template_id) or name_for(kind=exercise.kind)
+        name = drawings.get(exercise.pk)
         incline = getattr(exercise, "step_incline", None) if name in INCLINED else None
         shown[exercise.pk] = Shown(demonstration=name, incline=incline,
-                                   media=own.get(exercise.pk, []) + of_template.get(exercise.template_id, []))
+                                   media=own.get(exercise.pk, []) + of_clinic.get(exercise.template_id, []))
     return shown
+
+
+def warm_for_patient(user) -> None:
+    """Fill the phone's cache for a patient who just signed in (nothing for staff)."""
+    patient = Patient.objects.select_related("clinic").filter(user=user).first()
+    if patient is None:
+        return
+    clinic_media(patient.clinic)
+    patient_media(patient)
+    exercises = list(AssignedExercise.objects.filter(assignment__patient=patient, assignment__status="active")
+                     .select_related("assignment"))
+    if exercises:
+        plan_drawings(_assignment_of(exercises), exercises)
+
+
+def media_cache_refresh(*, clinic_id: int, patient_id: int | None = None) -> None:
+    """Write the cached read path again after a change to a clinic's (or a patient's) media or wording."""
+    clinic = Clinic.objects.filter(pk=clinic_id).first()
+    if clinic is not None:
+        cache.set(_key("clinic", clinic), clinic_media_build(clinic), CACHE_SECONDS)
+    if patient_id is not None:
+        patient = Patient.objects.filter(pk=patient_id).first()
+        if patient is not None:
+            cache.set(_key("patient", patient), patient_media_build(patient), CACHE_SECONDS)
 
 
 def template_media(*, actor: Actor, templates) -> dict[int, Shown]:
@@ -72,12 +193,12 @@ def template_media(*, actor: Actor, templates) -> dict[int, Shown]:
     templates = list(templates)
     ids = {t.pk for t in templates}
     names = _drawing_names(ids) if ids else {}
-    ready: dict[int, list[ExerciseMedia]] = {}
+    ready: dict[int, list[MediaRef]] = {}
     if ids:
         rows = scope_queryset(ExerciseMedia.objects.filter(template_id__in=ids, status=ExerciseMedia.Status.READY),
                               actor).order_by("created_at", "pk")
         for media in rows:
-            ready.setdefault(media.template_id, []).append(media)
+            ready.setdefault(media.template_id, []).append(MediaRef.of(media))
     return {t.pk: Shown(demonstration=names.get(t.pk), media=ready.get(t.pk, [])) for t in templates}
 
 
@@ -152,14 +273,15 @@ class Education:
     is_default: bool
 
 
-def education_texts(*, clinic_id: int | None) -> dict[str, Education]:
-    """topic slug -> what the clinic says about it (its own wording, else Backstep's). One query."""
-    own = {row.topic: row for row in EducationText.objects.filter(clinic_id=clinic_id)} if clinic_id else {}
+def education_texts(*, clinic) -> dict[str, Education]:
+    """topic slug -> what the clinic says about it (its own wording, else Backstep's). Cached with the clinic's
+    media (no query when warm)."""
+    own = clinic_media(clinic).education if clinic is not None else {}
     texts = {}
     for topic in TOPICS:
-        row = own.get(topic.slug)
-        title, body = (row.title, row.body) if row else (topic.title, topic.body)
-        texts[topic.slug] = Education(slug=topic.slug, title=title, moment=topic.moment, is_default=row is None,
+        title, body = own.get(topic.slug, (topic.title, topic.body))
+        texts[topic.slug] = Education(slug=topic.slug, title=title, moment=topic.moment,
+                                      is_default=topic.slug not in own,
                                       lines=[line.strip() for line in body.splitlines() if line.strip()])
     return texts
 

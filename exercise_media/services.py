@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clinic.celery import enqueue_soon
-from exercise_media import images, storage, transcode, uploads
+from exercise_media import images, selectors, storage, transcode, uploads
 from exercise_media.education import BY_SLUG
 from exercise_media.models import EducationText, ExerciseMedia
 
@@ -81,6 +81,8 @@ def media_upload(*, clinic, uploaded, description: str, uploaded_by, template=No
             if media.status == ExerciseMedia.Status.PENDING:
                 media_id = media.pk
                 transaction.on_commit(lambda: enqueue_soon(_transcode_task(), media_id))
+            else:
+                _refresh_on_commit(media)
     except BaseException:
         storage.delete_quietly(*written)
         raise
@@ -100,6 +102,13 @@ def media_delete(*, media: ExerciseMedia) -> None:
     with transaction.atomic():
         media.delete()
         transaction.on_commit(lambda: storage.delete_quietly(*names))
+        _refresh_on_commit(media)
+
+
+def _refresh_on_commit(media: ExerciseMedia) -> None:
+    """The phone pages read media from the cache: write it again once this change is committed."""
+    clinic_id, patient_id = media.clinic_id, media.patient_id
+    transaction.on_commit(lambda: selectors.media_cache_refresh(clinic_id=clinic_id, patient_id=patient_id))
 
 
 # --- The transcode -------------------------------------------------------------------------------------------
@@ -193,6 +202,7 @@ def media_transcode(*, media_id: int) -> str:
         storage.delete_quietly(video_name, poster_name)
         return "skipped"
     storage.delete_quietly(media.original)
+    selectors.media_cache_refresh(clinic_id=media.clinic_id, patient_id=media.patient_id)
     logger.info("media %s converted", media_id)
     return "ready"
 
@@ -232,10 +242,13 @@ def education_text_save(*, clinic, topic: str, title: str, body: str, updated_by
         row.title, row.body, row.updated_by = title.strip(), body.strip(), updated_by
         row.full_clean()
         row.save()
+        transaction.on_commit(lambda: selectors.media_cache_refresh(clinic_id=clinic.pk))
     return row
 
 
 def education_text_reset(*, clinic, topic: str) -> bool:
     """Back to Backstep's default wording; True when the clinic had its own."""
-    deleted, _rows = EducationText.objects.filter(clinic=clinic, topic=topic).delete()
+    with transaction.atomic():
+        deleted, _rows = EducationText.objects.filter(clinic=clinic, topic=topic).delete()
+        transaction.on_commit(lambda: selectors.media_cache_refresh(clinic_id=clinic.pk))
     return bool(deleted)

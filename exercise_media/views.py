@@ -249,7 +249,7 @@ def demonstration(request, name: str):
 @clinic_admin_required
 @require_safe
 def education_list(request):
-    texts = selectors.education_texts(clinic_id=request.actor.clinic.pk)
+    texts = selectors.education_texts(clinic=request.actor.clinic)
     return render(request, "exercise_media/education_list.html", {"texts": texts.values()})
 
 
@@ -259,7 +259,7 @@ def education_edit(request, topic: str):
     require_clinic_admin(request.actor)
     default = selectors.education_topic(slug=topic)
     clinic = request.actor.clinic
-    current = selectors.education_texts(clinic_id=clinic.pk)[topic]
+    current = selectors.education_texts(clinic=clinic)[topic]
     if request.method == "POST" and request.POST.get("action") == "reset":
         services.education_text_reset(clinic=clinic, topic=topic)
         messages.success(request, _("Back to Backstep's wording."))

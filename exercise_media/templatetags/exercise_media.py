@@ -19,18 +19,22 @@ from django.urls import reverse
 
 from clinic.templatetags.people import red_pain_notice
 from exercise_media import demonstrations, selectors
-from exercise_media.models import ExerciseMedia
+from exercise_media.selectors import MediaRef
 
 register = template.Library()
 
 
 @register.simple_tag
-def plan_media(exercises, clinic_id) -> dict:
-    return selectors.plan_media(clinic_id=clinic_id, exercises=exercises)
+def plan_media(exercises, patient) -> dict:
+    """What illustrates each of a patient's exercises (`patient.clinic` already loaded on every page using it)."""
+    return selectors.plan_media(clinic=patient.clinic, patient=patient, exercises=exercises)
 
 
 @register.simple_tag(takes_context=True)
 def template_media_map(context, templates) -> dict:
+    """Library rows (a page of templates) or one template's page (a single template)."""
+    if hasattr(templates, "_meta"):
+        templates = [templates]
     return selectors.template_media(actor=context["actor"], templates=templates)
 
 
@@ -41,7 +45,7 @@ def protocol_media_map(context, protocol) -> dict:
     return selectors.template_media(actor=context["actor"], templates=templates.values())
 
 
-def media_url(media: ExerciseMedia, variant: str = "file") -> str:
+def media_url(media: MediaRef, variant: str = "file") -> str:
     name = "exercise_media:patient-file" if media.is_patient_specific else "exercise_media:file"
     return reverse(name, kwargs={"pk": media.pk, "variant": variant})
 
@@ -68,6 +72,9 @@ def exercise_figure(shown: dict, key, still: bool = False, lazy: bool = True) ->
     if item is None:
         return {"kind": None}
     media = item.first
+    if media is not None and still and media.is_video:
+        # Paper cannot play a video: its poster frame instead.
+        return {"kind": "image", "media": media, "src": media_url(media, "thumbnail"), "lazy": lazy}
     if media is not None:
         return {"kind": media.kind, "media": media, "src": media_url(media), "poster": media_url(media, "thumbnail"),
                 "still": still, "lazy": lazy}
@@ -100,9 +107,21 @@ def media_thumbnail(shown: dict, key) -> dict:
 
 @register.simple_tag(takes_context=True)
 def education(context) -> dict:
+    """The clinic's education texts by topic, with `_` for `-` so templates can name them (learn.after_pain)."""
     actor = context.get("actor")
     clinic = getattr(actor, "clinic", None)
-    return selectors.education_texts(clinic_id=clinic.pk if clinic is not None else None)
+    texts = selectors.education_texts(clinic=clinic)
+    return {slug.replace("-", "_"): text for slug, text in texts.items()}
+
+
+RETRO_KINDS = frozenset({"retro_treadmill_walk", "retro_treadmill_run", "retro_stairs", "sled_drag",
+                         "retro_flat_walk"})
+
+
+@register.simple_tag
+def plan_has_retro(plan) -> bool:
+    """Today's plan has a backwards exercise: the explanation of retro walking belongs with it."""
+    return any(exercise.kind in RETRO_KINDS for exercise in getattr(plan, "exercises", []))
 
 
 @register.simple_tag
