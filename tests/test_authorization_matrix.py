@@ -278,6 +278,27 @@ MATRIX: dict[str, Route] = {
     "audit-event-detail": Route(pk("audit_event_a"), {"GET": ADMIN_API}),
     # Any other address under /api/v1/: the API's JSON 404 for everyone.
     "api-not-found": Route(path="/api/v1/no-such-endpoint/", methods={"GET": lambda a: 404}),
+    # Exercise media: Backstep's drawings (no patient data, open), a clinic template's pictures and videos, and
+    # those made for one patient (audited). A file is 404, never a sign-in page, for whoever may not see it.
+    "exercise_media:demonstration": Route(lambda o: {"name": "retro-treadmill-walk"}, {"GET": everyone}),
+    "exercise_media:template-media": Route(pk("template_a"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE}),
+    "exercise_media:template-media-delete": Route(
+        lambda o: {"pk": o.template_a.pk, "media_pk": o.media_template_a.pk}, {"POST": STAFF_OBJECT_PAGE}),
+    "exercise_media:patient-media": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                          patient_data=True),
+    "exercise_media:patient-media-delete": Route(
+        lambda o: {"pk": o.patient_a1.pk, "media_pk": o.media_patient_a1.pk}, {"POST": STAFF_OBJECT_PAGE},
+        patient_data=True),
+    "exercise_media:status": Route(lambda o: {"pk": o.media_patient_a1.pk}, {"GET": STAFF_OBJECT_PAGE}),
+    # Template A is in no patient's plan here: only clinic A's staff see its picture.
+    "exercise_media:file": Route(lambda o: {"pk": o.media_template_a.pk, "variant": "file"},
+                                 {"GET": lambda a: "ok" if a in STAFF_A else 404}),
+    "exercise_media:patient-file": Route(lambda o: {"pk": o.media_patient_a1.pk, "variant": "file"},
+                                         {"GET": lambda a: "ok" if a in STAFF_A | {"patient_a1"} else 404},
+                                         patient_data=True),
+    "exercise_media:education": Route(methods={"GET": ADMIN_PAGE}),
+    "exercise_media:education-edit": Route(lambda o: {"topic": "first-session"},
+                                           {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
 }
 
 
@@ -306,11 +327,16 @@ class Objects:
     staff_join_token: str
     audit_event_a: AuditEvent
     notification_a: Notification
+    media_template_a: object  # a picture of clinic A's template A
+    media_patient_a1: object  # a picture made for patient A1's first exercise
 
 
 @pytest.fixture
-def objects(world, rows) -> Objects:
+def objects(world, rows, settings, tmp_path) -> Objects:
+    from exercise_media.tests.support import ready_picture, use_storage
+
     forget_throttle_history()
+    use_storage(settings, tmp_path)
     patient_a3 = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="a3@a.test",
                                 first_name="Ada", last_name="Abbott")
     _invitation, link = invitation_create(patient=patient_a3, created_by=world.therapist_a)
@@ -337,6 +363,8 @@ def objects(world, rows) -> Objects:
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
         staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1],
+        media_template_a=ready_picture(template=rows.template_a),
+        media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
     )
 
 

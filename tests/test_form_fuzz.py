@@ -63,11 +63,15 @@ class Objects:
     phase_a: object
     exercise_a: object  # the retro walk, with its ladder
     step_a: object
+    media_template_a: object  # a picture of clinic A's template A
+    media_patient_a1: object  # a picture made for patient A1's plan
 
 
 @pytest.fixture
-def objects(world, rows) -> Objects:
+def objects(world, rows, settings, tmp_path) -> Objects:
     from django.contrib.auth.tokens import default_token_generator
+
+    from exercise_media.tests.support import ready_picture, use_storage
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
@@ -99,6 +103,7 @@ def objects(world, rows) -> Objects:
     # A second phase: phases can then be moved, and a patient on it moved to the next phase.
     second = Phase.objects.create(protocol=rows.protocol_a, order=1, name="Next", expected_weeks=2)
     PrescribedExercise.objects.create(phase=second, template=ExerciseTemplateFactory(), order=0, frequency_per_week=3)
+    use_storage(settings, tmp_path)
     patient_a4 = PatientFactory(clinic=a, therapist=world.therapist_a)
     assignment_create(patient=patient_a4, protocol=rows.protocol_a, start_date=dt.date.today(), baseline_pain=2,
                       assigned_by=world.therapist_a)
@@ -113,6 +118,8 @@ def objects(world, rows) -> Objects:
             body="…", status=Notification.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected"),
         protocol_archived=archived, phase_a=phase, exercise_a=exercise,
         step_a=exercise.ladder_steps.order_by("order").first(),
+        media_template_a=ready_picture(template=rows.template_a),
+        media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
     )
 
 
@@ -259,6 +266,18 @@ ROUTES: dict[str, Target] = {
     # Its "action" button only tells "save" from "preview": any other value previews, rightly without an error.
     "protocols:ladder": Target("therapist_a", exercise_kwargs, free=frozenset({"action"})),
     "protocols:step-edit": Target("therapist_a", lambda o: {"pk": o.rows.protocol_a.pk, "step_pk": o.step_a.pk}),
+    # Exercise media: uploads (multipart; the fuzzer's text in the file field is refused in words), removal, and
+    # the clinic admin's education texts (its "action" button only tells reset from save).
+    "exercise_media:template-media": Target("therapist_a", pk("rows.template_a")),
+    "exercise_media:template-media-delete": Target(
+        "therapist_a", lambda o: {"pk": o.rows.template_a.pk, "media_pk": o.media_template_a.pk},
+        form_page="exercise_media:template-media", page_kwargs=pk("rows.template_a")),
+    "exercise_media:patient-media": Target("therapist_a", pk("world.patient_a1")),
+    "exercise_media:patient-media-delete": Target(
+        "therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "media_pk": o.media_patient_a1.pk},
+        form_page="exercise_media:patient-media", page_kwargs=pk("world.patient_a1")),
+    "exercise_media:education-edit": Target("admin_a", lambda o: {"topic": "first-session"},
+                                            free=frozenset({"action"})),
 }
 # Fields no route validates as a form field: the CSRF token (not checked by the test client) and where to go next.
 FREE_EVERYWHERE = frozenset({"csrfmiddlewaretoken", "next"})

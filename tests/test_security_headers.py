@@ -152,8 +152,9 @@ def route_names() -> list[tuple[str, set[str]]]:
 
 
 @pytest.fixture
-def pages(world):
+def pages(world, settings, tmp_path):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
+    from exercise_media.tests.support import ready_picture, use_storage
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
     from patients.models import Flag
@@ -180,7 +181,19 @@ def pages(world):
     _invitation, link = invitation_create(patient=invited, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     join = staff_join_link(clinic=world.clinic_a, user=UserFactory(email="joiner@example.test"), role="therapist")
+    use_storage(settings, tmp_path)
+    template_picture = ready_picture(template=template)
+    plan_picture = ready_picture(exercise=exercise)
     kwargs = {
+        "exercise_media:demonstration": {"name": "retro-treadmill-walk"},
+        "exercise_media:template-media": {"pk": template.pk},
+        "exercise_media:template-media-delete": {"pk": template.pk, "media_pk": template_picture.pk},
+        "exercise_media:patient-media": {"pk": world.patient_a1.pk},
+        "exercise_media:patient-media-delete": {"pk": world.patient_a1.pk, "media_pk": plan_picture.pk},
+        "exercise_media:status": {"pk": plan_picture.pk},
+        "exercise_media:file": {"pk": template_picture.pk, "variant": "file"},
+        "exercise_media:patient-file": {"pk": plan_picture.pk, "variant": "thumbnail"},
+        "exercise_media:education-edit": {"topic": "after-pain"},
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
         "patients:invitation": {"token": token},

@@ -13,9 +13,7 @@ phone can show the patient's own level.
 
 from __future__ import annotations
 
-import hashlib
 import html
-from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -63,12 +61,6 @@ class Drawing:
     description: str
     style: str
     svg: str
-
-    @property
-    def style_hash(self) -> str:
-        """The CSP source that allows exactly this drawing's <style> ('sha256-…')."""
-        digest = hashlib.sha256(self.style.encode()).digest()
-        return f"'sha256-{b64encode(digest).decode()}'"
 
 
 def clean_incline(value) -> Decimal:
