@@ -98,13 +98,21 @@ def _posted(request) -> tuple[bool, bool]:
     return too_large, request.method == "POST" and not too_large
 
 
+def _dropped(request, too_large: bool, posted: bool) -> tuple[bool, bool]:
+    """After the body was read: a file the upload handler dropped past the limit is refused like a large body."""
+    if posted and getattr(request, "media_upload_too_large", False):
+        return True, False
+    return too_large, posted
+
+
 def _status(too_large: bool, posted: bool) -> int:
     """The page shown again after a post was refused: 413 for a body over the limit, 400 for the rest."""
     return 413 if too_large else 400 if posted else 200
 
 
-def _limits() -> dict:
-    return {"image_limit": megabytes(settings.EXERCISE_MEDIA_MAX_IMAGE_BYTES),
+def _limits(too_large: bool) -> dict:
+    return {"refusal": _too_large_message() if too_large else "",
+            "image_limit": megabytes(settings.EXERCISE_MEDIA_MAX_IMAGE_BYTES),
             "video_limit": megabytes(settings.EXERCISE_MEDIA_MAX_VIDEO_BYTES),
             "video_minutes": settings.EXERCISE_MEDIA_MAX_VIDEO_SECONDS // 60}
 
@@ -115,14 +123,13 @@ def template_media(request, pk: int):
     template = selectors.editable_template(actor=request.actor, pk=pk)
     too_large, posted = _posted(request)
     form = MediaUploadForm(request.POST, request.FILES) if posted else MediaUploadForm()
-    if too_large:
-        form.add_error(None, _too_large_message())
-    elif posted and form.is_valid() and _upload(request, form, template=template):
+    too_large, posted = _dropped(request, too_large, posted)
+    if posted and form.is_valid() and _upload(request, form, template=template):
         return redirect("exercise_media:template-media", pk=template.pk)
     shown = selectors.template_media(actor=request.actor, templates=[template])[template.pk]
     return render(request, "exercise_media/template_media.html", {
         "template": template, "form": form, "shown": shown,
-        "items": selectors.template_media_list(actor=request.actor, template=template), **_limits(),
+        "items": selectors.template_media_list(actor=request.actor, template=template), **_limits(too_large),
     }, status=_status(too_large, posted))
 
 
@@ -134,13 +141,12 @@ def patient_media(request, pk: int):
     too_large, posted = _posted(request)
     form = MediaUploadForm(request.POST, request.FILES, exercises=exercises) if posted else \
         MediaUploadForm(exercises=exercises)
-    if too_large:
-        form.add_error(None, _too_large_message())
-    elif posted and form.is_valid() and _upload(request, form, exercise=form.cleaned_data["exercise"]):
+    too_large, posted = _dropped(request, too_large, posted)
+    if posted and form.is_valid() and _upload(request, form, exercise=form.cleaned_data["exercise"]):
         return redirect("exercise_media:patient-media", pk=patient.pk)
     return render(request, "exercise_media/patient_media.html", {
         "patient": patient, "form": form, "has_plan": exercises.exists(),
-        "items": selectors.patient_media_list(actor=request.actor, patient=patient), **_limits(),
+        "items": selectors.patient_media_list(actor=request.actor, patient=patient), **_limits(too_large),
     }, status=_status(too_large, posted))
 
 
