@@ -42,27 +42,24 @@ def delete_quietly(*names: str) -> None:
                 pass
 
 
-def _is_s3(storage: Storage) -> bool:
-    return hasattr(storage, "bucket_name") and hasattr(storage, "connection")
-
-
 def read_range(name: str, start: int, end: int) -> Iterator[bytes]:
     """Bytes `start`..`end` (inclusive) of a stored file, in chunks, without reading the rest.
 
-    Object storage is asked for just that range; local files are opened and
-    seeked.
+    Object storage is asked for just that range (django-storages' S3 file
+    exposes its boto3 object as `obj`); local files are opened and seeked.
     """
     storage = media_storage()
-    if _is_s3(storage):
-        key = storage._normalize_name(storage._clean_name(name))  # django-storages' own key for the name
-        body = storage.connection.meta.client.get_object(
-            Bucket=storage.bucket_name, Key=key, Range=f"bytes={start}-{end}")["Body"]
+    handle = storage.open(name, "rb")
+    s3_object = getattr(handle, "obj", None)
+    if s3_object is not None:
+        body = s3_object.get(Range=f"bytes={start}-{end}")["Body"]
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
             body.close()
+            handle.close()
         return
-    with storage.open(name, "rb") as handle:
+    with handle:
         handle.seek(start)
         left = end - start + 1
         while left > 0:
