@@ -88,7 +88,8 @@ def demonstration_figure(name: str, incline=None, still: bool = False, lazy: boo
     """Backstep's drawing `name` alone (at `incline` % where it has one)."""
     title, description = _describe(name, None if incline is None else str(incline))
     return {"kind": "demonstration", "src": demonstration_url(name, incline, still), "title": title,
-            "alt": description, "lazy": lazy, "still": still}
+            "still_src": demonstration_url(name, incline, still=True), "alt": description, "lazy": lazy,
+            "still": still}
 
 
 @register.inclusion_tag("exercise_media/includes/thumbnail.html")

@@ -32,7 +32,9 @@ def test_a_therapist_adds_a_picture_to_a_clinic_template(world, template):
     client = signed_in(world.therapist_a)
     url = reverse("exercise_media:template-media", kwargs={"pk": template.pk})
     page = client.get(url)
-    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.content.decode()
+    assert page.status_code == 200
+    form = page.content.decode().split('enctype="multipart/form-data"', 1)[1].split("</form>", 1)[0]
+    assert "<form" not in form and 'name="file"' in form and 'type="submit"' in form  # one form, not nested
     response = client.post(url, {"file": upload("IMG_1.HEIC", picture_bytes()), "description": "First steps"},
                            follow=True)
     assert response.status_code == 200
@@ -193,7 +195,7 @@ def test_demonstrations_are_served_as_cached_svg(client):
 
 
 def figure_srcs(body: str) -> list[str]:
-    return re.findall(r'<img class="img-fluid rounded border bs-demo" src="([^"]+)"', body)
+    return re.findall(r'<img class="img-fluid w-100 rounded border bs-demo" src="([^"]+)"', body)
 
 
 def test_today_shows_each_exercise_at_the_patients_own_incline(world, walk, django_capture_on_commit_callbacks):
