@@ -317,6 +317,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # the largest form (flag inbox, admin inlin
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Files are never stored: multipart bodies over the limit are refused unread, file parts skipped (clinic/uploads.py).
+# The one exception, the exercise media pages, sets its own size-limited handler per request
+# (exercise_media.views.staff_upload_page, with the EXERCISE_MEDIA_MAX_* limits above).
 FILE_UPLOAD_HANDLERS = ["clinic.uploads.RefuseUploads"]
 
 REST_FRAMEWORK = {

@@ -70,13 +70,12 @@ class Objects:
 @pytest.fixture
 def objects(world, rows, settings, tmp_path) -> Objects:
     from django.contrib.auth.tokens import default_token_generator
-
-    from exercise_media.tests.support import ready_picture, use_storage
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from clinic import services as clinic_services
     from clinic.models import Membership, Notification
+    from exercise_media.tests.support import ready_picture, use_storage
     from patients.services import assignment_create, invitation_create
     from protocols.models import Phase, PrescribedExercise
     from protocols.services import protocol_archive

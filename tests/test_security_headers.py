@@ -154,9 +154,9 @@ def route_names() -> list[tuple[str, set[str]]]:
 @pytest.fixture
 def pages(world, settings, tmp_path):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
-    from exercise_media.tests.support import ready_picture, use_storage
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
+    from exercise_media.tests.support import ready_picture, use_storage
     from patients.models import Flag
     from patients.services import invitation_create
     from tests.factories import ExerciseTemplateFactory, PatientFactory, SessionLogFactory, UserFactory, make_protocol

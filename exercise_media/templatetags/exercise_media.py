@@ -67,10 +67,11 @@ def _describe(name: str, incline: str | None) -> tuple[str, str]:
 
 
 @register.inclusion_tag("exercise_media/includes/figure.html")
-def exercise_figure(shown: dict, key, still: bool = False, lazy: bool = True) -> dict:
+def exercise_figure(shown: dict, key, still: bool = False, lazy: bool = True, empty: str = "") -> dict:
+    """The exercise's illustration; `empty` is said instead where it has none (nothing by default)."""
     item = shown.get(key) if shown else None
-    if item is None:
-        return {"kind": None}
+    if item is None or (item.first is None and not item.demonstration):
+        return {"kind": None, "empty": empty}
     media = item.first
     if media is not None and still and media.is_video:
         # Paper cannot play a video: its poster frame instead.
@@ -78,9 +79,7 @@ def exercise_figure(shown: dict, key, still: bool = False, lazy: bool = True) ->
     if media is not None:
         return {"kind": media.kind, "media": media, "src": media_url(media), "poster": media_url(media, "thumbnail"),
                 "still": still, "lazy": lazy}
-    if item.demonstration:
-        return demonstration_figure(item.demonstration, item.incline, still=still, lazy=lazy)
-    return {"kind": None}
+    return demonstration_figure(item.demonstration, item.incline, still=still, lazy=lazy)
 
 
 @register.inclusion_tag("exercise_media/includes/figure.html")
