@@ -284,8 +284,9 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "patients.send_daily_digests", "schedule": 3600.0, "options": {"expires": 3000}},
     # Staff e-mails whose message was lost (broker down, worker killed) are sent again when due.
     "due-notifications": {"task": "clinic.send_due_notifications", "schedule": 3600.0, "options": {"expires": 3000}},
-    # Videos whose transcode was never sent or whose worker died mid-way: run again, or marked failed.
-    "resume-media": {"task": "exercise_media.resume_stale", "schedule": 300.0, "options": {"expires": 280}},
+    # Videos whose transcode was never sent (broker down) or whose worker died mid-way: run again, or marked
+    # failed. (A dead worker's own message comes back sooner: exercise_media.tasks.)
+    "resume-media": {"task": "exercise_media.resume_stale", "schedule": 3600.0, "options": {"expires": 3000}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -159,14 +159,17 @@ class _Heartbeat:
 def media_transcode(*, media_id: int) -> str:
     """Convert an uploaded video into the phone-friendly MP4 and its poster. Safe to run twice.
 
-    Returns what happened: "ready", "failed", or "skipped" (already done, gone,
-    or being converted by a live worker). A run stopped mid-way (worker killed)
-    leaves its claim to go stale; `media_resume_stale` then runs it again, or
-    marks it failed after MAX_ATTEMPTS.
+    Returns what happened: "ready", "failed", "skipped" (already done or gone),
+    or "busy" (another run holds a claim that is still fresh). A run stopped
+    mid-way (worker killed) leaves its claim to go stale: the task's message,
+    redelivered because it was not acknowledged, tries again once the claim is
+    stale, and `media_resume_stale` catches any left; after MAX_ATTEMPTS the
+    video is marked failed.
     """
     claim = _claim(media_id, timezone.now())
     if claim is None:
-        return "skipped"
+        busy = ExerciseMedia.objects.filter(pk=media_id, status=ExerciseMedia.Status.PROCESSING).exists()
+        return "busy" if busy else "skipped"
     token, attempt = claim
     media = ExerciseMedia.objects.get(pk=media_id)
     if attempt > MAX_ATTEMPTS:

@@ -12,9 +12,14 @@ TRANSCODE_LIMITS = {"soft_time_limit": services.TRANSCODE_TIMEOUT_SECONDS + 60,
                     "time_limit": services.TRANSCODE_TIMEOUT_SECONDS + 120}
 
 
-@shared_task(name="exercise_media.transcode", **RETRY, **TRANSCODE_LIMITS)
-def transcode_media(media_id: int) -> str:
-    return services.media_transcode(media_id=media_id)
+@shared_task(name="exercise_media.transcode", bind=True, **RETRY, **TRANSCODE_LIMITS)
+def transcode_media(self, media_id: int) -> str:
+    outcome = services.media_transcode(media_id=media_id)
+    if outcome == "busy" and not self.request.is_eager:
+        # Another run's claim is fresh. If its worker just died (this message came back because it was never
+        # acknowledged), the claim goes stale within STALE_CLAIM: look again then.
+        raise self.retry(countdown=services.STALE_CLAIM.total_seconds() + 10)
+    return outcome
 
 
 @shared_task(name="exercise_media.resume_stale", **RETRY)

@@ -165,7 +165,7 @@ def test_a_fresh_claim_is_not_taken_twice(world, walk, media_dir, tmp_path, ffmp
     media = pending_video(world, walk, tmp_path)
     ExerciseMedia.objects.filter(pk=media.pk).update(status="processing", claim_token="alive",
                                                      claimed_at=timezone.now(), attempts=1)
-    assert services.media_transcode(media_id=media.pk) == "skipped"
+    assert services.media_transcode(media_id=media.pk) == "busy"
     assert services.media_resume_stale() == []
 
 
