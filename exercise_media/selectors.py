@@ -75,10 +75,12 @@ def _drawing_names(template_ids) -> dict[int, str | None]:
 # never describe another row that got the same id. A missing key is rebuilt from the database on the spot.
 
 CACHE_SECONDS = 24 * 60 * 60
+# Part of every key: raise it when what is cached changes shape, so a new release never reads an old entry.
+CACHE_VERSION = 1
 
 
 def _key(kind: str, row) -> str:
-    return f"exercise_media:{kind}:{row.pk}:{int(row.created_at.timestamp() * 1_000_000)}"
+    return f"exercise_media:v{CACHE_VERSION}:{kind}:{row.pk}:{int(row.created_at.timestamp() * 1_000_000)}"
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,16 @@ def test_education_wording_is_the_clinics_own_until_reset(world, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         assert services.education_text_reset(clinic=world.clinic_a, topic="first-session")
     assert education_texts(clinic=world.clinic_a)["first-session"].is_default
+
+
+def test_an_iphone_heic_picture_is_kept_as_a_clean_jpeg(world, template, media_dir):
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), (30, 90, 160)).save(out, "HEIF")
+    media = services.media_upload(clinic=world.clinic_a, uploaded=upload("IMG_0042.HEIC", out.getvalue()),
+                                  description="From an iPhone", uploaded_by=None, template=template)
+    assert (media.status, media.content_type, media.width, media.height) == ("ready", "image/jpeg", 1200, 900)
+    with Image.open(io.BytesIO(stored(media.file))) as kept:
+        assert kept.format == "JPEG"
