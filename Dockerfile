@@ -12,9 +12,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_ENV=production
 WORKDIR /app
+# ffmpeg transcodes the clinics' videos in the worker (exercise_media); Debian's package, nothing downloaded.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pip install --no-cache-dir . \
-    && useradd --create-home --uid 10001 backstep
+    && useradd --create-home --uid 10001 backstep \
+    && mkdir -p /app/private-media && chown backstep /app/private-media && chmod 700 /app/private-media
 COPY --from=assets /app/assets ./assets
 # collectstatic needs settings but no secrets or database.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput --verbosity 0

@@ -65,6 +65,10 @@ PAGE_LABELS = {
     ("monitoring:time-edit", "POST"): gettext_lazy("changed a management-time entry"),
     ("monitoring:time-delete", "GET"): gettext_lazy("opened a management-time entry to delete it"),
     ("monitoring:time-delete", "POST"): gettext_lazy("deleted a management-time entry"),
+    ("exercise_media:patient-media", "GET"): gettext_lazy("opened a patient's pictures and videos"),
+    ("exercise_media:patient-media", "POST"): gettext_lazy("added a picture or video to a patient's plan"),
+    ("exercise_media:patient-media-delete", "POST"): gettext_lazy("removed a picture or video of a patient"),
+    ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -187,6 +191,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
+    "removed": "remove",
 }
 
 

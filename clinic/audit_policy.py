@@ -53,6 +53,10 @@ PATIENT_PAGES = {
     "monitoring:time-add": AuditPolicy("patient", "pk"),
     "monitoring:time-edit": AuditPolicy("rtm_time_entry", "pk"),
     "monitoring:time-delete": AuditPolicy("rtm_time_entry", "pk"),
+    # Pictures and videos made for one patient (exercise_media): their page, changes, and every file fetched.
+    "exercise_media:patient-media": AuditPolicy("patient", "pk"),
+    "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
+    "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

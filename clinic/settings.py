@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "protocols",
     "patients",
     "monitoring",
+    "exercise_media",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,41 @@ STORAGES = {
         )
     },
 }
+# --- Exercise media (pictures and videos clinics upload; exercise_media/) ------------------------------
+# Stored through Django's storage API under the "exercise_media" alias, never under a public URL: every file
+# is served by a permission-checked view. Local files by default (MEDIA_PRIVATE_ROOT, outside static/);
+# with MEDIA_S3_BUCKET set, any S3-compatible object store through django-storages, which every web and
+# worker replica then shares (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as boto3 reads them).
+MEDIA_PRIVATE_ROOT = os.environ.get("MEDIA_PRIVATE_ROOT", "") or str(BASE_DIR / "private-media")
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
+if MEDIA_S3_BUCKET:
+    STORAGES["exercise_media"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
+            "location": "exercise-media",
+            # Private objects, never overwritten; the app streams them (no URL to the bucket reaches a page).
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["exercise_media"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_PRIVATE_ROOT, "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+# Upload limits, checked before a byte is stored (bytes; videos also by length in seconds).
+EXERCISE_MEDIA_MAX_IMAGE_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_IMAGE_BYTES", str(20 * 1024 * 1024)))
+EXERCISE_MEDIA_MAX_VIDEO_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_VIDEO_BYTES", str(200 * 1024 * 1024)))
+EXERCISE_MEDIA_MAX_VIDEO_SECONDS = int(os.environ.get("EXERCISE_MEDIA_MAX_VIDEO_SECONDS", "180"))
+# Debian's ffmpeg package (apt-get install ffmpeg) transcodes videos in the Celery worker.
+FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "ffmpeg")
+FFPROBE_BINARY = os.environ.get("FFPROBE_BINARY", "ffprobe")
+
 # Outside production, WhiteNoise serves static files straight from static/ and assets/ (re-read when they
 # change), whatever DEBUG is: runserver's own static handling is off (whitenoise.runserver_nostatic) and
 # works only with DEBUG on. Production serves the collected, hashed files.
@@ -249,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "patients.send_daily_digests", "schedule": 3600.0, "options": {"expires": 3000}},
     # Staff e-mails whose message was lost (broker down, worker killed) are sent again when due.
     "due-notifications": {"task": "clinic.send_due_notifications", "schedule": 3600.0, "options": {"expires": 3000}},
+    # Videos whose transcode was never sent (broker down) or whose worker died mid-way: run again, or marked
+    # failed. (A dead worker's own message comes back sooner: exercise_media.tasks.)
+    "resume-media": {"task": "exercise_media.resume_stale", "schedule": 3600.0, "options": {"expires": 3000}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -280,6 +319,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # the largest form (flag inbox, admin inlin
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Files are never stored: multipart bodies over the limit are refused unread, file parts skipped (clinic/uploads.py).
+# The one exception, the exercise media pages, sets its own size-limited handler per request
+# (exercise_media.views.staff_upload_page, with the EXERCISE_MEDIA_MAX_* limits above).
 FILE_UPLOAD_HANDLERS = ["clinic.uploads.RefuseUploads"]
 
 REST_FRAMEWORK = {

@@ -29,4 +29,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("patients.urls")),
     path("", include("protocols.urls")),
+    path("", include("exercise_media.urls")),
 ]

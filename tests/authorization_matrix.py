@@ -256,4 +256,25 @@ MATRIX: dict[str, Route] = {
     "audit-event-detail": Route(pk("audit_event_a"), {"GET": ADMIN_API}),
     # Any other address under /api/v1/: the API's JSON 404 for everyone.
     "api-not-found": Route(path="/api/v1/no-such-endpoint/", methods={"GET": lambda a: 404}),
+    # Exercise media: Backstep's drawings (no patient data, open), a clinic template's pictures and videos, and
+    # those made for one patient (audited). A file is 404, never a sign-in page, for whoever may not see it.
+    "exercise_media:demonstration": Route(lambda o: {"name": "retro-treadmill-walk"}, {"GET": everyone}),
+    "exercise_media:template-media": Route(pk("template_a"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE}),
+    "exercise_media:template-media-delete": Route(
+        lambda o: {"pk": o.template_a.pk, "media_pk": o.media_template_a.pk}, {"POST": STAFF_OBJECT_PAGE}),
+    "exercise_media:patient-media": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                                          patient_data=True),
+    "exercise_media:patient-media-delete": Route(
+        lambda o: {"pk": o.patient_a1.pk, "media_pk": o.media_patient_a1.pk}, {"POST": STAFF_OBJECT_PAGE},
+        patient_data=True),
+    "exercise_media:status": Route(lambda o: {"pk": o.media_patient_a1.pk}, {"GET": STAFF_OBJECT_PAGE}),
+    # Template A is in no patient's plan here: only clinic A's staff see its picture.
+    "exercise_media:file": Route(lambda o: {"pk": o.media_template_a.pk, "variant": "file"},
+                                 {"GET": lambda a: "ok" if a in STAFF_A else 404}),
+    "exercise_media:patient-file": Route(lambda o: {"pk": o.media_patient_a1.pk, "variant": "file"},
+                                         {"GET": lambda a: "ok" if a in STAFF_A | {"patient_a1"} else 404},
+                                         patient_data=True),
+    "exercise_media:education": Route(methods={"GET": ADMIN_PAGE}),
+    "exercise_media:education-edit": Route(lambda o: {"topic": "first-session"},
+                                           {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
 }

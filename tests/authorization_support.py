@@ -58,11 +58,16 @@ class Objects:
     audit_event_a: AuditEvent
     notification_a: Notification
     time_entry_a1: TimeEntry  # patient A1 is enrolled in remote monitoring; therapist A logged this
+    media_template_a: object  # a picture of clinic A's template A
+    media_patient_a1: object  # a picture made for patient A1's first exercise
 
 
 @pytest.fixture
-def objects(world, rows) -> Objects:
+def objects(world, rows, settings, tmp_path) -> Objects:
+    from exercise_media.tests.support import ready_picture, use_storage
+
     forget_throttle_history()
+    use_storage(settings, tmp_path)
     patient_a3 = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="a3@a.test",
                                 first_name="Ada", last_name="Abbott")
     _invitation, link = invitation_create(patient=patient_a3, created_by=world.therapist_a)
@@ -94,6 +99,8 @@ def objects(world, rows) -> Objects:
         key_a=key_a, raw_key_a=raw_key_a, raw_revoked_key_a=raw_revoked,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1], audit_event_a=event, notification_a=notification,
         staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], time_entry_a1=entry,
+        media_template_a=ready_picture(template=rows.template_a),
+        media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
     )
 
 

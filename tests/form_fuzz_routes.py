@@ -40,16 +40,19 @@ class Objects:
     exercise_a: object  # the retro walk, with its ladder
     step_a: object
     time_entry_a1: object  # patient A1 is enrolled in remote monitoring; therapist A logged this
+    media_template_a: object  # a picture of clinic A's template A
+    media_patient_a1: object  # a picture made for patient A1's plan
 
 
 @pytest.fixture
-def objects(world, rows) -> Objects:
+def objects(world, rows, settings, tmp_path) -> Objects:
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
     from clinic import services as clinic_services
     from clinic.models import Membership, Notification
+    from exercise_media.tests.support import ready_picture, use_storage
     from monitoring.services import enrolment_start, time_entry_create
     from patients.services import assignment_create, clinic_today, invitation_create
     from protocols.models import Phase, PrescribedExercise
@@ -77,6 +80,7 @@ def objects(world, rows) -> Objects:
     # A second phase: phases can then be moved, and a patient on it moved to the next phase.
     second = Phase.objects.create(protocol=rows.protocol_a, order=1, name="Next", expected_weeks=2)
     PrescribedExercise.objects.create(phase=second, template=ExerciseTemplateFactory(), order=0, frequency_per_week=3)
+    use_storage(settings, tmp_path)
     patient_a4 = PatientFactory(clinic=a, therapist=world.therapist_a)
     assignment_create(patient=patient_a4, protocol=rows.protocol_a, start_date=dt.date.today(), baseline_pain=2,
                       assigned_by=world.therapist_a)
@@ -96,6 +100,8 @@ def objects(world, rows) -> Objects:
             body="…", status=Notification.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected"),
         protocol_archived=archived, phase_a=phase, exercise_a=exercise,
         step_a=exercise.ladder_steps.order_by("order").first(), time_entry_a1=entry,
+        media_template_a=ready_picture(template=rows.template_a),
+        media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
     )
 
 
@@ -258,6 +264,18 @@ ROUTES: dict[str, Target] = {
     "monitoring:time-add": Target("therapist_a", pk("world.patient_a1")),
     "monitoring:time-edit": Target("therapist_a", pk("time_entry_a1")),
     "monitoring:time-delete": Target("therapist_a", pk("time_entry_a1")),
+    # Exercise media: uploads (multipart; the fuzzer's text in the file field is refused in words), removal, and
+    # the clinic admin's education texts (its "action" button only tells reset from save).
+    "exercise_media:template-media": Target("therapist_a", pk("rows.template_a")),
+    "exercise_media:template-media-delete": Target(
+        "therapist_a", lambda o: {"pk": o.rows.template_a.pk, "media_pk": o.media_template_a.pk},
+        form_page="exercise_media:template-media", page_kwargs=pk("rows.template_a")),
+    "exercise_media:patient-media": Target("therapist_a", pk("world.patient_a1")),
+    "exercise_media:patient-media-delete": Target(
+        "therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "media_pk": o.media_patient_a1.pk},
+        form_page="exercise_media:patient-media", page_kwargs=pk("world.patient_a1")),
+    "exercise_media:education-edit": Target("admin_a", lambda o: {"topic": "first-session"},
+                                            free=frozenset({"action"})),
 }
 # Fields no route validates as a form field: the CSRF token (not checked by the test client) and where to go next.
 FREE_EVERYWHERE = frozenset({"csrfmiddlewaretoken", "next"})

@@ -153,10 +153,11 @@ def route_names() -> list[tuple[str, set[str]]]:
 
 
 @pytest.fixture
-def pages(world):
+def pages(world, settings, tmp_path):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
+    from exercise_media.tests.support import ready_picture, use_storage
     from monitoring.services import enrolment_start, time_entry_create, timer_start
     from patients.models import Flag
     from patients.services import clinic_today, invitation_create
@@ -188,7 +189,19 @@ def pages(world):
     entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
                               activity="Reviewed the sessions", interactive=True, today=today)
     timer_start(user=world.therapist_a, patient=world.patient_a1)  # the patient page then shows the running clock
+    use_storage(settings, tmp_path)
+    template_picture = ready_picture(template=template)
+    plan_picture = ready_picture(exercise=exercise)
     kwargs = {
+        "exercise_media:demonstration": {"name": "retro-treadmill-walk"},
+        "exercise_media:template-media": {"pk": template.pk},
+        "exercise_media:template-media-delete": {"pk": template.pk, "media_pk": template_picture.pk},
+        "exercise_media:patient-media": {"pk": world.patient_a1.pk},
+        "exercise_media:patient-media-delete": {"pk": world.patient_a1.pk, "media_pk": plan_picture.pk},
+        "exercise_media:status": {"pk": plan_picture.pk},
+        "exercise_media:file": {"pk": template_picture.pk, "variant": "file"},
+        "exercise_media:patient-file": {"pk": plan_picture.pk, "variant": "thumbnail"},
+        "exercise_media:education-edit": {"topic": "after-pain"},
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
         "patients:invitation": {"token": token},

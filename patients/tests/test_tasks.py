@@ -27,7 +27,8 @@ def test_request_fired_tasks_store_no_result():
 
 def test_beat_ticks_hourly_for_sweep_and_digest(settings):
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests", "clinic.send_due_notifications"}
+    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests", "clinic.send_due_notifications",
+                        "exercise_media.resume_stale"}
     assert all(entry["schedule"] == 3600.0 for entry in settings.CELERY_BEAT_SCHEDULE.values())
 
 
