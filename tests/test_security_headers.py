@@ -152,15 +152,51 @@ def route_names() -> list[tuple[str, set[str]]]:
     return found
 
 
+def monitoring_kwargs(world) -> dict:
+    """Patient A1 enrolled in remote monitoring, with therapist A's time entry and running timer."""
+    from monitoring.services import enrolment_start, time_entry_create, timer_start
+    from patients.services import clinic_today
+
+    today = clinic_today(world.clinic_a)
+    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=5), enrolled_by=world.therapist_a,
+                    today=today)
+    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
+                              activity="Reviewed the sessions", interactive=True, today=today)
+    timer_start(user=world.therapist_a, patient=world.patient_a1)  # the patient page then shows the running clock
+    return {"monitoring:time-edit": {"pk": entry.pk}, "monitoring:time-delete": {"pk": entry.pk}}
+
+
+def media_kwargs(world, settings, tmp_path, *, template, exercise) -> dict:
+    """A picture of clinic A's template and one made for patient A1's exercise, in a private test storage."""
+    from exercise_media.tests.support import ready_picture, use_storage
+
+    use_storage(settings, tmp_path)
+    template_picture = ready_picture(template=template)
+    plan_picture = ready_picture(exercise=exercise)
+    return {
+        "exercise_media:demonstration": {"name": "retro-treadmill-walk"},
+        "exercise_media:template-media": {"pk": template.pk},
+        "exercise_media:template-media-delete": {"pk": template.pk, "media_pk": template_picture.pk},
+        "exercise_media:patient-media": {"pk": world.patient_a1.pk},
+        "exercise_media:patient-media-delete": {"pk": world.patient_a1.pk, "media_pk": plan_picture.pk},
+        "exercise_media:status": {"pk": plan_picture.pk},
+        "exercise_media:file": {"pk": template_picture.pk, "variant": "file"},
+        "exercise_media:patient-file": {"pk": plan_picture.pk, "variant": "thumbnail"},
+        "exercise_media:education-edit": {"topic": "after-pain"},
+    }
+
+
 @pytest.fixture
 def pages(world, settings, tmp_path):
-    """Sample URL arguments for every route that takes some, pointing at clinic A's rows."""
+    """Sample URL arguments for every route that takes some, pointing at clinic A's rows.
+
+    A long list rather than a long function: one sample row per route family; the remote-monitoring and
+    media rows are built by their own helpers above.
+    """
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
-    from exercise_media.tests.support import ready_picture, use_storage
-    from monitoring.services import enrolment_start, time_entry_create, timer_start
     from patients.models import Flag
-    from patients.services import clinic_today, invitation_create
+    from patients.services import invitation_create
     from tests.factories import ExerciseTemplateFactory, PatientFactory, SessionLogFactory, UserFactory, make_protocol
 
     exercise = world.assignment_a1.exercises.get(order=0, phase__order=0)
@@ -183,25 +219,9 @@ def pages(world, settings, tmp_path):
     _invitation, link = invitation_create(patient=invited, send=False)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     join = staff_join_link(clinic=world.clinic_a, user=UserFactory(email="joiner@example.test"), role="therapist")
-    today = clinic_today(world.clinic_a)
-    enrolment_start(patient=world.patient_a1, setup_date=today - dt.timedelta(days=5), enrolled_by=world.therapist_a,
-                    today=today)
-    entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
-                              activity="Reviewed the sessions", interactive=True, today=today)
-    timer_start(user=world.therapist_a, patient=world.patient_a1)  # the patient page then shows the running clock
-    use_storage(settings, tmp_path)
-    template_picture = ready_picture(template=template)
-    plan_picture = ready_picture(exercise=exercise)
     kwargs = {
-        "exercise_media:demonstration": {"name": "retro-treadmill-walk"},
-        "exercise_media:template-media": {"pk": template.pk},
-        "exercise_media:template-media-delete": {"pk": template.pk, "media_pk": template_picture.pk},
-        "exercise_media:patient-media": {"pk": world.patient_a1.pk},
-        "exercise_media:patient-media-delete": {"pk": world.patient_a1.pk, "media_pk": plan_picture.pk},
-        "exercise_media:status": {"pk": plan_picture.pk},
-        "exercise_media:file": {"pk": template_picture.pk, "variant": "file"},
-        "exercise_media:patient-file": {"pk": plan_picture.pk, "variant": "thumbnail"},
-        "exercise_media:education-edit": {"topic": "after-pain"},
+        **monitoring_kwargs(world),
+        **media_kwargs(world, settings, tmp_path, template=template, exercise=exercise),
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
         "patients:invitation": {"token": token},
@@ -221,8 +241,6 @@ def pages(world, settings, tmp_path):
         "clinic-admin:api-key-revoke": {"pk": key.pk},
         "clinic-admin:notification-retry": {"pk": failed.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
-        "monitoring:time-edit": {"pk": entry.pk},
-        "monitoring:time-delete": {"pk": entry.pk},
     }
     for name, arguments in route_names():
         if name in kwargs or not arguments:
