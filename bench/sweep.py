@@ -116,7 +116,7 @@ def engine_inputs_for(clinic_id: int, today, limit: int = 2000) -> list[dict]:
 
     ids = active_assignment_ids(clinic_id=clinic_id)[:limit]
     exercises = active_ladder_exercises(assignment_ids=ids)
-    return [basis.engine_input for basis in engine_inputs(exercises=exercises, today=today)]
+    return [checked.engine_input for checked in engine_inputs(exercises=exercises, today=today)]
 
 
 def engine_rate(inputs: list[dict]) -> float:

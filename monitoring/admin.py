@@ -11,13 +11,13 @@ from monitoring.models import BillingCode
 
 @admin.register(BillingCode)
 class BillingCodeAdmin(admin.ModelAdmin):
-    list_display = ["code", "description", "basis", "min_days", "max_days", "min_minutes", "requires_interactive",
+    list_display = ["code", "description", "counted_per", "min_days", "max_days", "min_minutes", "requires_interactive",
                     "excludes", "effective_from", "effective_to"]
-    list_filter = ["basis", "effective_from"]
+    list_filter = ["counted_per", "effective_from"]
     search_fields = ["code", "description"]
     ordering = ["-effective_from", "code"]
     fieldsets = [
-        (None, {"fields": ["code", "description", "basis"]}),
+        (None, {"fields": ["code", "description", "counted_per"]}),
         ("Thresholds", {"fields": ["min_days", "max_days", "min_minutes", "requires_interactive", "adds_to",
                                    "excludes"]}),
         ("In force", {"fields": ["effective_from", "effective_to"],

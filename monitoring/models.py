@@ -41,7 +41,7 @@ class BillingCode(models.Model):
     judged by the rows in force on its date of service.
     """
 
-    class Basis(models.TextChoices):
+    class CountedPer(models.TextChoices):
         EPISODE = periods.EPISODE, _("Once per episode (set-up)")
         PERIOD = periods.PERIOD, _("Per 30-day period (days with data)")
         MONTH = periods.MONTH, _("Per calendar month (first block of minutes)")
@@ -49,7 +49,7 @@ class BillingCode(models.Model):
 
     code = models.CharField(_("code"), max_length=5, validators=[validate_code])
     description = models.CharField(_("description"), max_length=200)
-    basis = models.CharField(_("counted"), max_length=20, choices=Basis.choices)
+    counted_per = models.CharField(_("counted"), max_length=20, choices=CountedPer.choices)
     min_days = models.PositiveSmallIntegerField(
         _("days with data, at least"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(periods.PERIOD_DAYS)],
@@ -80,9 +80,9 @@ class BillingCode(models.Model):
         verbose_name_plural = _("RTM billing codes")
         constraints = [
             models.UniqueConstraint(fields=["code", "effective_from"], name="billing_code_from_unique"),
-            models.CheckConstraint(condition=Q(basis__in=[periods.EPISODE, periods.PERIOD, periods.MONTH,
+            models.CheckConstraint(condition=Q(counted_per__in=[periods.EPISODE, periods.PERIOD, periods.MONTH,
                                                          periods.MONTH_ADDITIONAL]),
-                                   name="billing_code_basis_valid"),
+                                   name="billing_code_counted_per_valid"),
             models.CheckConstraint(condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                                    name="billing_code_dates_ordered"),
             models.CheckConstraint(condition=Q(min_days__isnull=True) | Q(max_days__isnull=True)
@@ -96,13 +96,13 @@ class BillingCode(models.Model):
     def clean(self) -> None:
         """What each kind of code needs, and no two rows of one code in force on the same day."""
         errors = {}
-        if self.basis == self.Basis.PERIOD and self.min_days is None:
+        if self.counted_per == self.CountedPer.PERIOD and self.min_days is None:
             errors["min_days"] = _("A per-period code needs its days with data.")
-        if self.basis in (self.Basis.MONTH, self.Basis.MONTH_ADDITIONAL) and self.min_minutes is None:
+        if self.counted_per in (self.CountedPer.MONTH, self.CountedPer.MONTH_ADDITIONAL) and self.min_minutes is None:
             errors["min_minutes"] = _("A per-month code needs its minutes.")
-        if self.basis == self.Basis.MONTH_ADDITIONAL and not self.adds_to:
+        if self.counted_per == self.CountedPer.MONTH_ADDITIONAL and not self.adds_to:
             errors["adds_to"] = _("Name the code this block adds to.")
-        if self.basis != self.Basis.MONTH_ADDITIONAL and self.adds_to:
+        if self.counted_per != self.CountedPer.MONTH_ADDITIONAL and self.adds_to:
             errors["adds_to"] = _("Only an additional block adds to another code.")
         if self.min_days is not None and self.max_days is not None and self.max_days < self.min_days:
             errors["max_days"] = _("At most cannot be fewer than at least.")
@@ -122,7 +122,8 @@ class BillingCode(models.Model):
 
     def as_rule(self) -> periods.Rule:
         return periods.Rule(
-            code=self.code, basis=self.basis, effective_from=self.effective_from, effective_to=self.effective_to,
+            code=self.code, counted_per=self.counted_per, effective_from=self.effective_from,
+            effective_to=self.effective_to,
             min_days=self.min_days, max_days=self.max_days, min_minutes=self.min_minutes,
             requires_interactive=self.requires_interactive, adds_to=self.adds_to, excludes=code_list(self.excludes),
         )

@@ -40,7 +40,7 @@ from django.utils.translation import ngettext
 
 PERIOD_DAYS = 30
 
-# What a rule is counted per (BillingCode.Basis holds the same values).
+# What a rule is counted per (BillingCode.CountedPer holds the same values).
 EPISODE = "episode"  # once per episode of care: the set-up
 PERIOD = "period"  # per 30-day period, by days with data
 MONTH = "month"  # per calendar month, the first block of minutes
@@ -66,7 +66,7 @@ class Rule:
     `effective_to` inclusive (open-ended when None)."""
 
     code: str
-    basis: str
+    counted_per: str
     effective_from: dt.date
     effective_to: dt.date | None = None
     min_days: int | None = None
@@ -93,17 +93,18 @@ class RuleBook:
         self.rules = tuple(rules)
         self._on: dict[tuple[dt.date, str | None], list[Rule]] = {}
 
-    def on(self, day: dt.date, basis: str | None = None) -> list[Rule]:
-        key = (day, basis)
+    def on(self, day: dt.date, counted_per: str | None = None) -> list[Rule]:
+        key = (day, counted_per)
         if key not in self._on:
-            self._on[key] = [r for r in self.rules if r.in_force_on(day) and (basis is None or r.basis == basis)]
+            self._on[key] = [r for r in self.rules
+                             if r.in_force_on(day) and (counted_per is None or r.counted_per == counted_per)]
         return self._on[key]
 
 
-def rules_on(rules: RuleBook | Iterable[Rule], day: dt.date, basis: str | None = None) -> list[Rule]:
-    """The rules in force on `day` (of one basis if given)."""
+def rules_on(rules: RuleBook | Iterable[Rule], day: dt.date, counted_per: str | None = None) -> list[Rule]:
+    """The rules in force on `day` (of one counted_per if given)."""
     book = rules if isinstance(rules, RuleBook) else RuleBook(rules)
-    return book.on(day, basis)
+    return book.on(day, counted_per)
 
 
 def _excluded(a: Rule, b: Rule) -> bool:
@@ -297,11 +298,11 @@ def month_codes(*, month: dt.date, time: MonthTime, rules: RuleBook | Sequence[R
     the code it adds to, and only when that code is reported.
     """
     in_force = rules_on(rules, month_last_day(month))
-    firsts = [r for r in in_force if r.basis == MONTH and r.min_minutes is not None
+    firsts = [r for r in in_force if r.counted_per == MONTH and r.min_minutes is not None
               and time.minutes >= r.min_minutes and (time.interactive or not r.requires_interactive)]
     kept = without_exclusions(firsts)
     codes = [CodeUnits(r.code) for r in kept]
-    for extra in (r for r in in_force if r.basis == MONTH_ADDITIONAL and r.min_minutes):
+    for extra in (r for r in in_force if r.counted_per == MONTH_ADDITIONAL and r.min_minutes):
         base = next((k for k in kept if k.code == extra.adds_to), None)
         if base is None or any(_excluded(extra, k) for k in kept) or (
                 extra.requires_interactive and not time.interactive):
@@ -327,9 +328,9 @@ class MonthProgress:
 def month_progress(*, month: dt.date, time: MonthTime, rules: RuleBook | Sequence[Rule]) -> MonthProgress:
     """This month's management time against the thresholds in force (10, 20, 40, 60 ... minutes in 2026)."""
     in_force = rules_on(rules, month_last_day(month))
-    firsts = {r.code: r for r in in_force if r.basis == MONTH and r.min_minutes}
+    firsts = {r.code: r for r in in_force if r.counted_per == MONTH and r.min_minutes}
     steps = [(r.min_minutes, r.code) for r in firsts.values()]
-    for extra in (r for r in in_force if r.basis == MONTH_ADDITIONAL and r.min_minutes):
+    for extra in (r for r in in_force if r.counted_per == MONTH_ADDITIONAL and r.min_minutes):
         base = firsts.get(extra.adds_to)
         if base is None:
             continue

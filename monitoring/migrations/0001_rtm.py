@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=5, validators=[django.core.validators.RegexValidator('\\A\\d{5}\\Z', 'A CPT code is five digits, e.g. 98977.')], verbose_name='code')),
                 ('description', models.CharField(max_length=200, verbose_name='description')),
-                ('basis', models.CharField(choices=[('episode', 'Once per episode (set-up)'), ('period', 'Per 30-day period (days with data)'), ('month', 'Per calendar month (first block of minutes)'), ('month_additional', 'Each additional block of minutes in the month')], max_length=20, verbose_name='counted')),
+                ('counted_per', models.CharField(choices=[('episode', 'Once per episode (set-up)'), ('period', 'Per 30-day period (days with data)'), ('month', 'Per calendar month (first block of minutes)'), ('month_additional', 'Each additional block of minutes in the month')], max_length=20, verbose_name='counted')),
                 ('min_days', models.PositiveSmallIntegerField(blank=True, help_text='Per 30-day period; for the set-up code, in the first period (empty: no threshold).', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='days with data, at least')),
                 ('max_days', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='days with data, at most')),
                 ('min_minutes', models.PositiveSmallIntegerField(blank=True, help_text='Per calendar month: the first block (e.g. 20), or the size of each additional block.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(600)], verbose_name='minutes')),
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'RTM billing code',
                 'verbose_name_plural': 'RTM billing codes',
                 'ordering': ['-effective_from', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('code', 'effective_from'), name='billing_code_from_unique'), models.CheckConstraint(condition=models.Q(('basis__in', ['episode', 'period', 'month', 'month_additional'])), name='billing_code_basis_valid'), models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='billing_code_dates_ordered'), models.CheckConstraint(condition=models.Q(('min_days__isnull', True), ('max_days__isnull', True), ('max_days__gte', models.F('min_days')), _connector='OR'), name='billing_code_days_ordered')],
+                'constraints': [models.UniqueConstraint(fields=('code', 'effective_from'), name='billing_code_from_unique'), models.CheckConstraint(condition=models.Q(('counted_per__in', ['episode', 'period', 'month', 'month_additional'])), name='billing_code_counted_per_valid'), models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='billing_code_dates_ordered'), models.CheckConstraint(condition=models.Q(('min_days__isnull', True), ('max_days__isnull', True), ('max_days__gte', models.F('min_days')), _connector='OR'), name='billing_code_days_ordered')],
             },
         ),
         migrations.CreateModel(

@@ -18,7 +18,7 @@ SOURCE_BEFORE = ("Before 2026 one device code (98977, 16 of 30 days) and one man
                  "20 minutes, 98981 for each additional 20), each with at least one interactive communication.")
 
 CODES = [
-    # code, basis, description, in force, thresholds, source
+    # code, counted_per, description, in force, thresholds, source
     ("98975", "episode", "Set-up and patient education, once per episode of care", BEFORE_2026,
      {"min_days": 16}, SOURCE_BEFORE + " Set-up needed 16 days of data in the first 30."),
     ("98977", "period", "Musculoskeletal device supply, per 30-day period: data on 16–30 days", BEFORE_2026,
@@ -46,10 +46,10 @@ CODES = [
 
 def load(apps, schema_editor):
     BillingCode = apps.get_model("monitoring", "BillingCode")
-    for code, basis, description, (start, end), thresholds, source in CODES:
+    for code, counted_per, description, (start, end), thresholds, source in CODES:
         BillingCode.objects.update_or_create(
             code=code, effective_from=start,
-            defaults={"basis": basis, "description": description, "effective_to": end, "source": source,
+            defaults={"counted_per": counted_per, "description": description, "effective_to": end, "source": source,
                       "min_days": None, "max_days": None, "min_minutes": None, "requires_interactive": False,
                       "adds_to": "", "excludes": "", **thresholds},
         )
@@ -57,7 +57,7 @@ def load(apps, schema_editor):
 
 def unload(apps, schema_editor):
     BillingCode = apps.get_model("monitoring", "BillingCode")
-    for code, _basis, _description, (start, _end), _thresholds, _source in CODES:
+    for code, _counted_per, _description, (start, _end), _thresholds, _source in CODES:
         BillingCode.objects.filter(code=code, effective_from=start).delete()
 
 

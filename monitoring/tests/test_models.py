@@ -21,7 +21,7 @@ def test_the_migration_loads_the_2026_codes_and_those_before():
         2, 15, frozenset({"98977"}))
     assert (in_2026["98979"].min_minutes, in_2026["98979"].requires_interactive, in_2026["98979"].excludes) == (
         10, True, frozenset({"98980", "98981"}))
-    assert (in_2026["98981"].basis, in_2026["98981"].min_minutes, in_2026["98981"].adds_to) == (
+    assert (in_2026["98981"].counted_per, in_2026["98981"].min_minutes, in_2026["98981"].adds_to) == (
         periods.MONTH_ADDITIONAL, 20, "98980")
     assert in_2026["98975"].min_days is None  # interop.md states no threshold (the vendors' 2 days is unverified)
     in_2025 = {r.code: r for r in periods.rules_on(rule_book(), D(2025, 6, 1))}
@@ -29,7 +29,7 @@ def test_the_migration_loads_the_2026_codes_and_those_before():
 
 
 def code(**values) -> BillingCode:
-    defaults = {"code": "98977", "description": "Device supply", "basis": "period", "min_days": 16,
+    defaults = {"code": "98977", "description": "Device supply", "counted_per": "period", "min_days": 16,
                 "effective_from": D(2027, 1, 1)}
     return BillingCode(**{**defaults, **values})
 
@@ -44,8 +44,8 @@ def test_next_januarys_row_is_saved_once_the_old_one_is_closed():
 
 @pytest.mark.parametrize("values, field", [
     ({"min_days": None}, "min_days"),
-    ({"basis": "month", "min_days": None}, "min_minutes"),
-    ({"basis": "month_additional", "min_days": None, "min_minutes": 20}, "adds_to"),
+    ({"counted_per": "month", "min_days": None}, "min_minutes"),
+    ({"counted_per": "month_additional", "min_days": None, "min_minutes": 20}, "adds_to"),
     ({"adds_to": "98980"}, "adds_to"),
     ({"max_days": 10}, "max_days"),
     ({"effective_to": D(2026, 12, 1)}, "effective_to"),

@@ -69,7 +69,8 @@ class Flag(models.Model):
     # The therapist's note (at most NOTE_MAX_LENGTH) after what Backstep adds ("Declined. ", the check's date).
     resolution_note = models.TextField(_("resolution note"), blank=True)
     # What the flag is about (e.g. "session:42" or "version:7:week:2026-W38"): a
-    # flag resolved for one basis is not raised again for the same basis.
+    # flag resolved for one basis is not raised again for the same basis. This is
+    # the one meaning of "basis" in Backstep (the checks' engine input is a CheckInput).
     basis = models.CharField(_("basis"), max_length=80, blank=True)
     notified_at = models.DateTimeField(_("therapist e-mailed at"), null=True, blank=True)
 

@@ -15,13 +15,13 @@ query-count tests).
 from patients.selectors.charts import day_in_words, pain_by_day, pain_history, step_changes, weeks_chart
 from patients.selectors.checks import (
     CATCH_UP_DAYS,
-    CheckBasis,
+    CheckInput,
     Evidence,
     active_assignment_ids,
     active_ladder_exercises,
     adherence_window_start,
     assignments_with_unchecked_evidence,
-    check_basis,
+    check_input,
     engine_input,
     engine_inputs,
     ladder_exercises_to_check,
@@ -94,10 +94,10 @@ from patients.selectors.plans import (
 )
 
 __all__ = [
-    "CATCH_UP_DAYS", "NOTES_IN_INBOX", "PATIENT_SORTS", "SEVERITY_ORDER", "UNRESOLVED", "CheckBasis", "Evidence",
+    "CATCH_UP_DAYS", "NOTES_IN_INBOX", "PATIENT_SORTS", "SEVERITY_ORDER", "UNRESOLVED", "CheckInput", "Evidence",
     "InvitationInvalid", "PatientOverview", "PhaseReadiness", "PlanControls", "TodayPlan", "active_assignment",
     "active_assignment_ids", "active_assignments", "active_ladder_exercises", "adherence_window_start",
-    "assignable_protocols", "assignments_with_unchecked_evidence", "check_basis", "checkin_on", "current_phase",
+    "assignable_protocols", "assignments_with_unchecked_evidence", "check_input", "checkin_on", "current_phase",
     "current_phase_ids", "current_steps_for_assignments", "day_in_words", "engine_input", "engine_inputs",
     "exercise_with_current_load", "flag_get", "flag_inbox", "flags_get", "inbox_mine_by_default",
     "invitation_account_for", "invitation_check", "invitation_offer", "is_new", "ladder_exercises_to_check",

@@ -33,7 +33,7 @@ SESSION_FIELDS = ("pk", "exercise_id", "patient_id", "date", "step", "completed"
 
 
 @dataclass
-class CheckBasis:
+class CheckInput:
     """Engine input for one exercise, plus the ids the services need to apply the decision once."""
 
     exercise: AssignedExercise
@@ -177,7 +177,7 @@ class Evidence:
 
 
 def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
-                  lookback_sessions: int = 10) -> list[CheckBasis]:
+                  lookback_sessions: int = 10) -> list[CheckInput]:
     """Build the engine input of many exercises with a fixed number of queries.
 
     The rules look at the latest sessions (R1-R5, R7: at most
@@ -192,7 +192,7 @@ def engine_inputs(*, exercises: list[AssignedExercise], today: dt.date,
     if not exercises:
         return []
     evidence = read_evidence(exercises, today=today, lookback_sessions=lookback_sessions)
-    return [check_basis(exercise, evidence, today=today) for exercise in exercises]
+    return [check_input(exercise, evidence, today=today) for exercise in exercises]
 
 
 def read_evidence(exercises: list[AssignedExercise], *, today: dt.date, lookback_sessions: int) -> Evidence:
@@ -319,7 +319,7 @@ def engine_input(exercise: AssignedExercise, evidence: Evidence, *, today: dt.da
     }
 
 
-def check_basis(exercise: AssignedExercise, evidence: Evidence, *, today: dt.date) -> CheckBasis:
+def check_input(exercise: AssignedExercise, evidence: Evidence, *, today: dt.date) -> CheckInput:
     """The engine input of one exercise, with when its evidence was recorded and the ids to apply a decision once."""
     rows = evidence.sessions.get(exercise.pk, [])
     measurement = evidence.measurements.get(exercise.assignment.patient_id)
@@ -331,7 +331,7 @@ def check_basis(exercise: AssignedExercise, evidence: Evidence, *, today: dt.dat
                             "R3": max(at for row in rows[-2:] for at in evidence.recorded(row))}
     if measurement is not None:
         times.append(measurement.created_at)
-    return CheckBasis(
+    return CheckInput(
         exercise=exercise,
         engine_input=engine_input(exercise, evidence, today=today),
         latest_session_id=rows[-1]["pk"] if rows else None,

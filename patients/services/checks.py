@@ -58,44 +58,44 @@ def _iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _flag_basis(kind: str, basis, today: dt.date) -> str:
+def _flag_basis(kind: str, checked, today: dt.date) -> str:
     """What a flag is about, so a flag the therapist resolved is not raised again for the same thing."""
-    version = f"version:{basis.step_version_id or 0}"
+    version = f"version:{checked.step_version_id or 0}"
     return {
-        "pain_red": f"session:{basis.latest_session_id}",
-        "morning_pain": f"session:{basis.latest_session_id}",
-        "effusion": f"measurement:{basis.latest_measurement_id}",
-        "gate_not_met": f"{version}:measurement:{basis.latest_measurement_id or 0}",
+        "pain_red": f"session:{checked.latest_session_id}",
+        "morning_pain": f"session:{checked.latest_session_id}",
+        "effusion": f"measurement:{checked.latest_measurement_id}",
+        "gate_not_met": f"{version}:measurement:{checked.latest_measurement_id or 0}",
         "needs_override": version,
         "ladder_complete": version,
         "progression": f"{version}:week:{_iso_week(today)}",
     }.get(kind, f"week:{_iso_week(today)}")
 
 
-def _wanted_flags(basis, decision: dict, today: dt.date, suggest: bool) -> dict[str, WantedFlag]:
+def _wanted_flags(checked, decision: dict, today: dt.date, suggest: bool) -> dict[str, WantedFlag]:
     wanted = {
         flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"],
-                                 _flag_basis(flag["kind"], basis, today),
+                                 _flag_basis(flag["kind"], checked, today),
                                  rule=FLAG_RULES.get(flag["kind"], decision["rules"][0]))
         for flag in decision["flags"]
     }
     if suggest:
         wanted["progression"] = WantedFlag(
-            "progression", Flag.Severity.INFO, decision["reasons"][0], _flag_basis("progression", basis, today),
+            "progression", Flag.Severity.INFO, decision["reasons"][0], _flag_basis("progression", checked, today),
             rule=decision["rules"][0], suggested_step=decision["next_step"],
         )
     return wanted
 
 
-def _sync_flags(*, basis, decision: dict, wanted: dict[str, WantedFlag], unresolved: list[Flag],
+def _sync_flags(*, checked, decision: dict, wanted: dict[str, WantedFlag], unresolved: list[Flag],
                 resolved_bases: set[tuple[int, str, str]], today: dt.date) -> list[Flag]:
     """Open, update or resolve this exercise's flags; return flags that became urgent and need an e-mail."""
-    exercise = basis.exercise
+    exercise = checked.exercise
     now = timezone.now()
     urgent = []
     wanted = dict(wanted)
-    evidence = {"as_of": today.isoformat(), "latest_session_id": basis.latest_session_id,
-                "measurement_id": basis.latest_measurement_id, "step": exercise.current_step}
+    evidence = {"as_of": today.isoformat(), "latest_session_id": checked.latest_session_id,
+                "measurement_id": checked.latest_measurement_id, "step": exercise.current_step}
     for flag in unresolved:
         want = wanted.pop(flag.kind, None)
         if _flag_update(flag, want, decision=decision, evidence=evidence, today=today, now=now):
@@ -156,7 +156,7 @@ def _flag_update(flag: Flag, want: WantedFlag | None, *, decision: dict, evidenc
 EARLIER_PHASE_FLAG_KINDS = frozenset({"pain_red", "morning_pain", "effusion", "worsening_trend"})
 
 
-def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -> str:
+def _apply_step(*, checked, decision: dict, auto_progress: bool, today: dt.date) -> str:
     """Apply a decision's step change, once per piece of evidence; returns what was applied.
 
     A regression (R1, R3) applies unless one was already decided on the
@@ -172,12 +172,12 @@ def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -
     A progression applies (only when the clinic allows it) on evidence newer
     than the latest step change of any kind.
     """
-    exercise = basis.exercise
+    exercise = checked.exercise
     target = decision["next_step"]
-    if basis.latest_session_created is None or basis.latest_evidence is None:
+    if checked.latest_session_created is None or checked.latest_evidence is None:
         return ""
     if decision["decision"] == "regress":
-        recorded = basis.regress_evidence[decision["rules"][0]]
+        recorded = checked.regress_evidence[decision["rules"][0]]
         decided = exercise.regress_decided_through
         if decided is not None and recorded <= decided:
             return ""  # this evidence has had its regression
@@ -187,8 +187,8 @@ def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -
             return ""  # at the easiest step: nothing lower, the flag says it all
         applied = "regressed"
     elif decision["decision"] == "progress" and auto_progress:
-        changed = basis.step_version_created
-        if (changed is not None and basis.latest_evidence <= changed) or target == exercise.current_step:
+        changed = checked.step_version_created
+        if (changed is not None and checked.latest_evidence <= changed) or target == exercise.current_step:
             return ""
         applied = "progressed"
     else:
@@ -196,7 +196,7 @@ def _apply_step(*, basis, decision: dict, auto_progress: bool, today: dt.date) -
     version = step_change(exercise=exercise, step=target, effective_date=today, source=ChangeSource.ENGINE,
                           reason=decision["reasons"][0], rules=decision["rules"][:1])
     exercise.current_step = target
-    basis.step_version_id, basis.step_version_created = version.pk, version.created_at
+    checked.step_version_id, checked.step_version_created = version.pk, version.created_at
     return applied
 
 
@@ -231,7 +231,7 @@ def _lock_plans(assignment_ids: list[int], *, today: dt.date | None) -> list[Ass
 class _Decided:
     """One exercise's engine decision and what the check did about it, before its flags are synced."""
 
-    basis: selectors.CheckBasis
+    checked: selectors.CheckInput
     decision: dict
     wanted: dict[str, WantedFlag]
     day: dt.date
@@ -239,19 +239,19 @@ class _Decided:
     applied: str
 
 
-def _engine_bases(exercises: list[AssignedExercise], days: dict[int, dt.date]) -> list[selectors.CheckBasis]:
+def _check_inputs(exercises: list[AssignedExercise], days: dict[int, dt.date]) -> list[selectors.CheckInput]:
     """The engine inputs of the batch, read per day (a batch across time zones may span two clinic dates)."""
-    bases = []
+    inputs = []
     for day in sorted(set(days.values())):
-        bases += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
-    return bases
+        inputs += selectors.engine_inputs(exercises=[e for e in exercises if days[e.pk] == day], today=day)
+    return inputs
 
 
-def _decide(basis: selectors.CheckBasis, day: dt.date) -> _Decided | None:
+def _decide(checked: selectors.CheckInput, day: dt.date) -> _Decided | None:
     """Run the engine on one exercise, apply its step change, and say which flags it wants (None: input refused)."""
-    exercise = basis.exercise
+    exercise = checked.exercise
     try:
-        decision = engine.evaluate(basis.engine_input)
+        decision = engine.evaluate(checked.engine_input)
     except engine.EngineInputError as error:
         logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
         return None
@@ -259,17 +259,17 @@ def _decide(basis: selectors.CheckBasis, day: dt.date) -> _Decided | None:
     current = exercise.in_current_phase
     auto = bool(current and settings_row and settings_row.auto_apply_progressions)
     checked_step = exercise.current_step
-    applied = _apply_step(basis=basis, decision=decision, auto_progress=auto, today=day)
+    applied = _apply_step(checked=checked, decision=decision, auto_progress=auto, today=day)
     suggest = current and decision["decision"] == "progress" and applied != "progressed"
-    wanted = _wanted_flags(basis, decision, day, suggest)
+    wanted = _wanted_flags(checked, decision, day, suggest)
     if not current:
         wanted = {kind: want for kind, want in wanted.items() if kind in EARLIER_PHASE_FLAG_KINDS}
-    return _Decided(basis, decision, wanted, day, checked_step, applied)
+    return _Decided(checked, decision, wanted, day, checked_step, applied)
 
 
 def _check_row(decided: _Decided, applied_before: dict[tuple[int, dt.date], str]) -> ProgressionCheck:
     """The day's check of one exercise; a re-run the same day keeps what an earlier run of that day applied."""
-    decision, exercise = decided.decision, decided.basis.exercise
+    decision, exercise = decided.decision, decided.checked.exercise
     return ProgressionCheck(
         exercise=exercise, as_of=decided.day, decision=decision["decision"], current_step=decided.checked_step,
         next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
@@ -286,13 +286,13 @@ def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, n
     written in one upsert.
     """
     days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
-    bases = _engine_bases(exercises, days)
+    inputs = _check_inputs(exercises, days)
     unresolved: dict[int, list[Flag]] = {}
     for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
         unresolved.setdefault(flag.exercise_id, []).append(flag)
     applied_before = {(c.exercise_id, c.as_of): c.applied for c in
                       ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}
-    decided = [found for found in (_decide(basis, days[basis.exercise.pk]) for basis in bases) if found]
+    decided = [found for found in (_decide(checked, days[checked.exercise.pk]) for checked in inputs) if found]
     resolved_bases = set(
         Flag.objects.filter(exercise_id__in=days, status=Flag.Status.RESOLVED,
                             basis__in={want.basis for d in decided for want in d.wanted.values()})
@@ -300,8 +300,8 @@ def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, n
     )
     outcomes, checks, urgent_ids = [], [], []
     for d in decided:
-        exercise = d.basis.exercise
-        urgent = _sync_flags(basis=d.basis, decision=d.decision, wanted=d.wanted,
+        exercise = d.checked.exercise
+        urgent = _sync_flags(checked=d.checked, decision=d.decision, wanted=d.wanted,
                              unresolved=unresolved.get(exercise.pk, []), resolved_bases=resolved_bases, today=d.day)
         urgent_ids += [flag.pk for flag in urgent]
         checks.append(_check_row(d, applied_before))

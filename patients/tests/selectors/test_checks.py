@@ -19,8 +19,8 @@ def test_engine_input_maps_next_morning_checkins_and_latest_measurement(world):
                        effusion="1+", quad_lsi_pct=60)
     measurement_record(patient=world.patient_a1, date=TODAY - dt.timedelta(days=2), recorded_by=world.therapist_a,
                        effusion="trace")
-    (basis,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY)
-    data = basis.engine_input
+    (checked,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY)
+    data = checked.engine_input
     assert [s["pain_next_morning"] for s in data["sessions"]] == [1, 1, None]
     assert data["measurements"] == [{"date": str(TODAY - dt.timedelta(days=2)), "effusion": "trace",
                                      "quad_lsi_pct": None, "hop_lsi_pct": None, "rom_pct": None,
@@ -33,8 +33,8 @@ def test_engine_input_keeps_only_sessions_that_can_matter(world):
     for days_ago in range(40, 14, -1):
         session(world, days_ago)
     session(world, 2)
-    (basis,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY, lookback_sessions=3)
-    dates = [s["date"] for s in basis.engine_input["sessions"]]
+    (checked,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY, lookback_sessions=3)
+    dates = [s["date"] for s in checked.engine_input["sessions"]]
     assert dates == [str(TODAY - dt.timedelta(days=d)) for d in (17, 16, 15, 2)]
 
 
@@ -43,5 +43,5 @@ def test_a_future_dated_measurement_is_ignored(world):
 
     Measurement.objects.create(patient=world.patient_a1, date=TODAY + dt.timedelta(days=365), effusion="3+")
     measurement_record(patient=world.patient_a1, date=TODAY, recorded_by=world.therapist_a, effusion="trace")
-    (basis,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY)
-    assert basis.engine_input["measurements"][0]["effusion"] == "trace"
+    (checked,) = engine_inputs(exercises=[walk(world.assignment_a1)], today=TODAY)
+    assert checked.engine_input["measurements"][0]["effusion"] == "trace"

@@ -102,9 +102,9 @@ def test_training_in_an_earlier_phase_counts_for_adherence_after_a_phase_change(
     to_second_phase(plan)
     log(second, 1)
     log(second, 1)  # a second session the same day is the same training day
-    (basis,) = engine_inputs(exercises=[second], today=TODAY)
-    assert basis.engine_input["training_days"] == [ago(d).isoformat() for d in (12, 10, 8, 6, 4, 1)]
-    assert basis.engine_input["frequency_per_week"] == plan.sessions_per_week
+    (checked,) = engine_inputs(exercises=[second], today=TODAY)
+    assert checked.engine_input["training_days"] == [ago(d).isoformat() for d in (12, 10, 8, 6, 4, 1)]
+    assert checked.engine_input["frequency_per_week"] == plan.sessions_per_week
     outcome = check(plan)[second.pk]
     assert "F1" not in outcome.decision["rules"]
     assert not Flag.objects.filter(patient=plan.patient, kind="low_adherence").exists()
