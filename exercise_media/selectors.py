@@ -8,6 +8,8 @@ from. Anyone else is told the file does not exist (404).
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,6 +24,40 @@ from exercise_media.education import BY_SLUG, TOPICS
 from exercise_media.models import EducationText, ExerciseMedia
 from patients.models import AssignedExercise, Patient
 from protocols.models import ExerciseTemplate
+
+logger = logging.getLogger(__name__)
+# When the cache (Redis) is down or hung, the phone pages read the database instead, and stop asking the cache
+# for this long, so one outage costs one request a socket timeout rather than every page several.
+CACHE_BACKOFF_SECONDS = 60
+_cache_down_until = 0.0
+
+
+def _cache_failed(error: Exception) -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_BACKOFF_SECONDS
+    logger.warning("media cache unavailable (%s): reading the database for %d s", type(error).__name__,
+                   CACHE_BACKOFF_SECONDS)
+
+
+def _cache_get(key: str | None):
+    """The cached value, or None when there is none or the cache cannot answer (never an error for the page)."""
+    if key is None or time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return cache.get(key)
+    except Exception as error:  # noqa: BLE001 - any cache failure: the database has the answer
+        _cache_failed(error)
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    """Keep `value` in the cache when it is reachable; a failure only means the next page reads the database."""
+    if time.monotonic() < _cache_down_until:
+        return
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception as error:  # noqa: BLE001 - see _cache_get
+        _cache_failed(error)
 
 
 @dataclass(frozen=True)
@@ -110,19 +146,19 @@ def patient_media_build(patient) -> dict[int, list[MediaRef]]:
 
 def clinic_media(clinic) -> ClinicMedia:
     key = _key("clinic", clinic)
-    found = cache.get(key)
+    found = _cache_get(key)
     if found is None:
         found = clinic_media_build(clinic)
-        cache.set(key, found, CACHE_SECONDS)
+        _cache_set(key, found)
     return found
 
 
 def patient_media(patient) -> dict[int, list[MediaRef]]:
     key = _key("patient", patient)
-    found = cache.get(key)
+    found = _cache_get(key)
     if found is None:
         found = patient_media_build(patient)
-        cache.set(key, found, CACHE_SECONDS)
+        _cache_set(key, found)
     return found
 
 
@@ -130,14 +166,14 @@ def plan_drawings(assignment, exercises) -> dict[int, str | None]:
     """exercise id -> drawing name for one assignment's exercises. A plan is a snapshot whose exercises keep
     their template for good, so once worked out this never changes: cached per assignment."""
     key = _key("drawings", assignment) if assignment is not None else None
-    found = cache.get(key) if key else None
+    found = _cache_get(key)
     missing = [e for e in exercises if found is None or e.pk not in found]
     if missing:
         names = _drawing_names({e.template_id for e in missing if e.template_id})
         found = dict(found or {})
         found.update({e.pk: names.get(e.template_id) or name_for(kind=e.kind) for e in missing})
         if key:
-            cache.set(key, found, CACHE_SECONDS)
+            _cache_set(key, found)
     return found or {}
 
 
@@ -183,11 +219,11 @@ def media_cache_refresh(*, clinic_id: int, patient_id: int | None = None) -> Non
     """Write the cached read path again after a change to a clinic's (or a patient's) media or wording."""
     clinic = Clinic.objects.filter(pk=clinic_id).first()
     if clinic is not None:
-        cache.set(_key("clinic", clinic), clinic_media_build(clinic), CACHE_SECONDS)
+        _cache_set(_key("clinic", clinic), clinic_media_build(clinic))
     if patient_id is not None:
         patient = Patient.objects.filter(pk=patient_id).first()
         if patient is not None:
-            cache.set(_key("patient", patient), patient_media_build(patient), CACHE_SECONDS)
+            _cache_set(_key("patient", patient), patient_media_build(patient))
 
 
 def template_media(*, actor: Actor, templates) -> dict[int, Shown]:
