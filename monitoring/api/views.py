@@ -7,19 +7,16 @@ import datetime as dt
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey, actor_of
+from clinic.api.permissions import DEFAULT_PERMISSIONS, StaffOrApiKey
 from clinic.audit import audit_contained, audit_narrowed, audit_note
-from clinic.clock import clinic_today
 from clinic.csv_export import csv_text
 from monitoring.api.serializers import RtmQuery, RtmReportSerializer, row_dict
 from monitoring.selectors import rtm_report
-from patients.adherence_report import ReportWindowError, report_window
-from patients.api.reports import error_lines
+from patients.api.reports import error_lines, report_request
 
 NOTICE = "Backstep reports which thresholds are met; it never submits claims. The clinic decides what to bill."
 MONTH_COLUMNS = 3  # a 30-day period touches at most three calendar months (31 Jan to 1 Mar)
@@ -66,15 +63,7 @@ class RtmReportView(APIView):
         responses={200: RtmReportSerializer},
     )
     def get(self, request, *args, **kwargs):
-        query = RtmQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        actor = actor_of(request)
-        today = clinic_today(actor.clinic)
-        try:
-            start, end = report_window(start=params.get("start"), end=params.get("end"), today=today)
-        except ReportWindowError as error:
-            raise serializers.ValidationError({error.field: [error.message]}) from None
+        params, actor, today, (start, end) = report_request(request, RtmQuery)
         rows = rtm_report(actor=actor, start=start, end=end, today=today, therapist_id=params.get("therapist"),
                           patient_id=params.get("patient"))
         # The shape of RtmReportSerializer (the schema), built directly: see row_dict.

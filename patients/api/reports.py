@@ -121,6 +121,21 @@ def row_dicts(row, by_week: bool) -> list[dict]:
     ]
 
 
+def report_request(request, query_class):
+    """What every report endpoint reads first: its validated query, the caller, the clinic's today and the
+    window (`start`/`end`, defaulted and bounded by `report_window`); a bad value is a 400 naming its field."""
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    actor = actor_of(request)
+    today = clinic_today(actor.clinic)
+    try:
+        window = report_window(start=params.get("start"), end=params.get("end"), today=today)
+    except ReportWindowError as error:
+        raise serializers.ValidationError({error.field: [error.message]}) from None
+    return params, actor, today, window
+
+
 class AdherenceReportView(APIView):
     """Adherence per assignment over a window, as defined in product.md. JSON, or CSV with ?format=csv."""
 
@@ -132,15 +147,7 @@ class AdherenceReportView(APIView):
         responses={200: AdherenceReportSerializer},
     )
     def get(self, request, *args, **kwargs):
-        query = AdherenceQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        actor = actor_of(request)
-        today = clinic_today(actor.clinic)
-        try:
-            start, end = report_window(start=params.get("start"), end=params.get("end"), today=today)
-        except ReportWindowError as error:
-            raise serializers.ValidationError({error.field: [error.message]}) from None
+        params, actor, today, (start, end) = report_request(request, AdherenceQuery)
         rows = adherence_report(
             actor=actor, start=start, end=end, today=today, therapist_id=params.get("therapist"),
             patient_id=params.get("patient"), condition=params.get("condition"),
