@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "patients",
     "monitoring",
     "exercise_media",
+    "outcomes",
+    "fhir",
+    "reminders",
 ]
 
 MIDDLEWARE = [

@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("clinic", "patients", "protocols", "monitoring", "exercise_media", "bench")
+PACKAGES = ("clinic", "patients", "protocols", "monitoring", "exercise_media", "outcomes", "fhir", "reminders", "bench")
 # The domain apps: one may import another, never both ways (monitoring and exercise_media build on patients).
 # `clinic` is the project package (settings, URLs wiring every app) and the shared kernel (tenancy, audit, dates)
 # at once, so it is not held to a direction.
-DOMAIN_APPS = ("patients", "protocols", "monitoring", "exercise_media")
+DOMAIN_APPS = ("patients", "protocols", "monitoring", "exercise_media", "outcomes", "fhir", "reminders")
 
 # Cycles known when this test was written, each being removed by its own part of issue 14. This list only
 # shrinks: remove an entry when its cycle is gone (the test says when), never add one.
