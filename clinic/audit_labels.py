@@ -69,6 +69,9 @@ PAGE_LABELS = {
     ("exercise_media:patient-media", "POST"): gettext_lazy("added a picture or video to a patient's plan"),
     ("exercise_media:patient-media-delete", "POST"): gettext_lazy("removed a picture or video of a patient"),
     ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
+    ("outcomes:questionnaires", "GET"): gettext_lazy("viewed the clinic's imported questionnaires"),
+    ("outcomes:questionnaire-import", "GET"): gettext_lazy("opened the questionnaire import form"),
+    ("outcomes:questionnaire-import", "POST"): gettext_lazy("imported a questionnaire's wording"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -191,7 +194,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove",
+    "removed": "remove", "imported": "import",
 }
 
 

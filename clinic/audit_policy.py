@@ -57,6 +57,10 @@ PATIENT_PAGES = {
     "exercise_media:patient-media": AuditPolicy("patient", "pk"),
     "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
     "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
+    # Questionnaire wording the clinic imports (outcomes/): not patient data, but what patients read and what
+    # their scores are answered against, so who viewed and who changed it is on record.
+    "outcomes:questionnaires": AuditPolicy("questionnaire_import"),
+    "outcomes:questionnaire-import": AuditPolicy("questionnaire_import"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

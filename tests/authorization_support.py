@@ -17,6 +17,7 @@ from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notifi
 from clinic.services import api_key_create, api_key_revoke, staff_join_link
 from monitoring.models import Enrolment, RunningTimer, TimeEntry
 from monitoring.services import enrolment_start, time_entry_create
+from outcomes.models import ImportedQuestionnaire
 from patients.models import (
     AssignedLadderStep,
     Assignment,
@@ -139,7 +140,8 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
                  Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
-                 Notification, Enrolment, TimeEntry, RunningTimer)
+                 Notification, Enrolment, TimeEntry, RunningTimer,
+                 ImportedQuestionnaire)
 
 
 def fingerprint() -> dict:
