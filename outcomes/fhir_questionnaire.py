@@ -81,7 +81,7 @@ def parse(raw: bytes) -> ParsedQuestionnaire:
     if len(raw) > MAX_BYTES:
         raise QuestionnaireImportError(f"The file is too large: at most {MAX_BYTES // 1024} KB.")
     try:
-        resource = json.loads(raw.decode("utf-8-sig"))
+        resource = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise QuestionnaireImportError("The file is not UTF-8 text.") from None
     except RecursionError:
@@ -103,10 +103,20 @@ def parse(raw: bytes) -> ParsedQuestionnaire:
                                resource=resource)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _check_depth(value, depth: int = 0) -> None:
+    """Nesting within MAX_DEPTH, and no NUL character anywhere (PostgreSQL's JSON cannot store one)."""
     if depth > MAX_DEPTH:
         raise QuestionnaireImportError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if isinstance(value, str) and "\x00" in value:
+        raise QuestionnaireImportError("The file contains a NUL character (\\u0000), which no text may hold.")
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    else:
+        children = value if isinstance(value, list) else ()
     for child in children:
         _check_depth(child, depth + 1)
 

@@ -110,6 +110,11 @@ def test_answer_values_that_differ_name_the_item():
      b'"answerOption": [{"valueString": "x"}]}]}',
      "no value Backstep can score"),
     (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+    (b'{"resourceType": "Questionnaire", "x": NaN, "item": []}', "not valid JSON"),
+    (b'{"resourceType": "Questionnaire", "x": Infinity}', "not valid JSON"),
+    (b'{"resourceType": "Questionnaire", "title": "a\\u0000b", "item": []}', "NUL character"),
+    (b'{"resourceType": "Questionnaire", "a\\u0000": 1}', "NUL character"),
+    (b'{"resourceType": "Questionnaire", "x": 1' + b"0" * 5000 + b"}", "not valid JSON"),
     (b'{"a":' * 30 + b"1" + b"}" * 30, "nested too deeply"),
 ])
 def test_malformed_or_hostile_files_get_a_clear_error(raw, message):
