@@ -127,7 +127,7 @@ def _collect(items, questions: list[Question]) -> None:
     for item in items:
         if not isinstance(item, dict):
             raise QuestionnaireImportError("An item is not an object.")
-        if item.get("type") in NOT_QUESTIONS:
+        if isinstance(item.get("type"), str) and item["type"] in NOT_QUESTIONS:
             _collect(item.get("item") or [], questions)
             continue
         if len(questions) >= MAX_ITEMS:
