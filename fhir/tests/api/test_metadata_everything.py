@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from fhir.registry import FHIR_TYPES
@@ -42,8 +43,6 @@ def test_metadata_lists_exactly_the_served_types_and_parameters(db, api):
 
 
 def _query(values):
-    from django.http import QueryDict
-
     query = QueryDict(mutable=True)
     query.update(values)
     return query
