@@ -40,6 +40,8 @@ class FHIRView(APIView):
     http_method_names = ["get", "head", "options"]
     # Every view only reads (other methods get 405), so API keys need no read-only check of their own here.
     permission_classes = [IsAuthenticatedActor]
+    # Not in the OpenAPI schema of /api/v1/: FHIR clients learn this API from its CapabilityStatement (metadata).
+    schema = None
 
     def get_exception_handler(self):
         return operation_outcome_handler
