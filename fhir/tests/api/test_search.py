@@ -184,3 +184,9 @@ def test_patients_are_found_by_the_clinics_reference(filled, api):
     assert _bundle(client, f"{FHIR}Patient", identifier="http://elsewhere.example|MRN-1")["total"] == 0
     assert _ids(_bundle(api("therapist_b"), f"{FHIR}Patient", identifier="MRN-1")) == [str(filled.patient_b1.pk)]
     assert _outcome(client.get(f"{FHIR}Observation", {"identifier": "MRN-1"}), 400) == "invalid"
+
+
+def test_options_and_head(filled, api):
+    client = api("therapist_a")
+    assert _outcome(client.options(f"{FHIR}Patient"), 405) == "not-supported"
+    assert client.head(f"{FHIR}Patient").status_code == 200
