@@ -33,7 +33,7 @@ $(STAMPS)/node: package.json package-lock.json
 	@mkdir -p $(STAMPS) && touch $@
 
 # Copies the pinned npm libraries into assets/ and collects static files.
-$(STAMPS)/assets: $(STAMPS)/node $(STAMPS)/python scripts/build-assets.mjs $(shell find static -type f 2>/dev/null)
+$(STAMPS)/assets: $(STAMPS)/node $(STAMPS)/python scripts/build-assets.mjs $(shell find static pwa -type f 2>/dev/null)
 	npm run --silent build
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@mkdir -p $(STAMPS) && touch $@
