@@ -62,8 +62,8 @@ function refusedForNow(response) {
 
 async function replayOutbox() {
   // A page of the app is open: it sends the entries itself (outbox.js) and tells this worker which
-  // went; two senders at once would only make the server answer the same entry twice.
-  if ((await self.clients.matchAll({ type: "window" })).length) { return; }
+  // went. Try again later (the browser retries a failed sync), for when the app is closed.
+  if ((await self.clients.matchAll({ type: "window" })).length) { throw new Error("a page sends them"); }
   const owner = await currentOwner();
   let entry;
   while ((entry = await outbox.shiftRequest())) {

@@ -192,3 +192,37 @@ def test_signing_out_offline_then_another_patient_sees_nothing_of_the_first(two_
     page.get_by_text("Sent. Your entries are with your clinic.").wait_for()
     assert list(SessionLog.objects.values_list("patient", "pain_during")) == [(alma.pk, 9)]
     check_page(page, watch, "offline-after-sign-in-360", 360)
+
+
+def test_background_sync_sends_the_entry_with_the_app_closed(two_patients, open_page, live_server):
+    """The worker's copy of an offline entry goes when the browser fires Background Sync with no page open.
+
+    The sync event is fired through DevTools (ServiceWorker.dispatchSyncEvent), from a blank tab that is
+    not a page of the app: Chrome fires it by itself when the phone's connection returns.
+    """
+    alma, _arlo = two_patients
+    page, _watch = open_page(390, 844)
+    open_app_online(page, alma)
+    page.goto("/log/")
+    page.context.set_offline(True)
+    fill_session(page, pain="4")
+    page.get_by_role("button", name="Save session").click()
+    page.get_by_text("Saved on this phone — will send when online.").wait_for()
+
+    blank = page.context.new_page()
+    devtools = page.context.new_cdp_session(blank)
+    registrations = []
+    devtools.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    devtools.send("ServiceWorker.enable")
+    page.close()  # the app is closed; only the worker is left
+    page.context.set_offline(False)
+    blank.wait_for_timeout(300)
+    registration = next(r for r in registrations if r["scopeURL"] == live_server.url + "/")
+    devtools.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": registration["scopeURL"].rstrip("/"), "registrationId": registration["registrationId"],
+        "tag": "workbox-background-sync:backstep-outbox", "lastChance": False})
+    deadline = time.monotonic() + 15
+    while not SessionLog.objects.exists():
+        assert time.monotonic() < deadline, "the worker did not send the entry"
+        blank.wait_for_timeout(200)
+    assert list(SessionLog.objects.values_list("patient", "pain_during")) == [(alma.pk, 4)]
