@@ -226,3 +226,34 @@ def test_background_sync_sends_the_entry_with_the_app_closed(two_patients, open_
         assert time.monotonic() < deadline, "the worker did not send the entry"
         blank.wait_for_timeout(200)
     assert list(SessionLog.objects.values_list("patient", "pain_during")) == [(alma.pk, 4)]
+
+
+def test_a_new_release_takes_over_in_one_step(two_patients, open_page, monkeypatch):
+    """A new release installs beside the open page, offers "Reload", then replaces pages and files together."""
+    from patients import pwa
+
+    alma, _arlo = two_patients
+    page, watch = open_page(390, 844)
+    open_app_online(page, alma)
+    first = page.evaluate("async () => (await caches.keys()).filter((n) => n.startsWith('backstep-pages-'))")
+
+    monkeypatch.setattr(pwa, "_content_hash", lambda path: "release-2")  # every static file changed
+    page.reload()  # a navigation: the browser checks /sw.js, finds a new release and installs it
+    update = page.locator(".bs-update")
+    update.wait_for(timeout=20000)
+    assert page.get_by_role("heading", name=f"Hello, {alma.first_name}").is_visible()  # nothing swapped yet
+    update.get_by_role("button", name="Reload").click()
+    wait_until(page, """async () => {
+        const names = (await caches.keys()).filter((n) => n.startsWith('backstep-pages-'));
+        return names.length === 1 && (await (await caches.open(names[0])).keys()).length === 4;
+    }""")
+    page.get_by_role("heading", name=f"Hello, {alma.first_name}").wait_for()
+    assert not page.locator(".bs-update").is_visible()
+    now = page.evaluate("async () => (await caches.keys()).filter((n) => n.startsWith('backstep-pages-'))")
+    assert now != first  # the previous release's pages are gone with it
+    precached = page.evaluate("""async () => {
+        const name = (await caches.keys()).find((n) => n.startsWith('workbox-precache'));
+        return (await (await caches.open(name)).keys()).map((r) => r.url);
+    }""")
+    static_files = [url for url in precached if "/static/" in url]
+    assert static_files and all("__WB_REVISION__=release-2" in url for url in static_files), precached
