@@ -100,20 +100,17 @@
   function answer(response) { return response.json().catch(function () { return {}; }); }
 
   var flushing = false;
-  // Send this patient's entries, one after another; done() once finished or stopped.
-  function flush(done) {
-    done = typeof done === "function" ? done : function () {};
-    if (flushing || !navigator.onLine || !read().some(ours)) { done(); return; }
+  function flush() {
+    if (flushing || !navigator.onLine || !read().some(ours)) { return; }
     flushing = true;
     say("sending");
     var failed = [];
-    var stop = function (kind) { flushing = false; say(kind); done(); };
+    var stop = function (kind) { flushing = false; say(kind); };
     (function next() {
       var item = read().filter(ours)[0];
       if (!item) {
         flushing = false;
         if (failed.length) { say("failed", failed.join(" ")); } else { say("sent"); }
-        done();
         return;
       }
       post(item).then(function (response) {

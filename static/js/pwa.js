@@ -23,13 +23,20 @@
     });
   });
 
+  function randomUuid() {  // version 4, for browsers without crypto.randomUUID
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
   // --- served from the phone? ------------------------------------------------------------
   var cachedAt = document.body.dataset.bsOffline;
   if (cachedAt !== undefined) {
     // A kept page carries the entry id the server gave it when it was kept: every opening of it is a
-    // new form fill, so it gets its own (one form fill = one entry; outbox.js adds one if left empty).
+    // new form fill, so it gets its own (one form fill = one entry).
     document.querySelectorAll("form[data-offline] [name=client_uuid]").forEach(function (field) {
-      field.value = window.crypto && crypto.randomUUID ? crypto.randomUUID() : "";
+      field.value = crypto.randomUUID ? crypto.randomUUID() : randomUuid();
     });
   }
   if (banner && cachedAt !== undefined) {
