@@ -141,6 +141,8 @@ async function keepPage(request, response) {
   }
   const headers = new Headers(response.headers);
   headers.set(CACHED_AT_HEADER, new Date().toISOString());
+  headers.delete("Content-Encoding");  // the body kept is the decoded one
+  headers.delete("Content-Length");
   const body = await response.blob();
   await (await caches.open(PAGES_PREFIX + owner)).put(pageKey(request.url),
     new Response(body, { status: 200, headers }));
@@ -187,8 +189,10 @@ async function navigate(event) {
 
 self.addEventListener("fetch", (event) => {
   const { request } = event;
-  if (request.mode !== "navigate" || new URL(request.url).origin !== self.location.origin) { return; }
-  if (request.method === "POST" && new URL(request.url).pathname === CFG.logout) {
+  const url = new URL(request.url);
+  // The offline page itself is a precached file: Workbox's own route answers it.
+  if (request.mode !== "navigate" || url.origin !== self.location.origin || url.pathname === CFG.offline) { return; }
+  if (request.method === "POST" && url.pathname === CFG.logout) {
     event.respondWith(signOut(request));
   } else if (request.method === "GET") {
     event.respondWith(navigate(event));
