@@ -107,3 +107,18 @@ def test_the_manifest_makes_an_installable_app():
                 assert f"{image.size[0]}x{image.size[1]}" == icon["sizes"]
             sizes[icon["sizes"]] = icon
     assert {"192x192", "512x512"} <= set(sizes)
+
+
+@pytest.mark.parametrize("name", pwa.OFFLINE_PAGES)
+def test_phone_pages_block_rendering_on_no_script(client, world, name):
+    """Light pages: every script is a deferred file of ours; Chart.js only where a chart is drawn."""
+    from tests.factories import SessionLogFactory
+
+    SessionLogFactory(exercise=world.assignment_a1.exercises.get(order=0, phase__order=0))
+    client.force_login(world.patient_a1.user)
+    body = client.get(reverse(name)).content.decode()
+    # json_script data blocks are not code (and not run).
+    scripts = [tag for tag in re.findall(r"<script\b[^>]*>", body) if 'type="application/json"' not in tag]
+    assert scripts
+    assert all(" defer" in tag and 'src="/static/' in tag for tag in scripts), scripts
+    assert ("chart.umd" in body) == (name == "patients:history")
