@@ -53,10 +53,19 @@
   if (!("serviceWorker" in navigator) || !script || !script.dataset.sw) { return; }
   var sw = navigator.serviceWorker;
 
-  function warm() {
-    if (owner && navigator.onLine && cachedAt === undefined && sw.controller) {
-      sw.controller.postMessage({ type: "warm", owner: owner });
-    }
+  // Entries still to send come first on a weak connection: keeping pages waits until they went.
+  function sending() {
+    try {
+      return JSON.parse(localStorage.getItem("backstep-outbox") || "[]").some(function (item) {
+        return item.owner === owner;
+      });
+    } catch (e) { return false; }
+  }
+  function warm(tries) {
+    tries = tries || 0;
+    if (!owner || !navigator.onLine || cachedAt !== undefined || !sw.controller) { return; }
+    if (sending() && tries < 10) { window.setTimeout(function () { warm(tries + 1); }, 1000); return; }
+    sw.controller.postMessage({ type: "warm", owner: owner });
   }
 
   function offerUpdate(registration) {

@@ -242,7 +242,8 @@ def test_a_new_release_takes_over_in_one_step(two_patients, open_page, monkeypat
     update = page.locator(".bs-update")
     update.wait_for(timeout=20000)
     assert page.get_by_role("heading", name=f"Hello, {alma.first_name}").is_visible()  # nothing swapped yet
-    update.get_by_role("button", name="Reload").click()
+    with page.expect_navigation():  # the new release took over: the page reloads once, with its files
+        update.get_by_role("button", name="Reload").click()
     wait_until(page, """async () => {
         const names = (await caches.keys()).filter((n) => n.startsWith('backstep-pages-'));
         return names.length === 1 && (await (await caches.open(names[0])).keys()).length === 4;
