@@ -19,6 +19,7 @@ from django.db import connection
 from bench.load import shareable_database
 from bench.phone import PHONE_FIGURES, available
 from bench.runner import FIGURES, HTTP_FIGURES, SWEEP_FIGURES, TARGETS
+from conftest import require_service
 
 # transaction=True: gunicorn and the worker must see the rows the harness commits.
 pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
@@ -77,9 +78,10 @@ PHONE_BUDGETS = {"phone_first_kib": "<= 50", "phone_first_lcp_ms": "<= 1500", "p
 
 def test_bench_writes_the_phone_figures_with_their_budgets(tmp_path):
     """Issue 15's budgets: each phone figure is in bench-results.json next to its budget and met/missed."""
-    why = available() or (None if shareable_database() else "an in-memory SQLite database (use PostgreSQL)")
-    if why:
-        pytest.skip(f"phone figures need a browser and a shared database: {why}")
+    if not shareable_database():
+        pytest.skip("the phone figures need a database gunicorn can open (PostgreSQL), not in-memory SQLite")
+    why = available()
+    require_service(why is None, f"the phone figures need Chromium and Playwright: {why}")
     out = tmp_path / "bench.json"
     call_command("bench", "--scale", "0.005", "--runs", "1", "--skip-http", "--skip-sweep", "--out", str(out),
                  stdout=io.StringIO(), stderr=io.StringIO())
