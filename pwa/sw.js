@@ -181,6 +181,9 @@ async function navigate(event) {
     // A patient page waits for the network a few seconds at most (a basement with one bar).
     const response = patientPage ? await withTimeout(network, NETWORK_TIMEOUT_MS) : await network;
     if (patientPage) { event.waitUntil(keepPage(request, response.clone())); }
+    // The sign-in page answered 200: nobody is signed in (a session that ended on the server, a
+    // sign-out this worker did not see): the phone no longer opens anyone's pages offline.
+    if (new URL(request.url).pathname === CFG.login && response.status === 200) { event.waitUntil(forgetPatient()); }
     return response;
   } catch (error) {
     return (patientPage && await cachedPage(request.url)) || offlinePage();

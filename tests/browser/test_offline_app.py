@@ -109,6 +109,22 @@ def test_staff_pages_and_the_api_are_never_kept(two_patients, open_page, world):
     assert "/api/" not in kept_text(page)
 
 
+def test_a_session_ended_elsewhere_leaves_nothing_to_open_offline(two_patients, open_page):
+    """The server session ended (expired, or signed out in a way the worker did not see): once the phone shows
+    the sign-in page, the patient's kept pages are gone."""
+    alma, _arlo = two_patients
+    page, _watch = open_page(390, 844)
+    open_app_online(page, alma)
+    page.context.clear_cookies()
+    page.goto("/today/")  # redirected to sign in
+    page.get_by_role("heading", name="Sign in").wait_for()
+    wait_until(page, "async () => (await caches.keys()).every((n) => !n.startsWith('backstep-pages-'))")
+    page.context.set_offline(True)
+    page.goto("/today/")
+    page.get_by_role("heading", name="You are offline").wait_for()
+    assert alma.first_name not in page.content()
+
+
 def test_offline_double_tap_saves_one_session_after_reconnect(two_patients, open_page):
     alma, _arlo = two_patients
     page, watch = open_page(390, 844)
