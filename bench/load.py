@@ -72,8 +72,9 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn clinic.wsgi:application` with 2 workers on a free loopback port, same environment."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, env: dict[str, str] | None = None):
         self.workers = workers
+        self.env = env or database_env()
         self.port = free_port()
         self.log_path = Path(tempfile.gettempdir()) / f"backstep-bench-gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
@@ -83,7 +84,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "clinic.wsgi:application", "--workers", str(self.workers),
              "--bind", f"{LOOPBACK}:{self.port}", "--log-level", "warning"],
-            cwd=settings.BASE_DIR, env=database_env(), stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench import floor as floor_sql
+from bench import phone
 from bench.data import BenchData, build
 from bench.load import (
     BenchError,
@@ -43,6 +44,7 @@ FIGURES = (
     "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
     "floor_rps", "session_post_ratio",
     "sweep_s", "sweep_per_s", "engine_per_s",
+    *phone.PHONE_FIGURES,
 )
 HTTP_FIGURES = ("session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
                 "floor_rps", "session_post_ratio")
@@ -79,6 +81,11 @@ TARGETS = (
     Target("session_post_errors", "==", 0),
     Target("session_post_ratio", ">=", 0.4),
     Target("sweep_per_s", ">=", 500),
+    # Issue 15: today's page on a throttled phone (bench/phone.py), production settings.
+    Target("phone_first_kib", "<=", 50),
+    Target("phone_first_lcp_ms", "<=", 1500),
+    Target("phone_repeat_kib", "<=", 10),
+    Target("phone_offline_ms", "<=", 300),
 )
 
 
@@ -91,6 +98,7 @@ class Options:
     concurrency: int = 8
     skip_http: bool = False
     skip_sweep: bool = False
+    skip_phone: bool = False
     seed: int | None = None
 
     @property
@@ -307,6 +315,18 @@ class Bench:
             self.notes.append("each POST /log/ enqueues its check on Redis (no worker runs during the HTTP runs; "
                               "those queued checks are purged before the sweep)")
 
+    def phone(self, data: BenchData) -> None:
+        why = "--skip-phone" if self.options.skip_phone else phone.available()
+        if why is None and not shareable_database():
+            why = "an in-memory SQLite database cannot be shared with gunicorn"
+        if why:
+            self.skipped.append(f"phone ({why})")
+            return
+        self.say("Phone: today's page in Chromium, 150 ms round trip, 1.6 Mbit/s down, production settings")
+        session_key = self.client_for(data.today_user_id).cookies[settings.SESSION_COOKIE_NAME].value
+        for name, values in phone.measure(session_key, self.options.runs, self.say).items():
+            self.record(name, values)
+
     def sweep(self, data: BenchData) -> None:
         from patients.selectors import active_assignment_ids, active_ladder_exercises
 
@@ -455,7 +475,8 @@ class Bench:
             self.say("Measuring the adherence report, its SQL floor, the RTM report, the dashboard and the today "
                      "page…")
             for name, part in (("report", self.report), ("rtm", self.rtm), ("pages", self.pages),
-                               ("engine", self.engine), ("http", self.http), ("sweep", self.sweep)):
+                               ("engine", self.engine), ("http", self.http), ("phone", self.phone),
+                               ("sweep", self.sweep)):
                 part(data)
                 # How busy the machine was (1-minute load average) when each part finished.
                 self.load_after[name] = round(os.getloadavg()[0], 2)

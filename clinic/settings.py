@@ -92,6 +92,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Pages go compressed (a phone on a slow network, issue 15's budgets). Django's GZip middleware pads each
+    # answer with random bytes against BREACH, and CSRF tokens are masked per answer; static files come
+    # already compressed from WhiteNoise and are left alone.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every response, static files included.
     "clinic.headers.SecurityHeadersMiddleware",

@@ -144,6 +144,9 @@ MATRIX: dict[str, Route] = {
     # Signing in and out, health, the API's description: open to everyone.
     "home": Route(methods={"GET": SIGNED_IN_PAGE}),
     "healthz": Route(methods={"GET": everyone}),
+    # The phone app's service worker and its offline page: no patient data, open to everyone.
+    "service-worker": Route(methods={"GET": everyone}),
+    "offline": Route(methods={"GET": everyone}),
     "login": Route(methods={"GET": everyone, "POST": everyone}),
     # Signing out always ends at the sign-in page.
     "logout": Route(methods={"POST": lambda a: "login", "GET": lambda a: 405}),

@@ -17,7 +17,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.load import shareable_database
+from bench.phone import PHONE_FIGURES, available
 from bench.runner import FIGURES, HTTP_FIGURES, SWEEP_FIGURES, TARGETS
+from conftest import require_service
 
 # transaction=True: gunicorn and the worker must see the rows the harness commits.
 pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
@@ -28,8 +30,10 @@ MACHINE_KEYS = {"cpu_count", "memory_gb", "python", "django", "database", "broke
 def test_bench_smoke_run_writes_every_figure(tmp_path):
     in_memory = not shareable_database()
     redis = bool(os.environ.get("REDIS_URL"))
-    args = ["--scale", "0.005", "--runs", "1", "--http-seconds", "1", "--out", str(tmp_path / "bench.json")]
-    skipped = set()
+    # The phone figures (a browser against a production server) have their own test below.
+    args = ["--scale", "0.005", "--runs", "1", "--http-seconds", "1", "--skip-phone",
+            "--out", str(tmp_path / "bench.json")]
+    skipped = set(PHONE_FIGURES)
     if in_memory:
         args.append("--skip-http")
         skipped |= set(HTTP_FIGURES)
@@ -66,6 +70,29 @@ def test_bench_smoke_run_writes_every_figure(tmp_path):
     table = stdout.getvalue()
     assert all(figure in table for figure in FIGURES)
     assert "%" in stderr.getvalue() and "built in" in stderr.getvalue()
+
+
+PHONE_BUDGETS = {"phone_first_kib": "<= 50", "phone_first_lcp_ms": "<= 1500", "phone_repeat_kib": "<= 10",
+                 "phone_offline_ms": "<= 300"}
+
+
+def test_bench_writes_the_phone_figures_with_their_budgets(tmp_path):
+    """Issue 15's budgets: each phone figure is in bench-results.json next to its budget and met/missed."""
+    if not shareable_database():
+        pytest.skip("the phone figures need a database gunicorn can open (PostgreSQL), not in-memory SQLite")
+    why = available()
+    require_service(why is None, f"the phone figures need Chromium and Playwright: {why}")
+    out = tmp_path / "bench.json"
+    call_command("bench", "--scale", "0.005", "--runs", "1", "--skip-http", "--skip-sweep", "--out", str(out),
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    results = json.loads(out.read_text())
+    for figure in PHONE_FIGURES:
+        assert isinstance(results[figure], numbers.Number), (figure, results[figure])
+        assert len(results["stats"][figure]["runs"]) == 1
+    for figure, budget in PHONE_BUDGETS.items():
+        assert results["targets"][figure]["target"] == budget
+        assert results["targets"][figure]["value"] == results[figure]
+        assert results["targets"][figure]["met"] in (True, False)
 
 
 def test_bench_refuses_production(settings):

@@ -33,6 +33,7 @@ from patients.forms import (
 )
 from patients.models import CORRECTION_WINDOW, SESSION_DOSE_FIELDS, SessionLog
 from patients.outbox import OTHER_ACCOUNT, OWNER_FIELD, is_outbox_owner
+from patients.views.pwa import kept_offline
 
 SESSIONS_IN_HISTORY = 20
 WRONG_PASSWORD = _("That password is not right. If you have forgotten it, reset it from the sign-in page, "
@@ -80,6 +81,7 @@ def _plan_for(request):
     return patient, today, selectors.today_plan(patient=patient, today=today)
 
 
+@kept_offline
 @patient_required
 @require_safe
 def today(request):
@@ -114,6 +116,7 @@ def _prefill_texts(exercise) -> dict[str, str]:
     return {name: "" if value is None else str(value) for name, value in _prefill(exercise).items()}
 
 
+@kept_offline
 @patient_required
 def log_session(request):
     """Log one session: prefilled from the plan; errors beside the fields; saved exactly once."""
@@ -253,6 +256,7 @@ def session_delete(request, pk: int):
 # ---------------------------------------------------------------------------
 
 
+@kept_offline
 @patient_required
 def checkin(request):
     """How does your knee feel this morning? One tap; a second answer the same day asks first."""
@@ -288,6 +292,7 @@ def _checkin_answer(request, form, today) -> HttpResponse:
     return redirect("patients:today")
 
 
+@kept_offline
 @patient_required
 @require_safe
 def history(request):

@@ -25,7 +25,15 @@
   }
   function write(items) { localStorage.setItem(KEY, JSON.stringify(items)); }
   function ours(item) { return Boolean(owner) && item.owner === owner; }
-  function remove(uuid) { write(read().filter(function (item) { return item.uuid !== uuid; })); }
+  function tellWorker(message) {
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (worker) { worker.postMessage(message); }
+  }
+  // Sent (or refused for good): gone from here, and from the service worker's copy (Background Sync).
+  function remove(uuid) {
+    write(read().filter(function (item) { return item.uuid !== uuid; }));
+    tellWorker({ type: "sent", uuid: uuid });
+  }
 
   function say(kind, extra) {
     if (!status) { return; }
@@ -52,6 +60,14 @@
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
   }
+  // Background Sync: the service worker gets a copy of the entry, so the phone sends it when the
+  // connection returns even with Backstep closed. The server saves one entry per UUID, so this
+  // copy and the page's own resend never make two.
+  function handToWorker(item) {
+    if (!item.owner) { return; }
+    tellWorker({ type: "queue", url: item.url, body: encode(item).toString(), owner: item.owner,
+                 uuid: item.uuid, csrf: csrfToken() });
+  }
   function newUuid() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
     var b = crypto.getRandomValues(new Uint8Array(16));
@@ -59,12 +75,16 @@
     var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
-  function post(item) {
+  function encode(item) {
     var body = new URLSearchParams();
     item.fields.forEach(function (pair) {
       if (pair[0] !== "csrfmiddlewaretoken" && pair[0] !== OWNER_FIELD) { body.append(pair[0], pair[1]); }
     });
     body.append(OWNER_FIELD, item.owner);  // the server checks it is the signed-in patient's
+    return body;
+  }
+  function post(item) {
+    var body = encode(item);
     // redirect: "manual" — a signed-out session answers with a redirect to the sign-in page,
     // which must not be mistaken for a saved entry.
     return fetch(item.url, {
@@ -125,9 +145,11 @@
     if (!uuidField.value) { uuidField.value = newUuid(); }
     var uuid = uuidField.value;
     var items = read().filter(function (item) { return item.uuid !== uuid; });
-    items.push({ url: form.action, fields: fields, uuid: uuid, owner: owner, kind: form.dataset.offline,
-                 savedAt: new Date().toISOString() });
+    var item = { url: form.action, fields: fields, uuid: uuid, owner: owner, kind: form.dataset.offline,
+                 savedAt: new Date().toISOString() };
+    items.push(item);
     write(items);
+    handToWorker(item);
     var another = form.querySelector("[data-outbox-another]");
     if (another) { another.hidden = false; }
     say("queued");

@@ -30,16 +30,19 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=8, help="concurrent connections of the load generator")
         parser.add_argument("--skip-http", action="store_true", help="do not start gunicorn or post sessions")
         parser.add_argument("--skip-sweep", action="store_true", help="do not time the nightly sweep")
+        parser.add_argument("--skip-phone", action="store_true",
+                            help="do not measure today's page in Chromium on a throttled network")
         parser.add_argument("--seed", type=int, default=None, help="random seed of the data (default: fixed)")
 
-    def handle(self, *args, scale, runs, out, http_seconds, concurrency, skip_http, skip_sweep, seed, **options):
+    def handle(self, *args, scale, runs, out, http_seconds, concurrency, skip_http, skip_sweep, skip_phone, seed,
+               **options):
         if settings.DJANGO_ENV == "production":
             raise CommandError(
                 "The bench wipes and rebuilds its own clinics; it never runs with DJANGO_ENV=production.")
         if scale <= 0 or runs < 1 or concurrency < 1:
             raise CommandError("--scale must be above 0, --runs and --concurrency at least 1.")
         options = Options(scale=scale, runs=runs, out=Path(out), http_seconds=http_seconds, concurrency=concurrency,
-                          skip_http=skip_http, skip_sweep=skip_sweep, seed=seed)
+                          skip_http=skip_http, skip_sweep=skip_sweep, skip_phone=skip_phone, seed=seed)
         try:
             run(options, self.stdout, self.stderr)
         except BenchError as error:
