@@ -3,7 +3,7 @@
 `tick_candidates` is what the beat tick reads for every patient at once:
 patients with an active plan and an active account in an active clinic, each
 with their settings (own or the clinic's), their time zone and what they did
-on their local today. Six queries whatever the number of patients.
+on their local today. Seven queries whatever the number of patients.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def patient_zone(patient: Patient) -> zoneinfo.ZoneInfo:
 
 
 def tick_candidates(now: dt.datetime) -> list[Candidate]:
-    """Every patient who could get a reminder now, with what the engine needs (six queries)."""
+    """Every patient who could get a reminder now, with what the engine needs (seven queries)."""
     plans = {a.patient_id: a for a in Assignment.objects.filter(
         status=Assignment.Status.ACTIVE, patient__clinic__is_active=True, patient__user__is_active=True,
     ).only("id", "patient_id", "start_date", "sessions_per_week")}

@@ -42,7 +42,7 @@ def reminders_tick(*, now: dt.datetime | None = None) -> list[int]:
         channels = ([Channel.PUSH] if candidate.push else []) + ([Channel.EMAIL] if candidate.email else [])
         for kind in due_now(candidate.choice, candidate.day, candidate.local_now):
             rows += [ReminderDelivery(patient_id=candidate.patient_id, kind=kind, channel=channel,
-                                      local_date=candidate.local_now.date()) for channel in channels]
+                                      local_date=candidate.local_now.date(), created_at=now) for channel in channels]
     with transaction.atomic():
         ReminderDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         _fail_stale(now)
