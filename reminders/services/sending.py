@@ -62,7 +62,7 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str | 
 def _claim(delivery_id: int, now: dt.datetime) -> ReminderDelivery | None:
     """pending → sending, committed before any network call; or skipped when no longer wanted."""
     with transaction.atomic():
-        delivery = (ReminderDelivery.objects.select_for_update().select_related("patient__user")
+        delivery = (ReminderDelivery.objects.select_for_update(of=("self",)).select_related("patient__user")
                     .filter(pk=delivery_id, status=Status.PENDING).first())
         if delivery is None:
             return None  # sent, being sent, or settled by an earlier run of this task
