@@ -57,6 +57,12 @@ PATIENT_PAGES = {
     "exercise_media:patient-media": AuditPolicy("patient", "pk"),
     "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
     "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
+    # Reminders (reminders/): a patient's own reminder choices and push subscriptions, and the e-mail
+    # unsubscribe link (signed out; the patient is the one the signed token names).
+    "reminders:settings": AuditPolicy("reminder_preference"),
+    "reminders:push-subscribe": AuditPolicy("push_subscription"),
+    "reminders:push-unsubscribe": AuditPolicy("push_subscription"),
+    "reminders:unsubscribe": AuditPolicy("reminder_preference"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

@@ -52,3 +52,11 @@ class ReminderPreferenceForm(ReminderSettingsForm):
 class ClinicReminderDefaultsForm(ReminderSettingsForm):
     class Meta(ReminderSettingsForm.Meta):
         model = ClinicReminderDefaults
+
+
+class PushSubscriptionForm(forms.Form):
+    """A browser's push subscription, as the page's script posts it (from `subscription.toJSON()`)."""
+
+    endpoint = forms.URLField(max_length=1000, assume_scheme="https")
+    p256dh = forms.CharField(max_length=200, required=False)
+    auth = forms.CharField(max_length=64, required=False)

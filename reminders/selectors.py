@@ -16,6 +16,7 @@ from django.db.models import Max
 
 from patients.models import Assignment, MorningCheckIn, Patient, SessionLog
 from reminders.due import Choice, Day
+from reminders.mail import unsubscribe_patient_id
 from reminders.models import ClinicReminderDefaults, PushSubscription, ReminderPreference, ReminderSettings
 
 CHOICE_FIELDS = ("training_enabled", "training_time", "checkin_enabled", "checkin_time", "nudge_enabled",
@@ -109,3 +110,9 @@ def clinic_defaults(clinic) -> ClinicReminderDefaults:
 
 def push_subscription_count(patient: Patient) -> int:
     return PushSubscription.objects.filter(patient=patient).count()
+
+
+def unsubscribe_patient(token: str) -> Patient | None:
+    """The patient an unsubscribe link's signed token names, or None for a token this server did not make."""
+    patient_id = unsubscribe_patient_id(token)
+    return Patient.objects.filter(pk=patient_id).only("id", "clinic_id").first() if patient_id else None

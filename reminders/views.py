@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.audit import audit_note
 from clinic.web import clinic_admin_required, patient_required, service_errors_to_form
 from reminders import selectors, services
-from reminders.forms import ClinicReminderDefaultsForm, ReminderPreferenceForm
-from reminders.mail import unsubscribe_patient_id
+from reminders.forms import ClinicReminderDefaultsForm, PushSubscriptionForm, ReminderPreferenceForm
 from reminders.push import push_configured
 
 
@@ -40,23 +38,15 @@ def reminder_settings(request):
     })
 
 
-def _subscription_fields(request) -> tuple[str, str, str]:
-    try:
-        data = json.loads(request.body or b"{}")
-        keys = data.get("keys") or {}
-        return str(data.get("endpoint") or ""), str(keys.get("p256dh") or ""), str(keys.get("auth") or "")
-    except (ValueError, AttributeError):
-        return "", "", ""
-
-
 @patient_required
 @require_POST
 def push_subscribe(request):
-    """This browser's PushSubscription (JSON, as `subscription.toJSON()` gives it) for the signed-in patient."""
-    endpoint, p256dh, auth = _subscription_fields(request)
+    """Record this browser's push subscription (form fields endpoint, p256dh, auth) for the signed-in patient."""
+    form = PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
     try:
-        services.push_subscribe(patient=request.actor.patient, endpoint=endpoint, p256dh=p256dh, auth=auth,
-                                allow_http=settings.DEBUG)
+        services.push_subscribe(patient=request.actor.patient, allow_http=settings.DEBUG, **form.cleaned_data)
     except ValidationError as error:
         return JsonResponse({"errors": error.message_dict}, status=400)
     return JsonResponse({"subscribed": True}, status=201)
@@ -65,8 +55,11 @@ def push_subscribe(request):
 @patient_required
 @require_POST
 def push_unsubscribe(request):
-    endpoint, _p256dh, _auth = _subscription_fields(request)
-    removed = services.push_unsubscribe(patient=request.actor.patient, endpoint=endpoint)
+    """Forget this browser's push subscription (form field endpoint)."""
+    form = PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    removed = services.push_unsubscribe(patient=request.actor.patient, endpoint=form.cleaned_data["endpoint"])
     return JsonResponse({"removed": removed})
 
 
@@ -74,13 +67,14 @@ def push_unsubscribe(request):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """GET: a confirm button (link scanners must not unsubscribe anyone); POST: e-mail reminders off, no sign-in."""
-    if request.method == "GET":
-        valid = unsubscribe_patient_id(token) is not None
-        return render(request, "reminders/unsubscribe.html", {"token": token, "valid": valid},
-                      status=200 if valid else 404)
-    patient = services.email_unsubscribe(token=token)
+    patient = selectors.unsubscribe_patient(token)
     if patient is None:
         return render(request, "reminders/unsubscribe.html", {"token": token, "valid": False}, status=404)
+    # Reached by token, signed out: the audit trail needs to be told whose preference this is.
+    audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk)
+    if request.method == "GET":
+        return render(request, "reminders/unsubscribe.html", {"token": token, "valid": True})
+    services.email_unsubscribe(token=token)
     return render(request, "reminders/unsubscribe.html", {"done": True, "valid": True})
 
 

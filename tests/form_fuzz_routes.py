@@ -15,6 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from reminders.mail import unsubscribe_token
+
 # ---------------------------------------------------------------------------
 # The objects the routes point at
 # ---------------------------------------------------------------------------
@@ -218,6 +220,13 @@ ROUTES: dict[str, Target] = {
     "patients:session-delete": Target("patient_a1", pk("rows.session_a1")),
     "patients:checkin": Target("patient_a1"),
     "patients:invitation": Target("anonymous", lambda o: {"token": o.invitation_token}),
+    # Reminders: the patient's settings, the clinic's defaults, the e-mail unsubscribe link (signed out).
+    "reminders:settings": Target("patient_a1"),
+    "reminders:clinic-defaults": Target("admin_a"),
+    # This phone's push subscription: hidden forms on the reminders page, filled and posted by its script.
+    "reminders:push-subscribe": Target("patient_a1", form_page="reminders:settings"),
+    "reminders:push-unsubscribe": Target("patient_a1", form_page="reminders:settings"),
+    "reminders:unsubscribe": Target("anonymous", lambda o: {"token": unsubscribe_token(o.world.patient_a1.pk)}),
     # The therapist's patient pages and flag inbox.
     "patients:create": Target("therapist_a"),
     "patients:edit": Target("therapist_a", pk("world.patient_a1")),

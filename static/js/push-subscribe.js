@@ -7,7 +7,8 @@
   var status = document.getElementById("push-status");
   var enable = document.getElementById("push-enable");
   var disable = document.getElementById("push-disable");
-  var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+  var subscribeForm = document.getElementById("push-subscribe-form");
+  var unsubscribeForm = document.getElementById("push-unsubscribe-form");
 
   function keyBytes(base64url) {
     var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -17,11 +18,10 @@
     return bytes;
   }
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : ""}
-    });
+  // Fill the page's hidden form and post it (form fields, with its CSRF token).
+  function post(form, values) {
+    Object.keys(values).forEach(function (name) { form.elements[name].value = values[name]; });
+    return fetch(form.action, {method: "POST", credentials: "same-origin", body: new FormData(form)});
   }
 
   function show(subscribed) {
@@ -41,7 +41,10 @@
         show(!!existing);
         enable.addEventListener("click", function () {
           ready.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: keyBytes(panel.dataset.vapidKey)})
-            .then(function (subscription) { return post(panel.dataset.subscribeUrl, subscription.toJSON()); })
+            .then(function (subscription) {
+              var json = subscription.toJSON();
+              return post(subscribeForm, {endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth});
+            })
             .then(function (response) {
               if (!response.ok) throw new Error("refused");
               show(true);
@@ -51,7 +54,7 @@
         disable.addEventListener("click", function () {
           ready.pushManager.getSubscription().then(function (subscription) {
             if (!subscription) return show(false);
-            return post(panel.dataset.unsubscribeUrl, {endpoint: subscription.endpoint})
+            return post(unsubscribeForm, {endpoint: subscription.endpoint})
               .then(function () { return subscription.unsubscribe(); })
               .then(function () { show(false); });
           });
