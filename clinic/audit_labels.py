@@ -46,6 +46,9 @@ PAGE_LABELS = {
     ("patients:checkin", "GET"): gettext_lazy("opened the morning check-in"),
     ("patients:checkin", "POST"): gettext_lazy("answered the morning check-in"),
     ("patients:history", "GET"): gettext_lazy("viewed their session history"),
+    ("patients:join-code", "POST"): gettext_lazy("showed a join code"),
+    ("patients:join-password", "GET"): gettext_lazy("opened the join password form"),
+    ("patients:join-password", "POST"): gettext_lazy("joined with a code"),
     ("reminders:settings", "GET"): gettext_lazy("opened their reminder settings"),
     ("reminders:settings", "POST"): gettext_lazy("changed their reminder settings"),
     ("reminders:push-subscribe", "POST"): gettext_lazy("added a phone for notifications"),
@@ -197,7 +200,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove",
+    "removed": "remove", "showed": "show", "joined": "join",
 }
 
 

@@ -42,6 +42,11 @@ PATIENT_PAGES = {
     "patients:checkin": AuditPolicy("checkin"),
     "patients:history": AuditPolicy("session"),
     "patients:invitation": AuditPolicy("invitation"),
+    # Joining by a code shown in the clinic: showing one (staff), and choosing the password once a code was
+    # accepted (signed out; the view names the patient). The code step itself shows no patient data: a wrong
+    # code names no clinic, so it is logged and counted toward the lockout (patients/services/join_codes.py).
+    "patients:join-code": AuditPolicy("patient", "pk"),
+    "patients:join-password": AuditPolicy("join_code"),
     # Remote monitoring (monitoring/): the clinic's list and its CSV, a patient's monitoring, time entries.
     "monitoring:clinic": AuditPolicy("rtm_overview"),
     "monitoring:export": AuditPolicy("rtm_overview"),

@@ -180,6 +180,12 @@ MATRIX: dict[str, Route] = {
     # test_invitation_links below has the invitee's own cells).
     "staff-join": Route(lambda o: {"token": o.staff_join_token},
                         {"GET": page(set(), other_clinic=403), "POST": page(set(), other_clinic=403)}),
+    # Joining by a code: the therapist shows one for clinic A's patient A3 (no login yet); the patient types it
+    # signed out (anyone may try: wrong codes are counted toward a lockout); the password step needs a code
+    # accepted in this browser's session first, which none of these has: refused for everyone.
+    "patients:join-code": Route(pk("patient_a3"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "patients:join": Route(methods={"GET": everyone, "POST": everyone}),
+    "patients:join-password": Route(methods={"GET": lambda a: 403, "POST": lambda a: 403}, patient_data=True),
     # Reminders: the patient's settings and push subscription (phone), the signed e-mail unsubscribe link (anyone
     # holding it; it only ever turns e-mail reminders off), the clinic's defaults (admins).
     "reminders:settings": Route(methods={"GET": PATIENT_PAGE, "POST": PATIENT_PAGE}, patient_data=True),
