@@ -150,7 +150,7 @@ def join_code_redeem(*, join_code_id: int, password: str, email: str = "") -> Us
         user = User.objects.create_user(address, password, first_name=patient.first_name,
                                         last_name=patient.last_name)
         patient.user = user
-        patient.email = patient.email or address
+        patient.email = patient.email or user.email
         patient.save(update_fields=["user", "email"])
     else:
         user.set_password(password)

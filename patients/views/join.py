@@ -51,8 +51,14 @@ def patient_join_code(request, pk: int):
     # Shown once, on this page: never kept in a message cookie, a cache or the browser's history cache.
     return no_store(render(request, "patients/join_code.html", {
         "patient": patient, "code": code, "url": url, "minutes": JOIN_CODE_MINUTES, "expires_at": join_code.expires_at,
-        "qr": qr_svg(url, title=str(_("QR code to join Backstep on your phone")), css_class="bs-qr bs-qr-join"),
+        "qr": join_qr(url),
     }))
+
+
+def join_qr(url: str):
+    """The join link as a QR code that fills its column (large enough for a phone camera across a desk)."""
+    return qr_svg(url, title=str(_("QR code to join Backstep on your phone")), css_class="bs-qr bs-qr-join",
+                  scalable=True)
 
 
 @require_http_methods(["GET", "POST"])
