@@ -46,7 +46,6 @@ def patient_join_code(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("patients:detail", pk=patient.pk)
-    audit_note(request, object_id=join_code.pk)
     url = f"{settings.SITE_URL}{reverse('patients:join')}?code={code}"
     # Shown once, on this page: never kept in a message cookie, a cache or the browser's history cache.
     return no_store(render(request, "patients/join_code.html", {
