@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlparse
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -30,6 +33,8 @@ def push_subscribe(*, patient: Patient, endpoint: str, p256dh: str, auth: str,
     """Record (or move to this patient) a browser's push subscription; the endpoint is the key."""
     if not endpoint.startswith(ENDPOINT_SCHEMES) and not (allow_http and endpoint.startswith("http://")):
         raise ValidationError({"endpoint": "A push endpoint must be an https:// URL."})
+    if not allow_http and not public_host(endpoint):
+        raise ValidationError({"endpoint": "A push endpoint must be a push service on the internet."})
     if not p256dh or not auth or len(p256dh) > 200 or len(auth) > 64:
         raise ValidationError({"keys": "The subscription's keys are missing or malformed."})
     with transaction.atomic():
@@ -39,6 +44,22 @@ def push_subscribe(*, patient: Patient, endpoint: str, p256dh: str, auth: str,
         subscription.full_clean()
         subscription.save()
     return subscription
+
+
+def public_host(url: str) -> bool:
+    """Whether a URL names a host on the internet: not localhost, nor a private, loopback or link-local address.
+
+    The worker posts to the endpoint a browser gave us; this keeps it from being pointed at the server's own
+    network (push services are public hosts with names).
+    """
+    host = (urlparse(url).hostname or "").lower()
+    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return address.is_global
 
 
 def push_unsubscribe(*, patient: Patient, endpoint: str) -> int:

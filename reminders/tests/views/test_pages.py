@@ -59,6 +59,8 @@ def test_push_subscribe_and_unsubscribe_for_the_signed_in_patient_only(client, w
     assert PushSubscription.objects.get(endpoint=endpoint).patient == world.patient_a1
     assert client.post(SUBSCRIBE, {"endpoint": "http://insecure.test/x", "p256dh": "k", "auth": "a"}).status_code == 400
     assert client.post(SUBSCRIBE, {"endpoint": endpoint}).status_code == 400  # keys missing
+    for inside in ("https://127.0.0.1/x", "https://10.1.2.3/x", "https://localhost/x", "https://[::1]/x"):
+        assert client.post(SUBSCRIBE, {"endpoint": inside, "p256dh": "k", "auth": "a"}).status_code == 400, inside
     client.force_login(world.patient_a2.user)
     assert client.post(UNSUBSCRIBE_PUSH, {"endpoint": endpoint}).json() == {"removed": 0}  # not A2's
     client.force_login(world.patient_a1.user)
