@@ -14,6 +14,8 @@ from reminders.services.tick import STALE_SENDING
 from tests.api.support import walk
 from tests.factories import MorningCheckInFactory, PatientFactory, SessionLogFactory, UserFactory
 
+# The sends run in this process (as on a laptop), even when REDIS_URL names a real broker.
+pytestmark = pytest.mark.usefixtures("eager_celery")
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 TODAY = dt.date.today()
 EVENING = dt.datetime.combine(TODAY, dt.time(18, 5), tzinfo=LONDON)
