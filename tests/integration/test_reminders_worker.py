@@ -39,7 +39,8 @@ def b64url(data: bytes) -> str:
 
 
 class PushService:
-    """A local push service: records each POST (path, headers, body); answers 410 for paths with /gone/."""
+    """A local push service: records each POST (path, headers, body); answers 410 for paths with /gone/, and
+    holds requests to paths with /hang/ for a minute (a send the worker will never see answered)."""
 
     def __init__(self):
         self.received: list[tuple[str, dict, bytes]] = []
@@ -49,6 +50,8 @@ class PushService:
             def do_POST(self):  # noqa: N802 (http.server's hook name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 service.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                if "/hang/" in self.path:
+                    time.sleep(60)
                 self.send_response(410 if "/gone/" in self.path else 201)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -177,3 +180,52 @@ def test_checkin_reminder_and_an_expired_subscription_is_removed(
     assert sorted(ReminderDelivery.objects.values_list("kind", "channel", "status")) == [
         ("checkin", "email", "sent"), ("checkin", "push", "sent")]
     assert len(local_channels.messages) == 1
+
+
+KILL_QUEUE = "reminders-kill"
+
+
+def test_a_worker_killed_mid_send_never_sends_twice_and_a_later_tick_marks_it_failed(
+        world, on_postgres, local_channels, push_service, require):
+    """A worker of its own (queue KILL_QUEUE, so the session's worker never takes the message) is SIGKILLed
+    while the push service holds its request: the row stays `sending`; a tick past STALE_SENDING marks it
+    failed (outcome unknown), and no second copy is ever sent."""
+    import signal
+    import subprocess
+    import sys
+
+    from clinic.celery import app
+    from reminders.services import delivery_send, reminders_tick
+    from reminders.services.tick import STALE_SENDING
+    from tests.integration.reliability_support import ARTIFACTS, web_env
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    require(bool(redis_url), "REDIS_URL is not set: no broker for a real Celery worker")
+    remind_now(world.patient_a1, "training", "Europe/London")
+    ReminderPreference.objects.filter(patient=world.patient_a1).update(email_enabled=False)
+    Browser().subscribe(world.patient_a1, f"{push_service.url}/push/hang/1")
+    # The row a tick claims, written here: a tick would also enqueue it for the session's shared worker.
+    pk = ReminderDelivery.objects.create(patient=world.patient_a1, kind="training", channel="push",
+                                         local_date=timezone.localdate()).pk
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "reminders-kill-worker.log", "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", KILL_QUEUE, "--pool=solo",
+             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
+             "-n", f"kill-{os.getpid()}@%h"],
+            env={**web_env(redis_url=redis_url), **local_channels.env}, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            app.send_task("reminders.send_delivery", args=[pk], queue=KILL_QUEUE)
+            wait_for(lambda: push_service.received, what="the push request the worker makes")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=20)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    row = ReminderDelivery.objects.get(pk=pk)
+    assert row.status == "sending" and row.attempted_at is not None
+    assert delivery_send(delivery_id=pk) is None  # a redelivered message finds it claimed: nothing is sent
+    reminders_tick(now=row.attempted_at + STALE_SENDING + dt.timedelta(minutes=1))
+    row.refresh_from_db()
+    assert row.status == "failed" and row.detail.startswith("interrupted")
+    assert len(push_service.received) == 1
