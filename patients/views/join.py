@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit import audit_note
+from clinic.clock import clinic_now
 from clinic.models import User
 from clinic.qr import qr_svg
 from clinic.request_identity import client_ip
@@ -49,7 +50,8 @@ def patient_join_code(request, pk: int):
     url = f"{settings.SITE_URL}{reverse('patients:join')}?code={code}"
     # Shown once, on this page: never kept in a message cookie, a cache or the browser's history cache.
     return no_store(render(request, "patients/join_code.html", {
-        "patient": patient, "code": code, "url": url, "minutes": JOIN_CODE_MINUTES, "expires_at": join_code.expires_at,
+        "patient": patient, "code": code, "url": url, "minutes": JOIN_CODE_MINUTES,
+        "until": f"{clinic_now(patient.clinic, join_code.expires_at):%H:%M}",  # the clinic's wall clock
         "qr": join_qr(url),
     }))
 

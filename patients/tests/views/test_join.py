@@ -1,10 +1,12 @@
 """Join-by-code pages: the code page (staff), the QR encodes the link shown, the two phone steps, audit, lockout."""
 
 import re
+import zoneinfo
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients.models import JoinCode
@@ -29,6 +31,8 @@ def newcomer(world):
 
 
 def test_the_code_page_shows_the_code_and_a_qr_of_exactly_its_link(client, world, newcomer):
+    world.clinic_a.timezone = "Australia/Sydney"  # not the server's zone: the expiry is in the clinic's
+    world.clinic_a.save(update_fields=["timezone"])
     client.force_login(world.therapist_a)
     response = client.post(reverse("patients:join-code", args=[newcomer.pk]))
     body = response.content.decode()
@@ -36,6 +40,8 @@ def test_the_code_page_shows_the_code_and_a_qr_of_exactly_its_link(client, world
     code = re.search(r'id="join-code"[^>]*>([A-Z0-9-]+)<', body).group(1)
     url = re.search(r'id="join-url">([^<]+)<', body).group(1).replace("&amp;", "&")
     assert url.endswith(f"/join/?code={code}")
+    until = timezone.localtime(JoinCode.objects.get().expires_at, zoneinfo.ZoneInfo(world.clinic_a.timezone))
+    assert f"(until {until:%H:%M})" in body  # the clinic's wall clock
     assert str(join_qr(url)) in body  # segno draws the same SVG for the same link: the QR encodes this URL
     assert AuditEvent.objects.filter(patient_id=newcomer.pk, route="patients:join-code").count() == 1
 
