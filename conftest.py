@@ -79,12 +79,57 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@dataclass
+class LocalChannels:
+    """A local SMTP server (aiosmtpd) the worker sends e-mail to, and the VAPID keys it signs Web Push with."""
+
+    smtp_port: int
+    messages: list  # (envelope recipients, raw message bytes), in arrival order
+    vapid_public: str
+    vapid_private: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(self.smtp_port), "EMAIL_USE_TLS": "0",
+                "WEBPUSH_VAPID_PUBLIC_KEY": self.vapid_public, "WEBPUSH_VAPID_PRIVATE_KEY": self.vapid_private,
+                "WEBPUSH_VAPID_SUBJECT": "mailto:tests@backstep.local"}
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def local_channels():
+    """A real SMTP server on a free local port for the session, and a VAPID key pair (reminders' e-mail and push)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from reminders.push import vapid_key_pair
+
+    messages: list = []
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+            messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+            return "250 Message accepted"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    public, private = vapid_key_pair()
+    yield LocalChannels(smtp_port=port, messages=messages, vapid_public=public, vapid_private=private)
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, local_channels):
     """A real `celery -A clinic worker` process on the Redis broker, using the test database.
 
     Needs REDIS_URL (and, for tasks that touch data, DATABASE_URL on PostgreSQL,
-    since a second process cannot see an SQLite test database in memory).
+    since a second process cannot see an SQLite test database in memory). Its
+    e-mail goes to the local SMTP server of `local_channels`, and it signs Web
+    Push with that fixture's VAPID keys.
     """
     import signal
     import subprocess
@@ -96,7 +141,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
     redis_url = os.environ.get("REDIS_URL", "")
     require_service(bool(redis_url), "REDIS_URL is not set: no broker for a real Celery worker")
-    env = dict(os.environ)
+    env = {**os.environ, **local_channels.env}
     if connection.vendor == "postgresql":
         config = dict(settings.DATABASES["default"])
         env["DATABASE_URL"] = _pg_url(config)

@@ -46,6 +46,15 @@ PAGE_LABELS = {
     ("patients:checkin", "GET"): gettext_lazy("opened the morning check-in"),
     ("patients:checkin", "POST"): gettext_lazy("answered the morning check-in"),
     ("patients:history", "GET"): gettext_lazy("viewed their session history"),
+    ("patients:join-code", "POST"): gettext_lazy("showed a join code"),
+    ("patients:join-password", "GET"): gettext_lazy("opened the join password form"),
+    ("patients:join-password", "POST"): gettext_lazy("joined with a code"),
+    ("reminders:settings", "GET"): gettext_lazy("opened their reminder settings"),
+    ("reminders:settings", "POST"): gettext_lazy("changed their reminder settings"),
+    ("reminders:push-subscribe", "POST"): gettext_lazy("added a phone for notifications"),
+    ("reminders:push-unsubscribe", "POST"): gettext_lazy("removed a phone from notifications"),
+    ("reminders:unsubscribe", "GET"): gettext_lazy("opened an e-mail reminder unsubscribe link"),
+    ("reminders:unsubscribe", "POST"): gettext_lazy("stopped e-mail reminders by the unsubscribe link"),
     ("patients:invitation", "GET"): gettext_lazy("opened a sign-in invitation link"),
     ("patients:invitation", "POST"): gettext_lazy("accepted a sign-in invitation"),
     ("report-adherence", "GET"): gettext_lazy("pulled the adherence report"),
@@ -208,7 +217,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove", "imported": "import", "searched": "search",
+    "removed": "remove", "imported": "import", "searched": "search", "showed": "show", "joined": "join",
 }
 
 

@@ -42,6 +42,11 @@ PATIENT_PAGES = {
     "patients:checkin": AuditPolicy("checkin"),
     "patients:history": AuditPolicy("session"),
     "patients:invitation": AuditPolicy("invitation"),
+    # Joining by a code shown in the clinic: showing one (staff), and choosing the password once a code was
+    # accepted (signed out; the view names the patient). The code step itself shows no patient data: a wrong
+    # code names no clinic, so it is logged and counted toward the lockout (patients/services/join_codes.py).
+    "patients:join-code": AuditPolicy("patient", "pk"),
+    "patients:join-password": AuditPolicy("join_code"),
     # Remote monitoring (monitoring/): the clinic's list and its CSV, a patient's monitoring, time entries.
     "monitoring:clinic": AuditPolicy("rtm_overview"),
     "monitoring:export": AuditPolicy("rtm_overview"),
@@ -61,6 +66,12 @@ PATIENT_PAGES = {
     # their scores are answered against, so who viewed and who changed it is on record.
     "outcomes:questionnaires": AuditPolicy("questionnaire_import"),
     "outcomes:questionnaire-import": AuditPolicy("questionnaire_import"),
+    # Reminders (reminders/): a patient's own reminder choices and push subscriptions, and the e-mail
+    # unsubscribe link (signed out; the patient is the one the signed token names).
+    "reminders:settings": AuditPolicy("reminder_preference"),
+    "reminders:push-subscribe": AuditPolicy("push_subscription"),
+    "reminders:push-unsubscribe": AuditPolicy("push_subscription"),
+    "reminders:unsubscribe": AuditPolicy("reminder_preference"),
 }
 # The FHIR read API (fhir/): reading or searching a type that holds patient data, and a patient's $everything.
 # (Organization, Practitioner, PlanDefinition and ActivityDefinition hold none.) Each type's routes are named

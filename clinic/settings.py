@@ -295,6 +295,9 @@ CELERY_BEAT_SCHEDULE = {
     # Videos whose transcode was never sent (broker down) or whose worker died mid-way: run again, or marked
     # failed. (A dead worker's own message comes back sooner: exercise_media.tasks.)
     "resume-media": {"task": "exercise_media.resume_stale", "schedule": 3600.0, "options": {"expires": 3000}},
+    # Patient reminders: every 5 minutes, each patient's due reminders in their own time zone
+    # (reminders/services/tick.py); the delivery ledger sends each one once.
+    "reminders-tick": {"task": "reminders.tick", "schedule": 300.0, "options": {"expires": 240}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -310,6 +313,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Backstep <no-reply@backstep.local>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Reminders: Web Push (VAPID) --------------------------------------------
+# Make a pair with `python manage.py webpush_keys`; without them, reminders go by e-mail only.
+WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_SUBJECT = os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:admin@backstep.local")
 
 # --- Forms and API --------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

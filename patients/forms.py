@@ -360,3 +360,25 @@ class EndPlanForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit_form_date(self.fields["end_date"], PLAN_DATES)
+
+
+class JoinCodeForm(forms.Form):
+    """The code shown in the clinic, as the patient types it (dashes and spaces are ignored)."""
+
+    code = forms.CharField(label=_("Your join code"), max_length=20, widget=forms.TextInput(attrs={
+        "autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false",
+        "placeholder": "ABCD-2345"}))
+
+
+class JoinPasswordForm(InvitationPasswordForm):
+    """Choose a password after a valid join code; the e-mail too when the clinic has none for the patient."""
+
+    email = forms.EmailField(label=_("Your e-mail (you sign in with it)"), required=False)
+
+    def __init__(self, *args, needs_email: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_email:
+            self.fields["email"].required = True
+            self.order_fields(["email", "password1", "password2"])
+        else:
+            del self.fields["email"]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("checkin/", views.checkin, name="checkin"),
     path("history/", views.history, name="history"),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("join/", views.join, name="join"),
+    path("join/password/", views.join_password, name="join-password"),
     # The therapist's patient pages (patients.views.workspace).
     path("patients/", views.patient_list, name="list"),
     path("patients/new/", views.patient_create, name="create"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("patients/<int:pk>/handout/", views.patient_handout, name="handout"),
     path("patients/<int:pk>/invite/", views.patient_invite, name="invite"),
     path("patients/<int:pk>/invite/revoke/", views.patient_invite_revoke, name="invite-revoke"),
+    path("patients/<int:pk>/join-code/", views.patient_join_code, name="join-code"),
     # The therapist's flag inbox (patients.views.flags).
     path("flags/", views.flag_inbox, name="flags"),
     path("flags/bulk/", views.flag_bulk, name="flag-bulk"),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from reminders.mail import unsubscribe_token
+
 ACTORS = ("anonymous", "patient_a1", "patient_a2", "therapist_a", "admin_a", "therapist_b", "key_a",
           "revoked_key_a")
 KEYS = {"key_a", "revoked_key_a"}
@@ -216,6 +218,20 @@ MATRIX: dict[str, Route] = {
     # test_invitation_links below has the invitee's own cells).
     "staff-join": Route(lambda o: {"token": o.staff_join_token},
                         {"GET": page(set(), other_clinic=403), "POST": page(set(), other_clinic=403)}),
+    # Joining by a code: the therapist shows one for clinic A's patient A3 (no login yet); the patient types it
+    # signed out (anyone may try: wrong codes are counted toward a lockout); the password step needs a code
+    # accepted in this browser's session first, which none of these has: refused for everyone.
+    "patients:join-code": Route(pk("patient_a3"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "patients:join": Route(methods={"GET": everyone, "POST": everyone}),
+    "patients:join-password": Route(methods={"GET": lambda a: 403, "POST": lambda a: 403}, patient_data=True),
+    # Reminders: the patient's settings and push subscription (phone), the signed e-mail unsubscribe link (anyone
+    # holding it; it only ever turns e-mail reminders off), the clinic's defaults (admins).
+    "reminders:settings": Route(methods={"GET": PATIENT_PAGE, "POST": PATIENT_PAGE}, patient_data=True),
+    "reminders:push-subscribe": Route(methods={"POST": PATIENT_PAGE}, patient_data=True),
+    "reminders:push-unsubscribe": Route(methods={"POST": PATIENT_PAGE}, patient_data=True),
+    "reminders:unsubscribe": Route(lambda o: {"token": unsubscribe_token(o.patient_a1.pk)},
+                                   {"GET": everyone, "POST": everyone}, patient_data=True),
+    "reminders:clinic-defaults": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
     # Remote monitoring: the clinic's list and CSV, patient A1's monitoring (enrolled), therapist A's time entry.
     "monitoring:clinic": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
     "monitoring:export": Route(methods={"GET": STAFF_PAGE}, patient_data=True),

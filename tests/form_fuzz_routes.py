@@ -15,6 +15,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from patients.services import join_code_create
+from reminders.mail import unsubscribe_token
+
 # ---------------------------------------------------------------------------
 # The objects the routes point at
 # ---------------------------------------------------------------------------
@@ -165,6 +168,12 @@ def timer_running(o: Objects, client: Client) -> None:
     timer_start(user=o.world.therapist_a, patient=o.world.patient_a1)
 
 
+def join_code_accepted(o: Objects, client: Client) -> None:
+    """A code for patient A3 typed on this browser: the password step's form is there to fuzz."""
+    _join_code, code = join_code_create(patient=o.patient_a3)
+    client.post(reverse("patients:join"), {"code": code})
+
+
 @dataclass(frozen=True)
 class Target:
     """Who posts to a route, the URL's arguments, and where its form is when the route itself takes only POST."""
@@ -218,6 +227,15 @@ ROUTES: dict[str, Target] = {
     "patients:session-delete": Target("patient_a1", pk("rows.session_a1")),
     "patients:checkin": Target("patient_a1"),
     "patients:invitation": Target("anonymous", lambda o: {"token": o.invitation_token}),
+    "patients:join": Target("anonymous"),
+    "patients:join-password": Target("anonymous", prepare=join_code_accepted),
+    # Reminders: the patient's settings, the clinic's defaults, the e-mail unsubscribe link (signed out).
+    "reminders:settings": Target("patient_a1"),
+    "reminders:clinic-defaults": Target("admin_a"),
+    # This phone's push subscription: hidden forms on the reminders page, filled and posted by its script.
+    "reminders:push-subscribe": Target("patient_a1", form_page="reminders:settings"),
+    "reminders:push-unsubscribe": Target("patient_a1", form_page="reminders:settings"),
+    "reminders:unsubscribe": Target("anonymous", lambda o: {"token": unsubscribe_token(o.world.patient_a1.pk)}),
     # The therapist's patient pages and flag inbox.
     "patients:create": Target("therapist_a"),
     "patients:edit": Target("therapist_a", pk("world.patient_a1")),
@@ -228,6 +246,7 @@ ROUTES: dict[str, Target] = {
     "patients:measurement": Target("therapist_a", pk("world.patient_a1"), form_page="patients:detail"),
     "patients:invite": Target("therapist_a", pk("patient_a3"), form_page="patients:detail"),
     "patients:invite-revoke": Target("therapist_a", pk("patient_a3"), form_page="patients:detail"),
+    "patients:join-code": Target("therapist_a", pk("patient_a3"), form_page="patients:detail"),
     "patients:flag-bulk": Target("therapist_a", form_page="patients:flags"),
     # The inbox shows a progression suggestion's approve and decline buttons; the view takes all four actions.
     "patients:flag-action": Target("therapist_a", pk("rows.flag_a1"), form_page="patients:flags", page_kwargs=none,

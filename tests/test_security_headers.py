@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.headers import CONTENT_SECURITY_POLICY
+from reminders.mail import unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
@@ -237,6 +238,7 @@ def pages(world, settings, tmp_path):
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},
         "patients:invitation": {"token": token},
+        "reminders:unsubscribe": {"token": unsubscribe_token(world.patient_a1.pk)},
         "patients:flag-action": {"pk": flag.pk},
         "protocols:template-detail": {"pk": template.pk},
         "protocols:template-edit": {"pk": template.pk},

@@ -18,7 +18,7 @@ from patients.models.entries import (
     MorningCheckIn,
     SessionLog,
 )
-from patients.models.people import Invitation, Patient, PatientPageVisit, Side
+from patients.models.people import Invitation, JoinCode, Patient, PatientPageVisit, Side
 from patients.models.plans import (
     AssignedExercise,
     AssignedLadderStep,
@@ -32,6 +32,6 @@ from patients.models.plans import (
 __all__ = [
     "CORRECTION_WINDOW", "HOLD_MAX", "NOTE_MAX_LENGTH", "NPRS", "REASON_MAX_LENGTH", "REPS_MAX", "SESSION_DOSE_FIELDS",
     "SETS_MAX", "AssignedExercise", "AssignedLadderStep", "AssignedPhase", "Assignment", "ChangeSource", "DigestLog",
-    "Flag", "Invitation", "Measurement", "MorningCheckIn", "Patient", "PatientPageVisit", "PhaseVersion",
+    "Flag", "Invitation", "JoinCode", "Measurement", "MorningCheckIn", "Patient", "PatientPageVisit", "PhaseVersion",
     "ProgressionCheck", "Side", "SessionLog", "StepVersion", "SweepRun", "nprs_check",
 ]

@@ -110,3 +110,32 @@ class PatientPageVisit(models.Model):
 
     def __str__(self) -> str:
         return f"User #{self.user_id} opened patient #{self.patient_id} at {self.visited_at}"
+
+
+class JoinCode(models.Model):
+    """A short one-time code (and its QR link) a therapist shows in the clinic, so the patient joins on their phone.
+
+    Only a hash of the code is kept; it works for JOIN_CODE_MINUTES, once, and a
+    new code for the same patient voids the previous one.
+    """
+
+    TENANT_CLINIC_LOOKUP = "patient__clinic"
+    TENANT_PATIENT_LOOKUP = "patient"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="join_codes")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("join code")
+        verbose_name_plural = _("join codes")
+
+    def __str__(self) -> str:
+        return f"Join code for patient #{self.patient_id}"

@@ -19,6 +19,7 @@ from patients.models import (
     Assignment,
     Flag,
     Invitation,
+    JoinCode,
     Measurement,
     Patient,
     PatientPageVisit,
@@ -245,3 +246,15 @@ def assignable_protocols(*, actor: Actor, patient: Patient) -> QuerySet[Protocol
     """The protocols the actor may assign to `patient`: built-in or the clinic's, unarchived, for its condition."""
     protocols = Protocol.objects.filter(is_archived=False, condition=patient.condition)
     return scope_queryset(protocols, actor).order_by("clinic_id", "name")
+
+
+def join_code_open(join_code_id) -> JoinCode | None:
+    """A join code the session holds, if it can still be used (open, not expired, patient not yet joined)."""
+    if not isinstance(join_code_id, int):
+        return None
+    join_code = (JoinCode.objects.select_related("patient__user", "patient__clinic")
+                 .filter(pk=join_code_id, used_at__isnull=True, voided_at__isnull=True,
+                         expires_at__gt=timezone.now()).first())
+    if join_code is None or (join_code.patient.user is not None and join_code.patient.user.has_usable_password()):
+        return None
+    return join_code

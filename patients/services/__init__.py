@@ -7,7 +7,8 @@
 - `flags`: a therapist's approve, decline, acknowledge and resolve;
 - `notifications`: the urgent-flag e-mail and the daily digest;
 - `sweeps`: the nightly sweep of every active plan;
-- `invitations`: patients' one-time invitation links.
+- `invitations`: patients' one-time invitation links;
+- `join_codes`: joining by a short code or QR shown in the clinic.
 
 Reads live in `patients.selectors`; "today in the clinic" in `clinic.clock`. `invitation_check` and
 `InvitationInvalid` moved to the selectors (issue 14) and are still named here for the pages that call
@@ -36,6 +37,13 @@ from patients.services.entries import (
 )
 from patients.services.flags import ApprovalRefused, flag_acknowledge, flag_approve, flag_decline, flag_resolve
 from patients.services.invitations import invitation_accept, invitation_create, invitation_revoke
+from patients.services.join_codes import (
+    JoinRefused,
+    join_code_check,
+    join_code_create,
+    join_code_redeem,
+    join_locked,
+)
 from patients.services.notifications import daily_digests_send, flag_notify_urgent
 from patients.services.plans import (
     assignment_create,
@@ -62,7 +70,8 @@ __all__ = [
     "assignments_check", "checkin_answer", "checkin_record", "clinic_today", "clinics_due_for_sweep",
     "daily_digests_send", "enqueue_assignment_check", "enqueue_checks", "flag_acknowledge", "flag_approve",
     "flag_decline", "flag_notify_urgent", "flag_resolve", "invitation_accept", "invitation_create",
-    "invitation_revoke", "measurement_record", "patient_create", "patient_page_visit_record", "patient_update",
+    "invitation_revoke", "JoinRefused", "join_code_check", "join_code_create", "join_code_redeem",
+    "join_locked", "measurement_record", "patient_create", "patient_page_visit_record", "patient_update",
     "phase_change", "plan_assign", "publish_checks", "session_log_create", "session_log_delete",
     "session_log_update", "step_change", "sweeps_run", "validate_session_date",
 ]

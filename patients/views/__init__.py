@@ -10,6 +10,7 @@ share (role checks, a service's errors on a form, a safe `next`) are `clinic.web
 """
 
 from patients.views.flags import flag_action, flag_bulk, flag_inbox
+from patients.views.join import join, join_password, patient_join_code
 from patients.views.phone import (
     checkin,
     history,
@@ -39,5 +40,5 @@ __all__ = [
     "checkin", "flag_action", "flag_bulk", "flag_inbox", "history", "invitation", "log_session", "patient_assign",
     "patient_create", "patient_detail", "patient_edit", "patient_end_plan", "patient_handout", "patient_invite",
     "patient_invite_revoke", "patient_list", "patient_measurement", "patient_phase_change", "patient_step_change",
-    "session_delete", "session_edit", "session_saved", "today",
+    "session_delete", "session_edit", "session_saved", "today", "join", "join_password", "patient_join_code",
 ]

@@ -33,7 +33,11 @@ class Command(BaseCommand):
         # each other (tests/test_architecture.py).
         from monitoring.demo import demo_monitoring_seed
 
+        # reminders builds on patients too: the same reason.
+        from reminders.demo import demo_reminders_seed
+
         demo_monitoring_seed(summary=summary)
+        demo_reminders_seed(summary=summary)
         self.stdout.write(self.style.SUCCESS(summarise(summary)))
 
 
