@@ -81,6 +81,9 @@ def response_answer_save(*, patient: Patient, instrument_id: str, item_id: str, 
         return response
     if activities is not None and not response.activities:
         response.activities = check_activities(instrument, activities)
+    if not item_id and activities is not None:  # PSFS: the activities named, before any rating
+        response.save(update_fields=["activities", "updated_at"])
+        return response
     value = _checked_value(instrument, item_id, value, response.activities)
     answers = dict(response.answers)
     if value is None:

@@ -26,6 +26,7 @@ class Due:
     instrument_id: str
     title: str
     due_date: dt.date
+    instrument: object
     answered: int  # items already answered in a saved draft
     items: int
 
@@ -74,6 +75,7 @@ def due_questionnaires(*, patient: Patient, today: dt.date) -> list[Due]:
         if occasion is None or instrument is None:
             continue
         found.append(Due(instrument_id=row.instrument_id, title=instrument.title, due_date=occasion,
+                         instrument=instrument,
                          answered=drafts.get((row.instrument_id, occasion), 0), items=len(instrument.items)))
     return found
 

@@ -9,7 +9,6 @@ Answers are JSON when asked for (the script), a redirect otherwise.
 
 from __future__ import annotations
 
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -129,7 +128,12 @@ def answer_save(request, instrument_id: str):
             value=_int_or_none(request.POST.get("value")), today=clinic_today(patient.clinic),
             activities=request.POST.getlist("activity") or None)
     except ValidationError as error:
-        return _errors(error)
+        if _wants_json(request):
+            return _errors(error)
+        messages.error(request, " ".join(error.messages))
+        return redirect("outcomes:answer", instrument_id=instrument.id)
+    if not _wants_json(request):  # the activities form without JavaScript
+        return redirect("outcomes:answer", instrument_id=instrument.id)
     return JsonResponse({"saved": len(response.answers), "status": response.status})
 
 

@@ -39,24 +39,19 @@ class NoWording(LookupError):
     """A licensed instrument this clinic has imported no wording for: it cannot be asked."""
 
 
-def _label(wording, item, value: int, fallback: str | None) -> str:
-    if wording is not None:
-        found = wording.option_label(item.id, value)
-        if found:
-            return found
-    return fallback if fallback is not None else str(value)
-
-
 def _screen(item, wording, activity: str | None) -> Screen:
-    text = item.text or (wording.item_text(item.id) if wording is not None else None) or ""
+    worded = wording.items.get(item.id)
+    text = (worded.text if worded else "") or item.text or ""
     values = item.values
     if item.options or len(values) <= CHOICE_LIMIT:
         labels = {option.value: option.label for option in item.options}
-        choices = tuple((value, _label(wording, item, value, labels.get(value))) for value in values)
+        choices = tuple((value, (worded.options.get(value) if worded else None) or labels.get(value) or str(value))
+                        for value in values)
     else:
         choices = ()
     return Screen(item_id=item.id, text=text, choices=choices, minimum=item.minimum, maximum=item.maximum,
-                  step=item.step, minimum_label=item.minimum_label or "", maximum_label=item.maximum_label or "",
+                  step=item.step, minimum_label=(worded.minimum_label if worded else "") or item.minimum_label or "",
+                  maximum_label=(worded.maximum_label if worded else "") or item.maximum_label or "",
                   activity=activity)
 
 
@@ -67,9 +62,9 @@ def can_ask(clinic, instrument) -> bool:
 
 def questionnaire_screens(*, clinic, instrument, activities: list[str]) -> Asked:
     """The screens to show, in order; NoWording for a licensed instrument without the clinic's wording."""
-    wording = instrument_wording(clinic, instrument) if instrument.licensed else None
-    if instrument.licensed and wording is None:
+    wording = instrument_wording(clinic, instrument)
+    if wording is None:
         raise NoWording(instrument.id)
     screens = tuple(_screen(item, wording, activity) for item, activity in asked_items(instrument, activities))
     return Asked(instrument=instrument, screens=screens,
-                 is_test_wording=bool(wording is not None and wording.is_test_wording))
+                 is_test_wording=wording.is_test_wording)

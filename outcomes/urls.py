@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401  (routes are added as the app grows)
+from django.urls import path
+
+from outcomes import phone_views, staff_views
 
 app_name = "outcomes"
 
-urlpatterns: list = []
+urlpatterns = [
+    # The clinic's outcomes page and its CSV (outcomes.staff_views).
+    path("", staff_views.clinic_outcomes, name="clinic"),
+    path("export.csv", staff_views.export, name="export"),
+    # The questionnaires on a patient's plan (the patient page's panel).
+    path("patients/<int:pk>/questionnaires/", staff_views.plan_questionnaire_add_view, name="plan-add"),
+    path("patients/<int:pk>/questionnaires/<int:row>/skip/", staff_views.plan_questionnaire_skip_view,
+         name="plan-skip"),
+    # The patient's phone (outcomes.phone_views).
+    path("answer/<slug:instrument_id>/", phone_views.answer, name="answer"),
+    path("answer/<slug:instrument_id>/save/", phone_views.answer_save, name="answer-save"),
+    path("answer/<slug:instrument_id>/done/", phone_views.answered, name="answered"),
+]

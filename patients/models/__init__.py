@@ -30,7 +30,8 @@ from patients.models.plans import (
 )
 
 __all__ = [
-    "CORRECTION_WINDOW", "HOLD_MAX", "NOTE_MAX_LENGTH", "NPRS", "OUTCOME_FLAG_KINDS", "REASON_MAX_LENGTH", "REPS_MAX", "SESSION_DOSE_FIELDS",
+    "CORRECTION_WINDOW", "HOLD_MAX", "NOTE_MAX_LENGTH", "NPRS", "OUTCOME_FLAG_KINDS", "REASON_MAX_LENGTH", "REPS_MAX",
+    "SESSION_DOSE_FIELDS",
     "SETS_MAX", "AssignedExercise", "AssignedLadderStep", "AssignedPhase", "Assignment", "ChangeSource", "DigestLog",
     "Flag", "Invitation", "Measurement", "MorningCheckIn", "Patient", "PatientPageVisit", "PhaseVersion",
     "ProgressionCheck", "Side", "SessionLog", "StepVersion", "SweepRun", "nprs_check",

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from patients.models.people import Patient
 from patients.models.plans import AssignedExercise
 
-
 # Flags the questionnaires raise (outcomes.outcome_flags), not the progression checks: the checks leave them alone.
 OUTCOME_FLAG_KINDS = ("outcome_improved", "outcome_worse")
 

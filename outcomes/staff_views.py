@@ -1,0 +1,102 @@
+"""Staff pages of the outcomes app: a plan's questionnaires (add, skip) from the patient page, the clinic's
+outcomes page (mean change per instrument and protocol over a period) and every response as CSV.
+Thin: a form, one service or selector, the answer. Staff of the patient's clinic only."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from clinic.audit import audit_contained, audit_note
+from clinic.clock import clinic_today
+from clinic.csv_export import csv_text
+from clinic.tenancy import get_scoped_or_404
+from clinic.web import staff_required
+from outcomes import plan_questionnaires, reports
+from outcomes.exports import CSV_FIELDS, csv_rows, responses_for_export
+from outcomes.forms import PeriodForm, PlanQuestionnaireForm, SkipForm
+from outcomes.models import AssignmentQuestionnaire
+from patients.models import Assignment, Patient
+
+ROWS_PER_PAGE = 25
+
+
+def _patient(request, pk: int) -> Patient:
+    return get_scoped_or_404(Patient.objects.select_related("clinic"), request.actor, pk=pk)
+
+
+def _back(patient: Patient):
+    return redirect(reverse("patients:detail", args=[patient.pk]) + "#outcomes")
+
+
+def _running_plan(patient: Patient) -> Assignment:
+    return get_object_or_404(Assignment, patient=patient, status=Assignment.Status.ACTIVE)
+
+
+@staff_required
+@require_POST
+def plan_questionnaire_add_view(request, pk: int):
+    """Add (or change and un-skip) a questionnaire on the patient's running plan."""
+    patient = _patient(request, pk)
+    assignment = _running_plan(patient)
+    form = PlanQuestionnaireForm(request.POST, clinic=request.actor.clinic)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return _back(patient)
+    try:
+        row = plan_questionnaires.plan_questionnaire_add(assignment=assignment, user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(patient)
+    audit_note(request, detail={"instrument": row.instrument_id})
+    messages.success(request, _("Questionnaire added to the plan."))
+    return _back(patient)
+
+
+@staff_required
+@require_POST
+def plan_questionnaire_skip_view(request, pk: int, row: int):
+    """Skip a questionnaire on the plan, or ask it again."""
+    patient = _patient(request, pk)
+    found = get_object_or_404(AssignmentQuestionnaire, pk=row, assignment__patient=patient)
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose skip or ask again."))
+        return _back(patient)
+    plan_questionnaires.plan_questionnaire_skip(row=found, user=request.user, skipped=form.cleaned_data["skipped"])
+    audit_note(request, detail={"instrument": found.instrument_id, "skipped": form.cleaned_data["skipped"]})
+    return _back(patient)
+
+
+@staff_required
+@require_safe
+def clinic_outcomes(request):
+    """Mean change per instrument and protocol over a period, with how many patients have a baseline and a
+    follow-up."""
+    clinic = request.actor.clinic
+    form = PeriodForm(request.GET or None)
+    start, end = form.period(clinic_today(clinic))
+    rows = reports.clinic_outcomes(clinic=clinic, start=start, end=end)
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    audit_note(request, detail={"start": start.isoformat(), "end": end.isoformat(), "rows": len(rows)})
+    return render(request, "outcomes/clinic.html", {"form": form, "page": page, "start": start, "end": end,
+                                                    "rows": page.object_list})
+
+
+@staff_required
+@require_safe
+def export(request):
+    """Every submitted response of the clinic and every scale's score (or reason), as CSV."""
+    responses = responses_for_export(actor=request.actor)
+    audit_contained(request, [r.patient_id for r in responses])
+    audit_note(request, detail={"format": "csv", "rows": len(responses)})
+    body = csv_text(CSV_FIELDS, csv_rows(responses))
+    answer = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    answer["Content-Disposition"] = 'attachment; filename="questionnaire-responses.csv"'
+    return answer
