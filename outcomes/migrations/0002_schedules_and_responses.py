@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('answers', models.JSONField(blank=True, default=dict, verbose_name='answers by item')),
                 ('activities', models.JSONField(blank=True, default=list, verbose_name='activities')),
                 ('scores', models.JSONField(blank=True, default=dict, verbose_name='scores')),
-                ('primary_score', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='score')),
+                ('primary_score', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='score')),
                 ('started_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),

@@ -114,7 +114,7 @@ class QuestionnaireResponse(models.Model):
     # PSFS: the activities the patient named (asked about again, in the same order, on later occasions).
     activities = models.JSONField(_("activities"), default=list, blank=True)
     scores = models.JSONField(_("scores"), default=dict, blank=True)
-    primary_score = models.DecimalField(_("score"), max_digits=7, decimal_places=2, null=True, blank=True)
+    primary_score = models.DecimalField(_("score"), max_digits=6, decimal_places=1, null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
