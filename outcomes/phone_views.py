@@ -9,12 +9,11 @@ Answers are JSON when asked for (the script), a redirect otherwise.
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.clock import clinic_today
@@ -57,6 +56,14 @@ def _int_or_none(raw: str | None) -> int | None:
 
 def _posted_answers(request) -> dict[str, int | None]:
     return {key[2:]: _int_or_none(value) for key, value in request.POST.items() if key.startswith("a:")}
+
+
+def _refused(request, instrument, error: ValidationError):
+    """A refused post: JSON for the script, else a page that says why, with the way back to the questionnaire."""
+    if _wants_json(request):
+        return _errors(error)
+    return render(request, "outcomes/refused.html", {"instrument": instrument, "reasons": error.messages},
+                  status=400)
 
 
 def _errors(error: ValidationError, status: int = 400) -> JsonResponse:
@@ -104,10 +111,7 @@ def _submit(request, instrument, today):
             patient=request.actor.patient, instrument_id=instrument.id, today=today,
             answers=_posted_answers(request), activities=activities)
     except ValidationError as error:
-        if _wants_json(request):
-            return _errors(error)
-        messages.error(request, " ".join(error.messages))
-        return redirect("outcomes:answer", instrument_id=instrument.id)
+        return _refused(request, instrument, error)
     done = reverse("outcomes:answered", kwargs={"instrument_id": instrument.id})
     if _wants_json(request):
         return JsonResponse({"response": response.pk, "done": done}, status=201 if _new else 200)
@@ -128,10 +132,7 @@ def answer_save(request, instrument_id: str):
             value=_int_or_none(request.POST.get("value")), today=clinic_today(patient.clinic),
             activities=request.POST.getlist("activity") or None)
     except ValidationError as error:
-        if _wants_json(request):
-            return _errors(error)
-        messages.error(request, " ".join(error.messages))
-        return redirect("outcomes:answer", instrument_id=instrument.id)
+        return _refused(request, instrument, error)
     if not _wants_json(request):  # the activities form without JavaScript
         return redirect("outcomes:answer", instrument_id=instrument.id)
     return JsonResponse({"saved": len(response.answers), "status": response.status})

@@ -32,6 +32,8 @@ def check_activities(instrument, activities) -> list[str]:
     """The patient's 1-5 activities, trimmed; refused when empty, too many or too long. [] for other instruments."""
     if not is_psfs(instrument):
         return []
+    if any(ord(ch) < 32 or ch == "\x7f" for a in activities or [] for ch in str(a)):
+        raise ValidationError({"activities": "An activity cannot hold control characters."})
     names = [" ".join(str(a).split()) for a in activities or [] if str(a).strip()]
     if not names:
         raise ValidationError({"activities": "Name at least one activity you find hard because of your knee."})
