@@ -77,6 +77,9 @@ PAGE_LABELS = {
     ("outcomes:answer", "POST"): gettext_lazy("submitted a questionnaire"),
     ("outcomes:answer-save", "POST"): gettext_lazy("saved a questionnaire answer"),
     ("outcomes:answered", "GET"): gettext_lazy("viewed their questionnaire scores"),
+    ("outcomes:questionnaires", "GET"): gettext_lazy("viewed the clinic's imported questionnaires"),
+    ("outcomes:questionnaire-import", "GET"): gettext_lazy("opened the questionnaire import form"),
+    ("outcomes:questionnaire-import", "POST"): gettext_lazy("imported a questionnaire's wording"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -201,7 +204,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove",
+    "removed": "remove", "imported": "import",
 }
 
 

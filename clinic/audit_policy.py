@@ -65,6 +65,10 @@ PATIENT_PAGES = {
     "outcomes:answer": AuditPolicy("questionnaire_response"),
     "outcomes:answer-save": AuditPolicy("questionnaire_response"),
     "outcomes:answered": AuditPolicy("questionnaire_response"),
+    # Questionnaire wording the clinic imports (outcomes/): not patient data, but what patients read and what
+    # their scores are answered against, so who viewed and who changed it is on record.
+    "outcomes:questionnaires": AuditPolicy("questionnaire_import"),
+    "outcomes:questionnaire-import": AuditPolicy("questionnaire_import"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

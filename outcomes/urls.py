@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes import phone_views, staff_views
+from outcomes import phone_views, questionnaire_views, staff_views
 
 app_name = "outcomes"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("answer/<slug:instrument_id>/", phone_views.answer, name="answer"),
     path("answer/<slug:instrument_id>/save/", phone_views.answer_save, name="answer-save"),
     path("answer/<slug:instrument_id>/done/", phone_views.answered, name="answered"),
+    # The clinic admin's imported questionnaire wording (licensed instruments).
+    path("questionnaires/", questionnaire_views.questionnaire_list, name="questionnaires"),
+    path("questionnaires/import/", questionnaire_views.questionnaire_import_page, name="questionnaire-import"),
 ]

@@ -292,4 +292,9 @@ MATRIX: dict[str, Route] = {
     "exercise_media:education": Route(methods={"GET": ADMIN_PAGE}),
     "exercise_media:education-edit": Route(lambda o: {"topic": "first-session"},
                                            {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
+    # Outcomes: the clinic admin's imported questionnaire wording (audited: what patients are asked), and the
+    # score calculator (staff and API keys; a POST that reads and writes nothing).
+    "outcomes:questionnaires": Route(methods={"GET": ADMIN_PAGE}, patient_data=True),
+    "outcomes:questionnaire-import": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}, patient_data=True),
+    "outcomes-score": Route(methods={"POST": api(STAFF_A | {"therapist_b", "key_a"})}),
 }

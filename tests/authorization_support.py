@@ -18,7 +18,7 @@ from clinic.services import api_key_create, api_key_revoke, staff_join_link
 from monitoring.models import Enrolment, RunningTimer, TimeEntry
 from monitoring.services import enrolment_start, time_entry_create
 from outcomes.answering import response_submit
-from outcomes.models import AssignmentQuestionnaire, QuestionnaireResponse
+from outcomes.models import AssignmentQuestionnaire, ImportedQuestionnaire, QuestionnaireResponse
 from outcomes.plan_questionnaires import plan_questionnaire_add
 from patients.models import (
     AssignedLadderStep,
@@ -149,7 +149,8 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
                  Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
-                 Notification, Enrolment, TimeEntry, RunningTimer, AssignmentQuestionnaire, QuestionnaireResponse)
+                 Notification, Enrolment, TimeEntry, RunningTimer, ImportedQuestionnaire, AssignmentQuestionnaire,
+                 QuestionnaireResponse)
 
 
 def fingerprint() -> dict:

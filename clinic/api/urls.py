@@ -7,6 +7,7 @@ from clinic.api.exceptions import api_not_found
 from clinic.api.views import AuditEventViewSet
 from monitoring.api.views import RtmReportView
 from outcomes.api.responses import QuestionnaireResponseViewSet
+from outcomes.api.views import ScoreView
 from patients.api import views as patient_views
 from patients.api.reports import AdherenceReportView
 from protocols.api import views as protocol_views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("progression/simulate/", protocol_views.ProgressionSimulateView.as_view(), name="progression-simulate"),
     path("reports/adherence/", AdherenceReportView.as_view(), name="report-adherence"),
     path("reports/rtm/", RtmReportView.as_view(), name="report-rtm"),
+    path("outcomes/score/", ScoreView.as_view(), name="outcomes-score"),
     *router.urls,
     # Last: any other address under /api/v1/ gets the API's JSON 404, not the site's HTML page. Only addresses
     # ending in "/", so that CommonMiddleware still redirects ".../patients" to ".../patients/".

@@ -85,6 +85,8 @@ POSITIVE_DATA_NOT_ENOUGH = {
                                       "clinic/dates.py's report range around today",
     "GET /api/v1/reports/rtm/": "as GET /api/v1/reports/adherence/",
     "GET /api/v1/audit-events/": "user and api_key must be a member and a key of the caller's clinic",
+    "POST /api/v1/outcomes/score/": "the answers must name the chosen instrument's items, with values each item "
+                                    "allows (they differ per instrument)",
 }
 
 

@@ -1,0 +1,122 @@
+"""The clinic admin's questionnaire pages: the clinic's imported wording, and importing a FHIR Questionnaire.
+
+Thin: the selectors read (scoped to the admin's clinic), `questionnaire_import` writes. The upload is the
+one file these pages take: read into memory up to the import's size cap (a body larger than that is
+refused by its Content-Length before it is read), never stored as a file.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_safe
+
+from clinic.audit import audit_note
+from clinic.tenancy import require_clinic_admin
+from clinic.web import clinic_admin_required
+from outcomes import instruments, selectors
+from outcomes.fhir_questionnaire import MAX_BYTES, NeedsConfirmation, QuestionnaireImportError
+from outcomes.questionnaire_forms import QuestionnaireImportForm
+from outcomes.services import questionnaire_import
+
+MULTIPART_OVERHEAD = 16 * 1024  # the form's other fields and the multipart framing around the file
+IMPORTS_PER_PAGE = 25
+
+
+class QuestionnaireUploadHandler(MemoryFileUploadHandler):
+    """Keeps an upload in memory, dropping a file past `limit` bytes (marks the request so the page says so)."""
+
+    def __init__(self, request=None, *, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.activated = True  # the view has refused bodies over the limit by their Content-Length
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.questionnaire_too_large = True
+            raise SkipFile()
+        return super().receive_data_chunk(raw_data, start)
+
+
+def admin_upload_page(view):
+    """A clinic admin's page whose POST carries the Questionnaire file (CSRF checked after the handler is set)."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        require_clinic_admin(request.actor)
+        request.questionnaire_too_large = False
+        if request.method == "POST":
+            request.upload_handlers = [QuestionnaireUploadHandler(request, limit=MAX_BYTES)]
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > MAX_BYTES + MULTIPART_OVERHEAD:
+                request.questionnaire_too_large = True
+                return view(request, *args, **kwargs)  # the body is never read, so nothing is done
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+@clinic_admin_required
+@require_safe
+def questionnaire_list(request):
+    """The licensed instruments, which of them the clinic has wording for, and every import it made."""
+    clinic = request.actor.clinic
+    active = {imported.instrument_id: imported for imported in selectors.active_imports(clinic)}
+    page = Paginator(selectors.import_history(clinic), IMPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(instrument, active.get(instrument.id)) for instrument in instruments.licensed_instruments()]
+    return render(request, "outcomes/questionnaire_list.html", {
+        "rows": rows, "page": page, "built_ins": instruments.built_in_instruments(), "section": "questionnaires"})
+
+
+def _too_large() -> str:
+    return _("This file is too large: at most %(kb)s KB.") % {"kb": MAX_BYTES // 1024}
+
+
+@admin_upload_page
+@require_http_methods(["GET", "POST"])
+def questionnaire_import_page(request):
+    """Upload (POST) a FHIR Questionnaire; when Backstep cannot tell the instrument, the admin chooses it."""
+    too_large = request.questionnaire_too_large  # refused by its Content-Length: the body is never read
+    posted = request.method == "POST" and not too_large
+    form = QuestionnaireImportForm(request.POST, request.FILES) if posted else QuestionnaireImportForm()
+    if posted and request.questionnaire_too_large:  # reading the body just now, the handler dropped the file
+        too_large, posted = True, False
+    needs_choice = False
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            imported = questionnaire_import(
+                request.actor.clinic, request.user, data["file"].read(MAX_BYTES + 1),
+                data["instrument"] or None, is_test_wording=data["is_test_wording"])
+        except NeedsConfirmation as refusal:
+            needs_choice = True
+            form.add_error("instrument", refusal.message)
+        except QuestionnaireImportError as refusal:
+            form.add_error("file", refusal.message)
+        else:
+            audit_note(request, object_id=imported.pk, detail={"instrument": imported.instrument_id})
+            messages.success(request, _("Imported the wording of %(title)s. It can now be scheduled.")
+                             % {"title": instruments.get(imported.instrument_id).title})
+            return redirect("outcomes:questionnaires")
+    status = 413 if too_large else 400 if posted else 200
+    return render(request, "outcomes/questionnaire_import.html", {
+        "form": form, "refusal": _too_large() if too_large else "", "needs_choice": needs_choice,
+        "section": "questionnaires"}, status=status)
