@@ -16,7 +16,7 @@ from outcomes.models import QuestionnaireResponse
 from patients.api.filters import IdFilter
 
 
-class ScaleScoreSerializer(serializers.Serializer):
+class StoredScaleScoreSerializer(serializers.Serializer):
     scale = serializers.CharField()
     title = serializers.CharField()
     value = serializers.CharField(allow_null=True, help_text="The score as a decimal string; null when not scored.")
@@ -26,7 +26,7 @@ class ScaleScoreSerializer(serializers.Serializer):
 
 
 class QuestionnaireResponseSerializer(serializers.ModelSerializer):
-    scales = ScaleScoreSerializer(source="scores.scales", many=True, read_only=True)
+    scales = StoredScaleScoreSerializer(source="scores.scales", many=True, read_only=True)
     protocol_name = serializers.CharField(source="assignment.protocol_name", read_only=True, default=None)
 
     class Meta:
