@@ -71,6 +71,7 @@ PAGE_LABELS = {
     ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
     ("outcomes:clinic", "GET"): gettext_lazy("viewed the clinic's questionnaire outcomes"),
     ("outcomes:export", "GET"): gettext_lazy("downloaded every questionnaire response (CSV)"),
+    ("outcomes:plan-add", "GET"): gettext_lazy("opened the form to add a questionnaire to a patient's plan"),
     ("outcomes:plan-add", "POST"): gettext_lazy("added a questionnaire to a patient's plan"),
     ("outcomes:plan-skip", "POST"): gettext_lazy("skipped or re-asked a questionnaire on a patient's plan"),
     ("outcomes:answer", "GET"): gettext_lazy("opened a questionnaire"),

@@ -51,9 +51,12 @@ def active_assignment(patient: Patient) -> Assignment | None:
     return Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).first()
 
 
-def due_questionnaires(*, patient: Patient, today: dt.date) -> list[Due]:
-    """The questionnaires `patient` should answer today on the running plan, skipped ones left out."""
-    assignment = active_assignment(patient)
+def due_questionnaires(*, patient: Patient, today: dt.date, assignment: Assignment | None = None) -> list[Due]:
+    """The questionnaires `patient` should answer today on the running plan, skipped ones left out.
+
+    `assignment`: the running plan when the caller has it (one query fewer).
+    """
+    assignment = assignment or active_assignment(patient)
     if assignment is None:
         return []
     rows = list(AssignmentQuestionnaire.objects.filter(assignment=assignment, skipped=False))

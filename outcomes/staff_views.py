@@ -11,13 +11,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.audit import audit_contained, audit_note
 from clinic.clock import clinic_today
 from clinic.csv_export import csv_text
 from clinic.tenancy import get_scoped_or_404
-from clinic.web import staff_required
+from clinic.web import service_errors_to_form, staff_required
 from outcomes import plan_questionnaires, reports
 from outcomes.exports import CSV_FIELDS, csv_rows, responses_for_export
 from outcomes.forms import PeriodForm, PlanQuestionnaireForm, SkipForm
@@ -40,23 +40,24 @@ def _running_plan(patient: Patient) -> Assignment:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def plan_questionnaire_add_view(request, pk: int):
-    """Add (or change and un-skip) a questionnaire on the patient's running plan."""
+    """Add (or change and un-skip) a questionnaire on the patient's running plan: the form, and its post."""
     patient = _patient(request, pk)
     assignment = _running_plan(patient)
-    form = PlanQuestionnaireForm(request.POST, clinic=request.actor.clinic)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return _back(patient)
-    try:
-        row = plan_questionnaires.plan_questionnaire_add(assignment=assignment, user=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return _back(patient)
-    audit_note(request, detail={"instrument": row.instrument_id})
-    messages.success(request, _("Questionnaire added to the plan."))
-    return _back(patient)
+    form = PlanQuestionnaireForm(request.POST if request.method == "POST" else None, clinic=request.actor.clinic)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = plan_questionnaires.plan_questionnaire_add(assignment=assignment, user=request.user,
+                                                             **form.cleaned_data)
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            audit_note(request, detail={"instrument": row.instrument_id})
+            messages.success(request, _("Questionnaire added to the plan."))
+            return _back(patient)
+    return render(request, "outcomes/plan_add.html", {"patient": patient, "assignment": assignment, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @staff_required

@@ -200,7 +200,8 @@ MATRIX: dict[str, Route] = {
     # Questionnaires: the clinic's outcomes page and CSV, patient A1's plan questionnaires, A1's SANE on the phone.
     "outcomes:clinic": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
     "outcomes:export": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
-    "outcomes:plan-add": Route(pk("patient_a1"), {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "outcomes:plan-add": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                               patient_data=True),
     "outcomes:plan-skip": Route(lambda o: {"pk": o.patient_a1.pk, "row": o.questionnaire_a1.pk},
                                 {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
     "outcomes:answer": Route(lambda o: {"instrument_id": "sane"},

@@ -282,7 +282,7 @@ ROUTES: dict[str, Target] = {
         form_page="exercise_media:patient-media", page_kwargs=pk("world.patient_a1")),
     # Questionnaires: the patient page's plan panel (add, skip), and the phone's questionnaire (no script: the
     # whole form posts at once; PSFS's activities form posts to the answer-save route).
-    "outcomes:plan-add": Target("therapist_a", pk("world.patient_a1"), form_page="patients:detail"),
+    "outcomes:plan-add": Target("therapist_a", pk("world.patient_a1")),
     "outcomes:plan-skip": Target("therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "row": o.questionnaire_a1.pk},
                                  form_page="patients:detail", page_kwargs=pk("world.patient_a1")),
     "outcomes:answer": Target("patient_a1", lambda o: {"instrument_id": "sane"}),

@@ -44,10 +44,12 @@ def test_therapist_adds_and_skips_a_questionnaire(client, world):
     row.refresh_from_db()
     assert row.skipped
     # A licensed one the clinic did not import is not offered; a rule that never asks is refused.
-    refused = client.post(url, {"instrument_id": "koos"}, follow=True).content.decode()
-    assert "Select a valid choice" in refused
-    never = client.post(url, {"instrument_id": "sane"}, follow=True).content.decode()
-    assert "Choose when the questionnaire is due" in never
+    form = client.get(url).content.decode()
+    assert "SANE" in form and "KOOS-PF" not in form
+    refused = client.post(url, {"instrument_id": "koos"})
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
+    never = client.post(url, {"instrument_id": "sane"})
+    assert never.status_code == 400 and "Choose when the questionnaire is due" in never.content.decode()
 
 
 def test_other_clinic_staff_get_404(client, world, improved):
@@ -103,3 +105,20 @@ def test_csv_has_every_scale_of_every_response(client, world, improved, ask, sub
     average = next(r for r in rows if r["scale"] == "average")
     assert average["score"] == "" and average["not_scored_reason"]
     assert {r["score"] for r in rows if r["scale"] == "sane"} == {"40.0", "65.0"}
+
+
+def test_patient_page_queries_do_not_grow_with_responses(client, world, ask, submit, django_assert_max_num_queries):
+    ask("sane")
+    ask("groc")
+    start = world.assignment_a1.start_date
+    submit("sane", {"SANE": 40}, day=start)
+    client.force_login(world.therapist_a)
+    url = reverse("patients:detail", args=[world.patient_a1.pk])
+    client.get(url)
+    with django_assert_max_num_queries(35) as few:
+        client.get(url)
+    for week in (1, 2):
+        submit("sane", {"SANE": 40 + 5 * week}, day=start + dt.timedelta(weeks=week))
+        submit("groc", {"GROC": week}, day=start + dt.timedelta(weeks=week))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
