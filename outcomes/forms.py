@@ -27,6 +27,16 @@ class PlanQuestionnaireForm(forms.Form):
         self.fields["instrument_id"].choices = [(i.id, i.title) for i in available_instruments(clinic)]
 
 
+class ProtocolQuestionnaireRemoveForm(forms.Form):
+    """Remove one of the protocol's questionnaires."""
+
+    instrument_id = forms.ChoiceField(label=_("Questionnaire"))
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instrument_id"].choices = [(row.instrument_id, row.instrument_id) for row in rows]
+
+
 class SkipForm(forms.Form):
     skipped = forms.TypedChoiceField(choices=[("yes", _("Skip")), ("no", _("Ask again"))],
                                      coerce=lambda value: value == "yes")

@@ -52,6 +52,14 @@ def protocol_questionnaire_set(*, protocol: Protocol, instrument_id: str, at_sta
     return row
 
 
+@transaction.atomic
+def protocol_questionnaire_remove(*, protocol: Protocol, instrument_id: str) -> None:
+    """The protocol no longer asks for `instrument_id` (plans already assigned keep their copy)."""
+    deleted, _rows = ProtocolQuestionnaire.objects.filter(protocol=protocol, instrument_id=instrument_id).delete()
+    if not deleted:
+        raise ValidationError({"instrument_id": "This protocol does not ask for that questionnaire."})
+
+
 def plan_questionnaires_copy(*, assignment: Assignment) -> list[AssignmentQuestionnaire]:
     """Copy the protocol's questionnaires into a new assignment (nothing when the protocol names none)."""
     if assignment.protocol_id is None:

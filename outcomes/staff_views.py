@@ -5,7 +5,7 @@ Thin: a form, one service or selector, the answer. Staff of the patient's clinic
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,11 +18,12 @@ from clinic.clock import clinic_today
 from clinic.csv_export import csv_text
 from clinic.tenancy import get_scoped_or_404
 from clinic.web import service_errors_to_form, staff_required
-from outcomes import plan_questionnaires, reports
+from outcomes import instruments, plan_questionnaires, reports
 from outcomes.exports import CSV_FIELDS, csv_rows, responses_for_export
-from outcomes.forms import PeriodForm, PlanQuestionnaireForm, SkipForm
-from outcomes.models import AssignmentQuestionnaire
+from outcomes.forms import PeriodForm, PlanQuestionnaireForm, ProtocolQuestionnaireRemoveForm, SkipForm
+from outcomes.models import AssignmentQuestionnaire, ProtocolQuestionnaire
 from patients.models import Assignment, Patient
+from protocols.models import Protocol
 
 ROWS_PER_PAGE = 25
 
@@ -101,3 +102,42 @@ def export(request):
     answer = HttpResponse(body, content_type="text/csv; charset=utf-8")
     answer["Content-Disposition"] = 'attachment; filename="questionnaire-responses.csv"'
     return answer
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def protocol_questionnaires(request, pk: int):
+    """The questionnaires a protocol asks for (copied into each plan assigned from it): the list, add, remove.
+
+    Built-in protocols are read-only here as everywhere: clinics clone them to edit.
+    """
+    protocol = get_scoped_or_404(Protocol.objects.all(), request.actor, pk=pk)
+    rows = list(ProtocolQuestionnaire.objects.filter(protocol=protocol))
+    add = PlanQuestionnaireForm(None, clinic=request.actor.clinic)
+    remove = ProtocolQuestionnaireRemoveForm(None, rows=rows)
+    if request.method == "POST":
+        if protocol.is_builtin:
+            raise PermissionDenied(_("Built-in rows are read-only: clone one to edit it."))
+        action = request.POST.get("action")
+        removing = action == "remove"
+        form = (ProtocolQuestionnaireRemoveForm(request.POST, rows=rows) if removing
+                else PlanQuestionnaireForm(request.POST, clinic=request.actor.clinic))
+        if action not in ("add", "remove"):
+            form.add_error(None, _("Choose to add or to remove a questionnaire."))
+        elif form.is_valid():
+            try:
+                if removing:
+                    plan_questionnaires.protocol_questionnaire_remove(protocol=protocol, **form.cleaned_data)
+                else:
+                    plan_questionnaires.protocol_questionnaire_set(protocol=protocol, **form.cleaned_data)
+            except ValidationError as error:
+                service_errors_to_form(form, error)
+            else:
+                messages.success(request, _("The protocol's questionnaires are saved."))
+                return redirect("outcomes:protocol-questionnaires", pk=protocol.pk)
+        add, remove = (add, form) if removing else (form, remove)
+    titles = {i.id: i.title for i in instruments.all_instruments()}
+    return render(request, "outcomes/protocol_questionnaires.html", {
+        "protocol": protocol, "rows": [(row, titles.get(row.instrument_id, row.instrument_id)) for row in rows],
+        "form": add, "remove_form": remove, "editable": not protocol.is_builtin,
+    }, status=400 if add.errors or remove.errors else 200)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("patients/<int:pk>/questionnaires/", staff_views.plan_questionnaire_add_view, name="plan-add"),
     path("patients/<int:pk>/questionnaires/<int:row>/skip/", staff_views.plan_questionnaire_skip_view,
          name="plan-skip"),
+    # The questionnaires a protocol asks for (copied into each plan assigned from it).
+    path("protocols/<int:pk>/questionnaires/", staff_views.protocol_questionnaires, name="protocol-questionnaires"),
     # The patient's phone (outcomes.phone_views).
     path("answer/<slug:instrument_id>/", phone_views.answer, name="answer"),
     path("answer/<slug:instrument_id>/save/", phone_views.answer_save, name="answer-save"),

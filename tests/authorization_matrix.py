@@ -204,6 +204,7 @@ MATRIX: dict[str, Route] = {
                                patient_data=True),
     "outcomes:plan-skip": Route(lambda o: {"pk": o.patient_a1.pk, "row": o.questionnaire_a1.pk},
                                 {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "outcomes:protocol-questionnaires": Route(pk("protocol_a"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE}),
     "outcomes:answer": Route(lambda o: {"instrument_id": "sane"},
                              {"GET": OWN_QUESTIONNAIRE_PAGE, "POST": OWN_QUESTIONNAIRE_PAGE}, patient_data=True),
     "outcomes:answer-save": Route(lambda o: {"instrument_id": "sane"}, {"POST": PATIENT_PAGE}, patient_data=True),

@@ -285,6 +285,9 @@ ROUTES: dict[str, Target] = {
     "outcomes:plan-add": Target("therapist_a", pk("world.patient_a1")),
     "outcomes:plan-skip": Target("therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "row": o.questionnaire_a1.pk},
                                  form_page="patients:detail", page_kwargs=pk("world.patient_a1")),
+    # The protocol's questionnaires: its add form (a remove button per row; none on the page yet).
+    "outcomes:protocol-questionnaires": Target("therapist_a", pk("rows.protocol_a"),
+                                               hidden_from_page=(("action", ("remove",)),)),
     "outcomes:answer": Target("patient_a1", lambda o: {"instrument_id": "sane"}),
     "outcomes:answer-save": Target("patient_a1", lambda o: {"instrument_id": "psfs"}, form_page="outcomes:answer"),
     "exercise_media:education-edit": Target("admin_a", lambda o: {"topic": "first-session"},

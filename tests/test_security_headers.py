@@ -182,6 +182,7 @@ def outcomes_kwargs(world) -> dict:
         "outcomes:answer": {"instrument_id": "groc"},
         "outcomes:answer-save": {"instrument_id": "groc"},
         "outcomes:answered": {"instrument_id": "sane"},
+        "outcomes:protocol-questionnaires": {"pk": world.assignment_a1.protocol_id},
     }
 
 

@@ -122,3 +122,32 @@ def test_patient_page_queries_do_not_grow_with_responses(client, world, ask, sub
         submit("groc", {"GROC": week}, day=start + dt.timedelta(weeks=week))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_a_protocols_questionnaires_are_set_here_and_copied_into_new_plans(client, world):
+    from outcomes.models import ProtocolQuestionnaire
+    from patients.services import assignment_create
+    from tests.factories import make_protocol
+
+    protocol = make_protocol(clinic=world.clinic_a)
+    url = reverse("outcomes:protocol-questionnaires", args=[protocol.pk])
+    client.force_login(world.therapist_a)
+    assert "No questionnaire yet" in client.get(url).content.decode()
+    assert client.post(url, {"action": "add", "instrument_id": "sane", "at_start": "on",
+                             "every_weeks": "2"}).status_code == 302
+    assert client.post(url, {"action": "add", "instrument_id": "groc", "at_end": "on"}).status_code == 302
+    assert client.post(url, {"action": "add", "instrument_id": "psfs"}).status_code == 400  # never asked
+    assert client.post(url, {"action": "remove", "instrument_id": "psfs"}).status_code == 400
+    assert client.post(url, {"action": "remove", "instrument_id": "groc"}).status_code == 302
+    assert list(ProtocolQuestionnaire.objects.values_list("instrument_id", "every_weeks")) == [("sane", 2)]
+    patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a)
+    plan = assignment_create(patient=patient, protocol=protocol, start_date=world.assignment_a1.start_date,
+                             baseline_pain=2)
+    assert list(plan.questionnaires.values_list("instrument_id", "every_weeks", "source")) == [
+        ("sane", 2, "protocol")]
+    # Built-in protocols are read-only; other clinics' protocols are not found.
+    builtin = make_protocol()
+    assert client.post(reverse("outcomes:protocol-questionnaires", args=[builtin.pk]),
+                       {"action": "add", "instrument_id": "sane", "at_start": "on"}).status_code == 403
+    client.force_login(world.therapist_b)
+    assert client.get(url).status_code == 404
