@@ -15,8 +15,10 @@ Matching (`match_instrument`)
 -----------------------------
 1. `Questionnaire.code` carries an instrument's panel LOINC code (KOOS 72091-2), or
 2. the questions' linkIds are exactly one licensed instrument's item ids, or
-3. neither: the admin names the instrument, and the questions map onto its items by order
-   (linkIds that are the instrument's ids still map by id).
+3. every item of an instrument has a LOINC code (`Item.code`) that exactly one question's `code` carries
+   (no licensed item has a verified code in outcomes.md yet: this is ready for when one is added), or
+4. none of these: the admin names the instrument, and the questions map onto its items by order
+   (questions still map by linkId, or by item code, when those match).
 Then the mapping is checked (`map_wording`): the same number of questions as the instrument has items,
 and for each item the same number of answers with the same values; the first that differs is named.
 """
@@ -81,7 +83,7 @@ def parse(raw: bytes) -> ParsedQuestionnaire:
     if len(raw) > MAX_BYTES:
         raise QuestionnaireImportError(f"The file is too large: at most {MAX_BYTES // 1024} KB.")
     try:
-        resource = json.loads(raw.decode("utf-8-sig"))
+        resource = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise QuestionnaireImportError("The file is not UTF-8 text.") from None
     except RecursionError:
@@ -103,10 +105,20 @@ def parse(raw: bytes) -> ParsedQuestionnaire:
                                resource=resource)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _check_depth(value, depth: int = 0) -> None:
+    """Nesting within MAX_DEPTH, and no NUL character anywhere (PostgreSQL's JSON cannot store one)."""
     if depth > MAX_DEPTH:
         raise QuestionnaireImportError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if isinstance(value, str) and "\x00" in value:
+        raise QuestionnaireImportError("The file contains a NUL character (\\u0000), which no text may hold.")
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    else:
+        children = value if isinstance(value, list) else ()
     for child in children:
         _check_depth(child, depth + 1)
 
@@ -117,7 +129,7 @@ def _collect(items, questions: list[Question]) -> None:
     for item in items:
         if not isinstance(item, dict):
             raise QuestionnaireImportError("An item is not an object.")
-        if item.get("type") in NOT_QUESTIONS:
+        if isinstance(item.get("type"), str) and item["type"] in NOT_QUESTIONS:
             _collect(item.get("item") or [], questions)
             continue
         if len(questions) >= MAX_ITEMS:
@@ -200,11 +212,26 @@ def match_instrument(parsed: ParsedQuestionnaire, confirmed_id: str | None = Non
     by_code = [i for i in licensed if i.loinc and i.loinc in parsed.codes]
     link_ids = {question.link_id for question in parsed.questions}
     by_links = [i for i in licensed if set(i.item_ids) == link_ids]
-    found = by_code or by_links
+    by_item_codes = [i for i in licensed if _paired_by_item_code(i, parsed.questions) is not None]
+    found = by_code or by_links or by_item_codes
     if len(found) != 1:
         raise NeedsConfirmation("Backstep cannot tell which instrument this questionnaire is: "
                                 "choose it, and the questions will be matched to its items in order.")
     return found[0]
+
+
+def _paired_by_item_code(instrument: Instrument, questions) -> list[Question] | None:
+    """The question for each item by the item's LOINC code (item.code), when every item has a code that
+    exactly one question carries; else None."""
+    if not all(item.code for item in instrument.items):
+        return None
+    paired = []
+    for item in instrument.items:
+        matches = [question for question in questions if item.code in question.codes]
+        if len(matches) != 1:
+            return None
+        paired.append(matches[0])
+    return paired
 
 
 def map_wording(parsed: ParsedQuestionnaire, instrument: Instrument) -> dict[str, dict]:
@@ -214,8 +241,13 @@ def map_wording(parsed: ParsedQuestionnaire, instrument: Instrument) -> dict[str
         raise QuestionnaireImportError(
             f"The file has {len(questions)} questions; {instrument.title} has {len(instrument.items)} items.")
     by_link = {question.link_id: question for question in questions}
-    pairs = ([(item, by_link.get(item.id)) for item in instrument.items]
-             if set(by_link) == set(instrument.item_ids) else list(zip(instrument.items, questions, strict=True)))
+    by_code = _paired_by_item_code(instrument, questions)
+    if set(by_link) == set(instrument.item_ids):
+        pairs = [(item, by_link[item.id]) for item in instrument.items]
+    elif by_code is not None:
+        pairs = list(zip(instrument.items, by_code, strict=True))
+    else:
+        pairs = list(zip(instrument.items, questions, strict=True))
     wording = {}
     for item, question in pairs:
         _check_answers(item, question)

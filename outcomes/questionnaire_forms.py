@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outcomes import instruments
+from outcomes.fhir_questionnaire import MAX_BYTES
 
 AUTOMATIC = ""
 
@@ -17,12 +18,11 @@ def instrument_choices() -> list[tuple[str, str]]:
 
 class QuestionnaireImportForm(forms.Form):
     file = forms.FileField(
-        label=_("FHIR R4 Questionnaire (JSON)"),
+        label=_("FHIR R4 Questionnaire (JSON)"), required=False,
         help_text=_("The Questionnaire your licence provides, e.g. the form LOINC publishes for the panel. "
                     "At most 512 KB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json,application/fhir+json"}),
-        error_messages={"required": _("Choose the Questionnaire's JSON file to import."),
-                        "empty": _("The file is empty.")},
+        error_messages={"empty": _("The file is empty.")},
     )
     instrument = forms.ChoiceField(
         label=_("Instrument"), required=False, choices=instrument_choices,
@@ -33,3 +33,11 @@ class QuestionnaireImportForm(forms.Form):
         label=_("This is test wording, not the licensed text"), required=False,
         help_text=_("Patients' and staff pages then say so."),
     )
+    # The confirm step: the file read at the first upload, sent back so the admin need not choose it again.
+    pending = forms.CharField(required=False, strip=False, max_length=MAX_BYTES, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("file") and not cleaned.get("pending") and "file" not in self.errors:
+            self.add_error("file", _("Choose the Questionnaire's JSON file to import."))
+        return cleaned

@@ -27,6 +27,8 @@ from outcomes.questionnaire_forms import QuestionnaireImportForm
 from outcomes.services import questionnaire_import
 
 MULTIPART_OVERHEAD = 16 * 1024  # the form's other fields and the multipart framing around the file
+# A file, and at most one more carried in the hidden field of the confirm step (a new file then wins).
+BODY_LIMIT = 2 * MAX_BYTES + MULTIPART_OVERHEAD
 IMPORTS_PER_PAGE = 25
 
 
@@ -66,7 +68,7 @@ def admin_upload_page(view):
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            if length > MAX_BYTES + MULTIPART_OVERHEAD:
+            if length > BODY_LIMIT:
                 request.questionnaire_too_large = True
                 return view(request, *args, **kwargs)  # the body is never read, so nothing is done
         return protected(request, *args, **kwargs)
@@ -90,10 +92,20 @@ def _too_large() -> str:
     return _("This file is too large: at most %(kb)s KB.") % {"kb": MAX_BYTES // 1024}
 
 
+def _with_pending(request, raw: bytes) -> QuestionnaireImportForm:
+    """The form again, carrying the file just read in its hidden `pending` field: confirming needs no re-upload."""
+    data = request.POST.copy()
+    data["pending"] = raw.decode("utf-8-sig")  # it parsed, so it is UTF-8
+    form = QuestionnaireImportForm(data)
+    form.is_valid()
+    return form
+
+
 @admin_upload_page
 @require_http_methods(["GET", "POST"])
 def questionnaire_import_page(request):
-    """Upload (POST) a FHIR Questionnaire; when Backstep cannot tell the instrument, the admin chooses it."""
+    """Upload (POST) a FHIR Questionnaire; when Backstep cannot tell the instrument, the admin chooses it
+    and confirms (the file travels in a hidden field, so it is not chosen again)."""
     too_large = request.questionnaire_too_large  # refused by its Content-Length: the body is never read
     posted = request.method == "POST" and not too_large
     form = QuestionnaireImportForm(request.POST, request.FILES) if posted else QuestionnaireImportForm()
@@ -102,12 +114,12 @@ def questionnaire_import_page(request):
     needs_choice = False
     if posted and form.is_valid():
         data = form.cleaned_data
+        raw = data["file"].read(MAX_BYTES + 1) if data["file"] else data["pending"].encode()
         try:
-            imported = questionnaire_import(
-                request.actor.clinic, request.user, data["file"].read(MAX_BYTES + 1),
-                data["instrument"] or None, is_test_wording=data["is_test_wording"])
+            imported = questionnaire_import(request.actor.clinic, request.user, raw, data["instrument"] or None,
+                                            is_test_wording=data["is_test_wording"])
         except NeedsConfirmation as refusal:
-            needs_choice = True
+            needs_choice, form = True, _with_pending(request, raw)
             form.add_error("instrument", refusal.message)
         except QuestionnaireImportError as refusal:
             form.add_error("file", refusal.message)

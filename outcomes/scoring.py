@@ -205,6 +205,26 @@ def no_problem_answer(instrument: Instrument, item_id: str) -> int:
     return next(v for v in item.values if item.scored_value(v) == best_scored)
 
 
+def describe(instrument: Instrument) -> dict:
+    """The instrument's structure as JSON-ready data: items (ids, allowed values) and scales (rules, thresholds)."""
+    def number(value):
+        return None if value is None else str(value)
+
+    return {
+        "instrument": instrument.id, "version": instrument.version, "title": instrument.title,
+        "licensed": instrument.licensed, "loinc": instrument.loinc, "primary": instrument.primary_scale_id,
+        "items": [{"id": item.id, "allowed": _allowed(item), "scored": item.scored, "reverse": item.reverse}
+                  for item in instrument.items],
+        "scales": [{"scale": scale.id, "title": scale.title, "items": list(scale.item_ids or scale.from_scales),
+                    "method": scale.method, "min_answered": scale.min_answered,
+                    "range": [number(scale.minimum), number(scale.maximum)],
+                    "higher_is_better": scale.higher_is_better, "change": scale.change_kind,
+                    "important_change": number(scale.important_change), "improved_at": number(scale.improved_at),
+                    "worse_at": number(scale.worse_at), "threshold_verified": scale.threshold_verified}
+                   for scale in instrument.scales],
+    }
+
+
 def _allowed(item: Item) -> str:
     if item.is_numeric:
         step = f" in steps of {item.step}" if item.step != 1 else ""

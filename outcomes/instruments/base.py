@@ -18,7 +18,7 @@ Reverse items (IKDC items 2 and 3) are answered as on the form and scored as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 # How a scale turns its answered items into a score (outcomes.md, per instrument).
@@ -190,6 +190,19 @@ class Instrument:
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
+
+    def with_important_change(self, changes: dict[str, Decimal]) -> Instrument:
+        """A copy whose scales' important change is the clinic's own (scale id -> points).
+
+        The unverified thresholds of outcomes.md are defaults: a clinic may set its own. The structure and
+        scoring stay the instrument's; only the thresholds change.
+        """
+        unknown = set(changes) - {scale.id for scale in self.scales}
+        if unknown:
+            raise KeyError(f"{self.id} has no scale {sorted(unknown)}")
+        scales = tuple(replace(scale, important_change=Decimal(changes[scale.id]), threshold_verified=False)
+                       if scale.id in changes else scale for scale in self.scales)
+        return replace(self, scales=scales)
 
 
 def choice_item(item_id: str, values, *, code: str | None = None, reverse: bool = False,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from outcomes import instruments
+from outcomes import fhir_questionnaire, instruments
 from outcomes.demo_wording import questionnaire_with_test_wording
 from outcomes.fhir_questionnaire import (
     MAX_BYTES,
@@ -15,6 +15,7 @@ from outcomes.fhir_questionnaire import (
     match_instrument,
     parse,
 )
+from outcomes.instruments.base import Instrument, Scale, choice_item
 from outcomes.tests.fixtures import fixture_bytes
 
 
@@ -110,6 +111,11 @@ def test_answer_values_that_differ_name_the_item():
      b'"answerOption": [{"valueString": "x"}]}]}',
      "no value Backstep can score"),
     (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+    (b'{"resourceType": "Questionnaire", "x": NaN, "item": []}', "not valid JSON"),
+    (b'{"resourceType": "Questionnaire", "x": Infinity}', "not valid JSON"),
+    (b'{"resourceType": "Questionnaire", "title": "a\\u0000b", "item": []}', "NUL character"),
+    (b'{"resourceType": "Questionnaire", "a\\u0000": 1}', "NUL character"),
+    (b'{"resourceType": "Questionnaire", "x": 1' + b"0" * 5000 + b"}", "not valid JSON"),
     (b'{"a":' * 30 + b"1" + b"}" * 30, "nested too deeply"),
 ])
 def test_malformed_or_hostile_files_get_a_clear_error(raw, message):
@@ -142,3 +148,36 @@ def test_parsing_does_not_change_the_resource():
     before = copy.deepcopy(resource)
     parse(as_bytes(resource))
     assert resource == before
+
+
+CODED = Instrument(
+    id="coded", version="1", title="Coded", licensed=True,
+    items=(choice_item("C1", (0, 1), code="1111-1"), choice_item("C2", (0, 1, 2), code="2222-2")),
+    scales=(Scale(id="total", title="Total", item_ids=("C1", "C2"), method="sum", min_answered=2,
+                  minimum=0, maximum=3),),
+    primary_scale_id="total")
+
+
+def coded_questionnaire() -> dict:
+    """The two questions in the other order, under other linkIds, each carrying its item's LOINC code."""
+    return {"resourceType": "Questionnaire", "item": [
+        {"linkId": "x", "text": "Second (test)", "code": [{"system": "http://loinc.org", "code": "2222-2"}],
+         "answerOption": [{"valueInteger": v} for v in (0, 1, 2)]},
+        {"linkId": "y", "text": "First (test)", "code": [{"system": "http://loinc.org", "code": "1111-1"}],
+         "answerOption": [{"valueInteger": v} for v in (0, 1)]}]}
+
+
+def test_items_match_and_map_by_their_loinc_codes(monkeypatch):
+    monkeypatch.setattr(fhir_questionnaire.instruments, "licensed_instruments", lambda: (CODED,))
+    parsed = parse(as_bytes(coded_questionnaire()))
+    assert match_instrument(parsed) is CODED
+    wording = map_wording(parsed, CODED)
+    assert wording["C1"]["text"] == "First (test)" and wording["C2"]["text"] == "Second (test)"
+
+
+def test_a_code_on_two_questions_does_not_match(monkeypatch):
+    monkeypatch.setattr(fhir_questionnaire.instruments, "licensed_instruments", lambda: (CODED,))
+    resource = coded_questionnaire()
+    resource["item"][1]["code"] = resource["item"][0]["code"]
+    with pytest.raises(NeedsConfirmation):
+        match_instrument(parse(as_bytes(resource)))

@@ -47,3 +47,15 @@ def test_the_exit_status_is_non_zero_on_bad_input():
     done = subprocess.run([sys.executable, "manage.py", "score_questionnaire", "sane", "--answers", '{"SANE": 101}'],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "SANE" in done.stderr
+
+
+def test_describe_lists_item_ids_allowed_values_and_rules():
+    out = io.StringIO()
+    call_command("score_questionnaire", "ikdc", "--describe", stdout=out)
+    described = json.loads(out.getvalue())
+    items = {item["id"]: item for item in described["items"]}
+    assert items["I2"] == {"id": "I2", "allowed": "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10", "scored": True, "reverse": True}
+    assert items["I10a"]["scored"] is False
+    assert described["scales"][0]["min_answered"] == 16
+    assert described["scales"][0]["important_change"] == "11.5"
+    assert described["scales"][0]["threshold_verified"] is False

@@ -73,3 +73,14 @@ def test_important_change_needs_a_first_score_and_is_inclusive():
     assert important_change(koos, "pain", Decimal(50), Decimal("59.9")) is None
     with pytest.raises(KeyError):
         important_change(koos, "nope", Decimal(1), Decimal(2))
+
+
+def test_a_clinic_may_set_its_own_important_change():
+    koos = instruments.get("koos")
+    own = koos.with_important_change({"pain": Decimal(15)})
+    assert important_change(own, "pain", Decimal(50), Decimal(60)) is None
+    assert important_change(own, "pain", Decimal(50), Decimal(65)) == "improved"
+    assert important_change(koos, "pain", Decimal(50), Decimal(60)) == "improved"  # the default is unchanged
+    assert own.item("P1") == koos.item("P1")
+    with pytest.raises(KeyError):
+        koos.with_important_change({"nope": Decimal(1)})

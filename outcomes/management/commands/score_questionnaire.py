@@ -3,6 +3,7 @@
 Pure: reads no database and writes nothing (outcomes.scoring). Answers come from --answers, --file
 (a JSON file) or standard input, as a JSON object of item id to value (null = unanswered). Prints
 the scores as JSON; exits non-zero, saying what is wrong, for an unknown instrument, item or value.
+`--describe` prints the instrument's item ids, allowed values and scale rules instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from outcomes import instruments
 from outcomes.scoring import InvalidAnswers, score
+from outcomes.scoring import describe as describe_instrument
 
 MAX_INPUT = 64 * 1024
 
@@ -28,13 +30,19 @@ class Command(BaseCommand):
         source = parser.add_mutually_exclusive_group()
         source.add_argument("--answers", help='JSON object of item id to value, e.g. \'{"P1": 2, "P2": null}\'.')
         source.add_argument("--file", help="A file holding that JSON object ('-' for standard input).")
+        source.add_argument("--describe", action="store_true",
+                            help="Print the instrument's items (ids, allowed values) and scales instead.")
 
-    def handle(self, *args, instrument: str, answers: str | None = None, file: str | None = None, **options):
+    def handle(self, *args, instrument: str, answers: str | None = None, file: str | None = None,
+               describe: bool = False, **options):
         try:
             chosen = instruments.get(instrument)
         except instruments.UnknownInstrument as error:
             raise CommandError(f"{error} Known: {', '.join(i.id for i in instruments.all_instruments())}.") \
                 from None
+        if describe:
+            self.stdout.write(json.dumps(describe_instrument(chosen), indent=2, ensure_ascii=False))
+            return
         raw = answers if answers is not None else self._read(file)
         try:
             parsed = json.loads(raw)

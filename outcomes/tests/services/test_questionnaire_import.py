@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from outcomes import instruments, selectors
 from outcomes.demo_wording import import_test_wording, questionnaire_with_test_wording
@@ -77,3 +78,14 @@ def test_clinic_wordings_is_one_query(world, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
         wordings = selectors.clinic_wordings(world.clinic_a)
     assert {"koos-pf", "akps"} <= set(wordings)
+
+
+def test_the_database_allows_one_active_import_per_clinic_and_instrument(world):
+    first = import_test_wording(world.clinic_a, world.admin_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ImportedQuestionnaire.objects.create(
+            clinic=world.clinic_a, instrument_id="koos-pf", instrument_version="1", title="Second", fhir={},
+            wording={})
+    assert import_test_wording(world.clinic_b, world.therapist_b).replaced_at is None  # another clinic: its own
+    first.refresh_from_db()
+    assert first.replaced_at is None

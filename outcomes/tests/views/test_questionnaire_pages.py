@@ -18,9 +18,9 @@ LIST = reverse("outcomes:questionnaires")
 IMPORT = reverse("outcomes:questionnaire-import")
 
 
-def upload(client, raw: bytes, name="questionnaire.json", **fields):
-    return client.post(IMPORT, {"file": SimpleUploadedFile(name, raw, content_type="application/json"),
-                                "instrument": "", **fields})
+def upload(client, raw: bytes | None, name="questionnaire.json", **fields):
+    file = {} if raw is None else {"file": SimpleUploadedFile(name, raw, content_type="application/json")}
+    return client.post(IMPORT, {**file, "instrument": "", **fields})
 
 
 def test_happy_path_imports_and_lists_it_audited(client, world):
@@ -43,7 +43,10 @@ def test_an_unmatched_file_asks_for_the_instrument_then_imports(client, world):
     assert "cannot tell which instrument" in response.content.decode()
     assert "Choose the instrument below" in response.content.decode()
     assert not ImportedQuestionnaire.objects.exists()
-    response = upload(client, fixture_bytes("lefs_unmatched_linkids.json"), instrument="lefs", is_test_wording="on")
+    pending = response.context["form"]["pending"].value()
+    assert pending == fixture_bytes("lefs_unmatched_linkids.json").decode()
+    assert 'type="hidden" name="pending"' in response.content.decode()
+    response = client.post(IMPORT, {"pending": pending, "instrument": "lefs", "is_test_wording": "on"})
     assert response.status_code == 302
     assert ImportedQuestionnaire.objects.get().instrument_id == "lefs"
 
@@ -62,6 +65,7 @@ def test_a_count_mismatch_names_the_item(client, world):
     (b"{not json", "not valid JSON"),
     (b'{"resourceType": "Patient", "id": "x"}', "not a FHIR Questionnaire"),
     (b"", "The file is empty."),
+    (None, "Choose the Questionnaire"),
 ])
 def test_malformed_files_are_refused_in_words(client, world, raw, message):
     client.force_login(world.admin_a)
@@ -72,7 +76,7 @@ def test_malformed_files_are_refused_in_words(client, world, raw, message):
 
 def test_a_huge_file_is_refused_unread(client, world):
     client.force_login(world.admin_a)
-    response = upload(client, b" " * (MAX_BYTES + 64 * 1024))
+    response = upload(client, b" " * (2 * MAX_BYTES + 64 * 1024))
     assert response.status_code == 413
     assert "too large" in response.content.decode()
     assert not ImportedQuestionnaire.objects.exists()
@@ -116,3 +120,9 @@ def test_the_list_is_a_fixed_number_of_queries(client, world, django_assert_max_
         response = client.get(LIST)
     assert response.status_code == 200
     assert response.content.decode().count("Replaced") >= 4
+
+
+def test_a_pending_file_that_is_not_json_is_refused_in_words(client, world):
+    client.force_login(world.admin_a)
+    response = client.post(IMPORT, {"pending": "{nope", "instrument": "lefs"})
+    assert response.status_code == 400 and "not valid JSON" in response.content.decode()
