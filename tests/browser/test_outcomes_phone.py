@@ -71,3 +71,32 @@ def test_psfs_survives_a_lost_connection_and_is_submitted_once(world, open_page)
     page.goto("/today/")
     assert page.get_by_text("PSFS (Patient-Specific Functional Scale)").count() == 0
     assert QuestionnaireResponse.objects.count() == 1
+
+
+def test_therapist_sees_scores_next_to_pain_and_the_clinic_page(world, open_page):
+    import datetime as dt
+
+    from outcomes.answering import response_submit
+    from tests.factories import SessionLogFactory
+
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane", user=world.therapist_a,
+                           every_weeks=1)
+    start = world.assignment_a1.start_date
+    walk = world.assignment_a1.exercises.get(order=0, phase__order=0)
+    for week, value in enumerate((40, 48, 62)):
+        SessionLogFactory(exercise=walk, date=start + dt.timedelta(weeks=week, days=1), pain_during=3 - week)
+        response_submit(patient=world.patient_a1, instrument_id="sane", today=start + dt.timedelta(weeks=week),
+                        answers={"SANE": value})
+    page, watch = open_page(1280, 900)
+    sign_in(page, "therapist@a.test")
+    page.goto(f"/patients/{world.patient_a1.pk}/")
+    panel = page.locator("#outcomes")
+    panel.get_by_text("+22.0").wait_for()
+    assert panel.get_by_text("Improved").is_visible()
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('canvas.bs-outcome-chart'))")
+    panel.scroll_into_view_if_needed()
+    check_page(page, watch, "o17b-patient-outcomes", 1280)
+    page.goto("/outcomes/")
+    page.get_by_role("heading", name="Outcomes").wait_for()
+    assert page.locator("table.bs-outcomes-clinic").get_by_text("+22.0").is_visible()
+    check_page(page, watch, "o17b-clinic-outcomes", 1280)
