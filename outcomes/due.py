@@ -39,7 +39,7 @@ def plan_dates(assignment: Assignment) -> PlanDates:
     if end is None:
         weeks = AssignedPhase.objects.filter(assignment=assignment).aggregate(w=Sum("expected_weeks"))["w"]
         end = assignment.start_date + dt.timedelta(weeks=weeks) if weeks else None
-    return PlanDates(start=assignment.start_date, phase_changes=changes, end=end)
+    return PlanDates(start=assignment.start_date, phase_changes=changes, end=end, ended_on=assignment.end_date)
 
 
 def rule_of(row: AssignmentQuestionnaire) -> Rule:

@@ -28,11 +28,14 @@ class Rule:
 
 @dataclass(frozen=True)
 class PlanDates:
-    """The dates of a plan the rules read: its start, its phase changes after the first phase, its end."""
+    """The dates of a plan the rules read: its start, its phase changes after the first phase, its end (the day it
+    ended, else its planned end) and the day it ended (None while it runs: every-N-weeks goes on past the
+    planned end while the patient is still on the plan)."""
 
     start: dt.date
     phase_changes: tuple[dt.date, ...] = ()
     end: dt.date | None = None
+    ended_on: dt.date | None = None
 
 
 def occasions(rule: Rule, plan: PlanDates, *, through: dt.date) -> list[dt.date]:
@@ -43,7 +46,7 @@ def occasions(rule: Rule, plan: PlanDates, *, through: dt.date) -> list[dt.date]
     if rule.every_weeks:
         step = dt.timedelta(weeks=rule.every_weeks)
         day = plan.start + step
-        last = min(through, plan.end) if plan.end else through
+        last = min(through, plan.ended_on) if plan.ended_on else through
         while day <= last:
             dates.add(day)
             day += step

@@ -9,15 +9,18 @@ START = dt.date(2026, 3, 2)
 
 def test_start_every_two_weeks_phase_changes_and_end_are_occasions_in_order_without_repeats():
     plan = PlanDates(start=START, phase_changes=(START + dt.timedelta(days=14), START + dt.timedelta(days=30)),
-                     end=START + dt.timedelta(weeks=6))
+                     end=START + dt.timedelta(weeks=6), ended_on=START + dt.timedelta(weeks=6))
     rule = Rule("sane", at_start=True, every_weeks=2, at_phase_change=True, at_end=True)
     assert occasions(rule, plan, through=START + dt.timedelta(weeks=10)) == [
         START, START + dt.timedelta(days=14), START + dt.timedelta(days=28), START + dt.timedelta(days=30),
         START + dt.timedelta(weeks=6)]
 
 
-def test_nothing_after_today_and_every_n_weeks_stops_at_the_end():
-    plan = PlanDates(start=START, end=START + dt.timedelta(weeks=3))
+def test_nothing_after_today_and_every_n_weeks_stops_when_the_plan_ended_not_at_its_planned_end():
+    planned = PlanDates(start=START, end=START + dt.timedelta(weeks=3))
+    assert occasions(Rule("sane", at_start=False, every_weeks=1), planned, through=START + dt.timedelta(weeks=5))[
+        -1] == START + dt.timedelta(weeks=5)
+    plan = PlanDates(start=START, end=START + dt.timedelta(weeks=3), ended_on=START + dt.timedelta(weeks=3))
     rule = Rule("sane", at_start=False, every_weeks=1)
     assert occasions(rule, plan, through=START + dt.timedelta(days=10)) == [START + dt.timedelta(days=7)]
     assert occasions(rule, plan, through=START + dt.timedelta(weeks=9)) == [
