@@ -78,6 +78,15 @@ PAGE_LABELS = {
     ("exercise_media:patient-media", "POST"): gettext_lazy("added a picture or video to a patient's plan"),
     ("exercise_media:patient-media-delete", "POST"): gettext_lazy("removed a picture or video of a patient"),
     ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
+    ("outcomes:clinic", "GET"): gettext_lazy("viewed the clinic's questionnaire outcomes"),
+    ("outcomes:export", "GET"): gettext_lazy("downloaded every questionnaire response (CSV)"),
+    ("outcomes:plan-add", "GET"): gettext_lazy("opened the form to add a questionnaire to a patient's plan"),
+    ("outcomes:plan-add", "POST"): gettext_lazy("added a questionnaire to a patient's plan"),
+    ("outcomes:plan-skip", "POST"): gettext_lazy("changed whether a questionnaire is asked on a patient's plan"),
+    ("outcomes:answer", "GET"): gettext_lazy("opened a questionnaire"),
+    ("outcomes:answer", "POST"): gettext_lazy("submitted a questionnaire"),
+    ("outcomes:answer-save", "POST"): gettext_lazy("saved a questionnaire answer"),
+    ("outcomes:answered", "GET"): gettext_lazy("viewed their questionnaire scores"),
     ("outcomes:questionnaires", "GET"): gettext_lazy("viewed the clinic's imported questionnaires"),
     ("outcomes:questionnaire-import", "GET"): gettext_lazy("opened the questionnaire import form"),
     ("outcomes:questionnaire-import", "POST"): gettext_lazy("imported a questionnaire's wording"),
@@ -110,6 +119,8 @@ API_NOUNS = {
     "measurement": (gettext_lazy("measurements"), gettext_lazy("a measurement"),
                     gettext_lazy("recorded measurements"), None),
     "flag": (gettext_lazy("flags"), gettext_lazy("a flag"), None, None),
+    "questionnaireresponse": (gettext_lazy("questionnaire responses"), gettext_lazy("a questionnaire response"),
+                              None, None),
 }
 API_ACTIONS = {
     "flag-acknowledge": gettext_lazy("acknowledged a flag"),
@@ -218,6 +229,7 @@ PRESENT = {
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
     "removed": "remove", "imported": "import", "searched": "search", "showed": "show", "joined": "join",
+    "submitted": "submit", "saved": "save",
 }
 
 
