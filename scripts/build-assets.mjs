@@ -59,12 +59,12 @@ console.log("service worker: assets/pwa/sw-bundle.js");
 
 // Patient pages load Bootstrap cut down to the rules their templates and scripts use (PurgeCSS, pinned):
 // templates/base.html gives them bootstrap.patient.min.css. Staff pages keep the whole stylesheet.
-// Every app's own templates are read too, so a new patient page's classes are kept without a change here.
+// Every template is read (the phone's questionnaire, reminders, join and download pages live in other apps'
+// folders), so a new patient page's classes are kept without a change here; staff-only rules cost a few KiB.
 const [purged] = await new PurgeCSS().purge({
   css: [join(root, "node_modules", "bootstrap", "dist", "css", "bootstrap.min.css")],
   content: [
-    "templates/*.html", "templates/patients/**/*.html", "templates/includes/**/*.html",
-    "*/templates/**/*.html", "*/templatetags/*.py", "static/js/*.js", "*/static/**/*.js",
+    "templates/**/*.html", "*/templates/**/*.html", "*/templatetags/*.py", "static/js/*.js", "*/static/**/*.js",
   ].map((glob) => join(root, glob)),
   // Classes only scripts add (menu open, validation) and Bootstrap's state classes.
   safelist: { standard: ["show", "collapsing", "active", "disabled", /^alert-/, /^is-(in)?valid$/, /^was-validated$/] },

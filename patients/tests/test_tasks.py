@@ -25,11 +25,12 @@ def test_request_fired_tasks_store_no_result():
     assert tasks.evaluate_assignment.ignore_result and clinic_tasks.send_notification.ignore_result
 
 
-def test_beat_ticks_hourly_for_sweep_and_digest(settings):
-    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedule == {"patients.nightly_sweep", "patients.send_daily_digests", "clinic.send_due_notifications",
-                        "exercise_media.resume_stale"}
-    assert all(entry["schedule"] == 3600.0 for entry in settings.CELERY_BEAT_SCHEDULE.values())
+def test_beat_ticks_hourly_for_sweep_and_digest_and_every_five_minutes_for_reminders(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule == {"patients.nightly_sweep": 3600.0, "patients.send_daily_digests": 3600.0,
+                        "clinic.send_due_notifications": 3600.0, "exercise_media.resume_stale": 3600.0,
+                        # a reminder goes at the minute the patient chose, give or take one tick
+                        "reminders.tick": 300.0}
 
 
 def test_evaluate_all_fans_out_in_batches(world, monkeypatch):
