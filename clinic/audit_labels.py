@@ -69,6 +69,17 @@ PAGE_LABELS = {
     ("exercise_media:patient-media", "POST"): gettext_lazy("added a picture or video to a patient's plan"),
     ("exercise_media:patient-media-delete", "POST"): gettext_lazy("removed a picture or video of a patient"),
     ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
+    ("fhir:export", "GET"): gettext_lazy("started a bulk FHIR export of the clinic"),
+    ("fhir:group-export", "GET"): gettext_lazy("started a bulk FHIR export of a therapist's caseload"),
+    ("fhir:export-status", "GET"): gettext_lazy("checked a bulk FHIR export"),
+    ("fhir:export-status", "DELETE"): gettext_lazy("cancelled a bulk FHIR export"),
+    ("fhir:export-file", "GET"): gettext_lazy("downloaded a bulk FHIR export file"),
+    ("interop:export-start", "POST"): gettext_lazy("started a bulk FHIR export of the clinic"),
+    ("interop:my-data", "GET"): gettext_lazy("viewed the summary of all their data"),
+    ("interop:my-data-bundle", "GET"): gettext_lazy("downloaded all their data (FHIR)"),
+    ("interop:patient-record", "GET"): gettext_lazy("downloaded all of a patient's data (FHIR)"),
+    ("interop:patient-erase", "GET"): gettext_lazy("opened the erase-patient page"),
+    ("interop:patient-erase", "POST"): gettext_lazy("erased a patient"),
 }
 
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
@@ -191,7 +202,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove",
+    "removed": "remove", "checked": "check", "cancelled": "cancel", "erased": "erase",
 }
 
 

@@ -57,6 +57,17 @@ PATIENT_PAGES = {
     "exercise_media:patient-media": AuditPolicy("patient", "pk"),
     "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
     "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
+    # FHIR Bulk Data export (fhir/): kick-off (who, which types, how many patients), status, cancel, each file.
+    "fhir:export": AuditPolicy("bulk_export"),
+    "fhir:group-export": AuditPolicy("bulk_export"),
+    "fhir:export-status": AuditPolicy("bulk_export", "pk"),
+    "fhir:export-file": AuditPolicy("bulk_export", "pk"),
+    "interop:export-start": AuditPolicy("bulk_export"),
+    # The patient's copy of their data, an admin's copy of one patient, and erasure.
+    "interop:my-data": AuditPolicy("patient"),
+    "interop:my-data-bundle": AuditPolicy("patient"),
+    "interop:patient-record": AuditPolicy("patient", "pk"),
+    "interop:patient-erase": AuditPolicy("patient", "pk"),
 }
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {

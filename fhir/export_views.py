@@ -76,14 +76,14 @@ class ExportKickoff(BulkView):
     """`GET [base]/$export` (the whole clinic) and `GET [base]/Group/<id>/$export` (a therapist's caseload)."""
 
     def get(self, request, group_id: int | None = None):
+        actor = self.actor
+        if group_id is not None and not group_exists(actor.clinic, group_id):
+            return self.refuse(404, "No such Group in this clinic (a Group is a therapist's caseload).")
         if "respond-async" not in request.headers.get("Prefer", ""):
             return self.refuse(400, "Bulk export is asynchronous: send the header 'Prefer: respond-async'.")
         output = request.query_params.get("_outputFormat")
         if output is not None and output not in OUTPUT_FORMATS:
             return self.refuse(400, "Only NDJSON (_outputFormat=application/fhir+ndjson) is supported.")
-        actor = self.actor
-        if group_id is not None and not group_exists(actor.clinic, group_id):
-            return self.refuse(404, "No such Group in this clinic (a Group is a therapist's caseload).")
         try:
             types = exports.export_types(request.query_params.get("_type"))
             since = exports.export_since(request.query_params.get("_since"))

@@ -276,6 +276,9 @@ ROUTES: dict[str, Target] = {
         form_page="exercise_media:patient-media", page_kwargs=pk("world.patient_a1")),
     "exercise_media:education-edit": Target("admin_a", lambda o: {"topic": "first-session"},
                                             free=frozenset({"action"})),
+    # FHIR exports (the whole clinic or a caseload chosen from a list) and erasure (a typed confirmation).
+    "interop:export-start": Target("admin_a", form_page="interop:exports"),
+    "interop:patient-erase": Target("admin_a", pk("world.patient_a1")),
 }
 # Fields no route validates as a form field: the CSRF token (not checked by the test client) and where to go next.
 FREE_EVERYWHERE = frozenset({"csrfmiddlewaretoken", "next"})

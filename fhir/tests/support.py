@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
 
-from fhir import registry
+from fhir import exports, registry
+from fhir.models import ExportFile, ExportJob
 from patients.models import Patient, SessionLog
+
+
+def finished_export(clinic, *, api_key=None, user=None, lines: int = 2) -> tuple[ExportJob, ExportFile]:
+    """A done export of `clinic` by `api_key` or `user`, with one stored Patient file of `lines` lines."""
+    now = timezone.now()
+    job = ExportJob.objects.create(clinic=clinic, api_key=api_key, requested_by=user, types=["Patient"],
+                                   status=ExportJob.Status.DONE, transaction_time=now, finished_at=now,
+                                   expires_at=now + dt.timedelta(hours=24), request_url="http://testserver/x")
+    body = "".join(json.dumps({"resourceType": "Patient", "id": str(i)}) + "\n" for i in range(lines)).encode()
+    name = exports.export_storage().save(f"job-{job.pk}/patients.ndjson", ContentFile(body))
+    return job, ExportFile.objects.create(job=job, resource_type="Patient", name=name, count=lines, size=len(body))
 
 
 def use_export_storage(settings, folder: Path) -> None:
