@@ -1,0 +1,45 @@
+"""Test data for the FHIR tests: the shared `world` with sessions, check-ins, measurements and flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from patients.models import Flag
+from tests.factories import MeasurementFactory, MorningCheckInFactory, SessionLogFactory
+
+# Parse with the R4B models of fhir.resources (R4B differs from R4 only in resources Backstep does not emit).
+FHIR_MODULES = {
+    "Organization": "organization", "Practitioner": "practitioner", "Patient": "patient",
+    "PlanDefinition": "plandefinition", "ActivityDefinition": "activitydefinition", "CarePlan": "careplan",
+    "Observation": "observation", "Flag": "flag", "Bundle": "bundle",
+    "CapabilityStatement": "capabilitystatement", "OperationOutcome": "operationoutcome",
+}
+
+
+def validate(resource: dict):
+    """Parse one resource with its fhir.resources model; raises on anything invalid."""
+    module = __import__(f"fhir.resources.R4B.{FHIR_MODULES[resource['resourceType']]}",
+                        fromlist=[resource["resourceType"]])
+    return getattr(module, resource["resourceType"]).model_validate(resource)
+
+
+def fill(world, *, sessions: int = 3) -> None:
+    """Every kind of row for patients A1 and B1: sessions (minutes and sets), check-ins, measurements, flags."""
+    today = dt.date.today()
+    for patient, assignment in ((world.patient_a1, world.assignment_a1), (world.patient_b1, world.assignment_b1)):
+        walk, quads = list(assignment.exercises.order_by("order"))[:2]
+        for day in range(sessions):
+            SessionLogFactory(exercise=walk, date=today - dt.timedelta(days=day), rpe=4)
+        SessionLogFactory(exercise=quads, duration_min=None, speed_kmh=None, incline_pct=None, sets=3, reps=10,
+                          completed=False)
+        MorningCheckInFactory(patient=patient, date=today - dt.timedelta(days=1), pain=3)
+        MeasurementFactory(patient=patient, effusion="1+", quad_lsi_pct=Decimal("82.5"), hop_lsi_pct=None,
+                           rom_pct=Decimal("95"), running_signoff=True)
+        Flag.objects.create(patient=patient, exercise=walk, kind=Flag.Kind.PAIN_RED, severity=Flag.Severity.URGENT,
+                            reasons=["Pain 7/10 during the session."])
+        Flag.objects.create(patient=patient, exercise=quads, kind=Flag.Kind.LOW_ADHERENCE,
+                            severity=Flag.Severity.WARNING, status=Flag.Status.RESOLVED,
+                            resolved_at=timezone.now(), reasons=["2 of 5 sessions this week."])
