@@ -56,12 +56,12 @@ def export_storage() -> Storage:
 
 
 def export_types(value: str | None) -> list[str]:
-    """The resource types of `_type` (a comma list; all types when absent), in the registry's order."""
-    known = list(registry.RESOURCE_TYPES)
+    """The FHIR resource types of `_type` (a comma list; all types when absent), in the registry's order."""
+    known = list(registry.FHIR_TYPES)
     if value is None or not value.strip():
         return known
     asked = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in asked if name not in registry.RESOURCE_TYPES]
+    unknown = [name for name in asked if name not in registry.FHIR_TYPES]
     if unknown:
         raise ValidationError({"_type": f"Unsupported resource type: {', '.join(unknown)[:200]}. "
                                         f"Supported: {', '.join(known)}."})
@@ -197,27 +197,29 @@ def _fail(job_id: int, token: str, message: str) -> str:
 
 
 def _write_type(job: ExportJob, name: str, patient_ids, beat: claims.Heartbeat) -> bool:
-    """Stream one type's rows into its file and record it; False when the run lost its claim (cancelled)."""
-    kind = registry.RESOURCE_TYPES[name]
-    rows = kind.rows(job.clinic, patient_ids=patient_ids, since=job.since)
-    total = rows.count()
+    """Stream one FHIR type's rows (from each of its sources) into its file and record it; False when the run
+    lost its claim (cancelled, or a newer run took over). Progress reads "Observation 40/120"."""
+    querysets = [source.rows(job.clinic, patient_ids=patient_ids, since=job.since)
+                 for source in registry.FHIR_TYPES[name]]
+    total = sum(rows.count() for rows in querysets)
+    written = 0
     if not beat(force=True, progress=f"{name} 0/{total}"[:80]):
         return False
-    count = 0
     with tempfile.TemporaryFile(prefix="backstep-export-") as handle:
-        for done, row in enumerate(rows.iterator(chunk_size=CHUNK_ROWS), 1):
-            for resource in kind.to_fhir(row):
-                handle.write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
-                count += 1
-            if not beat(progress=f"{name} {done}/{total}"[:80]):
-                return False
+        for source, rows in zip(registry.FHIR_TYPES[name], querysets, strict=True):
+            for row in rows.iterator(chunk_size=CHUNK_ROWS):
+                line = json.dumps(source.to_fhir(row), ensure_ascii=False, separators=(",", ":"))
+                handle.write(line.encode() + b"\n")
+                written += 1
+                if not beat(progress=f"{name} {written}/{max(total, written)}"[:80]):
+                    return False
         size = handle.tell()
         handle.seek(0)
         stored = save_file(f"job-{job.pk}", "ndjson", File(handle), store=export_storage())
     with transaction.atomic():
         held = ExportJob.objects.select_for_update().filter(pk=job.pk, claim_token=beat.token).exists()
         if held:
-            ExportFile.objects.create(job=job, resource_type=name, name=stored, count=count, size=size)
+            ExportFile.objects.create(job=job, resource_type=name, name=stored, count=written, size=size)
     if not held:
         delete_quietly(stored, store=export_storage())
     return held

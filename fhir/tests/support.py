@@ -49,8 +49,8 @@ class FakeType:
             rows = rows.filter(created_at__gte=since)
         return rows.order_by("pk")
 
-    def to_fhir(self, row) -> list[dict]:
-        return [{"resourceType": self.name, "id": str(row.pk)}]
+    def to_fhir(self, row) -> dict:
+        return {"resourceType": self.name, "id": str(row.pk)}
 
     def last_updated(self, row):
         return None
@@ -63,5 +63,6 @@ FAKE_TYPES = {"Patient": FakeType("Patient", Patient), "Observation": FakeType("
 def fake_registry(monkeypatch, settings, tmp_path):
     """Bulk exports over FAKE_TYPES, into a folder of this test's own."""
     monkeypatch.setattr(registry, "RESOURCE_TYPES", FAKE_TYPES)
+    monkeypatch.setattr(registry, "FHIR_TYPES", {name: (kind,) for name, kind in FAKE_TYPES.items()})
     use_export_storage(settings, tmp_path / "exports")
     return FAKE_TYPES
