@@ -21,6 +21,7 @@ from clinic.audit import audit_note
 from clinic.tenancy import get_scoped_or_404
 from clinic.web import clinic_admin_required, no_store, service_errors_to_form
 from fhir import erasure, export_selectors, exports, patient_copy
+from fhir.api.views import base_url
 from fhir.forms import ErasureForm, ExportStartForm
 from patients.models import Patient
 
@@ -71,7 +72,7 @@ def export_start(request):
 def patient_record(request, pk: int):
     """Everything about one patient as a FHIR Bundle (JSON), e.g. before erasing them."""
     patient = get_scoped_or_404(Patient.objects.select_related("clinic"), request.actor, pk=pk)
-    bundle = patient_copy.patient_bundle(patient, base_url=request.build_absolute_uri("/fhir/R4/"))
+    bundle = patient_copy.patient_bundle(patient, base_url=base_url(request))
     audit_note(request, detail={"resources": len(bundle["entry"])})
     response = JsonResponse(bundle, content_type="application/fhir+json", json_dumps_params={"indent": 1})
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}.json"'

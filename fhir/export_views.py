@@ -13,63 +13,30 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.urls import reverse
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from clinic.api.permissions import IsAuthenticatedActor, StaffOrApiKey, actor_of
+from clinic.api.permissions import IsAuthenticatedActor, StaffOrApiKey
 from clinic.audit import audit_note
 from fhir import export_selectors, exports
+from fhir.api.plumbing import ISSUE_CODES
+from fhir.api.views import FHIRView
+from fhir.bundles import operation_outcome
 from fhir.groups import group_exists
 from fhir.models import ExportJob
 
-FHIR_JSON = "application/fhir+json"
 NDJSON = "application/fhir+ndjson"
 OUTPUT_FORMATS = {NDJSON, "application/ndjson", "ndjson"}
 
 
-class FhirJsonRenderer(JSONRenderer):
-    media_type = FHIR_JSON
+class BulkView(FHIRView):
+    """FHIR JSON and OperationOutcome errors as the read API (fhir.api); staff or API keys only."""
 
-
-class AnyAccept(BaseContentNegotiation):
-    """FHIR clients send FHIR media types in Accept; every answer here is FHIR JSON (files are streamed as NDJSON)."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def operation_outcome(text: str, *, code: str = "processing", severity: str = "error") -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
-
-
-ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-               429: "throttled"}
-
-
-class BulkView(APIView):
+    http_method_names = ["get", "head", "delete", "options"]
     permission_classes = [IsAuthenticatedActor, StaffOrApiKey]
-    renderer_classes = [FhirJsonRenderer]
-    content_negotiation_class = AnyAccept
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
-        response.data = operation_outcome(str(detail), code=ISSUE_CODES.get(response.status_code, "processing"))
-        return response
-
-    @property
-    def actor(self):
-        return actor_of(self.request)
 
     def refuse(self, status_code: int, text: str, **headers) -> Response:
-        return Response(operation_outcome(text, code=ISSUE_CODES.get(status_code, "processing")),
-                        status=status_code, headers=headers)
+        return Response(operation_outcome(ISSUE_CODES.get(status_code, "processing"), text), status=status_code,
+                        headers=headers)
 
 
 class ExportKickoff(BulkView):

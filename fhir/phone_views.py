@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from clinic.audit import audit_note
 from clinic.web import no_store, patient_required
 from fhir import patient_copy
+from fhir.api.views import base_url
 
 
 @patient_required
@@ -25,7 +26,7 @@ def my_data(request):
 def my_data_bundle(request):
     """The same data as a FHIR Bundle (JSON), downloaded as a file."""
     patient = request.actor.patient
-    bundle = patient_copy.patient_bundle(patient, base_url=request.build_absolute_uri("/fhir/R4/"))
+    bundle = patient_copy.patient_bundle(patient, base_url=base_url(request))
     audit_note(request, detail={"resources": len(bundle["entry"])})
     response = JsonResponse(bundle, content_type="application/fhir+json", json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'attachment; filename="my-backstep-data.json"'

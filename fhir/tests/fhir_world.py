@@ -43,3 +43,23 @@ def fill(world, *, sessions: int = 3) -> None:
         Flag.objects.create(patient=patient, exercise=quads, kind=Flag.Kind.LOW_ADHERENCE,
                             severity=Flag.Severity.WARNING, status=Flag.Status.RESOLVED,
                             resolved_at=timezone.now(), reasons=["2 of 5 sessions this week."])
+
+
+def crowd(world, patients: int = 30) -> None:
+    """Many more of clinic A's patients, plans, flags, protocols and templates, so pages of 50 fill up."""
+    from patients.services import assignment_create
+    from tests.factories import PatientFactory, make_protocol
+
+    protocol = make_protocol(clinic=world.clinic_a)
+    for number in range(patients):
+        patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, last_name=f"Crowd{number}")
+        assignment = assignment_create(patient=patient, protocol=protocol, start_date=dt.date.today(),
+                                       baseline_pain=1, assigned_by=world.therapist_a)
+        walk, quads = list(assignment.exercises.order_by("order"))[:2]
+        SessionLogFactory(exercise=walk)
+        Flag.objects.create(patient=patient, exercise=walk, kind=Flag.Kind.PAIN_RED, severity=Flag.Severity.URGENT,
+                            reasons=["Pain 6/10."])
+        Flag.objects.create(patient=patient, exercise=quads, kind=Flag.Kind.IMPROVED, severity=Flag.Severity.INFO,
+                            reasons=["Better."])
+    for _number in range(patients):
+        make_protocol(clinic=world.clinic_a)
