@@ -11,7 +11,8 @@ from clinic.models import Membership
 class ExportStartForm(forms.Form):
     """Whole clinic, or one therapist's caseload (a FHIR Group)."""
 
-    group = forms.TypedChoiceField(label=_("Patients"), required=False, coerce=int, empty_value=None)
+    group = forms.TypedChoiceField(label=_("Patients"), required=False, coerce=int, empty_value=None,
+                                   widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
