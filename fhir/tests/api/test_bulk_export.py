@@ -182,3 +182,9 @@ def test_polling_costs_a_fixed_number_of_queries(api, world, django_assert_max_n
     client = api("therapist_a")
     with django_assert_max_num_queries(12):
         assert client.get(f"/fhir/R4/$export-status/{job.pk}").status_code == 200
+
+
+def test_the_capability_statement_offers_export(api):
+    statement = api("anonymous").get("/fhir/R4/metadata").json()
+    assert {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"} in \
+        statement["rest"][0]["operation"]
