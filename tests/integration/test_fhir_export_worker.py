@@ -2,6 +2,7 @@
 line is a valid FHIR R4B resource, references resolve inside the export, and the counts per type equal what
 /api/v1/ lists for the same clinic."""
 
+import datetime as dt
 import json
 import time
 
@@ -9,11 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from clinic.celery import enqueue
 from clinic.models import Clinic
 from clinic.services import api_key_create
+from fhir import exports
 from fhir.exports import export_storage
-from fhir.models import ExportFile
+from fhir.models import ExportFile, ExportJob
 from fhir.tests.fhir_world import validate
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -105,3 +109,30 @@ def references(value):
     elif isinstance(value, list):
         for inner in value:
             yield from references(inner)
+
+
+def test_a_job_whose_worker_died_is_resumed_by_the_sweep_on_a_real_worker(world, on_postgres, celery_worker_process,
+                                                                          export_files):
+    """A worker died after writing the Patient file: its claim is stale. The hourly sweep, run by a real worker,
+    sends the job again; the new run keeps the Patient file and writes the other types."""
+    job = exports.export_start(clinic=world.clinic_a, user=world.admin_a, types=["Patient", "CarePlan"])
+    # export_start sent the job to the worker on commit; wait until it is done, then make it look half done.
+    deadline = time.monotonic() + 60
+    while ExportJob.objects.get(pk=job.pk).status != "done" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    patient_file = job.files.get(resource_type="Patient")
+    careplans = job.files.get(resource_type="CarePlan")
+    export_storage().delete(careplans.name)
+    careplans.delete()
+    died = timezone.now() - exports.STALE_CLAIM - dt.timedelta(minutes=1)
+    ExportJob.objects.filter(pk=job.pk).update(status="running", claim_token="dead-worker", claimed_at=died,
+                                               expires_at=None, finished_at=None)
+
+    enqueue("fhir.sweep_exports")
+    deadline = time.monotonic() + 60
+    while ExportJob.objects.get(pk=job.pk).status != "done" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == ("done", 2, "")
+    assert job.files.get(resource_type="Patient") == patient_file
+    assert job.files.get(resource_type="CarePlan").count == 2
