@@ -71,8 +71,6 @@ PAGE_LABELS = {
     ("exercise_media:patient-file", "GET"): gettext_lazy("viewed a patient's exercise picture or video"),
     ("fhir:export", "GET"): gettext_lazy("started a bulk FHIR export of the clinic"),
     ("fhir:group-export", "GET"): gettext_lazy("started a bulk FHIR export of a therapist's caseload"),
-    ("fhir:export-status", "GET"): gettext_lazy("checked a bulk FHIR export"),
-    ("fhir:export-status", "DELETE"): gettext_lazy("cancelled a bulk FHIR export"),
     ("fhir:export-file", "GET"): gettext_lazy("downloaded a bulk FHIR export file"),
     ("interop:export-start", "POST"): gettext_lazy("started a bulk FHIR export of the clinic"),
     ("interop:my-data", "GET"): gettext_lazy("viewed the summary of all their data"),
@@ -202,7 +200,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove", "checked": "check", "cancelled": "cancel", "erased": "erase",
+    "removed": "remove", "erased": "erase",
 }
 
 

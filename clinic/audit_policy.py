@@ -57,10 +57,10 @@ PATIENT_PAGES = {
     "exercise_media:patient-media": AuditPolicy("patient", "pk"),
     "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
     "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
-    # FHIR Bulk Data export (fhir/): kick-off (who, which types, how many patients), status, cancel, each file.
+    # FHIR Bulk Data export (fhir/): the kick-off (who, which types, how many patients) and each file fetched.
+    # Its status URL holds no patient data (a manifest of counts and links), so polls do not flood the trail.
     "fhir:export": AuditPolicy("bulk_export"),
     "fhir:group-export": AuditPolicy("bulk_export"),
-    "fhir:export-status": AuditPolicy("bulk_export", "pk"),
     "fhir:export-file": AuditPolicy("bulk_export", "pk"),
     "interop:export-start": AuditPolicy("bulk_export"),
     # The patient's copy of their data, an admin's copy of one patient, and erasure.

@@ -15,6 +15,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clinic.models import Notification
 from exercise_media.models import ExerciseMedia
 from exercise_media.storage import delete_quietly
 from patients.models import Patient
@@ -41,7 +42,10 @@ def patient_erase(*, patient: Patient, confirmation: str) -> dict:
         media = ExerciseMedia.objects.filter(patient_id=patient_id)
         files = [name for row in media.values_list("file", "thumbnail", "original") for name in row if name]
         login = patient.user
+        # E-mails about the patient's flags quote their clinic reference: the log of them goes too.
+        notifications, _kinds = Notification.objects.filter(flag__patient_id=patient_id).delete()
         _total, removed = patient.delete()
+        removed["notification"] = notifications
         # The login goes too, unless it is also a staff account somewhere (then only its patient link went).
         if login is not None and not login.memberships.exists():
             login.delete()

@@ -75,7 +75,6 @@ class ExportStatus(BulkView):
         job = export_selectors.export_of_caller(self.actor, pk)
         if job is None:
             return self.refuse(404, "No such export (it may have expired or been cancelled).")
-        audit_note(request, object_id=job.pk, detail={"export": job.pk, "status": job.status})
         if job.is_active:
             headers = {"X-Progress": job.progress or job.get_status_display(),
                        "Retry-After": str(exports.RETRY_AFTER_RUNNING)}
@@ -95,7 +94,6 @@ class ExportStatus(BulkView):
         if job is None:
             return self.refuse(404, "No such export (it may have expired or been cancelled).")
         exports.export_cancel(job=job)
-        audit_note(request, object_id=job.pk, detail={"export": job.pk, "cancelled": True})
         return Response(status=status.HTTP_202_ACCEPTED)
 
 

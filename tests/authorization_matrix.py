@@ -279,12 +279,12 @@ MATRIX: dict[str, Route] = {
     "exercise_media:education": Route(methods={"GET": ADMIN_PAGE}),
     "exercise_media:education-edit": Route(lambda o: {"topic": "first-session"},
                                            {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),
-    # FHIR Bulk Data export (the kick-off without `Prefer: respond-async` answers 400: the caller got through).
+    # FHIR Bulk Data export (the kick-off without `Prefer: respond-async` answers 400: the caller got through;
+    # the status URL shows counts and links, no patient data).
     "fhir:export": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
     "fhir:group-export": Route(lambda o: {"group_id": o.world.therapist_a.pk}, {"GET": STAFF_READ_OBJECT},
                                patient_data=True),
-    "fhir:export-status": Route(pk("export_a"), {"GET": KEY_A_OWN_EXPORT, "DELETE": KEY_A_OWN_EXPORT},
-                                patient_data=True),
+    "fhir:export-status": Route(pk("export_a"), {"GET": KEY_A_OWN_EXPORT, "DELETE": KEY_A_OWN_EXPORT}),
     "fhir:export-file": Route(lambda o: {"pk": o.export_a.pk, "file_pk": o.export_file_a.pk},
                               {"GET": KEY_A_OWN_EXPORT}, patient_data=True),
     # The clinic admin's export page (no patient data on it), one patient's record and erasure.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinic.models import AuditEvent, AuditEventPatient, User
+from clinic.models import AuditEvent, AuditEventPatient, Notification, User
 from exercise_media.models import ExerciseMedia
 from exercise_media.storage import media_storage
 from exercise_media.tests.support import ready_picture, use_storage
@@ -27,6 +27,11 @@ def test_erasure_removes_the_patient_their_rows_files_and_login_and_keeps_the_tr
     SessionLogFactory(exercise=exercise)
     MorningCheckInFactory(patient=patient)
     picture = ready_picture(exercise=exercise)
+    flag = Flag.objects.create(patient=patient, exercise=exercise, kind=Flag.Kind.PAIN_RED,
+                               severity=Flag.Severity.URGENT, reasons=["Pain 7/10."])
+    Notification.objects.create(clinic=world.clinic_a, kind=Notification.Kind.URGENT_FLAG,
+                                recipient=world.therapist_a, flag=flag, subject="Backstep: urgent flag",
+                                body="A patient of yours (clinic reference MRN-001) has an urgent flag")
     files = [picture.file, picture.thumbnail]
     login_id, patient_id = patient.user_id, patient.pk
     event = AuditEvent.objects.create(clinic=world.clinic_a, user=world.therapist_a, actor_role="therapist",
@@ -38,6 +43,7 @@ def test_erasure_removes_the_patient_their_rows_files_and_login_and_keeps_the_tr
         removed = patient_erase(patient=patient, confirmation="  MRN-001 ")
 
     assert removed["patient"] == 1 and removed["sessionlog"] == 1 and removed["login"] == 1
+    assert removed["notification"] == 1 and not Notification.objects.filter(body__contains="MRN-001").exists()
     assert not Patient.objects.filter(pk=patient_id).exists()
     assert not User.objects.filter(pk=login_id).exists()
     for model in (Assignment, SessionLog, MorningCheckIn, Flag, ExerciseMedia, TimeEntry):
