@@ -80,6 +80,20 @@ PAGE_LABELS = {
     ("interop:patient-erase", "POST"): gettext_lazy("erased a patient"),
 }
 
+# The FHIR read API (fhir/), by type: (one of them, a search of them).
+FHIR_NOUNS = {
+    "Patient": (gettext_lazy("viewed a patient (FHIR)"), gettext_lazy("searched patients (FHIR)")),
+    "CarePlan": (gettext_lazy("viewed a plan (FHIR)"), gettext_lazy("searched plans (FHIR)")),
+    "Observation": (gettext_lazy("viewed a session, check-in or measurement (FHIR)"),
+                    gettext_lazy("searched sessions, check-ins and measurements (FHIR)")),
+    "Flag": (gettext_lazy("viewed a flag (FHIR)"), gettext_lazy("searched flags (FHIR)")),
+}
+PAGE_LABELS.update({
+    **{(f"fhir:{fhir_type}-read", "GET"): one for fhir_type, (one, _many) in FHIR_NOUNS.items()},
+    **{(f"fhir:{fhir_type}-search", "GET"): many for fhir_type, (_one, many) in FHIR_NOUNS.items()},
+    ("fhir:Patient-everything", "GET"): gettext_lazy("viewed everything about a patient (FHIR $everything)"),
+})
+
 # API resources by router basename: (a list of them, one of them, adding one, changing one).
 API_NOUNS = {
     "patient": (gettext_lazy("the patient list"), gettext_lazy("a patient"), gettext_lazy("added a patient"),
@@ -200,7 +214,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove", "erased": "erase",
+    "removed": "remove", "erased": "erase", "searched": "search",
 }
 
 

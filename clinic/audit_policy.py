@@ -69,6 +69,16 @@ PATIENT_PAGES = {
     "interop:patient-record": AuditPolicy("patient", "pk"),
     "interop:patient-erase": AuditPolicy("patient", "pk"),
 }
+# The FHIR read API (fhir/): reading or searching a type that holds patient data, and a patient's $everything.
+# (Organization, Practitioner, PlanDefinition and ActivityDefinition hold none.) Each type's routes are named
+# "fhir:<Type>-read" (the id in `resource_id`) and "fhir:<Type>-search".
+FHIR_PATIENT_TYPES = {"Patient": "patient", "CarePlan": "assignment", "Observation": "observation", "Flag": "flag"}
+PATIENT_PAGES.update({
+    **{f"fhir:{fhir_type}-read": AuditPolicy(object_type, "resource_id")
+       for fhir_type, object_type in FHIR_PATIENT_TYPES.items()},
+    **{f"fhir:{fhir_type}-search": AuditPolicy(object_type) for fhir_type, object_type in FHIR_PATIENT_TYPES.items()},
+    "fhir:Patient-everything": AuditPolicy("patient", "resource_id"),
+})
 # API viewsets by router basename: "<basename>-list", "<basename>-detail" and extra actions.
 PATIENT_API_RESOURCES = {
     "patient": "patient",

@@ -91,6 +91,7 @@ class ResourceType:
     period: Period | None = None
     # (system, code) this source emits, for the `code` search; a system without "://" is a path under canonical().
     codes: tuple[tuple[str, str], ...] = field(default=())
+    identifier_field: str | None = None  # the field behind `identifier` (the clinic's own reference)
 
     def rows(self, clinic: Clinic, *, patient_ids: Iterable[int] | None = None,
              since: dt.datetime | None = None) -> QuerySet:
@@ -194,7 +195,7 @@ _SOURCES: tuple[ResourceType, ...] = (
     ),
     ResourceType(
         key="Patient", name="Patient", model=Patient, base=lambda: Patient.objects.select_related("clinic"),
-        mapping=patient_resource, updated=lambda: F("created_at"),
+        mapping=patient_resource, updated=lambda: F("created_at"), identifier_field="external_ref",
     ),
     ResourceType(
         key="PlanDefinition", name="PlanDefinition", model=Protocol, base=_protocol_rows,

@@ -56,6 +56,9 @@ PATIENT = SearchParam("patient", "reference", "The patient it is about: Patient/
 DATE = SearchParam("date", "date",
                    "The date it happened (Observation: effective date; CarePlan, Flag: the period overlaps), with a "
                    "prefix ge, gt, le, lt or eq, as YYYY-MM-DD; repeat it for a range.")
+IDENTIFIER = SearchParam("identifier", "token",
+                         "The clinic's own reference, as system|value (the system is the clinic's, see the Patient's "
+                         "identifier) or value alone; several separated by commas.")
 CODE = SearchParam("code", "token", "Its code, as system|code or code alone; several separated by commas.")
 
 
@@ -69,6 +72,8 @@ def search_params(fhir_type: str) -> tuple[SearchParam, ...]:
         params.append(DATE)
     if all(source.codes for source in sources):
         params.append(CODE)
+    if all(source.identifier_field for source in sources):
+        params.append(IDENTIFIER)
     return tuple(params)
 
 
@@ -87,6 +92,7 @@ class SearchQuery:
     dates: list[Comparison] = field(default_factory=list)
     last_updated: list[Comparison] = field(default_factory=list)
     codes: list[tuple[str | None, str]] = field(default_factory=list)
+    identifiers: list[tuple[str | None, str]] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     offset: int = 0
     kept: list[tuple[str, str]] = field(default_factory=list)  # (name, value) of the filters, for the links
@@ -124,12 +130,13 @@ def _patients(raw: str) -> list[int]:
     return patients
 
 
-def _codes(raw: str) -> list[tuple[str | None, str]]:
+def _codes(raw: str, *, name: str = "code") -> list[tuple[str | None, str]]:
     codes = []
     for part in raw.split(","):
         system, bar, code = part.rpartition("|")
         if not code:
-            raise SearchError(f"code must be system|code or code, not {part!r}.")
+            raise SearchError(f"{name} must be system|{name if name == 'code' else 'value'} or "
+                              f"{name if name == 'code' else 'value'}, not {part!r}.")
         codes.append((system if bar else None, code))
     return codes
 
@@ -173,5 +180,7 @@ def _apply(query: SearchQuery, name: str, raw: str) -> None:
         query.last_updated.append(_date(name, raw, instants=True))
     elif name == "code":
         query.codes += _codes(raw)
+    elif name == "identifier":
+        query.identifiers += _codes(raw, name="identifier")
     query.kept.append((name, raw))
 

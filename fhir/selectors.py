@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 
 from clinic.models import Clinic
 from clinic.tenancy import Actor
-from fhir.mappings.common import canonical
+from fhir.mappings.common import canonical, patient_identifier_system
 from fhir.registry import FHIR_TYPES, RESOURCE_TYPES, Period, ResourceType
 from fhir.search import Comparison, SearchQuery
 from patients.models import Patient
@@ -111,6 +111,10 @@ def _filtered(source: ResourceType, clinic: Clinic, query: SearchQuery, patients
         if not pks:
             return None
         rows = rows.filter(pk__in=pks)
+    if query.identifiers:
+        system = patient_identifier_system(clinic.slug)
+        values = [value for asked, value in query.identifiers if asked in (None, "", system)]
+        rows = rows.filter(**{f"{source.identifier_field}__in": values})
     for comparison in query.dates:
         rows = rows.filter(_date_condition(source.period, comparison))
     for comparison in query.last_updated:

@@ -106,6 +106,41 @@ EXERCISE_A = in_protocol_a("exercise_pk", "exercise_a")
 STEP_A = in_protocol_a("step_pk", "step_a")
 
 
+def fhir_id(value: Callable[[object], object]) -> Callable[[object], dict]:
+    return lambda o: {"resource_id": str(value(o))}
+
+
+# The FHIR API: metadata is open (FHIR clients read it first); every signed-in role and the clinic's key search
+# every type (a patient finds what is about them, and the clinic, therapist and definitions it refers to); a read
+# of another clinic's or patient's resource is 404. Writes are not offered (405 once the caller is known).
+FHIR_NOT_OFFERED = api(set(), staff=405, other_clinic=405, patients=405, keys=405)
+FHIR_CLINIC_READ = api(STAFF_A | {"key_a"} | PATIENTS)  # clinic A's Organization, therapist A (A1's and A2's)
+FHIR_DEFINITION_READ = api(STAFF_A | {"key_a"}, patients=404)  # clinic A's protocol, in no patient's plan
+FHIR_PATIENT_DATA = ("Patient", "CarePlan", "Observation", "Flag")
+FHIR_READS = {
+    "Patient": (fhir_id(lambda o: o.patient_a1.pk), OWN_ROW_READ),
+    "CarePlan": (fhir_id(lambda o: o.assignment_a1.pk), OWN_ROW_READ),
+    "Observation": (fhir_id(lambda o: f"session-{o.session_a1.pk}"), OWN_ROW_READ),
+    "Flag": (fhir_id(lambda o: o.flag_a1.pk), OWN_ROW_READ),
+    "Organization": (fhir_id(lambda o: o.world.clinic_a.pk), FHIR_CLINIC_READ),
+    "Practitioner": (fhir_id(lambda o: o.world.therapist_a.pk), FHIR_CLINIC_READ),
+    "PlanDefinition": (fhir_id(lambda o: o.protocol_a.pk), FHIR_DEFINITION_READ),
+    "ActivityDefinition": (fhir_id(lambda o: o.template_a.pk), FHIR_DEFINITION_READ),
+}
+FHIR_ROUTES = {
+    "fhir:metadata": Route(methods={"GET": lambda a: 401 if a == "revoked_key_a" else "ok"}),
+    "fhir:not-found": Route(path="/fhir/R4/Medication", methods={"GET": lambda a: 401 if a == "revoked_key_a"
+                                                                 else 404}),
+    "fhir:Patient-everything": Route(fhir_id(lambda o: o.patient_a1.pk), {"GET": OWN_ROW_READ}, patient_data=True),
+    # (POST is tried where it could write no audit event; fhir/tests/api checks 405 on the patient-data types.)
+    **{f"fhir:{fhir_type}-search": Route(methods={"GET": ANY_ROLE_LIST} | (
+        {} if fhir_type in FHIR_PATIENT_DATA else {"POST": FHIR_NOT_OFFERED}),
+        patient_data=fhir_type in FHIR_PATIENT_DATA) for fhir_type in FHIR_READS},
+    **{f"fhir:{fhir_type}-read": Route(kwargs, {"GET": expect}, patient_data=fhir_type in FHIR_PATIENT_DATA)
+       for fhir_type, (kwargs, expect) in FHIR_READS.items()},
+}
+
+
 # Every named route of the app. Django's own admin is checked separately (test_django_admin_is_for_site_staff).
 MATRIX: dict[str, Route] = {
     # Signing in and out, health, the API's description: open to everyone.
@@ -258,6 +293,8 @@ MATRIX: dict[str, Route] = {
     "audit-event-detail": Route(pk("audit_event_a"), {"GET": ADMIN_API}),
     # Any other address under /api/v1/: the API's JSON 404 for everyone.
     "api-not-found": Route(path="/api/v1/no-such-endpoint/", methods={"GET": lambda a: 404}),
+    # --- FHIR R4 read API (fhir/) ---
+    **FHIR_ROUTES,
     # Exercise media: Backstep's drawings (no patient data, open), a clinic template's pictures and videos, and
     # those made for one patient (audited). A file is 404, never a sign-in page, for whoever may not see it.
     "exercise_media:demonstration": Route(lambda o: {"name": "retro-treadmill-walk"}, {"GET": everyone}),

@@ -9,8 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "ARCHITECTURE.md"
 # `path/to/module.py::name`, `path/to/module.py`, `path/to/package/` or a template/static file, in backticks.
-REFERENCE = re.compile(r"`((?:clinic|patients|protocols|monitoring|exercise_media|templates|static|tests)/[\w/.\-]*)"
-                       r"(?:::(\w+))?`")
+REFERENCE = re.compile(r"`((?:clinic|patients|protocols|monitoring|exercise_media|fhir|templates|static|tests)"
+                       r"/[\w/.\-]*)(?:::(\w+))?`")
 
 
 def references() -> list[tuple[str, str | None]]:

@@ -186,6 +186,18 @@ def media_kwargs(world, settings, tmp_path, *, template, exercise) -> dict:
     }
 
 
+def fhir_kwargs(world, *, session, flag, protocol, template) -> dict:
+    """The FHIR API: one of clinic A's resources of each type, patient A1's $everything, an unknown address."""
+    ids = {"Patient": world.patient_a1.pk, "CarePlan": world.assignment_a1.pk, "Observation": f"session-{session.pk}",
+           "Flag": flag.pk, "Organization": world.clinic_a.pk, "Practitioner": world.therapist_a.pk,
+           "PlanDefinition": protocol.pk, "ActivityDefinition": template.pk}
+    return {
+        **{f"fhir:{fhir_type}-read": {"resource_id": str(pk)} for fhir_type, pk in ids.items()},
+        "fhir:Patient-everything": {"resource_id": str(world.patient_a1.pk)},
+        "fhir:not-found": {"rest": "Medication"},
+    }
+
+
 @pytest.fixture
 def pages(world, settings, tmp_path):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows.
@@ -241,6 +253,7 @@ def pages(world, settings, tmp_path):
         "clinic-admin:api-key-revoke": {"pk": key.pk},
         "clinic-admin:notification-retry": {"pk": failed.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        **fhir_kwargs(world, session=session, flag=flag, protocol=protocol, template=template),
         "fhir:group-export": {"group_id": world.therapist_a.pk},
         "fhir:export-status": {"pk": 1},
         "fhir:export-file": {"pk": 1, "file_pk": 1},

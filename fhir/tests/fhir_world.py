@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 from django.utils import timezone
 
 from patients.models import Flag
-from tests.factories import MeasurementFactory, MorningCheckInFactory, SessionLogFactory
+from patients.services import assignment_create
+from tests.factories import MeasurementFactory, MorningCheckInFactory, PatientFactory, SessionLogFactory, make_protocol
 
 # Parse with the R4B models of fhir.resources (R4B differs from R4 only in resources Backstep does not emit).
 FHIR_MODULES = {
@@ -21,8 +23,7 @@ FHIR_MODULES = {
 
 def validate(resource: dict):
     """Parse one resource with its fhir.resources model; raises on anything invalid."""
-    module = __import__(f"fhir.resources.R4B.{FHIR_MODULES[resource['resourceType']]}",
-                        fromlist=[resource["resourceType"]])
+    module = importlib.import_module(f"fhir.resources.R4B.{FHIR_MODULES[resource['resourceType']]}")
     return getattr(module, resource["resourceType"]).model_validate(resource)
 
 
@@ -47,9 +48,6 @@ def fill(world, *, sessions: int = 3) -> None:
 
 def crowd(world, patients: int = 30) -> None:
     """Many more of clinic A's patients, plans, flags, protocols and templates, so pages of 50 fill up."""
-    from patients.services import assignment_create
-    from tests.factories import PatientFactory, make_protocol
-
     protocol = make_protocol(clinic=world.clinic_a)
     for number in range(patients):
         patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, last_name=f"Crowd{number}")

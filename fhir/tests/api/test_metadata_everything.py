@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from fhir.registry import FHIR_TYPES
@@ -34,7 +35,7 @@ def test_metadata_lists_exactly_the_served_types_and_parameters(db, api):
         for name in names:
             parse_search(fhir_type, _query({name: "ge2026-01-01" if name in ("date", "_lastUpdated") else "1"}))
         # ... and a parameter not listed is refused.
-        for name in {"patient", "date", "code", "subject"} - names:
+        for name in {"patient", "date", "code", "identifier", "subject"} - names:
             with pytest.raises(SearchError):
                 parse_search(fhir_type, _query({name: "1"}))
     assert listed["Patient"]["operation"][0]["name"] == "everything"
@@ -42,8 +43,6 @@ def test_metadata_lists_exactly_the_served_types_and_parameters(db, api):
 
 
 def _query(values):
-    from django.http import QueryDict
-
     query = QueryDict(mutable=True)
     query.update(values)
     return query

@@ -6,6 +6,7 @@ import pytest
 
 from fhir.registry import FHIR_TYPES
 from fhir.tests.fhir_world import crowd, fill, validate
+from patients.models import Patient
 from tests.api.support import api  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +170,17 @@ def test_a_page_costs_a_fixed_number_of_queries(world, api, fhir_type, django_as
         used[count] = len(queries)
     if len(FHIR_TYPES[fhir_type]) == 1:
         assert used[5] == used[50]
+
+
+def test_patients_are_found_by_the_clinics_reference(filled, api):
+    Patient.objects.filter(pk=filled.patient_a1.pk).update(external_ref="MRN-1")
+    Patient.objects.filter(pk=filled.patient_b1.pk).update(external_ref="MRN-1")
+    client = api("key_a")
+    found = _bundle(client, f"{FHIR}Patient", identifier="MRN-1")
+    assert _ids(found) == [str(filled.patient_a1.pk)]
+    system = found["entry"][0]["resource"]["identifier"][0]["system"]
+    assert system.endswith("/fhir/clinic/clinic-a/patient-reference")
+    assert _bundle(client, f"{FHIR}Patient", identifier=f"{system}|MRN-1")["total"] == 1
+    assert _bundle(client, f"{FHIR}Patient", identifier="http://elsewhere.example|MRN-1")["total"] == 0
+    assert _ids(_bundle(api("therapist_b"), f"{FHIR}Patient", identifier="MRN-1")) == [str(filled.patient_b1.pk)]
+    assert _outcome(client.get(f"{FHIR}Observation", {"identifier": "MRN-1"}), 400) == "invalid"
