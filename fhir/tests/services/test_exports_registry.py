@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 from django.db.models.query import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from fhir import exports, registry
 from fhir.models import ExportJob
 from fhir.tests.fhir_world import fill, validate
 from fhir.tests.support import use_export_storage
+from tests.factories import PatientFactory, SessionLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +60,22 @@ def test_every_source_is_streamed_with_iterator_in_chunks(world, monkeypatch):
     run_export(world)
     sources = sum(len(sources) for sources in registry.FHIR_TYPES.values())
     assert len(chunks) == sources and {size for _model, size in chunks} == {exports.CHUNK_ROWS}
+
+
+def test_an_export_costs_the_same_queries_whatever_the_clinics_size(world):
+    """Rows are read in chunks with what their mapping needs: more rows add no queries (below one chunk)."""
+    def queries() -> int:
+        job = exports.export_start(clinic=world.clinic_a, user=world.admin_a, types=exports.export_types(None))
+        with CaptureQueriesContext(connection) as captured:
+            assert exports.export_run(job_id=job.pk) == "done"
+        exports.export_cancel(job=job)
+        ExportJob.objects.filter(pk=job.pk).delete()
+        return len(captured)
+
+    fill(world, sessions=1)
+    small = queries()
+    walk = world.assignment_a1.exercises.order_by("order").first()
+    for _ in range(20):
+        SessionLogFactory(exercise=walk)
+    PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a)
+    assert queries() == small
