@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=5)
 UNSENT_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
-CHUNK_ROWS = 500
+# Rows read per query. A plan's chunk carries its exercises and ladder steps (prefetched): 200 plans hold a few MiB.
+CHUNK_ROWS = 200
 HEARTBEAT_SECONDS = 2.0
 # A client told to come back: how soon (seconds) while a job runs, and while another job of the clinic runs.
 RETRY_AFTER_RUNNING = 5
