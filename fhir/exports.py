@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=5)
 UNSENT_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
-# Rows read per query. A plan's chunk carries its exercises and ladder steps (prefetched): 200 plans hold a few MiB.
-CHUNK_ROWS = 200
+# Rows read per query. A chunk of plans carries their exercises and ladder steps (prefetched): memory is bounded
+# by one chunk (100 plans of a year-long protocol: about 5 MiB), whatever the clinic's size.
+CHUNK_ROWS = 100
 HEARTBEAT_SECONDS = 2.0
 # A client told to come back: how soon (seconds) while a job runs, and while another job of the clinic runs.
 RETRY_AFTER_RUNNING = 5
@@ -211,6 +212,7 @@ def _write_type(job: ExportJob, name: str, patient_ids, beat: claims.Heartbeat) 
             for row in rows.iterator(chunk_size=CHUNK_ROWS):
                 line = json.dumps(source.to_fhir(row), ensure_ascii=False, separators=(",", ":"))
                 handle.write(line.encode() + b"\n")
+                drop_prefetched(row)
                 written += 1
                 if not beat(progress=f"{name} {written}/{max(total, written)}"[:80]):
                     return False
@@ -224,3 +226,20 @@ def _write_type(job: ExportJob, name: str, patient_ids, beat: claims.Heartbeat) 
     if not held:
         delete_quietly(stored, store=export_storage())
     return held
+
+
+def drop_prefetched(row) -> None:
+    """Let go of what was prefetched for a written row (a plan's exercises, their ladder steps), depth first.
+
+    Django links each prefetched row back to its parent, a reference cycle
+    that only the garbage collector's rare full passes free: without this, an
+    export's memory grew with the number of plans (measured with tracemalloc:
+    1.7 MiB for 50 plans, 7.4 MiB for 250, in chunks of 20; now 1.2 MiB for both).
+    """
+    cache = getattr(row, "_prefetched_objects_cache", None)
+    if not cache:
+        return
+    for related in cache.values():
+        for inner in related:
+            drop_prefetched(inner)
+    cache.clear()

@@ -79,3 +79,13 @@ def test_an_export_costs_the_same_queries_whatever_the_clinics_size(world):
         SessionLogFactory(exercise=walk)
     PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a)
     assert queries() == small
+
+
+def test_a_written_plan_lets_go_of_its_prefetched_exercises_and_steps(world):
+    """Prefetched rows link back to their parent (a cycle): the export breaks it, so memory stays one chunk."""
+    plan = next(registry.RESOURCE_TYPES["CarePlan"].rows(world.clinic_a).iterator(chunk_size=10))
+    exercises = list(plan.exercises.all())
+    assert exercises and all("ladder_steps" in e._prefetched_objects_cache for e in exercises)
+    exports.drop_prefetched(plan)
+    assert plan._prefetched_objects_cache == {}
+    assert all(e._prefetched_objects_cache == {} for e in exercises)
