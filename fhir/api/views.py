@@ -37,9 +37,12 @@ class FHIRView(APIView):
     renderer_classes = [FHIRJSONRenderer]
     parser_classes = [FHIRJSONParser]
     content_negotiation_class = FHIRNegotiation
-    http_method_names = ["get", "head", "options"]
+    # Read-only; OPTIONS too answers 405 (DRF's own OPTIONS description is not a FHIR resource).
+    http_method_names = ["get", "head"]
     # Every view only reads (other methods get 405), so API keys need no read-only check of their own here.
     permission_classes = [IsAuthenticatedActor]
+    # Not in the OpenAPI schema of /api/v1/: FHIR clients learn this API from its CapabilityStatement (metadata).
+    schema = None
 
     def get_exception_handler(self):
         return operation_outcome_handler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fhir.registry import FHIR_TYPES
+from fhir.registry import FHIR_TYPES, RESOURCE_TYPES
 from fhir.tests.fhir_world import crowd, fill, validate
 from patients.models import Patient
 from tests.api.support import api  # noqa: F401 (fixture)
@@ -184,3 +184,25 @@ def test_patients_are_found_by_the_clinics_reference(filled, api):
     assert _bundle(client, f"{FHIR}Patient", identifier="http://elsewhere.example|MRN-1")["total"] == 0
     assert _ids(_bundle(api("therapist_b"), f"{FHIR}Patient", identifier="MRN-1")) == [str(filled.patient_b1.pk)]
     assert _outcome(client.get(f"{FHIR}Observation", {"identifier": "MRN-1"}), 400) == "invalid"
+
+
+def test_options_and_head(filled, api):
+    client = api("therapist_a")
+    assert _outcome(client.options(f"{FHIR}Patient"), 405) == "not-supported"
+    assert client.head(f"{FHIR}Patient").status_code == 200
+
+
+def test_no_search_of_any_type_shows_a_resource_only_the_other_clinic_has(filled, api):
+    """Clinic B's staff, key-less and keyed, never get one of clinic A's own resources (built-ins are shared)."""
+    own_a = {(source.name, source.to_fhir(row)["id"]) for source in RESOURCE_TYPES.values()
+             for row in source.rows(filled.clinic_a)}
+    own_b = {(source.name, source.to_fhir(row)["id"]) for source in RESOURCE_TYPES.values()
+             for row in source.rows(filled.clinic_b)}
+    only_a = own_a - own_b
+    assert any(name == "Observation" for name, _id in only_a)
+    for role in ("therapist_b", "key_b", "patient_b1"):
+        client = api(role)
+        for fhir_type in FHIR_TYPES:
+            bundle = _bundle(client, f"{FHIR}{fhir_type}", _count=200)
+            shown = {(entry["resource"]["resourceType"], entry["resource"]["id"]) for entry in bundle["entry"]}
+            assert not shown & only_a, (role, fhir_type)
