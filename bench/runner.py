@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from bench import floor as floor_sql
 from bench import phone
 from bench.data import BenchData, build
+from bench.export import export_once
 from bench.load import (
     BenchError,
     Gunicorn,
@@ -43,7 +44,7 @@ FIGURES = (
     "today_ms", "today_queries", "today_queries_8_weeks",
     "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
     "floor_rps", "session_post_ratio",
-    "sweep_s", "sweep_per_s", "engine_per_s",
+    "sweep_s", "sweep_per_s", "engine_per_s", "export_ms", "export_peak_mib",
     *phone.PHONE_FIGURES,
 )
 HTTP_FIGURES = ("session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
@@ -327,6 +328,15 @@ class Bench:
         for name, values in phone.measure(session_key, self.options.runs, self.say).items():
             self.record(name, values)
 
+    def export(self, data: BenchData) -> None:
+        """The year clinic's bulk FHIR export, in this process: its time and peak Python memory."""
+        runs = [export_once(clinic=data.clinic) for _ in range(self.options.runs)]
+        self.record("export_ms", [took for took, _peak, _counts in runs])
+        _took, peak, counts = export_once(clinic=data.clinic, traced=True)
+        self.record("export_peak_mib", [peak])
+        self.notes.append(f"export: the year clinic's $export run in-process, {sum(counts.values())} resources "
+                          f"({', '.join(f'{n} {t}' for t, n in counts.items())}); peak memory: Python's (tracemalloc)")
+
     def sweep(self, data: BenchData) -> None:
         from patients.selectors import active_assignment_ids, active_ladder_exercises
 
@@ -475,7 +485,8 @@ class Bench:
             self.say("Measuring the adherence report, its SQL floor, the RTM report, the dashboard and the today "
                      "page…")
             for name, part in (("report", self.report), ("rtm", self.rtm), ("pages", self.pages),
-                               ("engine", self.engine), ("http", self.http), ("phone", self.phone),
+                               ("engine", self.engine), ("export", self.export), ("http", self.http),
+                               ("phone", self.phone),
                                ("sweep", self.sweep)):
                 part(data)
                 # How busy the machine was (1-minute load average) when each part finished.

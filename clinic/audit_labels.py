@@ -90,6 +90,15 @@ PAGE_LABELS = {
     ("outcomes:questionnaires", "GET"): gettext_lazy("viewed the clinic's imported questionnaires"),
     ("outcomes:questionnaire-import", "GET"): gettext_lazy("opened the questionnaire import form"),
     ("outcomes:questionnaire-import", "POST"): gettext_lazy("imported a questionnaire's wording"),
+    ("fhir:export", "GET"): gettext_lazy("started a bulk FHIR export of the clinic"),
+    ("fhir:group-export", "GET"): gettext_lazy("started a bulk FHIR export of a therapist's caseload"),
+    ("fhir:export-file", "GET"): gettext_lazy("downloaded a bulk FHIR export file"),
+    ("interop:export-start", "POST"): gettext_lazy("started a bulk FHIR export of the clinic"),
+    ("interop:my-data", "GET"): gettext_lazy("viewed the summary of all their data"),
+    ("interop:my-data-bundle", "GET"): gettext_lazy("downloaded all their data (FHIR)"),
+    ("interop:patient-record", "GET"): gettext_lazy("downloaded all of a patient's data (FHIR)"),
+    ("interop:patient-erase", "GET"): gettext_lazy("opened the erase-patient page"),
+    ("interop:patient-erase", "POST"): gettext_lazy("erased a patient"),
 }
 
 # The FHIR read API (fhir/), by type: (one of them, a search of them).
@@ -229,7 +238,7 @@ PRESENT = {
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
     "removed": "remove", "imported": "import", "searched": "search", "showed": "show", "joined": "join",
-    "submitted": "submit", "saved": "save",
+    "submitted": "submit", "saved": "save", "erased": "erase",
 }
 
 

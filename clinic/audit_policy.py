@@ -80,6 +80,17 @@ PATIENT_PAGES = {
     "reminders:push-subscribe": AuditPolicy("push_subscription"),
     "reminders:push-unsubscribe": AuditPolicy("push_subscription"),
     "reminders:unsubscribe": AuditPolicy("reminder_preference"),
+    # FHIR Bulk Data export (fhir/): the kick-off (who, which types, how many patients) and each file fetched.
+    # Its status URL holds no patient data (a manifest of counts and links), so polls do not flood the trail.
+    "fhir:export": AuditPolicy("bulk_export"),
+    "fhir:group-export": AuditPolicy("bulk_export"),
+    "fhir:export-file": AuditPolicy("bulk_export", "pk"),
+    "interop:export-start": AuditPolicy("bulk_export"),
+    # The patient's copy of their data, an admin's copy of one patient, and erasure.
+    "interop:my-data": AuditPolicy("patient"),
+    "interop:my-data-bundle": AuditPolicy("patient"),
+    "interop:patient-record": AuditPolicy("patient", "pk"),
+    "interop:patient-erase": AuditPolicy("patient", "pk"),
 }
 # The FHIR read API (fhir/): reading or searching a type that holds patient data, and a patient's $everything.
 # (Organization, Practitioner, PlanDefinition and ActivityDefinition hold none.) Each type's routes are named

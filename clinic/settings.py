@@ -200,26 +200,37 @@ STORAGES = {
 # worker replica then shares (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as boto3 reads them).
 MEDIA_PRIVATE_ROOT = os.environ.get("MEDIA_PRIVATE_ROOT", "") or str(BASE_DIR / "private-media")
 MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "").strip()
-if MEDIA_S3_BUCKET:
-    STORAGES["exercise_media"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": MEDIA_S3_BUCKET,
-            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip() or None,
-            "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
-            "location": "exercise-media",
-            # Private objects, never overwritten; the app streams them (no URL to the bucket reaches a page).
-            "default_acl": "private",
-            "file_overwrite": False,
-            "querystring_auth": True,
-        },
-    }
-else:
-    STORAGES["exercise_media"] = {
+
+
+def _private_storage(folder: str) -> dict:
+    """A private store (exercise media, bulk exports): S3-compatible with MEDIA_S3_BUCKET, else local files."""
+    if MEDIA_S3_BUCKET:
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": MEDIA_S3_BUCKET,
+                "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL", "").strip() or None,
+                "region_name": os.environ.get("MEDIA_S3_REGION", "").strip() or None,
+                "location": folder,
+                # Private objects, never overwritten; the app streams them (no URL to the bucket reaches a page).
+                "default_acl": "private",
+                "file_overwrite": False,
+                "querystring_auth": True,
+            },
+        }
+    location = MEDIA_PRIVATE_ROOT if folder == "exercise-media" else str(Path(MEDIA_PRIVATE_ROOT) / folder)
+    return {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_PRIVATE_ROOT, "base_url": None,
+        "OPTIONS": {"location": location, "base_url": None,
                     "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     }
+
+
+STORAGES["exercise_media"] = _private_storage("exercise-media")
+# Bulk Data export files (fhir/): the same private store, their own folder; they expire after
+# FHIR_EXPORT_RETENTION_HOURS and are read only by the caller who started the export.
+STORAGES["fhir_exports"] = _private_storage("fhir-exports")
+FHIR_EXPORT_RETENTION_HOURS = int(os.environ.get("FHIR_EXPORT_RETENTION_HOURS", "24"))
 # Upload limits, checked before a byte is stored (bytes; videos also by length in seconds).
 EXERCISE_MEDIA_MAX_IMAGE_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_IMAGE_BYTES", str(20 * 1024 * 1024)))
 EXERCISE_MEDIA_MAX_VIDEO_BYTES = int(os.environ.get("EXERCISE_MEDIA_MAX_VIDEO_BYTES", str(200 * 1024 * 1024)))
@@ -298,6 +309,8 @@ CELERY_BEAT_SCHEDULE = {
     # Patient reminders: every 5 minutes, each patient's due reminders in their own time zone
     # (reminders/services/tick.py); the delivery ledger sends each one once.
     "reminders-tick": {"task": "reminders.tick", "schedule": 300.0, "options": {"expires": 240}},
+    # Bulk FHIR exports: resume those whose worker died, and delete files past their expiry.
+    "sweep-exports": {"task": "fhir.sweep_exports", "schedule": 3600.0, "options": {"expires": 3000}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("fhir/R4/", include("fhir.urls")),
+    path("", include("fhir.page_urls")),
     path("reminders/", include("reminders.urls")),
     path("api/v1/", include("clinic.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

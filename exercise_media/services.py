@@ -9,11 +9,8 @@ enqueued on commit.
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,9 +18,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from clinic import claims
 from clinic.celery import enqueue_soon
 from exercise_media import images, selectors, storage, transcode, uploads
 from exercise_media.education import BY_SLUG
@@ -116,21 +114,14 @@ def _refresh_on_commit(media: ExerciseMedia) -> None:
 
 def _claim(media_id: int, now) -> tuple[str, int] | None:
     """Take the row for this run: a waiting video, or one whose last claim went stale. (token, attempt) or None."""
-    token = secrets.token_hex(16)
     claimable = Q(status=ExerciseMedia.Status.PENDING) | Q(status=ExerciseMedia.Status.PROCESSING,
                                                              claimed_at__lt=now - STALE_CLAIM)
-    taken = ExerciseMedia.objects.filter(claimable, pk=media_id).update(
-        status=ExerciseMedia.Status.PROCESSING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1,
-        progress=0, updated_at=now)
-    if not taken:
-        return None
-    return token, ExerciseMedia.objects.values_list("attempts", flat=True).get(pk=media_id)
+    return claims.claim(ExerciseMedia, media_id, claimable, now=now, status=ExerciseMedia.Status.PROCESSING,
+                        progress=0, updated_at=now)
 
 
 def _finish(media_id: int, token: str, **fields) -> bool:
-    """Write the outcome only if this run still holds the claim (a stale run never overwrites a newer one)."""
-    return bool(ExerciseMedia.objects.filter(pk=media_id, claim_token=token).update(
-        claim_token="", updated_at=timezone.now(), **fields))
+    return claims.finish(ExerciseMedia, media_id, token, updated_at=timezone.now(), **fields)
 
 
 def _fail(media_id: int, token: str, message: str, original: str) -> str:
@@ -140,20 +131,13 @@ def _fail(media_id: int, token: str, message: str, original: str) -> str:
     return "failed"
 
 
-@dataclass
-class _Heartbeat:
-    media_id: int
-    token: str
-    last: float = 0.0
+class _Heartbeat(claims.Heartbeat):
+    def __init__(self, media_id: int, token: str):
+        super().__init__(ExerciseMedia, media_id, token, every=HEARTBEAT_SECONDS)
 
-    def __call__(self, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last < HEARTBEAT_SECONDS and fraction < 1.0:
-            return
-        self.last = now
+    def __call__(self, fraction: float) -> None:  # the transcoder's progress callback
         # Progress shown on the page, and the claim kept fresh: a live worker's row never goes stale.
-        ExerciseMedia.objects.filter(pk=self.media_id, claim_token=self.token).update(
-            progress=min(99, int(fraction * 100)), claimed_at=timezone.now())
+        super().__call__(force=fraction >= 1.0, progress=min(99, int(fraction * 100)))
 
 
 def media_transcode(*, media_id: int) -> str:

@@ -28,12 +28,13 @@ def save_bytes(folder: str, extension: str, data: bytes) -> str:
     return media_storage().save(new_name(folder, extension), ContentFile(data))
 
 
-def save_file(folder: str, extension: str, handle) -> str:
-    return media_storage().save(new_name(folder, extension), handle)
+def save_file(folder: str, extension: str, handle, *, store: Storage | None = None) -> str:
+    """Store an open file under a fresh name (in `store`, another private store such as bulk exports' if given)."""
+    return (store or media_storage()).save(new_name(folder, extension), handle)
 
 
-def delete_quietly(*names: str) -> None:
-    storage = media_storage()
+def delete_quietly(*names: str, store: Storage | None = None) -> None:
+    storage = store or media_storage()
     for name in names:
         if name:
             try:

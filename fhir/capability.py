@@ -16,7 +16,11 @@ from fhir.search import DEFAULT_COUNT, MAX_COUNT, search_params
 EVERYTHING = "http://hl7.org/fhir/OperationDefinition/Patient-everything"
 # Operations per type (besides read and search-type). Bulk Data's $export adds its own at system level.
 TYPE_OPERATIONS = {"Patient": [{"name": "everything", "definition": EVERYTHING}]}
-SYSTEM_OPERATIONS: list[dict] = []
+# Bulk Data Access IG v2 (fhir/export_views.py). Group/<id>/$export (a therapist's caseload) is served too; Group
+# has no read or search route, so it is not listed as a resource.
+SYSTEM_OPERATIONS: list[dict] = [
+    {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
+]
 
 
 def capability_statement(base: str, *, today: dt.date) -> dict:

@@ -79,6 +79,8 @@ OWN_ROW_READ = api(STAFF_A | {"key_a", "patient_a1"}, patients=404)  # patient A
 PATIENT_WRITE_LIST = api(PATIENTS, staff=403, other_clinic=403)
 PATIENT_WRITE_OWN = api({"patient_a1"}, patients=404, staff=403, other_clinic=403)
 ADMIN_API = api({"admin_a"}, other_clinic=403)
+# A bulk export's status and files: only the caller who started it (API key A); other callers of its clinic 404.
+KEY_A_OWN_EXPORT = api({"key_a"}, staff=404, other_clinic=404)
 
 
 @dataclass
@@ -355,4 +357,20 @@ MATRIX: dict[str, Route] = {
     "outcomes:questionnaires": Route(methods={"GET": ADMIN_PAGE}, patient_data=True),
     "outcomes:questionnaire-import": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}, patient_data=True),
     "outcomes-score": Route(methods={"POST": api(STAFF_A | {"therapist_b", "key_a"})}),
+    # FHIR Bulk Data export (the kick-off without `Prefer: respond-async` answers 400: the caller got through;
+    # the status URL shows counts and links, no patient data).
+    "fhir:export": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
+    "fhir:group-export": Route(lambda o: {"group_id": o.world.therapist_a.pk}, {"GET": STAFF_READ_OBJECT},
+                               patient_data=True),
+    "fhir:export-status": Route(pk("export_a"), {"GET": KEY_A_OWN_EXPORT, "DELETE": KEY_A_OWN_EXPORT}),
+    "fhir:export-file": Route(lambda o: {"pk": o.export_a.pk, "file_pk": o.export_file_a.pk},
+                              {"GET": KEY_A_OWN_EXPORT}, patient_data=True),
+    # The clinic admin's export page (no patient data on it), one patient's record and erasure.
+    "interop:exports": Route(methods={"GET": ADMIN_PAGE}),
+    "interop:export-start": Route(methods={"POST": ADMIN_PAGE}, patient_data=True),
+    "interop:patient-record": Route(pk("patient_a1"), {"GET": ADMIN_PAGE}, patient_data=True),
+    "interop:patient-erase": Route(pk("patient_a1"), {"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}, patient_data=True),
+    # The patient's own copy of their data.
+    "interop:my-data": Route(methods={"GET": PATIENT_PAGE}, patient_data=True),
+    "interop:my-data-bundle": Route(methods={"GET": PATIENT_PAGE}, patient_data=True),
 }

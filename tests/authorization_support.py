@@ -65,14 +65,18 @@ class Objects:
     media_patient_a1: object  # a picture made for patient A1's first exercise
     questionnaire_a1: AssignmentQuestionnaire  # SANE on patient A1's plan (not on A2's)
     response_a1: QuestionnaireResponse  # patient A1's submitted SANE
+    export_a: object  # a finished bulk FHIR export API key A started, with its one file
+    export_file_a: object
 
 
 @pytest.fixture
 def objects(world, rows, settings, tmp_path) -> Objects:
     from exercise_media.tests.support import ready_picture, use_storage
+    from fhir.tests.support import finished_export, use_export_storage
 
     forget_throttle_history()
     use_storage(settings, tmp_path)
+    use_export_storage(settings, tmp_path / "exports")
     patient_a3 = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, email="a3@a.test",
                                 first_name="Ada", last_name="Abbott")
     _invitation, link = invitation_create(patient=patient_a3, created_by=world.therapist_a)
@@ -99,8 +103,10 @@ def objects(world, rows, settings, tmp_path) -> Objects:
                                            user=world.therapist_a)
     response, _new = response_submit(patient=world.patient_a1, instrument_id="sane", today=today,
                                      answers={"SANE": 70})
+    export_a, export_file_a = finished_export(world.clinic_a, api_key=key_a)
     return Objects(
-        world=world, patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
+        world=world, export_a=export_a, export_file_a=export_file_a,
+        patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
         session_a1=rows.session_a1, checkin_a1=rows.checkin_a1, measurement_a1=rows.measurement_a1,
         flag_a1=rows.flag_a1, template_a=rows.template_a, protocol_a=rows.protocol_a, phase_a=phase,
         exercise_a=exercise, step_a=exercise.ladder_steps.order_by("order").first(),
@@ -173,7 +179,7 @@ def outcome(response) -> str | int:
 
 
 def send(client: Client, method: str, url: str, actor: str):
-    if url.startswith("/api/"):
+    if url.startswith(("/api/", "/fhir/")):
         return client.generic(method, url, data="{}" if method != "GET" else "", content_type="application/json")
     if method == "GET":
         return client.get(url)

@@ -313,6 +313,9 @@ ROUTES: dict[str, Target] = {
                                             free=frozenset({"action"})),
     # Outcomes: importing a FHIR Questionnaire (multipart; the fuzzer's text in the file field is refused in words).
     "outcomes:questionnaire-import": Target("admin_a"),
+    # FHIR exports (the whole clinic or a caseload chosen from a list) and erasure (a typed confirmation).
+    "interop:export-start": Target("admin_a", form_page="interop:exports"),
+    "interop:patient-erase": Target("admin_a", pk("world.patient_a1")),
 }
 # Fields no route validates as a form field: the CSRF token (not checked by the test client) and where to go next.
 FREE_EVERYWHERE = frozenset({"csrfmiddlewaretoken", "next"})

@@ -277,6 +277,11 @@ def pages(world, settings, tmp_path):
         "clinic-admin:notification-retry": {"pk": failed.pk},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
         **fhir_kwargs(world, session=session, flag=flag, protocol=protocol, template=template),
+        "fhir:group-export": {"group_id": world.therapist_a.pk},
+        "fhir:export-status": {"pk": 1},
+        "fhir:export-file": {"pk": 1, "file_pk": 1},
+        "interop:patient-record": {"pk": world.patient_a1.pk},
+        "interop:patient-erase": {"pk": world.patient_a1.pk},
     }
     for name, arguments in route_names():
         if name in kwargs or not arguments:

@@ -29,6 +29,7 @@ def test_beat_ticks_hourly_for_sweep_and_digest_and_every_five_minutes_for_remin
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule == {"patients.nightly_sweep": 3600.0, "patients.send_daily_digests": 3600.0,
                         "clinic.send_due_notifications": 3600.0, "exercise_media.resume_stale": 3600.0,
+                        "fhir.sweep_exports": 3600.0,
                         # a reminder goes at the minute the patient chose, give or take one tick
                         "reminders.tick": 300.0}
 
