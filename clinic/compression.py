@@ -1,25 +1,23 @@
-"""Compressed pages for slow phone networks, never compressed media or byte ranges.
+"""Compressed HTML pages for slow phone networks; every other answer goes as it is.
 
-Django's GZip middleware pads each answer with random bytes against BREACH and compresses streaming answers
-too. A video or picture answered by range (exercise_media's file views) must stay byte-for-byte what its
-Content-Range and Content-Length say, and compressing already-compressed media only costs CPU, so those are
-passed through unchanged.
+Only pages are compressed: they are what the phone budgets measure (static files come compressed from
+WhiteNoise). Django's GZip middleware pads each page with random bytes against BREACH. API answers, CSV and
+NDJSON downloads go unchanged (a client or proxy may compress them itself), and a video or picture answered by
+range (exercise_media's file views) must stay byte-for-byte what its Content-Range and Content-Length say.
 """
 
 from __future__ import annotations
 
 from django.middleware.gzip import GZipMiddleware
 
-ALREADY_COMPRESSED = ("image/", "video/", "audio/", "application/zip", "application/gzip")
-
 
 def leave_alone(response) -> bool:
-    """True for an answer that must not be re-encoded: a byte range, a rangeable file, or compressed media."""
+    """True for an answer that is not an HTML page, or is a byte range or a rangeable file."""
     if response.status_code == 206 or response.has_header("Content-Range"):
         return True
     if response.get("Accept-Ranges", "").lower() == "bytes":
         return True
-    return response.get("Content-Type", "").lower().startswith(ALREADY_COMPRESSED)
+    return not response.get("Content-Type", "").lower().startswith("text/html")
 
 
 class PageGZipMiddleware(GZipMiddleware):

@@ -92,9 +92,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Pages go compressed (a phone on a slow network, issue 15's budgets). Django's GZip middleware pads each
-    # answer with random bytes against BREACH, and CSRF tokens are masked per answer; static files come
-    # already compressed from WhiteNoise and are left alone, and so are media and byte ranges (clinic/compression.py).
+    # HTML pages go compressed (a phone on a slow network, issue 15's budgets). Django's GZip middleware pads
+    # each page with random bytes against BREACH, and CSRF tokens are masked per answer. Static files come
+    # compressed from WhiteNoise; API answers, downloads and media go as they are (clinic/compression.py).
     "clinic.compression.PageGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy on every response, static files included.

@@ -1,4 +1,4 @@
-"""Pages go gzip-compressed; byte ranges and media files go through untouched."""
+"""HTML pages go gzip-compressed; API answers, downloads, byte ranges and media go through untouched."""
 
 import gzip
 import io
@@ -41,3 +41,10 @@ def test_a_rangeable_file_is_not_re_encoded_even_as_text():
 def test_pictures_are_never_compressed_again():
     answer = run(HttpResponse(b"\xff\xd8" + b"\x00" * 5000, content_type="image/jpeg"))
     assert not answer.has_header("Content-Encoding")
+
+
+def test_api_json_and_downloads_go_as_they_are():
+    answer = run(HttpResponse('{"results": []}' * 100, content_type="application/json"))
+    assert not answer.has_header("Content-Encoding")
+    csv = run(HttpResponse("a,b\n" * 500, content_type="text/csv"))
+    assert not csv.has_header("Content-Encoding")
