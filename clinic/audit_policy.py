@@ -57,6 +57,14 @@ PATIENT_PAGES = {
     "exercise_media:patient-media": AuditPolicy("patient", "pk"),
     "exercise_media:patient-media-delete": AuditPolicy("patient", "pk"),
     "exercise_media:patient-file": AuditPolicy("exercise_media", "pk"),
+    # Questionnaires (outcomes/): the clinic's outcomes page and CSV, a plan's questionnaires, the phone's flow.
+    "outcomes:clinic": AuditPolicy("outcomes_overview"),
+    "outcomes:export": AuditPolicy("outcomes_overview"),
+    "outcomes:plan-add": AuditPolicy("patient", "pk"),
+    "outcomes:plan-skip": AuditPolicy("patient", "pk"),
+    "outcomes:answer": AuditPolicy("questionnaire_response"),
+    "outcomes:answer-save": AuditPolicy("questionnaire_response"),
+    "outcomes:answered": AuditPolicy("questionnaire_response"),
     # Questionnaire wording the clinic imports (outcomes/): not patient data, but what patients read and what
     # their scores are answered against, so who viewed and who changed it is on record.
     "outcomes:questionnaires": AuditPolicy("questionnaire_import"),
@@ -81,6 +89,7 @@ PATIENT_API_RESOURCES = {
     "checkin": "checkin",
     "measurement": "measurement",
     "flag": "flag",
+    "questionnaireresponse": "questionnaire_response",
 }
 PATIENT_API_VIEWS = {
     "report-adherence": AuditPolicy("adherence_report"),

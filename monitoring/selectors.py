@@ -23,6 +23,7 @@ from clinic.tenancy import Actor, scope_queryset
 from monitoring import periods
 from monitoring.models import BillingCode, Enrolment, RunningTimer, TimeEntry
 from monitoring.periods import CodeUnits, MonthProgress, MonthTime, Period, PeriodStatus
+from outcomes.models import QuestionnaireResponse
 from patients.models import Assignment, MorningCheckIn, Patient, SessionLog
 
 # Episodes a few weeks either side of a report window can share a calendar month with its periods; they are
@@ -36,15 +37,20 @@ def rule_book() -> periods.RuleBook:
 
 
 def data_days(patients: QuerySet, first: dt.date, last: dt.date) -> dict[int, set[dt.date]]:
-    """patient id -> the patient-local days from `first` to `last` with a session or a check-in (one query).
+    """patient id -> the patient-local days from `first` to `last` with a session, a check-in or a submitted
+    questionnaire (one query).
 
     `patients` is a query of patient ids (a subquery: no id list to grow with
-    the clinic). Both entries are dated by the patient's own day.
+    the clinic). Every entry is dated by the patient's own day (a questionnaire
+    by the clinic day it was submitted on).
     """
     sessions = SessionLog.objects.filter(patient_id__in=patients, date__range=(first, last)).order_by()
     checkins = MorningCheckIn.objects.filter(patient_id__in=patients, date__range=(first, last)).order_by()
+    answered = QuestionnaireResponse.objects.filter(patient_id__in=patients, status="submitted",
+                                                    answered_on__range=(first, last)).order_by()
     days: dict[int, set[dt.date]] = defaultdict(set)
-    for patient_id, day in sessions.values_list("patient_id", "date").union(checkins.values_list("patient_id", "date")):
+    for patient_id, day in sessions.values_list("patient_id", "date").union(
+            checkins.values_list("patient_id", "date"), answered.values_list("patient_id", "answered_on")):
         days[patient_id].add(day)
     return days
 

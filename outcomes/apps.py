@@ -1,6 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Outcome questionnaires (PROMs)"
+
+    def ready(self):
+        # patients may not import outcomes (one direction between domain apps), so a new assignment's
+        # questionnaires are copied from Django's own post_save (outcomes.plan_questionnaires).
+        from outcomes.plan_questionnaires import copy_on_assignment  # app registry must be ready first
+
+        post_save.connect(copy_on_assignment, sender="patients.Assignment",
+                          dispatch_uid="outcomes.copy_on_assignment")

@@ -65,6 +65,8 @@ ADMIN_PAGE = page({"admin_a"}, other_clinic=403)  # therapist B is no admin: 403
 PATIENT_PAGE = page(PATIENTS, staff=403, other_clinic=403)
 SIGNED_IN_PAGE = page(PATIENTS | STAFF_A | {"therapist_b"})
 OWN_SESSION_PAGE = page({"patient_a1"}, patients=404, other_clinic=403)  # patient A2 cannot find A1's session
+# A questionnaire on patient A1's plan only: patient A2 finds none (404); saving an answer to it is refused (400).
+OWN_QUESTIONNAIRE_PAGE = page({"patient_a1"}, patients=404, other_clinic=403)
 
 STAFF_READ_LIST = api(STAFF_A | {"therapist_b", "key_a"})
 STAFF_WRITE_LIST = api(STAFF_A | {"therapist_b"})
@@ -230,6 +232,19 @@ MATRIX: dict[str, Route] = {
                                   patient_data=True),
     "monitoring:time-delete": Route(pk("time_entry_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
                                     patient_data=True),
+    # Questionnaires: the clinic's outcomes page and CSV, patient A1's plan questionnaires, A1's SANE on the phone.
+    "outcomes:clinic": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "outcomes:export": Route(methods={"GET": STAFF_PAGE}, patient_data=True),
+    "outcomes:plan-add": Route(pk("patient_a1"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE},
+                               patient_data=True),
+    "outcomes:plan-skip": Route(lambda o: {"pk": o.patient_a1.pk, "row": o.questionnaire_a1.pk},
+                                {"POST": STAFF_OBJECT_PAGE}, patient_data=True),
+    "outcomes:protocol-questionnaires": Route(pk("protocol_a"), {"GET": STAFF_OBJECT_PAGE, "POST": STAFF_OBJECT_PAGE}),
+    "outcomes:answer": Route(lambda o: {"instrument_id": "sane"},
+                             {"GET": OWN_QUESTIONNAIRE_PAGE, "POST": OWN_QUESTIONNAIRE_PAGE}, patient_data=True),
+    "outcomes:answer-save": Route(lambda o: {"instrument_id": "sane"}, {"POST": PATIENT_PAGE}, patient_data=True),
+    "outcomes:answered": Route(lambda o: {"instrument_id": "sane"}, {"GET": OWN_QUESTIONNAIRE_PAGE},
+                               patient_data=True),
     # Exercise library and protocol builder (clinic A's own template and protocol).
     "protocols:library": Route(methods={"GET": STAFF_PAGE}),
     "protocols:template-create": Route(methods={"GET": STAFF_PAGE, "POST": STAFF_PAGE}),
@@ -281,6 +296,8 @@ MATRIX: dict[str, Route] = {
     "measurement-detail": Route(pk("measurement_a1"), {"GET": STAFF_READ_OBJECT}, patient_data=True),
     "flag-list": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
     "flag-detail": Route(pk("flag_a1"), {"GET": STAFF_READ_OBJECT}, patient_data=True),
+    "questionnaireresponse-list": Route(methods={"GET": STAFF_READ_LIST}, patient_data=True),
+    "questionnaireresponse-detail": Route(pk("response_a1"), {"GET": STAFF_READ_OBJECT}, patient_data=True),
     "flag-acknowledge": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "flag-approve": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),
     "flag-decline": Route(pk("flag_a1"), {"POST": STAFF_WRITE_OBJECT}, patient_data=True),

@@ -17,7 +17,9 @@ from clinic.models import ApiKey, AuditEvent, ClinicSettings, Membership, Notifi
 from clinic.services import api_key_create, api_key_revoke, staff_join_link
 from monitoring.models import Enrolment, RunningTimer, TimeEntry
 from monitoring.services import enrolment_start, time_entry_create
-from outcomes.models import ImportedQuestionnaire
+from outcomes.answering import response_submit
+from outcomes.models import AssignmentQuestionnaire, ImportedQuestionnaire, QuestionnaireResponse
+from outcomes.plan_questionnaires import plan_questionnaire_add
 from patients.models import (
     AssignedLadderStep,
     Assignment,
@@ -61,6 +63,8 @@ class Objects:
     time_entry_a1: TimeEntry  # patient A1 is enrolled in remote monitoring; therapist A logged this
     media_template_a: object  # a picture of clinic A's template A
     media_patient_a1: object  # a picture made for patient A1's first exercise
+    questionnaire_a1: AssignmentQuestionnaire  # SANE on patient A1's plan (not on A2's)
+    response_a1: QuestionnaireResponse  # patient A1's submitted SANE
 
 
 @pytest.fixture
@@ -91,6 +95,10 @@ def objects(world, rows, settings, tmp_path) -> Objects:
                     today=today)
     entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=12,
                               activity="Phone call", interactive=True, today=today)
+    questionnaire = plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane",
+                                           user=world.therapist_a)
+    response, _new = response_submit(patient=world.patient_a1, instrument_id="sane", today=today,
+                                     answers={"SANE": 70})
     return Objects(
         world=world, patient_a1=world.patient_a1, patient_a3=patient_a3, assignment_a1=world.assignment_a1,
         session_a1=rows.session_a1, checkin_a1=rows.checkin_a1, measurement_a1=rows.measurement_a1,
@@ -102,6 +110,7 @@ def objects(world, rows, settings, tmp_path) -> Objects:
         staff_join_token=join_link.rstrip("/").rsplit("/", 1)[1], time_entry_a1=entry,
         media_template_a=ready_picture(template=rows.template_a),
         media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
+        questionnaire_a1=questionnaire, response_a1=response,
     )
 
 
@@ -140,8 +149,8 @@ def hidden_names(actor: str, o: Objects, route_name: str) -> list[str]:
 
 TENANT_TABLES = (Patient, Assignment, AssignedLadderStep, SessionLog, MorningCheckIn, Measurement, Flag, Invitation,
                  Protocol, Phase, PrescribedExercise, LadderStep, ExerciseTemplate, Membership, ClinicSettings, ApiKey,
-                 Notification, Enrolment, TimeEntry, RunningTimer,
-                 ImportedQuestionnaire)
+                 Notification, Enrolment, TimeEntry, RunningTimer, ImportedQuestionnaire, AssignmentQuestionnaire,
+                 QuestionnaireResponse)
 
 
 def fingerprint() -> dict:

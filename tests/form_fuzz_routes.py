@@ -42,6 +42,7 @@ class Objects:
     time_entry_a1: object  # patient A1 is enrolled in remote monitoring; therapist A logged this
     media_template_a: object  # a picture of clinic A's template A
     media_patient_a1: object  # a picture made for patient A1's plan
+    questionnaire_a1: object  # SANE on patient A1's plan, due and not answered (PSFS too, no activities yet)
 
 
 @pytest.fixture
@@ -54,6 +55,7 @@ def objects(world, rows, settings, tmp_path) -> Objects:
     from clinic.models import Membership, Notification
     from exercise_media.tests.support import ready_picture, use_storage
     from monitoring.services import enrolment_start, time_entry_create
+    from outcomes.plan_questionnaires import plan_questionnaire_add
     from patients.services import assignment_create, clinic_today, invitation_create
     from protocols.models import Phase, PrescribedExercise
     from protocols.services import protocol_archive
@@ -89,6 +91,9 @@ def objects(world, rows, settings, tmp_path) -> Objects:
                     today=today)
     entry = time_entry_create(patient=world.patient_a1, author=world.therapist_a, date=today, minutes=10,
                               activity="Reviewed the sessions", interactive=False, today=today)
+    questionnaire = plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane",
+                                           user=world.therapist_a)
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="psfs", user=world.therapist_a)
     return Objects(
         world=world, rows=rows, patient_a3=patient_a3, patient_a4=patient_a4,
         invitation_token=link.rstrip("/").rsplit("/", 1)[1],
@@ -102,6 +107,7 @@ def objects(world, rows, settings, tmp_path) -> Objects:
         step_a=exercise.ladder_steps.order_by("order").first(), time_entry_a1=entry,
         media_template_a=ready_picture(template=rows.template_a),
         media_patient_a1=ready_picture(exercise=world.assignment_a1.exercises.order_by("pk").first()),
+        questionnaire_a1=questionnaire,
     )
 
 
@@ -274,6 +280,16 @@ ROUTES: dict[str, Target] = {
     "exercise_media:patient-media-delete": Target(
         "therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "media_pk": o.media_patient_a1.pk},
         form_page="exercise_media:patient-media", page_kwargs=pk("world.patient_a1")),
+    # Questionnaires: the patient page's plan panel (add, skip), and the phone's questionnaire (no script: the
+    # whole form posts at once; PSFS's activities form posts to the answer-save route).
+    "outcomes:plan-add": Target("therapist_a", pk("world.patient_a1")),
+    "outcomes:plan-skip": Target("therapist_a", lambda o: {"pk": o.world.patient_a1.pk, "row": o.questionnaire_a1.pk},
+                                 form_page="patients:detail", page_kwargs=pk("world.patient_a1")),
+    # The protocol's questionnaires: its add form (a remove button per row; none on the page yet).
+    "outcomes:protocol-questionnaires": Target("therapist_a", pk("rows.protocol_a"),
+                                               hidden_from_page=(("action", ("remove",)),)),
+    "outcomes:answer": Target("patient_a1", lambda o: {"instrument_id": "sane"}),
+    "outcomes:answer-save": Target("patient_a1", lambda o: {"instrument_id": "psfs"}, form_page="outcomes:answer"),
     "exercise_media:education-edit": Target("admin_a", lambda o: {"topic": "first-session"},
                                             free=frozenset({"action"})),
     # Outcomes: importing a FHIR Questionnaire (multipart; the fuzzer's text in the file field is refused in words).

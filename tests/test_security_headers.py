@@ -166,6 +166,26 @@ def monitoring_kwargs(world) -> dict:
     return {"monitoring:time-edit": {"pk": entry.pk}, "monitoring:time-delete": {"pk": entry.pk}}
 
 
+def outcomes_kwargs(world) -> dict:
+    """SANE on patient A1's plan, answered once (so the phone's questionnaire pages and the charts show)."""
+    from clinic.clock import clinic_today
+    from outcomes.answering import response_submit
+    from outcomes.plan_questionnaires import plan_questionnaire_add
+
+    row = plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane", user=world.therapist_a)
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="groc", user=world.therapist_a)
+    response_submit(patient=world.patient_a1, instrument_id="sane", today=clinic_today(world.clinic_a),
+                    answers={"SANE": 60})
+    return {
+        "outcomes:plan-add": {"pk": world.patient_a1.pk},
+        "outcomes:plan-skip": {"pk": world.patient_a1.pk, "row": row.pk},
+        "outcomes:answer": {"instrument_id": "groc"},
+        "outcomes:answer-save": {"instrument_id": "groc"},
+        "outcomes:answered": {"instrument_id": "sane"},
+        "outcomes:protocol-questionnaires": {"pk": world.assignment_a1.protocol_id},
+    }
+
+
 def media_kwargs(world, settings, tmp_path, *, template, exercise) -> dict:
     """A picture of clinic A's template and one made for patient A1's exercise, in a private test storage."""
     from exercise_media.tests.support import ready_picture, use_storage
@@ -202,8 +222,8 @@ def fhir_kwargs(world, *, session, flag, protocol, template) -> dict:
 def pages(world, settings, tmp_path):
     """Sample URL arguments for every route that takes some, pointing at clinic A's rows.
 
-    A long list rather than a long function: one sample row per route family; the remote-monitoring and
-    media rows are built by their own helpers above.
+    A long list rather than a long function: one sample row per route family; the remote-monitoring,
+    questionnaire and media rows are built by their own helpers above.
     """
     from clinic.models import Membership, Notification
     from clinic.services import api_key_create, staff_join_link
@@ -233,6 +253,7 @@ def pages(world, settings, tmp_path):
     join = staff_join_link(clinic=world.clinic_a, user=UserFactory(email="joiner@example.test"), role="therapist")
     kwargs = {
         **monitoring_kwargs(world),
+        **outcomes_kwargs(world),
         **media_kwargs(world, settings, tmp_path, template=template, exercise=exercise),
         "staff-join": {"token": join.rstrip("/").rsplit("/", 1)[-1]},
         "patients:session-saved": {"pk": session.pk},

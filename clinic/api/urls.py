@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from clinic.api.exceptions import api_not_found
 from clinic.api.views import AuditEventViewSet
 from monitoring.api.views import RtmReportView
+from outcomes.api.responses import QuestionnaireResponseViewSet
 from outcomes.api.views import ScoreView
 from patients.api import views as patient_views
 from patients.api.reports import AdherenceReportView
@@ -22,6 +23,7 @@ router.register("sessions", patient_views.SessionLogViewSet, basename="session")
 router.register("checkins", patient_views.CheckInViewSet, basename="checkin")
 router.register("measurements", patient_views.MeasurementViewSet, basename="measurement")
 router.register("flags", patient_views.FlagViewSet, basename="flag")
+router.register("outcomes/responses", QuestionnaireResponseViewSet, basename="questionnaireresponse")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [

@@ -7,7 +7,7 @@ digests); `base` holds the pain scale and the text caps they share.
 """
 
 from patients.models.base import NOTE_MAX_LENGTH, NPRS, REASON_MAX_LENGTH, nprs_check
-from patients.models.checks import DigestLog, Flag, ProgressionCheck, SweepRun
+from patients.models.checks import OUTCOME_FLAG_KINDS, DigestLog, Flag, ProgressionCheck, SweepRun
 from patients.models.entries import (
     CORRECTION_WINDOW,
     HOLD_MAX,
@@ -30,7 +30,8 @@ from patients.models.plans import (
 )
 
 __all__ = [
-    "CORRECTION_WINDOW", "HOLD_MAX", "NOTE_MAX_LENGTH", "NPRS", "REASON_MAX_LENGTH", "REPS_MAX", "SESSION_DOSE_FIELDS",
+    "CORRECTION_WINDOW", "HOLD_MAX", "NOTE_MAX_LENGTH", "NPRS", "OUTCOME_FLAG_KINDS", "REASON_MAX_LENGTH", "REPS_MAX",
+    "SESSION_DOSE_FIELDS",
     "SETS_MAX", "AssignedExercise", "AssignedLadderStep", "AssignedPhase", "Assignment", "ChangeSource", "DigestLog",
     "Flag", "Invitation", "Measurement", "MorningCheckIn", "Patient", "PatientPageVisit", "PhaseVersion",
     "ProgressionCheck", "Side", "SessionLog", "StepVersion", "SweepRun", "nprs_check",

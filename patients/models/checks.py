@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from patients.models.people import Patient
 from patients.models.plans import AssignedExercise
 
+# Flags the questionnaires raise (outcomes.outcome_flags), not the progression checks: the checks leave them alone.
+OUTCOME_FLAG_KINDS = ("outcome_improved", "outcome_worse")
+
 
 class Flag(models.Model):
     """Something for the therapist to look at, raised by the checks.
@@ -32,6 +35,8 @@ class Flag(models.Model):
         LOW_ADHERENCE = "low_adherence", _("Low adherence")
         IMPROVED = "improved", _("Improved")
         PROGRESSION = "progression", _("Progression suggested")
+        OUTCOME_IMPROVED = "outcome_improved", _("Questionnaire score improved")
+        OUTCOME_WORSE = "outcome_worse", _("Questionnaire score worse")
 
     class Severity(models.TextChoices):
         INFO = "info", _("Info")

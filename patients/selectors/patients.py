@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from clinic.invitations import InvitationAccount, Offer, invitation_account
@@ -109,7 +109,13 @@ def patient_overview(*, patient: Patient, today: dt.date) -> PatientOverview:
     """Everything the patient page shows, in a fixed number of queries whatever the history's length."""
     active_first = Case(When(status=Assignment.Status.ACTIVE, then=Value(0)), default=Value(1),
                         output_field=IntegerField())
-    assignment = Assignment.objects.filter(patient=patient).order_by(active_first, "-start_date", "-pk").first()
+    # The questionnaires panel (outcomes' rows, by their reverse names: patients does not import outcomes) reads
+    # more only when the plan asks questionnaires or the patient answered some.
+    assignment = (Assignment.objects.filter(patient=patient).order_by(active_first, "-start_date", "-pk")
+                  .annotate(asked_questionnaires=Count("questionnaires", distinct=True),
+                            answered_questionnaires=Count("patient__questionnaire_responses", distinct=True,
+                                                          filter=Q(patient__questionnaire_responses__status="submitted")))
+                  .first())
     overview = PatientOverview(
         patient=patient,
         assignment=assignment,

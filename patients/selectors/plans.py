@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from patients.adherence import monday_of
 from patients.models import (
@@ -151,8 +151,11 @@ class TodayPlan:
 
 def today_plan(*, patient: Patient, today: dt.date) -> TodayPlan:
     """What the patient should do today: the current phase's exercises, the ladder step, this week so far."""
+    # `asked_questionnaires`: how many questionnaires the plan asks (the outcomes app's rows, by their reverse
+    # name: patients does not import outcomes), so the page asks which are due only when there are some.
     assignment = (
-        Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).order_by("-start_date").first()
+        Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).order_by("-start_date")
+        .annotate(asked_questionnaires=Count("questionnaires", filter=Q(questionnaires__skipped=False))).first()
     )
     if assignment is None:
         return TodayPlan(assignment=None, today=today)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clinic.clock import clinic_today
 from patients import selectors
-from patients.models import AssignedExercise, Assignment, ChangeSource, Flag, ProgressionCheck
+from patients.models import OUTCOME_FLAG_KINDS, AssignedExercise, Assignment, ChangeSource, Flag, ProgressionCheck
 from patients.services.entries import BACKDATE_LIMIT_DAYS, EVIDENCE_CHANGED
 from patients.services.notifications import flag_notify_urgent
 from patients.services.plans import step_change
@@ -288,7 +288,8 @@ def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, n
     days = {e.pk: today or clinic_today(e.assignment.patient.clinic) for e in exercises}
     inputs = _check_inputs(exercises, days)
     unresolved: dict[int, list[Flag]] = {}
-    for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]):
+    for flag in Flag.objects.filter(exercise_id__in=days, status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]
+                                    ).exclude(kind__in=OUTCOME_FLAG_KINDS):
         unresolved.setdefault(flag.exercise_id, []).append(flag)
     applied_before = {(c.exercise_id, c.as_of): c.applied for c in
                       ProgressionCheck.objects.filter(exercise_id__in=days, as_of__in=set(days.values()))}

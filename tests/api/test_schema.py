@@ -13,7 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from clinic.clock import clinic_today
 from clinic.models import AuditEvent
+from outcomes.answering import response_submit
+from outcomes.plan_questionnaires import plan_questionnaire_add
 from tests.api.support import progression_flag, rows, sessions_for, walk  # noqa: F401 (fixtures)
 from tests.factories import PatientFactory
 
@@ -139,6 +142,13 @@ def wsgi_app():
 
 
 @pytest.mark.django_db
+def answered_questionnaire(world):
+    """Patient A1's submitted SANE, for the questionnaire responses' operations."""
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane", user=world.therapist_a)
+    return response_submit(patient=world.patient_a1, instrument_id="sane", today=clinic_today(world.clinic_a),
+                           answers={"SANE": 70})[0]
+
+
 def test_app_honours_its_schema(world, rows, eager_celery, wsgi_app):
     """Schema-valid requests as therapist A (every operation) and as patient A1 (their own operations),
     then valid bodies for the writes, so that their success responses are checked as well."""
@@ -149,7 +159,9 @@ def test_app_honours_its_schema(world, rows, eager_celery, wsgi_app):
                                             object_type="patient", status_code=200)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app,
                                             config=schemathesis.Config.from_dict(CONFIG))
+    response_a1 = answered_questionnaire(world)
     ids_by_prefix = {
+        "/api/v1/outcomes/responses/": response_a1.pk,
         "/api/v1/exercise-templates/": rows.template_a.pk, "/api/v1/protocols/": rows.protocol_a.pk,
         "/api/v1/patients/": world.patient_a1.pk, "/api/v1/assignments/": world.assignment_a1.pk,
         "/api/v1/audit-events/": audit_event.pk,

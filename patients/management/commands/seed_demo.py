@@ -32,7 +32,9 @@ class Command(BaseCommand):
         # monitoring builds on patients: imported here, as a load-time import would make the two apps import
         # each other (tests/test_architecture.py).
         from monitoring.demo import demo_monitoring_seed
+        from outcomes.demo import demo_outcomes_seed  # outcomes builds on patients: same reason
 
+        demo_outcomes_seed(summary=summary)
         demo_monitoring_seed(summary=summary)
         self.stdout.write(self.style.SUCCESS(summarise(summary)))
 

@@ -1,0 +1,70 @@
+"""Selectors: a questionnaire as the phone asks it — one screen per question, in the clinic's wording.
+
+Built-in instruments carry Backstep's wording; a licensed one is asked only
+with the wording the clinic imported (`outcomes.selectors.instrument_wording`),
+never without it. PSFS asks one screen per activity the patient named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from outcomes.psfs import asked_items
+from outcomes.selectors import instrument_wording
+
+CHOICE_LIMIT = 11  # up to this many answer values as buttons; more (SANE 0-100) as a slider
+
+
+@dataclass(frozen=True)
+class Screen:
+    item_id: str
+    text: str
+    choices: tuple[tuple[int, str], ...]  # (value, label) as large buttons; empty for a slider
+    minimum: int | None
+    maximum: int | None
+    step: int
+    minimum_label: str
+    maximum_label: str
+    activity: str | None
+
+
+@dataclass(frozen=True)
+class Asked:
+    instrument: object
+    screens: tuple[Screen, ...]
+    is_test_wording: bool
+
+
+class NoWording(LookupError):
+    """A licensed instrument this clinic has imported no wording for: it cannot be asked."""
+
+
+def _screen(item, wording, activity: str | None) -> Screen:
+    worded = wording.items.get(item.id)
+    text = (worded.text if worded else "") or item.text or ""
+    values = item.values
+    if item.options or len(values) <= CHOICE_LIMIT:
+        labels = {option.value: option.label for option in item.options}
+        choices = tuple((value, (worded.options.get(value) if worded else None) or labels.get(value) or str(value))
+                        for value in values)
+    else:
+        choices = ()
+    return Screen(item_id=item.id, text=text, choices=choices, minimum=item.minimum, maximum=item.maximum,
+                  step=item.step, minimum_label=(worded.minimum_label if worded else "") or item.minimum_label or "",
+                  maximum_label=(worded.maximum_label if worded else "") or item.maximum_label or "",
+                  activity=activity)
+
+
+def can_ask(clinic, instrument) -> bool:
+    """A built-in always; a licensed instrument only once the clinic imported its wording."""
+    return not instrument.licensed or instrument_wording(clinic, instrument) is not None
+
+
+def questionnaire_screens(*, clinic, instrument, activities: list[str]) -> Asked:
+    """The screens to show, in order; NoWording for a licensed instrument without the clinic's wording."""
+    wording = instrument_wording(clinic, instrument)
+    if wording is None:
+        raise NoWording(instrument.id)
+    screens = tuple(_screen(item, wording, activity) for item, activity in asked_items(instrument, activities))
+    return Asked(instrument=instrument, screens=screens,
+                 is_test_wording=wording.is_test_wording)
