@@ -140,11 +140,12 @@ def _newest(queryset: QuerySet, field_name: str = "created_at") -> Subquery:
 
 
 def _care_plan_updated():
-    """A plan changes when it is made and whenever a level or phase changes (the step and phase versions)."""
+    """A plan changes when its row does (made, ended) and whenever a level or phase changes (the step and
+    phase versions)."""
     steps = StepVersion.objects.filter(exercise__assignment=OuterRef("pk"))
     phases = PhaseVersion.objects.filter(assignment=OuterRef("pk"))
-    return Greatest(F("created_at"), Coalesce(_newest(steps), F("created_at")),
-                    Coalesce(_newest(phases), F("created_at")))
+    return Greatest(F("updated_at"), Coalesce(_newest(steps), F("updated_at")),
+                    Coalesce(_newest(phases), F("updated_at")))
 
 
 def _practitioners(clinic: Clinic) -> Q:
@@ -173,7 +174,7 @@ def _measurement_source(value: MeasurementValue) -> ResourceType:
     return ResourceType(
         key=f"Observation.measurement.{value.code}", name="Observation", model=Measurement,
         base=lambda: Measurement.objects.filter(recorded),
-        mapping=lambda row: measurement_observation(row, value), updated=lambda: F("created_at"),
+        mapping=lambda row: measurement_observation(row, value), updated=lambda: F("updated_at"),
         id_prefix="measurement-", id_suffix=f"-{value.code}", period=Period("date"),
         codes=((BACKSTEP_CODES, value.code),),
     )
@@ -195,7 +196,7 @@ _SOURCES: tuple[ResourceType, ...] = (
     ),
     ResourceType(
         key="Patient", name="Patient", model=Patient, base=lambda: Patient.objects.select_related("clinic"),
-        mapping=patient_resource, updated=lambda: F("created_at"), identifier_field="external_ref",
+        mapping=patient_resource, updated=lambda: F("updated_at"), identifier_field="external_ref",
     ),
     ResourceType(
         key="PlanDefinition", name="PlanDefinition", model=Protocol, base=_protocol_rows,
@@ -218,7 +219,7 @@ _SOURCES: tuple[ResourceType, ...] = (
     ResourceType(
         key="Observation.session", name="Observation", model=SessionLog,
         base=lambda: SessionLog.objects.select_related("exercise"), mapping=session_observation,
-        updated=lambda: F("created_at"), id_prefix="session-", period=Period("date"),
+        updated=lambda: F("updated_at"), id_prefix="session-", period=Period("date"),
         codes=(("http://loinc.org", "55411-3"),),
     ),
     ResourceType(
