@@ -92,6 +92,8 @@ class ResourceType:
     # (system, code) this source emits, for the `code` search; a system without "://" is a path under canonical().
     codes: tuple[tuple[str, str], ...] = field(default=())
     identifier_field: str | None = None  # the field behind `identifier` (the clinic's own reference)
+    # A source of at most one row per clinic (an instrument's Questionnaire) has one id, whatever the row's pk.
+    fixed_id: str = ""
 
     def rows(self, clinic: Clinic, *, patient_ids: Iterable[int] | None = None,
              since: dt.datetime | None = None) -> QuerySet:
@@ -116,11 +118,18 @@ class ResourceType:
         return row.fhir_last_updated
 
     def fhir_id(self, pk: int) -> str:
-        return f"{self.id_prefix}{pk}{self.id_suffix}"
+        return self.fixed_id or f"{self.id_prefix}{pk}{self.id_suffix}"
+
+    def where_id(self, fhir_ids: Iterable[str]) -> Q | None:
+        """The condition on this source's rows for the resources with these ids; None when none is of this source."""
+        if self.fixed_id:
+            return Q() if self.fixed_id in fhir_ids else None
+        pks = [pk for pk in map(self.pk_of, fhir_ids) if pk is not None]
+        return Q(pk__in=pks) if pks else None
 
     def pk_of(self, fhir_id: str) -> int | None:
         """The primary key of this source's row with the FHIR id `fhir_id`; None when the id is not of this source."""
-        if not (fhir_id.startswith(self.id_prefix) and fhir_id.endswith(self.id_suffix)):
+        if self.fixed_id or not (fhir_id.startswith(self.id_prefix) and fhir_id.endswith(self.id_suffix)):
             return None
         digits = fhir_id[len(self.id_prefix):len(fhir_id) - len(self.id_suffix)]
         return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
