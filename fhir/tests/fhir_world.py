@@ -67,12 +67,14 @@ def crowd(world, patients: int = 30) -> None:
         make_protocol(clinic=world.clinic_a)
 
 
-def _response(patient, assignment, instrument_id: str, answers: dict, *, activities=(), submitted=True):
+def submitted_response(patient, assignment, instrument_id: str, answers: dict, *, activities=(), submitted=True,
+                       due_date: dt.date | None = None) -> QuestionnaireResponse:
+    """A response as the phone leaves it: submitted with its scores computed and stored (or a draft)."""
     instrument = instruments.get(instrument_id)
     scores = scoring.score(instrument, answers)
     return QuestionnaireResponse.objects.create(
         patient=patient, assignment=assignment, instrument_id=instrument_id, instrument_version=instrument.version,
-        due_date=dt.date.today(), answers=answers, activities=list(activities),
+        due_date=due_date or dt.date.today(), answers=answers, activities=list(activities),
         status=QuestionnaireResponse.Status.SUBMITTED if submitted else QuestionnaireResponse.Status.DRAFT,
         scores=scores.as_dict() if submitted else {}, primary_score=scores.primary.value if submitted else None,
         submitted_at=timezone.now() if submitted else None, answered_on=dt.date.today() if submitted else None)
@@ -84,9 +86,17 @@ def answer(world) -> None:
     B1 answered SANE."""
     import_test_wording(world.clinic_a, instrument_id="koos-pf")
     a1, plan = world.patient_a1, world.assignment_a1
-    _response(a1, plan, "koos-pf", {f"PF{n}": n % 5 for n in range(1, 12)})
-    _response(a1, plan, "sane", {"SANE": 70})
-    _response(a1, plan, "psfs", {"A1": 4, "A2": 7}, activities=["Climbing stairs", "Kneeling to garden"])
-    _response(a1, plan, "knee-pain-weekly", {"worst": 6})
-    _response(world.patient_a2, None, "sane", {"SANE": 50}, submitted=False)
-    _response(world.patient_b1, world.assignment_b1, "sane", {"SANE": 40})
+    submitted_response(a1, plan, "koos-pf", {f"PF{n}": n % 5 for n in range(1, 12)})
+    submitted_response(a1, plan, "sane", {"SANE": 70})
+    submitted_response(a1, plan, "psfs", {"A1": 4, "A2": 7}, activities=["Climbing stairs", "Kneeling to garden"])
+    submitted_response(a1, plan, "knee-pain-weekly", {"worst": 6})
+    submitted_response(world.patient_a2, None, "sane", {"SANE": 50}, submitted=False)
+    submitted_response(world.patient_b1, world.assignment_b1, "sane", {"SANE": 40})
+
+
+def answer_sane(world, times: int) -> None:
+    """`times` more submitted SANEs of patient A1, one a day back from yesterday."""
+    today = dt.date.today()
+    for day in range(1, times + 1):
+        submitted_response(world.patient_a1, world.assignment_a1, "sane", {"SANE": 50 + day % 40},
+                           due_date=today - dt.timedelta(days=day))
