@@ -73,7 +73,7 @@ PAGE_LABELS = {
     ("outcomes:export", "GET"): gettext_lazy("downloaded every questionnaire response (CSV)"),
     ("outcomes:plan-add", "GET"): gettext_lazy("opened the form to add a questionnaire to a patient's plan"),
     ("outcomes:plan-add", "POST"): gettext_lazy("added a questionnaire to a patient's plan"),
-    ("outcomes:plan-skip", "POST"): gettext_lazy("skipped or re-asked a questionnaire on a patient's plan"),
+    ("outcomes:plan-skip", "POST"): gettext_lazy("changed whether a questionnaire is asked on a patient's plan"),
     ("outcomes:answer", "GET"): gettext_lazy("opened a questionnaire"),
     ("outcomes:answer", "POST"): gettext_lazy("submitted a questionnaire"),
     ("outcomes:answer-save", "POST"): gettext_lazy("saved a questionnaire answer"),
@@ -221,7 +221,7 @@ PRESENT = {
     "logged": "log", "answered": "answer", "accepted": "accept", "pulled": "pull", "corrected": "correct",
     "acknowledged": "acknowledge", "approved": "approve", "declined": "decline", "resolved": "resolve",
     "deleted": "delete", "downloaded": "download", "enrolled": "enrol", "started": "start", "stopped": "stop",
-    "removed": "remove", "imported": "import", "searched": "search",
+    "removed": "remove", "imported": "import", "searched": "search", "submitted": "submit", "saved": "save",
 }
 
 

@@ -32,7 +32,7 @@ from outcomes.models import AssignmentQuestionnaire, QuestionnaireResponse
 from outcomes.plan_questionnaires import plan_questionnaire_add
 from outcomes.schedule import occasions
 from outcomes.selectors import instrument_wording
-from patients.models import Assignment
+from patients.models import Assignment, MorningCheckIn, SessionLog
 
 DEMO_CLINIC_SLUG = "demo-clinic"
 LOGIN_EMAIL = "patient@demo.clinic"
@@ -77,13 +77,15 @@ def _answer_plan(assignment: Assignment, rows, today: dt.date) -> int:
     patient = assignment.patient
     worse = patient.last_name == WORSE_ROLE_LAST_NAME
     dates = plan_dates(assignment)
+    active = _active_days(patient)
     answered = 0
     for row in rows:
         instrument = instruments.get(row.instrument_id)
         found = occasions(rule_of(row), dates, through=today)
-        if patient.user is not None and patient.user.email == LOGIN_EMAIL and row.instrument_id == "sane":
-            found = found[:-1]  # left for the phone to show as due
-        for n, day in enumerate(found):
+        keep_due = patient.user is not None and patient.user.email == LOGIN_EMAIL and row.instrument_id == "sane"
+        for n, (occasion, day) in enumerate(_answer_days(found, active, today)):
+            if keep_due and occasion == found[-1]:
+                continue  # left for the phone to show as due
             response, _new = response_submit(
                 patient=patient, instrument_id=row.instrument_id, today=day,
                 answers=_answers(instrument, n, worse, patient.pk),
@@ -92,6 +94,29 @@ def _answer_plan(assignment: Assignment, rows, today: dt.date) -> int:
             QuestionnaireResponse.objects.filter(pk=response.pk).update(submitted_at=when, started_at=when)
             answered += 1
     return answered
+
+
+def _active_days(patient) -> list[dt.date]:
+    """The days the patient logged a session or a check-in: demo patients answer questionnaires on those days."""
+    sessions = SessionLog.objects.filter(patient=patient).values_list("date", flat=True)
+    checkins = MorningCheckIn.objects.filter(patient=patient).values_list("date", flat=True)
+    return sorted(set(sessions) | set(checkins))
+
+
+def _answer_days(found: list[dt.date], active: list[dt.date], today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(occasion, day) for each occasion the patient answers: the first day they were active on or after it and
+    before the next occasion.
+
+    So a demo questionnaire never adds a day with data that remote monitoring would not already count (its
+    demo picks patients by those days), and a patient who stopped logging stops answering too.
+    """
+    days = []
+    for n, occasion in enumerate(found):
+        until = found[n + 1] if n + 1 < len(found) else today + dt.timedelta(days=1)
+        day = next((d for d in active if occasion <= d < until and d <= today), None)
+        if day is not None:
+            days.append((occasion, day))
+    return days
 
 
 @transaction.atomic

@@ -42,7 +42,7 @@ def test_demo_questionnaires_scores_flags_and_a_due_one(demo, client):
     assert Flag.objects.filter(patient__clinic=clinic, kind="outcome_improved").exists()
     assert Flag.objects.filter(patient__clinic=clinic, kind="outcome_worse").exists()
     login = Patient.objects.get(user__email="patient@demo.clinic")
-    assert [d.instrument_id for d in due_questionnaires(patient=login, today=clinic_today(clinic))] == ["sane"]
+    assert "sane" in [d.instrument_id for d in due_questionnaires(patient=login, today=clinic_today(clinic))]
     client.force_login(login.user)
     assert "SANE" in client.get(reverse("patients:today")).content.decode()
     page = client.get(reverse("outcomes:answer", args=["sane"]))
