@@ -166,3 +166,46 @@ def test_a_page_costs_the_same_whatever_its_size(world, api, fhir_type, django_a
         assert response.status_code == 200 and len(response.json()["entry"]) == min(count, available)
         used[count] = len(queries)
     assert used[5] == used[50]
+
+
+def test_another_clinics_own_import_shows_its_own_wording_only(answered, api):
+    from outcomes.demo_wording import import_test_wording
+
+    theirs = import_test_wording(answered.clinic_b, instrument_id="koos-pf")
+    theirs.wording = {item_id: {**entry, "text": f"Clinic B asks {item_id}"}
+                      for item_id, entry in theirs.wording.items()}
+    theirs.save(update_fields=["wording"])
+    ours = ImportedQuestionnaire.objects.get(clinic=answered.clinic_a)
+    seen_by_b = api("key_b").get(f"{FHIR}Questionnaire/koos-pf-1").json()
+    validate(seen_by_b)
+    assert seen_by_b["item"][0]["text"] == "Clinic B asks PF1"
+    assert f"/clinic/{answered.clinic_b.slug}/" in seen_by_b["url"]
+    assert not any(entry["text"] in json.dumps(seen_by_b) for entry in ours.wording.values())
+    seen_by_a = api("key_a").get(f"{FHIR}Questionnaire/koos-pf-1").json()
+    assert "Clinic B asks" not in json.dumps(seen_by_a)
+
+
+def test_koos_symptoms_score_carries_its_loinc_code(world, api):
+    from fhir.tests.fhir_world import submitted_response
+    from outcomes import instruments
+    from outcomes.demo_wording import import_test_wording
+
+    import_test_wording(world.clinic_a, instrument_id="koos")
+    koos = instruments.get("koos")
+    response = submitted_response(world.patient_a1, world.assignment_a1, "koos", {i: 1 for i in koos.item_ids})
+    client = api("therapist_a")
+    symptoms = client.get(f"{FHIR}Observation/score-{response.pk}-koos-symptoms").json()
+    validate(symptoms)
+    assert symptoms["code"]["coding"][0]["code"] == "72101-9" and symptoms["valueQuantity"]["value"] == 75
+    found = _bundle(client, "Observation", code="http://loinc.org|72101-9")
+    assert [r["id"] for r in _resources(found)] == [symptoms["id"]]
+    pain = client.get(f"{FHIR}Observation/score-{response.pk}-koos-pain").json()
+    assert [c["code"] for c in pain["code"]["coding"]] == ["koos-pain"]  # no verified LOINC code for the subscale
+
+
+def test_the_capability_statement_lists_the_outcome_types(world, api):
+    statement = api("anonymous").get(f"{FHIR}metadata").json()
+    types = {r["type"]: {p["name"] for p in r.get("searchParam", [])} for r in statement["rest"][0]["resource"]}
+    assert types["Questionnaire"] == {"_id", "_lastUpdated"}
+    assert types["QuestionnaireResponse"] == {"_id", "_lastUpdated", "patient", "date"}
+    assert types["Observation"] >= {"patient", "date", "code", "_lastUpdated"}
