@@ -9,7 +9,9 @@ class OutcomesConfig(AppConfig):
     def ready(self):
         # patients may not import outcomes (one direction between domain apps), so a new assignment's
         # questionnaires are copied from Django's own post_save (outcomes.plan_questionnaires).
-        from outcomes.plan_questionnaires import copy_on_assignment  # app registry must be ready first
+        from outcomes.plan_questionnaires import copy_on_assignment, copy_on_clone  # app registry must be ready
 
         post_save.connect(copy_on_assignment, sender="patients.Assignment",
                           dispatch_uid="outcomes.copy_on_assignment")
+        # Likewise a cloned protocol asks the questionnaires of the one it was cloned from.
+        post_save.connect(copy_on_clone, sender="protocols.Protocol", dispatch_uid="outcomes.copy_on_clone")

@@ -73,6 +73,17 @@ def plan_questionnaires_copy(*, assignment: Assignment) -> list[AssignmentQuesti
     return AssignmentQuestionnaire.objects.bulk_create(rows)
 
 
+def copy_on_clone(sender, instance: Protocol, created: bool, raw: bool = False, **kwargs) -> None:
+    """post_save receiver: a protocol cloned from another asks the same questionnaires (protocols never imports
+    outcomes, so the clone service cannot copy them itself)."""
+    if created and not raw and instance.cloned_from_id:
+        ProtocolQuestionnaire.objects.bulk_create([
+            ProtocolQuestionnaire(protocol=instance, instrument_id=rule.instrument_id,
+                                  **{name: getattr(rule, name) for name in RULE_FIELDS})
+            for rule in ProtocolQuestionnaire.objects.filter(protocol_id=instance.cloned_from_id)
+        ])
+
+
 def copy_on_assignment(sender, instance: Assignment, created: bool, raw: bool = False, **kwargs) -> None:
     """post_save receiver: a new assignment gets its protocol's questionnaires (fixtures loaded raw do not)."""
     if created and not raw:

@@ -71,3 +71,14 @@ def test_ended_plans_take_no_new_questionnaire(world, ask):
     with pytest.raises(ValidationError, match="ended"):
         ask("sane")
     assert due_questionnaires(patient=world.patient_a1, today=clinic_today(world.clinic_a) + dt.timedelta(1)) == []
+
+
+def test_a_cloned_protocol_asks_the_same_questionnaires(world):
+    from outcomes.models import ProtocolQuestionnaire
+    from protocols.services import protocol_clone
+
+    protocol = make_protocol(clinic=world.clinic_a)
+    protocol_questionnaire_set(protocol=protocol, instrument_id="sane", every_weeks=3, at_end=True)
+    clone = protocol_clone(protocol=protocol, clinic=world.clinic_b)
+    assert list(ProtocolQuestionnaire.objects.filter(protocol=clone).values_list(
+        "instrument_id", "every_weeks", "at_end")) == [("sane", 3, True)]
