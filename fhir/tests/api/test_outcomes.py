@@ -134,8 +134,13 @@ def test_a_patient_sees_only_their_own(answered, api):
     assert mine.get(f"{FHIR}QuestionnaireResponse/{other.pk}").status_code == 404
 
 
-def test_everything_holds_the_questionnaires_and_every_reference_resolves(answered, api):
-    bundle = _bundle(api("therapist_a"), f"Patient/{answered.patient_a1.pk}/$everything")
+def test_everything_holds_the_questionnaires_and_every_reference_resolves(answered, api,
+                                                                         django_assert_max_num_queries):
+    client = api("therapist_a")
+    client.get(f"{FHIR}metadata")
+    # A query per source the patient has data in: questionnaires and scores only for the 4 instruments answered.
+    with django_assert_max_num_queries(40):
+        bundle = _bundle(client, f"Patient/{answered.patient_a1.pk}/$everything")
     resources = _resources(bundle)
     present = {f"{r['resourceType']}/{r['id']}" for r in resources}
     canonicals = {f"{r['url']}|{r['version']}" for r in resources if r["resourceType"] == "Questionnaire"}
