@@ -469,13 +469,13 @@ class ClinicBuilder:
                     in history.sessions:
                 session_rows.append((patient.pk, ids[index][exercise_index].pk, date, step, completed, duration, speed,
                                      incline, during, after, rpe, "", uuid.UUID(int=rng.getrandbits(128), version=4),
-                                     self._at(date, 8, minute)))
+                                     self._at(date, 8, minute), self._at(date, 8, minute)))
             for date, pain in history.checkins:
                 at = self._at(date, 7, 0)
                 checkin_rows.append((patient.pk, date, pain, uuid.UUID(int=rng.getrandbits(128), version=4), at, at))
             for date, effusion, lsi, hop, rom, signoff in history.measurements:
                 measurement_rows.append((patient.pk, date, effusion, lsi, hop, rom, signoff, therapist_id,
-                                         self._at(date, 12)))
+                                         self._at(date, 12), self._at(date, 12)))
             if assignment.status == Assignment.Status.ACTIVE:
                 phase_index = history.phase_changes[-1][0]
                 walk = ids[phase_index][shape[phase_index].ladder_index]
@@ -498,13 +498,13 @@ class ClinicBuilder:
                            "unmet_criteria"], phase_version_rows))
         self._count("sessions", write_rows(
             SessionLog, ["patient", "exercise", "date", "step", "completed", "duration_min", "speed_kmh",
-                         "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid", "created_at"],
-            session_rows))
+                         "incline_pct", "pain_during", "pain_after", "rpe", "notes", "client_uuid", "created_at",
+                         "updated_at"], session_rows))
         self._count("morning check-ins", write_rows(
             MorningCheckIn, ["patient", "date", "pain", "client_uuid", "created_at", "updated_at"], checkin_rows))
         self._count("measurements", write_rows(
             Measurement, ["patient", "date", "effusion", "quad_lsi_pct", "hop_lsi_pct", "rom_pct", "running_signoff",
-                          "recorded_by", "created_at"], measurement_rows))
+                          "recorded_by", "created_at", "updated_at"], measurement_rows))
         self._count("flags", write_rows(
             Flag, ["patient", "exercise", "kind", "severity", "status", "decision", "rules", "reasons", "evidence",
                    "created_at", "updated_at", "basis", "resolution_note"], flag_rows))

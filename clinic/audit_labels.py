@@ -105,9 +105,11 @@ PAGE_LABELS = {
 FHIR_NOUNS = {
     "Patient": (gettext_lazy("viewed a patient (FHIR)"), gettext_lazy("searched patients (FHIR)")),
     "CarePlan": (gettext_lazy("viewed a plan (FHIR)"), gettext_lazy("searched plans (FHIR)")),
-    "Observation": (gettext_lazy("viewed a session, check-in or measurement (FHIR)"),
-                    gettext_lazy("searched sessions, check-ins and measurements (FHIR)")),
+    "Observation": (gettext_lazy("viewed a session, check-in, measurement or questionnaire score (FHIR)"),
+                    gettext_lazy("searched sessions, check-ins, measurements and questionnaire scores (FHIR)")),
     "Flag": (gettext_lazy("viewed a flag (FHIR)"), gettext_lazy("searched flags (FHIR)")),
+    "QuestionnaireResponse": (gettext_lazy("viewed a questionnaire response (FHIR)"),
+                              gettext_lazy("searched questionnaire responses (FHIR)")),
 }
 PAGE_LABELS.update({
     **{(f"fhir:{fhir_type}-read", "GET"): one for fhir_type, (one, _many) in FHIR_NOUNS.items()},

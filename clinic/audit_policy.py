@@ -95,7 +95,9 @@ PATIENT_PAGES = {
 # The FHIR read API (fhir/): reading or searching a type that holds patient data, and a patient's $everything.
 # (Organization, Practitioner, PlanDefinition and ActivityDefinition hold none.) Each type's routes are named
 # "fhir:<Type>-read" (the id in `resource_id`) and "fhir:<Type>-search".
-FHIR_PATIENT_TYPES = {"Patient": "patient", "CarePlan": "assignment", "Observation": "observation", "Flag": "flag"}
+# Questionnaire (an instrument's questions and answer options) holds none either; QuestionnaireResponse does.
+FHIR_PATIENT_TYPES = {"Patient": "patient", "CarePlan": "assignment", "Observation": "observation", "Flag": "flag",
+                      "QuestionnaireResponse": "questionnaire_response"}
 PATIENT_PAGES.update({
     **{f"fhir:{fhir_type}-read": AuditPolicy(object_type, "resource_id")
        for fhir_type, object_type in FHIR_PATIENT_TYPES.items()},

@@ -18,10 +18,12 @@ filtered by `since`.
 Built-in protocols and exercise templates (no clinic) are every clinic's to
 read, as in the rest of Backstep, so they are listed with each clinic's own.
 
-Questionnaire and QuestionnaireResponse: when the outcomes app has models,
-add one ResourceType per row kind to `_SOURCES` (patient lookup and all) and a
-mapping module in fhir/mappings/; the API, CapabilityStatement, $everything
-and exports pick them up from here.
+Outcome questionnaires (fhir/mappings/questionnaires.py): a Questionnaire
+source per instrument (fixed id `<instrument>-<version>`; a built-in's row is
+the clinic, a licensed one's the clinic's active import of its wording), the
+submitted QuestionnaireResponses, and an Observation source per instrument
+scale (each stored score is one resource). The API, CapabilityStatement,
+$everything and exports pick them up from here.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ from fhir.mappings.organization import organization_resource
 from fhir.mappings.patient import patient_resource
 from fhir.mappings.plans import activity_definition_resource, care_plan_resource, plan_definition_resource
 from fhir.mappings.practitioner import practitioner_resource
+from fhir.mappings.questionnaires import (
+    questionnaire_id,
+    questionnaire_resource,
+    questionnaire_response_resource,
+    score_codes,
+    score_observation,
+)
+from outcomes import instruments
+from outcomes.instruments import Instrument, Scale
+from outcomes.models import ImportedQuestionnaire, QuestionnaireResponse
+from outcomes.selectors import built_in_wording, imported_wording
 from patients.models import (
     AssignedExercise,
     Assignment,
@@ -92,6 +105,9 @@ class ResourceType:
     # (system, code) this source emits, for the `code` search; a system without "://" is a path under canonical().
     codes: tuple[tuple[str, str], ...] = field(default=())
     identifier_field: str | None = None  # the field behind `identifier` (the clinic's own reference)
+    # A source of at most one row per clinic (an instrument's Questionnaire) has one id, whatever the row's pk.
+    fixed_id: str = ""
+    instrument: str = ""  # a questionnaire source: the instrument its rows are about (skipped when none answered)
 
     def rows(self, clinic: Clinic, *, patient_ids: Iterable[int] | None = None,
              since: dt.datetime | None = None) -> QuerySet:
@@ -116,11 +132,18 @@ class ResourceType:
         return row.fhir_last_updated
 
     def fhir_id(self, pk: int) -> str:
-        return f"{self.id_prefix}{pk}{self.id_suffix}"
+        return self.fixed_id or f"{self.id_prefix}{pk}{self.id_suffix}"
+
+    def where_id(self, fhir_ids: Iterable[str]) -> Q | None:
+        """The condition on this source's rows for the resources with these ids; None when none is of this source."""
+        if self.fixed_id:
+            return Q() if self.fixed_id in fhir_ids else None
+        pks = [pk for pk in map(self.pk_of, fhir_ids) if pk is not None]
+        return Q(pk__in=pks) if pks else None
 
     def pk_of(self, fhir_id: str) -> int | None:
         """The primary key of this source's row with the FHIR id `fhir_id`; None when the id is not of this source."""
-        if not (fhir_id.startswith(self.id_prefix) and fhir_id.endswith(self.id_suffix)):
+        if self.fixed_id or not (fhir_id.startswith(self.id_prefix) and fhir_id.endswith(self.id_suffix)):
             return None
         digits = fhir_id[len(self.id_prefix):len(fhir_id) - len(self.id_suffix)]
         return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
@@ -140,11 +163,12 @@ def _newest(queryset: QuerySet, field_name: str = "created_at") -> Subquery:
 
 
 def _care_plan_updated():
-    """A plan changes when it is made and whenever a level or phase changes (the step and phase versions)."""
+    """A plan changes when its row does (made, ended) and whenever a level or phase changes (the step and
+    phase versions)."""
     steps = StepVersion.objects.filter(exercise__assignment=OuterRef("pk"))
     phases = PhaseVersion.objects.filter(assignment=OuterRef("pk"))
-    return Greatest(F("created_at"), Coalesce(_newest(steps), F("created_at")),
-                    Coalesce(_newest(phases), F("created_at")))
+    return Greatest(F("updated_at"), Coalesce(_newest(steps), F("updated_at")),
+                    Coalesce(_newest(phases), F("updated_at")))
 
 
 def _practitioners(clinic: Clinic) -> Q:
@@ -173,9 +197,65 @@ def _measurement_source(value: MeasurementValue) -> ResourceType:
     return ResourceType(
         key=f"Observation.measurement.{value.code}", name="Observation", model=Measurement,
         base=lambda: Measurement.objects.filter(recorded),
-        mapping=lambda row: measurement_observation(row, value), updated=lambda: F("created_at"),
+        mapping=lambda row: measurement_observation(row, value), updated=lambda: F("updated_at"),
         id_prefix="measurement-", id_suffix=f"-{value.code}", period=Period("date"),
         codes=((BACKSTEP_CODES, value.code),),
+    )
+
+
+def _answered(clinic: Clinic, ids: list[int], instrument: Instrument) -> QuerySet:
+    """The clinic ids of the patients' submitted responses to `instrument` (their Questionnaire is referred to)."""
+    return QuestionnaireResponse.objects.filter(
+        patient__clinic=clinic, patient__in=ids, instrument_id=instrument.id,
+        status=QuestionnaireResponse.Status.SUBMITTED).values("patient__clinic_id")
+
+
+def _imported_codes(imported: ImportedQuestionnaire) -> list[dict]:
+    """The panel codes the clinic's imported Questionnaire carried (system and code text only)."""
+    codes = imported.fhir.get("code") if isinstance(imported.fhir, dict) else None
+    return [{"system": code["system"], "code": code["code"]} for code in codes or []
+            if isinstance(code, dict) and isinstance(code.get("system"), str) and isinstance(code.get("code"), str)]
+
+
+def _questionnaire_source(instrument: Instrument) -> ResourceType:
+    """A built-in: one per clinic (the clinic's row) in Backstep's wording. A licensed instrument: the clinic's
+    active import of its wording, so a clinic that imported none has no such Questionnaire."""
+    common = {"key": f"Questionnaire.{instrument.id}", "name": "Questionnaire", "instrument": instrument.id,
+              "fixed_id": questionnaire_id(instrument.id, instrument.version), "updated": lambda: F("created_at")}
+    if instrument.licensed:
+        return ResourceType(
+            model=ImportedQuestionnaire, **common,
+            base=lambda: ImportedQuestionnaire.objects.filter(instrument_id=instrument.id, replaced_at__isnull=True)
+            .select_related("clinic"),
+            mapping=lambda row: questionnaire_resource(instrument, imported_wording(row), clinic_slug=row.clinic.slug,
+                                                       codes=_imported_codes(row)),
+            for_patients=lambda clinic, ids: Q(clinic_id__in=_answered(clinic, ids, instrument)))
+    wording = built_in_wording(instrument)
+    return ResourceType(
+        model=Clinic, **common, base=lambda: Clinic.objects.all(),
+        mapping=lambda row: questionnaire_resource(instrument, wording, clinic_slug=row.slug),
+        of_clinic=lambda clinic: Q(pk=clinic.pk),
+        for_patients=lambda clinic, ids: Q(pk=clinic.pk, pk__in=_answered(clinic, ids, instrument)))
+
+
+def _submitted() -> QuerySet:
+    return QuestionnaireResponse.objects.filter(status=QuestionnaireResponse.Status.SUBMITTED,
+                                                instrument_id__in=[i.id for i in instruments.all_instruments()])
+
+
+def _response_resource(row: QuestionnaireResponse) -> dict:
+    instrument = instruments.get(row.instrument_id)
+    return questionnaire_response_resource(row, instrument, None if instrument.licensed
+                                           else built_in_wording(instrument))
+
+
+def _score_source(instrument: Instrument, scale: Scale) -> ResourceType:
+    return ResourceType(
+        key=f"Observation.score.{instrument.id}.{scale.id}", name="Observation", model=QuestionnaireResponse,
+        base=lambda: _submitted().filter(instrument_id=instrument.id),
+        mapping=lambda row: score_observation(row, instrument, scale), updated=lambda: F("updated_at"),
+        id_prefix="score-", id_suffix=f"-{instrument.id}-{scale.id}", period=Period("submitted_at", datetime=True),
+        codes=score_codes(instrument, scale), instrument=instrument.id,
     )
 
 
@@ -195,7 +275,7 @@ _SOURCES: tuple[ResourceType, ...] = (
     ),
     ResourceType(
         key="Patient", name="Patient", model=Patient, base=lambda: Patient.objects.select_related("clinic"),
-        mapping=patient_resource, updated=lambda: F("created_at"), identifier_field="external_ref",
+        mapping=patient_resource, updated=lambda: F("updated_at"), identifier_field="external_ref",
     ),
     ResourceType(
         key="PlanDefinition", name="PlanDefinition", model=Protocol, base=_protocol_rows,
@@ -218,7 +298,7 @@ _SOURCES: tuple[ResourceType, ...] = (
     ResourceType(
         key="Observation.session", name="Observation", model=SessionLog,
         base=lambda: SessionLog.objects.select_related("exercise"), mapping=session_observation,
-        updated=lambda: F("created_at"), id_prefix="session-", period=Period("date"),
+        updated=lambda: F("updated_at"), id_prefix="session-", period=Period("date"),
         codes=(("http://loinc.org", "55411-3"),),
     ),
     ResourceType(
@@ -227,9 +307,16 @@ _SOURCES: tuple[ResourceType, ...] = (
         id_prefix="checkin-", period=Period("date"), codes=(("http://loinc.org", "72514-3"),),
     ),
     *(_measurement_source(value) for value in MEASUREMENT_VALUES),
+    *(_score_source(instrument, scale) for instrument in instruments.all_instruments() for scale in instrument.scales),
     ResourceType(
         key="Flag", name="Flag", model=Flag, base=lambda: Flag.objects.all(), mapping=flag_resource,
         updated=lambda: F("updated_at"), period=Period("created_at", "resolved_at", datetime=True),
+    ),
+    *(_questionnaire_source(instrument) for instrument in instruments.all_instruments()),
+    ResourceType(
+        key="QuestionnaireResponse", name="QuestionnaireResponse", model=QuestionnaireResponse,
+        base=lambda: _submitted().select_related("patient__clinic"), mapping=_response_resource,
+        updated=lambda: F("updated_at"), period=Period("submitted_at", datetime=True),
     ),
 )
 
@@ -245,7 +332,10 @@ def patient_compartment(clinic: Clinic, patient: Patient, *, chunk_size: int = 5
     clinic, therapist and definitions those refer to. Streamed source by source (bounded memory)."""
     if patient.clinic_id != clinic.pk:
         return
+    answered = set(_submitted().filter(patient=patient).values_list("instrument_id", flat=True))
     ordered = (RESOURCE_TYPES["Patient"], *(s for s in _SOURCES if s.key != "Patient"))
     for source in ordered:
+        if source.instrument and source.instrument not in answered:
+            continue  # a questionnaire the patient never submitted: nothing to read (one query saved per scale)
         for row in source.rows(clinic, patient_ids=[patient.pk]).iterator(chunk_size=chunk_size):
             yield source.to_fhir(row)

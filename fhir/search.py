@@ -54,8 +54,9 @@ LAST_UPDATED = SearchParam(
     "instant with its offset; repeat it for a range.")
 PATIENT = SearchParam("patient", "reference", "The patient it is about: Patient/<id> or <id>; several by commas.")
 DATE = SearchParam("date", "date",
-                   "The date it happened (Observation: effective date; CarePlan, Flag: the period overlaps), with a "
-                   "prefix ge, gt, le, lt or eq, as YYYY-MM-DD; repeat it for a range.")
+                   "The date it happened (Observation: effective date, a questionnaire score's is when it was "
+                   "submitted; QuestionnaireResponse: authored; CarePlan, Flag: the period overlaps), with a prefix "
+                   "ge, gt, le, lt or eq, as YYYY-MM-DD; repeat it for a range.")
 IDENTIFIER = SearchParam("identifier", "token",
                          "The clinic's own reference, as system|value (the system is the clinic's, see the Patient's "
                          "identifier) or value alone; several separated by commas.")

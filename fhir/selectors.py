@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, IntegerField, Q, QuerySet, Subquery
 
 from clinic.models import Clinic
 from clinic.tenancy import Actor
@@ -41,9 +41,9 @@ def _narrowed(visible: list[int] | None, asked: list[int] | None) -> list[int] |
 def read(clinic: Clinic, fhir_type: str, fhir_id: str, *, patients: list[int] | None):
     """(source, row) of the resource `fhir_type`/`fhir_id` the caller may see, or None."""
     for source in FHIR_TYPES.get(fhir_type, ()):
-        pk = source.pk_of(fhir_id)
-        if pk is not None:
-            row = source.rows(clinic, patient_ids=patients).filter(pk=pk).first()
+        condition = source.where_id([fhir_id])
+        if condition is not None:
+            row = source.rows(clinic, patient_ids=patients).filter(condition).first()
             if row is not None:
                 return source, row
     return None
@@ -107,10 +107,10 @@ def _filtered(source: ResourceType, clinic: Clinic, query: SearchQuery, patients
         return None
     rows = source.rows(clinic, patient_ids=patients)
     if query.ids:
-        pks = [pk for pk in (source.pk_of(fhir_id) for fhir_id in query.ids) if pk is not None]
-        if not pks:
+        condition = source.where_id(query.ids)
+        if condition is None:
             return None
-        rows = rows.filter(pk__in=pks)
+        rows = rows.filter(condition)
     if query.identifiers:
         system = patient_identifier_system(clinic.slug)
         values = [value for asked, value in query.identifiers if asked in (None, "", system)]
@@ -120,6 +120,17 @@ def _filtered(source: ResourceType, clinic: Clinic, query: SearchQuery, patients
     for comparison in query.last_updated:
         rows = rows.filter(_updated_condition(comparison))
     return rows
+
+
+def _counts(clinic: Clinic, querysets: list[QuerySet]) -> list[int]:
+    """How many rows each queryset has, in one query whatever the number of sources (a subquery each)."""
+    if len(querysets) <= 1:
+        return [rows.count() for rows in querysets]
+    counted = {f"n{index}": Subquery(rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+                                     output_field=IntegerField())
+               for index, rows in enumerate(querysets)}
+    row = Clinic.objects.filter(pk=clinic.pk).annotate(**counted).values(*counted).get()
+    return [row[f"n{index}"] or 0 for index in range(len(querysets))]
 
 
 @dataclass(frozen=True)
@@ -133,7 +144,7 @@ def search(clinic: Clinic, fhir_type: str, query: SearchQuery, *, patients: list
     patients = _narrowed(patients, query.patients)
     matching = [(source, rows) for source in FHIR_TYPES[fhir_type]
                 if (rows := _filtered(source, clinic, query, patients)) is not None]
-    counts = [rows.count() for _source, rows in matching]
+    counts = _counts(clinic, [rows for _source, rows in matching])
     page: list[tuple[ResourceType, object]] = []
     skip, room = query.offset, query.count
     for (source, rows), count in zip(matching, counts, strict=True):

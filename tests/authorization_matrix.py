@@ -120,7 +120,10 @@ def fhir_id(value: Callable[[object], object]) -> Callable[[object], dict]:
 FHIR_NOT_OFFERED = api(set(), staff=405, other_clinic=405, patients=405, keys=405)
 FHIR_CLINIC_READ = api(STAFF_A | {"key_a"} | PATIENTS)  # clinic A's Organization, therapist A (A1's and A2's)
 FHIR_DEFINITION_READ = api(STAFF_A | {"key_a"}, patients=404)  # clinic A's protocol, in no patient's plan
-FHIR_PATIENT_DATA = ("Patient", "CarePlan", "Observation", "Flag")
+# A built-in questionnaire: every clinic has its own (Backstep's wording, the same id); a patient reads the ones they
+# answered (A1 submitted SANE, A2 did not).
+FHIR_BUILT_IN_QUESTIONNAIRE = api(STAFF_A | {"key_a", "patient_a1", "therapist_b"}, patients=404)
+FHIR_PATIENT_DATA = ("Patient", "CarePlan", "Observation", "Flag", "QuestionnaireResponse")
 FHIR_READS = {
     "Patient": (fhir_id(lambda o: o.patient_a1.pk), OWN_ROW_READ),
     "CarePlan": (fhir_id(lambda o: o.assignment_a1.pk), OWN_ROW_READ),
@@ -130,6 +133,8 @@ FHIR_READS = {
     "Practitioner": (fhir_id(lambda o: o.world.therapist_a.pk), FHIR_CLINIC_READ),
     "PlanDefinition": (fhir_id(lambda o: o.protocol_a.pk), FHIR_DEFINITION_READ),
     "ActivityDefinition": (fhir_id(lambda o: o.template_a.pk), FHIR_DEFINITION_READ),
+    "Questionnaire": (fhir_id(lambda o: "sane-1"), FHIR_BUILT_IN_QUESTIONNAIRE),
+    "QuestionnaireResponse": (fhir_id(lambda o: o.response_a1.pk), OWN_ROW_READ),
 }
 FHIR_ROUTES = {
     "fhir:metadata": Route(methods={"GET": lambda a: 401 if a == "revoked_key_a" else "ok"}),

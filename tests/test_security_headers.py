@@ -208,10 +208,15 @@ def media_kwargs(world, settings, tmp_path, *, template, exercise) -> dict:
 
 
 def fhir_kwargs(world, *, session, flag, protocol, template) -> dict:
-    """The FHIR API: one of clinic A's resources of each type, patient A1's $everything, an unknown address."""
+    """The FHIR API: one of clinic A's resources of each type, patient A1's $everything, an unknown address.
+    (Patient A1's submitted SANE comes from outcomes_kwargs, built first.)"""
+    from outcomes.models import QuestionnaireResponse
+
+    response = QuestionnaireResponse.objects.get(patient=world.patient_a1, status="submitted")
     ids = {"Patient": world.patient_a1.pk, "CarePlan": world.assignment_a1.pk, "Observation": f"session-{session.pk}",
            "Flag": flag.pk, "Organization": world.clinic_a.pk, "Practitioner": world.therapist_a.pk,
-           "PlanDefinition": protocol.pk, "ActivityDefinition": template.pk}
+           "PlanDefinition": protocol.pk, "ActivityDefinition": template.pk, "Questionnaire": "sane-1",
+           "QuestionnaireResponse": response.pk}
     return {
         **{f"fhir:{fhir_type}-read": {"resource_id": str(pk)} for fhir_type, pk in ids.items()},
         "fhir:Patient-everything": {"resource_id": str(world.patient_a1.pk)},

@@ -8,6 +8,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from outcomes import instruments, scoring
+from outcomes.demo_wording import import_test_wording
+from outcomes.models import QuestionnaireResponse
 from patients.models import Flag
 from patients.services import assignment_create
 from tests.factories import MeasurementFactory, MorningCheckInFactory, PatientFactory, SessionLogFactory, make_protocol
@@ -18,6 +21,7 @@ FHIR_MODULES = {
     "PlanDefinition": "plandefinition", "ActivityDefinition": "activitydefinition", "CarePlan": "careplan",
     "Observation": "observation", "Flag": "flag", "Bundle": "bundle",
     "CapabilityStatement": "capabilitystatement", "OperationOutcome": "operationoutcome",
+    "Questionnaire": "questionnaire", "QuestionnaireResponse": "questionnaireresponse",
 }
 
 
@@ -61,3 +65,38 @@ def crowd(world, patients: int = 30) -> None:
                             reasons=["Better."])
     for _number in range(patients):
         make_protocol(clinic=world.clinic_a)
+
+
+def submitted_response(patient, assignment, instrument_id: str, answers: dict, *, activities=(), submitted=True,
+                       due_date: dt.date | None = None) -> QuestionnaireResponse:
+    """A response as the phone leaves it: submitted with its scores computed and stored (or a draft)."""
+    instrument = instruments.get(instrument_id)
+    scores = scoring.score(instrument, answers)
+    return QuestionnaireResponse.objects.create(
+        patient=patient, assignment=assignment, instrument_id=instrument_id, instrument_version=instrument.version,
+        due_date=due_date or dt.date.today(), answers=answers, activities=list(activities),
+        status=QuestionnaireResponse.Status.SUBMITTED if submitted else QuestionnaireResponse.Status.DRAFT,
+        scores=scores.as_dict() if submitted else {}, primary_score=scores.primary.value if submitted else None,
+        submitted_at=timezone.now() if submitted else None, answered_on=dt.date.today() if submitted else None)
+
+
+def answer(world) -> None:
+    """Submitted questionnaires. Clinic A imported KOOS-PF's wording (test wording); A1 answered it, SANE, PSFS
+    (two activities) and the weekly pain with `worst` only (so `average` is not scorable); A2 has a draft only.
+    B1 answered SANE."""
+    import_test_wording(world.clinic_a, instrument_id="koos-pf")
+    a1, plan = world.patient_a1, world.assignment_a1
+    submitted_response(a1, plan, "koos-pf", {f"PF{n}": n % 5 for n in range(1, 12)})
+    submitted_response(a1, plan, "sane", {"SANE": 70})
+    submitted_response(a1, plan, "psfs", {"A1": 4, "A2": 7}, activities=["Climbing stairs", "Kneeling to garden"])
+    submitted_response(a1, plan, "knee-pain-weekly", {"worst": 6})
+    submitted_response(world.patient_a2, None, "sane", {"SANE": 50}, submitted=False)
+    submitted_response(world.patient_b1, world.assignment_b1, "sane", {"SANE": 40})
+
+
+def answer_sane(world, times: int) -> None:
+    """`times` more submitted SANEs of patient A1, one a day back from yesterday."""
+    today = dt.date.today()
+    for day in range(1, times + 1):
+        submitted_response(world.patient_a1, world.assignment_a1, "sane", {"SANE": 50 + day % 40},
+                           due_date=today - dt.timedelta(days=day))

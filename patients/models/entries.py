@@ -51,6 +51,9 @@ class SessionLog(models.Model):
     notes = capped_text_field(_("notes"), max_length=NOTE_MAX_LENGTH, blank=True)
     client_uuid = models.UUIDField(_("client id"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set again by the 24-hour correction (FHIR _lastUpdated, Bulk _since). Indexed: the largest
+    # table, and an incremental export asks for the few rows changed since its last run.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-date", "-created_at", "-id"]
@@ -144,6 +147,7 @@ class Measurement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)  # FHIR meta.lastUpdated, _lastUpdated, Bulk _since
 
     class Meta:
         ordering = ["-date", "-created_at"]

@@ -39,6 +39,9 @@ class Patient(models.Model):
     side = models.CharField(_("affected side"), max_length=8, choices=Side.choices)
     surgery_date = models.DateField(_("surgery date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Any change to the record (FHIR meta.lastUpdated, _lastUpdated, Bulk _since). Saves naming
+    # update_fields must name it too: auto_now only writes the fields a save writes.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

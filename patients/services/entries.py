@@ -222,7 +222,7 @@ def session_log_update(*, patient: Patient, session: SessionLog, today: dt.date,
         changed.append("step")
     _require_amount(session)
     session.full_clean(exclude=["patient", "exercise"], validate_constraints=False)
-    session.save(update_fields=changed)
+    session.save(update_fields=[*changed, "updated_at"])
     _keep_flags_for_review(session, what="corrected", now=now)
     enqueue_assignment_check(session.exercise.assignment_id)
     logger.info("session %s corrected by its patient (%s)", session.pk, ", ".join(sorted(changed)))

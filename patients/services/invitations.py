@@ -78,7 +78,7 @@ def invitation_accept(*, token: str, password: str | None = None, proven=None):
                                     password=password, first_name=patient.first_name, last_name=patient.last_name)
     if patient.user_id != user.pk:
         patient.user = user
-        patient.save(update_fields=["user"])
+        patient.save(update_fields=["user", "updated_at"])
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     logger.info("invitation %s accepted (%s) for patient %s", invitation.pk, decision.outcome.value, patient.pk)

@@ -151,7 +151,7 @@ def join_code_redeem(*, join_code_id: int, password: str, email: str = "") -> Us
                                         last_name=patient.last_name)
         patient.user = user
         patient.email = patient.email or user.email
-        patient.save(update_fields=["user", "email"])
+        patient.save(update_fields=["user", "email", "updated_at"])
     else:
         user.set_password(password)
         user.save(update_fields=["password"])

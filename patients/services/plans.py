@@ -316,7 +316,7 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
     sane_clinic_date(end_date, "end_date", today=clinic_today(assignment.patient.clinic), within=PLAN_DATES)
     assignment.end_date, assignment.status = end_date, status
     assignment.full_clean(validate_constraints=False)
-    assignment.save(update_fields=["end_date", "status"])
+    assignment.save(update_fields=["end_date", "status", "updated_at"])
     logger.info("assignment %s ended (%s) by user %s", assignment.pk, status, getattr(changed_by, "pk", None))
     return assignment
 

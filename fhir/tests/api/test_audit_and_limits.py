@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from clinic.api.permissions import ApiKeyRateThrottle
 from clinic.models import AuditEvent
-from fhir.tests.fhir_world import fill, validate
+from fhir.tests.fhir_world import answer, fill, validate
 from tests.api.support import api  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,22 @@ def test_a_search_records_the_patients_on_its_page(world, api):
     event = _event("fhir:Observation-search")
     assert event.clinic_id == world.clinic_a.pk and event.actor_role == "therapist"
     assert _contained(event) == {world.patient_a1.pk}
-    assert event.label == "searched sessions, check-ins and measurements (FHIR)"
+    assert event.label == "searched sessions, check-ins, measurements and questionnaire scores (FHIR)"
+
+
+def test_questionnaire_responses_are_audited_and_questionnaires_are_not(world, api):
+    fill(world)
+    answer(world)
+    client = api("therapist_a")
+    assert client.get(f"{FHIR}QuestionnaireResponse").status_code == 200
+    event = _event("fhir:QuestionnaireResponse-search")
+    assert _contained(event) == {world.patient_a1.pk}
+    assert event.label == "searched questionnaire responses (FHIR)"
+    response = world.patient_a1.questionnaire_responses.filter(status="submitted").first()
+    assert client.get(f"{FHIR}QuestionnaireResponse/{response.pk}").status_code == 200
+    assert _event("fhir:QuestionnaireResponse-read").patient_id == world.patient_a1.pk
+    assert client.get(f"{FHIR}Questionnaire").status_code == 200
+    assert not AuditEvent.objects.filter(route="fhir:Questionnaire-search").exists()
 
 
 def test_a_key_reading_a_patient_and_everything_is_recorded(world, api):

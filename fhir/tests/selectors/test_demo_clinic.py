@@ -7,6 +7,7 @@ import pytest
 from clinic.models import Clinic
 from fhir.registry import FHIR_TYPES, RESOURCE_TYPES, patient_compartment
 from fhir.tests.fhir_world import validate
+from outcomes.demo import demo_outcomes_seed
 from patients.demo import DEMO_CLINIC, NORTHSIDE, demo_seed
 from patients.models import Patient
 
@@ -31,6 +32,7 @@ def _references(value, found: set) -> None:
 
 def test_the_demo_clinic_is_valid_self_contained_fhir():
     demo_seed()
+    demo_outcomes_seed()  # questionnaires answered over the weeks, KOOS-PF in imported (test) wording
     clinic = Clinic.objects.get(name=DEMO_CLINIC.name)
     northside = set(Patient.objects.filter(clinic__name=NORTHSIDE.name).values_list("pk", flat=True))
     present, references, types = set(), set(), set()

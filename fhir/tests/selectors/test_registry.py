@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fhir.registry import FHIR_TYPES, RESOURCE_TYPES, patient_compartment
-from fhir.tests.fhir_world import fill, validate
+from fhir.tests.fhir_world import answer, fill, validate
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,7 @@ def _all(clinic, **narrowing) -> list[dict]:
 
 def test_every_resource_of_a_clinic_is_valid_fhir(world):
     fill(world)
+    answer(world)
     resources = _all(world.clinic_a)
     assert {r["resourceType"] for r in resources} == set(FHIR_TYPES)
     for resource in resources:
