@@ -90,8 +90,16 @@ def test_the_demo_clinic_exports_through_a_worker(on_postgres, celery_worker_pro
     assert len(resources["Patient"]) == len(patients) > 0
     assert len(resources["CarePlan"]) == len(api_rows(client, "assignments"))
     assert len(resources["Flag"]) == len(api_rows(client, "flags"))
-    observations = len(api_rows(client, "sessions")) + len(api_rows(client, "checkins")) + measured_values
+    responses = api_rows(client, "outcomes/responses")
+    assert len(resources["QuestionnaireResponse"]) == len(responses) > 0
+    # One Observation per session, check-in, measured value and stored questionnaire scale score.
+    scale_scores = sum(len(row["scales"]) for row in responses)
+    observations = (len(api_rows(client, "sessions")) + len(api_rows(client, "checkins")) + measured_values
+                    + scale_scores)
     assert len(resources["Observation"]) == observations
+    # A Questionnaire for every instrument answered.
+    questionnaires = {r["id"].rsplit("-", 1)[0] for r in resources["Questionnaire"]}
+    assert {row["instrument_id"] for row in responses} <= questionnaires
     assert {r["id"] for r in resources["Patient"]} == {str(p["id"]) for p in patients}
 
     # Every reference in the export points at a resource in it.
