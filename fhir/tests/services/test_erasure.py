@@ -5,13 +5,18 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from clinic.clock import clinic_today
 from clinic.models import AuditEvent, AuditEventPatient, Notification, User
 from exercise_media.models import ExerciseMedia
 from exercise_media.storage import media_storage
 from exercise_media.tests.support import ready_picture, use_storage
 from fhir.erasure import erasure_word, patient_erase
 from monitoring.models import TimeEntry
+from outcomes.answering import response_submit
+from outcomes.models import QuestionnaireResponse
+from outcomes.plan_questionnaires import plan_questionnaire_add
 from patients.models import Assignment, Flag, MorningCheckIn, Patient, SessionLog
+from reminders.models import PushSubscription, ReminderPreference
 from tests.factories import MorningCheckInFactory, SessionLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +77,17 @@ def test_a_login_that_is_also_staff_is_kept(world):
     Membership.objects.create(user=patient.user, clinic=world.clinic_b, role="therapist")
     removed = patient_erase(patient=patient, confirmation=erasure_word(patient))
     assert "login" not in removed and User.objects.filter(pk=patient.user_id).exists()
+
+
+def test_erasure_also_removes_questionnaire_answers_reminder_settings_and_push_subscriptions(world):
+    patient = world.patient_a1
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane", user=world.therapist_a)
+    response_submit(patient=patient, instrument_id="sane", today=clinic_today(world.clinic_a), answers={"SANE": 60})
+    ReminderPreference.objects.create(patient=patient)
+    PushSubscription.objects.create(patient=patient, endpoint="https://push.example.org/send/abc", p256dh="k", auth="a")
+    patient_id = patient.pk
+
+    patient_erase(patient=patient, confirmation=erasure_word(patient))
+
+    for model in (QuestionnaireResponse, ReminderPreference, PushSubscription):
+        assert not model.objects.filter(patient_id=patient_id).exists(), model
