@@ -11,7 +11,9 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from outcomes.due import due_questionnaires
 from patients.models import MorningCheckIn, Patient, SessionLog
 from reminders.due import GRACE, NUDGE, TRAINING
 from reminders.mail import reminder_email
@@ -33,9 +35,25 @@ class NothingToSendTo(Exception):
     """No push subscription left, or no e-mail address: the reminder is skipped."""
 
 
-def reminder_payload(kind: str) -> dict:
-    title, body, url = MESSAGES[kind]
+def reminder_words(kind: str, questionnaires_due: int = 0) -> tuple[str, str, str]:
+    """Title, body and path of a reminder; questionnaires due that day are mentioned by count, never by name."""
+    title, body, path = MESSAGES[kind]
+    if questionnaires_due:
+        waiting = ngettext("A short questionnaire for your therapist is waiting too.",
+                           "%(n)d short questionnaires for your therapist are waiting too.",
+                           questionnaires_due) % {"n": questionnaires_due}
+        body = f"{body} {waiting}"
+    return title, body, path
+
+
+def reminder_payload(kind: str, questionnaires_due: int = 0) -> dict:
+    title, body, url = reminder_words(kind, questionnaires_due)
     return {"title": title, "body": body, "url": url}
+
+
+def questionnaires_due_on(delivery: ReminderDelivery) -> int:
+    """How many questionnaires the patient has due on the reminder's day (read when sending, not in the tick)."""
+    return len(due_questionnaires(patient=delivery.patient, today=delivery.local_date))
 
 
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str | None:
@@ -47,10 +65,11 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str | 
     if delivery.status == Status.SKIPPED:
         return Status.SKIPPED
     try:
+        waiting = questionnaires_due_on(delivery)
         if delivery.channel == Channel.PUSH:
-            _send_push(delivery, now)
+            _send_push(delivery, now, waiting)
         else:
-            _send_email(delivery)
+            _send_email(delivery, waiting)
     except NothingToSendTo as reason:
         return _finish(delivery, Status.SKIPPED, str(reason), now)
     except Exception as error:  # the push service or mail server refused: recorded, not retried
@@ -84,13 +103,13 @@ def already_done(delivery: ReminderDelivery) -> bool:
     return MorningCheckIn.objects.filter(patient_id=delivery.patient_id, date=delivery.local_date).exists()
 
 
-def _send_push(delivery: ReminderDelivery, now: dt.datetime) -> None:
+def _send_push(delivery: ReminderDelivery, now: dt.datetime, waiting: int) -> None:
     subscriptions = list(PushSubscription.objects.filter(patient_id=delivery.patient_id))
     delivered = 0
     for subscription in subscriptions:
         try:
             push_send(endpoint=subscription.endpoint, p256dh=subscription.p256dh, auth=subscription.auth,
-                      payload=reminder_payload(delivery.kind))
+                      payload=reminder_payload(delivery.kind, waiting))
         except SubscriptionGone:
             subscription.delete()
             logger.info("push subscription %s gone (404/410): removed", subscription.pk)
@@ -101,11 +120,11 @@ def _send_push(delivery: ReminderDelivery, now: dt.datetime) -> None:
         raise NothingToSendTo("no live push subscription")
 
 
-def _send_email(delivery: ReminderDelivery) -> None:
+def _send_email(delivery: ReminderDelivery, waiting: int) -> None:
     patient: Patient = delivery.patient
     if not patient.user or not patient.user.is_active or not patient.user.email:
         raise NothingToSendTo("no e-mail address")
-    title, body, path = MESSAGES[delivery.kind]
+    title, body, path = reminder_words(delivery.kind, waiting)
     reminder_email(to=patient.user.email, patient_id=patient.pk, title=title, body=body, path=path).send()
 
 

@@ -6,6 +6,8 @@ import zoneinfo
 import pytest
 from django.core import mail
 
+from outcomes.due import due_questionnaires
+from outcomes.plan_questionnaires import plan_questionnaire_add
 from patients.services import assignment_create
 from reminders.models import ClinicReminderDefaults, PushSubscription, ReminderDelivery, ReminderPreference
 from reminders.push import SubscriptionGone
@@ -170,3 +172,16 @@ def test_the_tick_reads_in_a_fixed_number_of_queries(world, django_assert_max_nu
     with django_assert_max_num_queries(13):  # 7 reads, savepoint + release, insert, 2 updates, pending ids
         pending = reminders_tick(now=EVENING)
     assert len(pending) == 2 * 6  # six patients by push and e-mail (the world's patients have chosen nothing)
+
+
+def test_a_questionnaire_due_that_day_is_mentioned_by_count_never_by_name(
+        world, sent_pushes, django_capture_on_commit_callbacks):
+    prefer(world.patient_a1)
+    subscribe(world.patient_a1)
+    plan_questionnaire_add(assignment=world.assignment_a1, instrument_id="sane", user=world.therapist_a)
+    assert len(due_questionnaires(patient=world.patient_a1, today=EVENING.date())) == 1
+    run_tick(django_capture_on_commit_callbacks, EVENING)
+    waiting = "Your exercises for today are ready. A short questionnaire for your therapist is waiting too."
+    assert [payload["body"] for _, payload in sent_pushes] == [waiting]
+    assert waiting in mail.outbox[0].body
+    assert "SANE" not in str(sent_pushes) + mail.outbox[0].body
