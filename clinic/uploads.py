@@ -8,9 +8,13 @@ FILE_UPLOAD_HANDLERS) refuses a multipart body over the limit before reading it
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 
 class RefuseUploads(FileUploadHandler):
@@ -27,3 +31,39 @@ class RefuseUploads(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+def file_upload_page(*, allowed, handler, body_limit):
+    """Decorator for the few pages whose POST carries a file (clinic media, a questionnaire's wording).
+
+    `allowed(actor)` raises when the caller may not use the page; `handler(request)` is the upload handler that
+    replaces RefuseUploads for this request; `body_limit()` is the largest body read at all. A body over it is
+    refused by its Content-Length before a byte is read: the view runs with `request.upload_too_large` set (and
+    no token to check, so nothing is done). The handler sets the same flag when a file passes its own limit. The
+    CSRF check runs after the handlers are set, as Django requires (csrf_exempt outside, csrf_protect inside).
+    """
+
+    def decorate(view):
+        protected = csrf_protect(view)
+
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            allowed(request.actor)
+            request.upload_too_large = False
+            if request.method == "POST":
+                request.upload_handlers = [handler(request)]
+                try:
+                    length = int(request.META.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length = 0
+                if length > body_limit():
+                    request.upload_too_large = True
+                    return view(request, *args, **kwargs)
+            return protected(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -96,6 +96,6 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.limit:
             if self.request is not None:
-                self.request.media_upload_too_large = True
+                self.request.upload_too_large = True
             raise SkipFile()
         return super().receive_data_chunk(raw_data, start)

@@ -3,20 +3,17 @@ HTTP ranges, and the clinic admin's education texts. Thin: selectors read, servi
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic.audit import audit_note
 from clinic.tenancy import get_scoped_or_404, require_clinic_admin, require_staff
+from clinic.uploads import file_upload_page
 from clinic.web import clinic_admin_required, service_errors_to_form, staff_required
 from exercise_media import demonstrations, ranges, selectors, services, storage
 from exercise_media.forms import EducationTextForm, MediaUploadForm
@@ -32,39 +29,14 @@ def _upload_limit() -> int:
     return max(settings.EXERCISE_MEDIA_MAX_IMAGE_BYTES, settings.EXERCISE_MEDIA_MAX_VIDEO_BYTES)
 
 
-def staff_upload_page(view):
-    """A staff page whose POST carries a file.
-
-    Backstep refuses files everywhere else (clinic/uploads.py); here the body is
-    spooled to a temporary file up to the largest limit instead. A body larger
-    than that is refused by its Content-Length before a byte is read, with the
-    limit in words (413). The CSRF check runs after the upload handlers are
-    set, as Django requires (csrf_exempt outside, csrf_protect inside).
-    """
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        require_staff(request.actor)
-        request.media_upload_too_large = False
-        if request.method == "POST":
-            limit = _upload_limit()
-            request.upload_handlers = [LimitedUploadHandler(request, limit=limit)]
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit + MULTIPART_OVERHEAD:
-                # The page again with the refusal; the body is never read (so there is no token to check either,
-                # and nothing is done).
-                request.media_upload_too_large = True
-                return view(request, *args, **kwargs)
-        return protected(request, *args, **kwargs)
-
-    return wrapper
+# A staff page whose POST carries a file: Backstep refuses files everywhere else (clinic/uploads.py); here
+# the body is spooled to a temporary file up to the largest limit instead, and a body larger than that is refused
+# by its Content-Length before a byte is read, with the limit in words (413).
+staff_upload_page = file_upload_page(
+    allowed=require_staff,
+    handler=lambda request: LimitedUploadHandler(request, limit=_upload_limit()),
+    body_limit=lambda: _upload_limit() + MULTIPART_OVERHEAD,
+)
 
 
 def _too_large_message() -> str:
@@ -94,13 +66,13 @@ def _upload(request, form, **target) -> bool:
 
 def _posted(request) -> tuple[bool, bool]:
     """(refused as too large, a form was posted to handle)."""
-    too_large = getattr(request, "media_upload_too_large", False)
+    too_large = getattr(request, "upload_too_large", False)
     return too_large, request.method == "POST" and not too_large
 
 
 def _dropped(request, too_large: bool, posted: bool) -> tuple[bool, bool]:
     """After the body was read: a file the upload handler dropped past the limit is refused like a large body."""
-    if posted and getattr(request, "media_upload_too_large", False):
+    if posted and getattr(request, "upload_too_large", False):
         return True, False
     return too_large, posted
 

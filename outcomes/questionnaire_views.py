@@ -7,19 +7,16 @@ refused by its Content-Length before it is read), never stored as a file.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.audit import audit_note
 from clinic.tenancy import require_clinic_admin
+from clinic.uploads import file_upload_page
 from clinic.web import clinic_admin_required
 from outcomes import instruments, selectors
 from outcomes.fhir_questionnaire import MAX_BYTES, NeedsConfirmation, QuestionnaireImportError
@@ -46,34 +43,17 @@ class QuestionnaireUploadHandler(MemoryFileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > self.limit:
-            self.request.questionnaire_too_large = True
+            self.request.upload_too_large = True
             raise SkipFile()
         return super().receive_data_chunk(raw_data, start)
 
 
-def admin_upload_page(view):
-    """A clinic admin's page whose POST carries the Questionnaire file (CSRF checked after the handler is set)."""
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        require_clinic_admin(request.actor)
-        request.questionnaire_too_large = False
-        if request.method == "POST":
-            request.upload_handlers = [QuestionnaireUploadHandler(request, limit=MAX_BYTES)]
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > BODY_LIMIT:
-                request.questionnaire_too_large = True
-                return view(request, *args, **kwargs)  # the body is never read, so nothing is done
-        return protected(request, *args, **kwargs)
-
-    return wrapper
+# A clinic admin's page whose POST carries the Questionnaire file.
+admin_upload_page = file_upload_page(
+    allowed=require_clinic_admin,
+    handler=lambda request: QuestionnaireUploadHandler(request, limit=MAX_BYTES),
+    body_limit=lambda: BODY_LIMIT,
+)
 
 
 @clinic_admin_required
@@ -106,10 +86,10 @@ def _with_pending(request, raw: bytes) -> QuestionnaireImportForm:
 def questionnaire_import_page(request):
     """Upload (POST) a FHIR Questionnaire; when Backstep cannot tell the instrument, the admin chooses it
     and confirms (the file travels in a hidden field, so it is not chosen again)."""
-    too_large = request.questionnaire_too_large  # refused by its Content-Length: the body is never read
+    too_large = request.upload_too_large  # refused by its Content-Length: the body is never read
     posted = request.method == "POST" and not too_large
     form = QuestionnaireImportForm(request.POST, request.FILES) if posted else QuestionnaireImportForm()
-    if posted and request.questionnaire_too_large:  # reading the body just now, the handler dropped the file
+    if posted and request.upload_too_large:  # reading the body just now, the handler dropped the file
         too_large, posted = True, False
     needs_choice = False
     if posted and form.is_valid():
