@@ -7,6 +7,7 @@ BACKSTEP_REQUIRE_SERVICES=1).
 
 import os
 import shutil
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,6 +26,48 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+class OneRequestAtATime:
+    """The live server's WSGI app, answering one request at a time (body included).
+
+    On in-memory SQLite the live server's threads share the test's one connection, and two requests at once
+    break each other's savepoints. The phone's service worker fetches the pages it keeps in the background while
+    the page itself loads, so on SQLite requests are serialised; on PostgreSQL each thread has its own connection
+    and requests run side by side, as in production.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    """Before pytest-django's live_server starts: wrap its app when it shares an in-memory SQLite connection."""
+    from django.test.testcases import LiveServerThread
+
+    original = LiveServerThread._create_server
+
+    def create_server(self, connections_override=None):
+        server = original(self, connections_override=connections_override)
+        if connections_override:
+            set_app = server.set_app
+            server.set_app = lambda app: set_app(OneRequestAtATime(app))
+        return server
+
+    LiveServerThread._create_server = create_server
+    yield
+    LiveServerThread._create_server = original
 
 
 @pytest.fixture(scope="session")
