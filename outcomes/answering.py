@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outcomes import instruments, scoring
+from outcomes import instruments, scoring, selectors
 from outcomes.due import current_occasion
 from outcomes.models import QuestionnaireResponse
 from outcomes.outcome_flags import outcome_flag_sync
@@ -129,6 +129,6 @@ def response_submit(*, patient: Patient, instrument_id: str, today: dt.date,
     response.instrument_version = instrument.version
     response.status, response.submitted_at, response.answered_on = QuestionnaireResponse.Status.SUBMITTED, now, today
     response.save()
-    outcome_flag_sync(response=response, instrument=instrument)
+    outcome_flag_sync(response=response, instrument=selectors.clinic_instrument(patient.clinic_id, instrument.id))
     logger.info("questionnaire response %s submitted", response.pk)
     return response, True

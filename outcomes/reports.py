@@ -2,7 +2,8 @@
 
 Every score shown is the one stored at submission (instrument version
 included); nothing here scores again. The change is the latest primary score
-minus the first, judged by `outcomes.scoring.important_change`.
+minus the first, judged by `outcomes.scoring.important_change` with the clinic's own thresholds
+(`outcomes.selectors.threshold_overrides`, read once per call and only when there is something to judge).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from outcomes import instruments, scoring
+from outcomes import instruments, scoring, selectors
 from outcomes.models import QuestionnaireResponse
 from patients.models import Patient
 
@@ -67,7 +68,8 @@ def _known(instrument_id: str):
 
 
 def patient_outcomes(*, patient: Patient) -> list[Series]:
-    """Each instrument the patient answered, with its submitted responses oldest first (one query)."""
+    """Each instrument the patient answered, with its submitted responses oldest first, judged by the clinic's
+    thresholds (one query, and one more for the thresholds when the patient answered any)."""
     by_instrument: dict[str, Series] = {}
     for response in (QuestionnaireResponse.objects.filter(patient=patient,
                                                           status=QuestionnaireResponse.Status.SUBMITTED)
@@ -76,6 +78,10 @@ def patient_outcomes(*, patient: Patient) -> list[Series]:
         if instrument is None:
             continue
         by_instrument.setdefault(response.instrument_id, Series(instrument)).responses.append(response)
+    if by_instrument:
+        overrides = selectors.threshold_overrides(patient.clinic_id)
+        for series in by_instrument.values():
+            series.instrument = selectors.with_overrides(series.instrument, overrides)
     return list(by_instrument.values())
 
 
@@ -92,7 +98,8 @@ class ClinicRow:
 
 def clinic_outcomes(*, clinic, start: dt.date, end: dt.date) -> list[ClinicRow]:
     """Mean change of the primary score per instrument and protocol: the first score against the latest one
-    answered from `start` to `end`, over the patients who have both (one query)."""
+    answered from `start` to `end`, over the patients who have both, judged by the clinic's thresholds (one
+    query, and one more for the thresholds when there are responses)."""
     responses = defaultdict(list)
     rows = (QuestionnaireResponse.objects.filter(patient__clinic=clinic, status=QuestionnaireResponse.Status.SUBMITTED,
                                                  answered_on__lte=end, primary_score__isnull=False)
@@ -104,10 +111,12 @@ def clinic_outcomes(*, clinic, start: dt.date, end: dt.date) -> list[ClinicRow]:
     for (instrument_id, protocol_name, _patient), scores in responses.items():
         groups[(instrument_id, protocol_name)].append(scores)
     found = []
+    overrides = selectors.threshold_overrides(clinic.pk) if groups else {}
     for (instrument_id, protocol_name), patients in sorted(groups.items()):
         instrument = _known(instrument_id)
         if instrument is not None:
-            found.append(_clinic_row(instrument, protocol_name, patients, start))
+            found.append(_clinic_row(selectors.with_overrides(instrument, overrides), protocol_name, patients,
+                                     start))
     return found
 
 

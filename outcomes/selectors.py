@@ -8,14 +8,17 @@ to the clinic passed in: one clinic never reads another's import.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from outcomes import instruments
 from outcomes.instruments import Instrument
-from outcomes.models import ImportedQuestionnaire
+from outcomes.instruments.base import NO_THRESHOLD, default_threshold
+from outcomes.models import ClinicThreshold, ImportedQuestionnaire
 
 
 @dataclass(frozen=True)
@@ -102,3 +105,60 @@ def available_instruments(clinic) -> tuple[Instrument, ...]:
     imported = set(active_imports(clinic).values_list("instrument_id", flat=True))
     return tuple(instrument for instrument in instruments.all_instruments()
                  if not instrument.licensed or instrument.id in imported)
+
+
+# --- The clinic's own thresholds (outcomes.md: unverified thresholds are defaults the clinic may change) ---------
+
+Overrides = Mapping[str, Mapping[str, Decimal]]  # instrument id -> scale id -> the clinic's important change
+
+
+def threshold_overrides(clinic_id) -> Overrides:
+    """The clinic's thresholds by instrument and scale, in one query (empty when it kept every default)."""
+    found: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for instrument_id, scale_id, value in (ClinicThreshold.objects.filter(clinic_id=clinic_id)
+                                           .values_list("instrument_id", "scale_id", "important_change")):
+        found[instrument_id][scale_id] = value
+    return dict(found)
+
+
+def with_overrides(instrument: Instrument, overrides: Overrides) -> Instrument:
+    """`instrument` with the clinic's thresholds applied (a row for a scale it no longer has is ignored)."""
+    own = overrides.get(instrument.id) or {}
+    scale_ids = {scale.id for scale in instrument.scales if not scale.threshold_verified}
+    changes = {scale_id: value for scale_id, value in own.items() if scale_id in scale_ids}
+    return instrument.with_important_change(changes) if changes else instrument
+
+
+def clinic_instrument(clinic, instrument_id: str) -> Instrument:
+    """The instrument as this clinic (a Clinic or its id) judges change: its thresholds over the defaults.
+
+    One query; UnknownInstrument when there is no such instrument.
+    """
+    instrument = instruments.get(instrument_id)
+    clinic_id = getattr(clinic, "pk", clinic)
+    own = ClinicThreshold.objects.filter(clinic_id=clinic_id, instrument_id=instrument.id)
+    return with_overrides(instrument, {instrument.id: dict(own.values_list("scale_id", "important_change"))})
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """One scale on the thresholds page: its default, whether the clinic may change it, the clinic's value."""
+
+    instrument: Instrument
+    scale: object
+    default: Decimal | None
+    editable: bool
+    own: Decimal | None
+
+    @property
+    def in_use(self) -> Decimal | None:
+        return self.default if self.own is None else self.own
+
+
+def threshold_rows(clinic) -> list[ThresholdRow]:
+    """Every instrument's scales with a threshold (or none), the clinic's value beside the default (one query)."""
+    overrides = threshold_overrides(clinic.pk)
+    return [ThresholdRow(instrument=instrument, scale=scale, default=default_threshold(scale),
+                         editable=not scale.threshold_verified and scale.change_kind != NO_THRESHOLD,
+                         own=(overrides.get(instrument.id) or {}).get(scale.id))
+            for instrument in instruments.all_instruments() for scale in instrument.scales]

@@ -1,4 +1,4 @@
-"""Writes for outcome questionnaires: importing a clinic's licensed wording.
+"""Writes for outcome questionnaires: importing a clinic's licensed wording, and the clinic's own thresholds.
 
 (Schedules and responses have their own services module.)
 """
@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outcomes import fhir_questionnaire
+from outcomes import fhir_questionnaire, instruments
 from outcomes.fhir_questionnaire import QuestionnaireImportError
-from outcomes.models import ImportedQuestionnaire
+from outcomes.instruments.base import NO_THRESHOLD, Scale, threshold_limit
+from outcomes.models import ClinicThreshold, ImportedQuestionnaire
 
 logger = logging.getLogger(__name__)
 TEST_WORDING_TAG = "test-wording"  # Questionnaire.meta.tag code that marks wording written for tests or the demo
@@ -56,3 +59,54 @@ def _tagged_as_test(resource: dict) -> bool:
     meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
     tags = meta.get("tag") if isinstance(meta.get("tag"), list) else []
     return any(isinstance(tag, dict) and tag.get("code") == TEST_WORDING_TAG for tag in tags)
+
+
+def _editable_scale(instrument_id: str, scale_id: str) -> Scale:
+    """The scale whose threshold a clinic may set; ValidationError saying why not."""
+    try:
+        instrument = instruments.get(instrument_id)
+        scale = instrument.scale(scale_id)
+    except (instruments.UnknownInstrument, KeyError):
+        raise ValidationError({"scale": f"There is no scale “{scale_id}” of a questionnaire “{instrument_id}”."}) \
+            from None
+    if scale.change_kind == NO_THRESHOLD:
+        raise ValidationError({"scale": f"{instrument.title} – {scale.title} shows the change without judging it: "
+                                        "there is no threshold to set."})
+    if scale.threshold_verified:
+        raise ValidationError({"scale": f"{instrument.title} – {scale.title} uses its published threshold "
+                                        f"({instrument.source}); it cannot be changed."})
+    return scale
+
+
+def threshold_set(clinic, user, instrument_id: str, scale_id: str, value) -> ClinicThreshold:
+    """Set the clinic's important change for one scale whose default is unverified (outcomes.md).
+
+    Refused (ValidationError) for an unknown instrument or scale, a scale with a verified published threshold
+    or none at all, and a value outside 0 < value <= the scale's range (a rating scale's top for GROC) or
+    with more than one decimal place. Setting it again changes the clinic's one row.
+    """
+    scale = _editable_scale(instrument_id, scale_id)
+    try:
+        value = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"value": "Give the threshold as a number, for example 10 or 11.5."}) from None
+    limit = threshold_limit(scale)
+    if not value.is_finite() or value <= 0 or value > limit:
+        raise ValidationError({"value": f"The threshold must be more than 0 and at most {limit} points."})
+    if value != value.quantize(Decimal("0.1")):
+        raise ValidationError({"value": "Use at most one decimal place."})
+    row, _created = ClinicThreshold.objects.update_or_create(
+        clinic=clinic, instrument_id=instrument_id, scale_id=scale_id,
+        defaults={"important_change": value.quantize(Decimal("0.1")), "changed_by": user})
+    logger.info("clinic threshold set", extra={"clinic_id": clinic.pk, "instrument": instrument_id,
+                                                "scale": scale_id})
+    return row
+
+
+def threshold_reset(clinic, user, instrument_id: str, scale_id: str) -> bool:
+    """Go back to the default threshold of one scale (delete the clinic's row); False when it had none."""
+    _editable_scale(instrument_id, scale_id)
+    deleted, _ = ClinicThreshold.objects.filter(clinic=clinic, instrument_id=instrument_id, scale_id=scale_id).delete()
+    logger.info("clinic threshold reset", extra={"clinic_id": clinic.pk, "instrument": instrument_id,
+                                                  "scale": scale_id, "user_id": getattr(user, "pk", None)})
+    return bool(deleted)

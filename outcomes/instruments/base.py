@@ -195,14 +195,35 @@ class Instrument:
         """A copy whose scales' important change is the clinic's own (scale id -> points).
 
         The unverified thresholds of outcomes.md are defaults: a clinic may set its own. The structure and
-        scoring stay the instrument's; only the thresholds change.
+        scoring stay the instrument's; only the thresholds change. A change-rating scale (GROC) takes the value
+        as its cut-offs either way (>= +value improved, <= -value worse).
         """
         unknown = set(changes) - {scale.id for scale in self.scales}
         if unknown:
             raise KeyError(f"{self.id} has no scale {sorted(unknown)}")
-        scales = tuple(replace(scale, important_change=Decimal(changes[scale.id]), threshold_verified=False)
-                       if scale.id in changes else scale for scale in self.scales)
+        scales = tuple(_with_threshold(scale, Decimal(changes[scale.id])) if scale.id in changes else scale
+                       for scale in self.scales)
         return replace(self, scales=scales)
+
+
+def _with_threshold(scale: Scale, value: Decimal) -> Scale:
+    if scale.change_kind == CHANGE_RATING:
+        return replace(scale, improved_at=value, worse_at=-value, threshold_verified=False)
+    return replace(scale, important_change=value, threshold_verified=False)
+
+
+def default_threshold(scale: Scale) -> Decimal | None:
+    """The scale's own threshold as one number: the important change, or a rating scale's improved cut-off."""
+    if scale.change_kind == CHANGE_RATING:
+        return scale.improved_at
+    if scale.change_kind == NO_THRESHOLD:
+        return None
+    return scale.important_change
+
+
+def threshold_limit(scale: Scale) -> Decimal:
+    """The largest threshold that can mean anything: the whole range, or a rating scale's top."""
+    return scale.maximum if scale.change_kind == CHANGE_RATING else scale.maximum - scale.minimum
 
 
 def choice_item(item_id: str, values, *, code: str | None = None, reverse: bool = False,

@@ -2,3 +2,4 @@
 
 from outcomes.models.imports import *  # noqa: F401,F403
 from outcomes.models.responses import *  # noqa: F401,F403
+from outcomes.models.thresholds import *  # noqa: F401,F403
