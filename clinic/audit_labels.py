@@ -90,6 +90,8 @@ PAGE_LABELS = {
     ("outcomes:questionnaires", "GET"): gettext_lazy("viewed the clinic's imported questionnaires"),
     ("outcomes:questionnaire-import", "GET"): gettext_lazy("opened the questionnaire import form"),
     ("outcomes:questionnaire-import", "POST"): gettext_lazy("imported a questionnaire's wording"),
+    ("outcomes:thresholds", "GET"): gettext_lazy("viewed the clinic's questionnaire change thresholds"),
+    ("outcomes:thresholds", "POST"): gettext_lazy("changed a questionnaire change threshold"),
     ("fhir:export", "GET"): gettext_lazy("started a bulk FHIR export of the clinic"),
     ("fhir:group-export", "GET"): gettext_lazy("started a bulk FHIR export of a therapist's caseload"),
     ("fhir:export-file", "GET"): gettext_lazy("downloaded a bulk FHIR export file"),

@@ -74,6 +74,8 @@ PATIENT_PAGES = {
     # their scores are answered against, so who viewed and who changed it is on record.
     "outcomes:questionnaires": AuditPolicy("questionnaire_import"),
     "outcomes:questionnaire-import": AuditPolicy("questionnaire_import"),
+    # The clinic's own change thresholds: they decide which scores open outcome flags, so changes are on record.
+    "outcomes:thresholds": AuditPolicy("outcome_threshold"),
     # Reminders (reminders/): a patient's own reminder choices and push subscriptions, and the e-mail
     # unsubscribe link (signed out; the patient is the one the signed token names).
     "reminders:settings": AuditPolicy("reminder_preference"),

@@ -41,3 +41,24 @@ class QuestionnaireImportForm(forms.Form):
         if not cleaned.get("file") and not cleaned.get("pending") and "file" not in self.errors:
             self.add_error("file", _("Choose the Questionnaire's JSON file to import."))
         return cleaned
+
+
+class ThresholdForm(forms.Form):
+    """Set (or reset to the default) the clinic's important change for one scale: one small form per scale."""
+
+    SET, RESET = "set", "reset"
+
+    instrument = forms.ChoiceField(choices=())
+    scale = forms.CharField(max_length=40)
+    value = forms.DecimalField(label=_("Your clinic's threshold"), required=False, max_digits=5, decimal_places=1)
+    action = forms.ChoiceField(choices=((SET, _("Save")), (RESET, _("Use the default"))))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = [(i.id, i.title) for i in instruments.all_instruments()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.SET and cleaned.get("value") is None and "value" not in self.errors:
+            self.add_error("value", _("Give the threshold in points, or choose “Use the default”."))
+        return cleaned

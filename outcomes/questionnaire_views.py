@@ -1,4 +1,5 @@
-"""The clinic admin's questionnaire pages: the clinic's imported wording, and importing a FHIR Questionnaire.
+"""The clinic admin's questionnaire pages: the clinic's imported wording, importing a FHIR Questionnaire, and the
+clinic's own change thresholds (staff read them; admins change them).
 
 Thin: the selectors read (scoped to the admin's clinic), `questionnaire_import` writes. The upload is the
 one file these pages take: read into memory up to the import's size cap (a body larger than that is
@@ -8,6 +9,7 @@ refused by its Content-Length before it is read), never stored as a file.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -17,11 +19,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clinic.audit import audit_note
 from clinic.tenancy import require_clinic_admin
 from clinic.uploads import file_upload_page
-from clinic.web import clinic_admin_required
+from clinic.web import clinic_admin_required, service_errors_to_form, staff_required
 from outcomes import instruments, selectors
 from outcomes.fhir_questionnaire import MAX_BYTES, NeedsConfirmation, QuestionnaireImportError
-from outcomes.questionnaire_forms import QuestionnaireImportForm
-from outcomes.services import questionnaire_import
+from outcomes.questionnaire_forms import QuestionnaireImportForm, ThresholdForm
+from outcomes.services import questionnaire_import, threshold_reset, threshold_set
 
 MULTIPART_OVERHEAD = 16 * 1024  # the form's other fields and the multipart framing around the file
 # A file, and at most one more carried in the hidden field of the confirm step (a new file then wins).
@@ -112,3 +114,41 @@ def questionnaire_import_page(request):
     return render(request, "outcomes/questionnaire_import.html", {
         "form": form, "refusal": _too_large() if too_large else "", "needs_choice": needs_choice,
         "section": "questionnaires"}, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def thresholds(request):
+    """Every scale's important change: the default, where it comes from, and the clinic's own value.
+
+    Staff see it (it explains the flags and the outcomes page); only a clinic admin may set or reset one.
+    """
+    clinic = request.actor.clinic
+    form = None
+    if request.method == "POST":
+        require_clinic_admin(request.actor)
+        form = ThresholdForm(request.POST)
+        if form.is_valid() and _threshold_saved(request, form):
+            return redirect("outcomes:thresholds")
+    return render(request, "outcomes/thresholds.html", {
+        "rows": selectors.threshold_rows(clinic), "form": form, "can_change": request.actor.is_clinic_admin,
+        "section": "questionnaires"}, status=400 if form is not None else 200)
+
+
+def _threshold_saved(request, form: ThresholdForm) -> bool:
+    data = form.cleaned_data
+    where = {"instrument_id": data["instrument"], "scale_id": data["scale"]}
+    try:
+        if data["action"] == ThresholdForm.RESET:
+            threshold_reset(request.actor.clinic, request.user, **where)
+        else:
+            row = threshold_set(request.actor.clinic, request.user, value=data["value"], **where)
+    except ValidationError as error:
+        service_errors_to_form(form, error)
+        return False
+    reset = data["action"] == ThresholdForm.RESET
+    audit_note(request, object_id=None if reset else row.pk,
+               detail={**where, "value": None if reset else str(row.important_change)})
+    messages.success(request, _("The default threshold is used again.") if reset
+                     else _("Saved your clinic's threshold."))
+    return True

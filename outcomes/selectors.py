@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from outcomes import instruments
 from outcomes.instruments import Instrument
-from outcomes.instruments.base import NO_THRESHOLD, default_threshold
+from outcomes.instruments.base import CHANGE_RATING, NO_THRESHOLD, default_threshold
 from outcomes.models import ClinicThreshold, ImportedQuestionnaire
 
 
@@ -153,6 +153,19 @@ class ThresholdRow:
     @property
     def in_use(self) -> Decimal | None:
         return self.default if self.own is None else self.own
+
+    @property
+    def judged(self) -> bool:
+        return self.scale.change_kind != NO_THRESHOLD
+
+    @property
+    def is_rating(self) -> bool:
+        """A change-rating scale (GROC): the value is the cut-off either way, not a change from the first score."""
+        return self.scale.change_kind == CHANGE_RATING
+
+    @property
+    def published_source(self) -> str:
+        return self.instrument.source.removeprefix("outcomes.md: ")
 
 
 def threshold_rows(clinic) -> list[ThresholdRow]:

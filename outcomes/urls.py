@@ -21,4 +21,6 @@ urlpatterns = [
     # The clinic admin's imported questionnaire wording (licensed instruments).
     path("questionnaires/", questionnaire_views.questionnaire_list, name="questionnaires"),
     path("questionnaires/import/", questionnaire_views.questionnaire_import_page, name="questionnaire-import"),
+    # The clinic's own important-change thresholds (staff read; clinic admins change).
+    path("thresholds/", questionnaire_views.thresholds, name="thresholds"),
 ]

@@ -361,6 +361,8 @@ MATRIX: dict[str, Route] = {
     # score calculator (staff and API keys; a POST that reads and writes nothing).
     "outcomes:questionnaires": Route(methods={"GET": ADMIN_PAGE}, patient_data=True),
     "outcomes:questionnaire-import": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}, patient_data=True),
+    # The clinic's change thresholds: every clinic's staff read their own; only the admin changes them.
+    "outcomes:thresholds": Route(methods={"GET": STAFF_PAGE, "POST": ADMIN_PAGE}, patient_data=True),
     "outcomes-score": Route(methods={"POST": api(STAFF_A | {"therapist_b", "key_a"})}),
     # FHIR Bulk Data export (the kick-off without `Prefer: respond-async` answers 400: the caller got through;
     # the status URL shows counts and links, no patient data).

@@ -313,6 +313,8 @@ ROUTES: dict[str, Target] = {
                                             free=frozenset({"action"})),
     # Outcomes: importing a FHIR Questionnaire (multipart; the fuzzer's text in the file field is refused in words).
     "outcomes:questionnaire-import": Target("admin_a"),
+    # The clinic's change thresholds: one small form per scale (the reset button shows once a value is set).
+    "outcomes:thresholds": Target("admin_a", hidden_from_page=(("action", ("reset",)),)),
     # FHIR exports (the whole clinic or a caseload chosen from a list) and erasure (a typed confirmation).
     "interop:export-start": Target("admin_a", form_page="interop:exports"),
     "interop:patient-erase": Target("admin_a", pk("world.patient_a1")),
