@@ -32,11 +32,13 @@ from outcomes.models import AssignmentQuestionnaire, QuestionnaireResponse
 from outcomes.plan_questionnaires import plan_questionnaire_add
 from outcomes.schedule import occasions
 from outcomes.selectors import instrument_wording
+from outcomes.services import threshold_set
 from patients.models import Assignment, MorningCheckIn, SessionLog
 
 DEMO_CLINIC_SLUG = "demo-clinic"
 LOGIN_EMAIL = "patient@demo.clinic"
 WORSE_ROLE_LAST_NAME = "Kowalski"  # patients.demo's red-pain scenario: her scores fall
+DEMO_THRESHOLD = ("knee-pain-weekly", "worst", 3)  # instrument, scale, the Demo Clinic's important change
 ACTIVITIES = ["Going down stairs", "Squatting to pick something up", "Running for the bus"]
 # (instrument, rule): every plan gets the built-ins; patellofemoral plans also KOOS-PF (imported test wording).
 BUILT_IN_RULES = [("sane", {"every_weeks": 2}), ("groc", {"at_start": False, "every_weeks": 2}),
@@ -129,6 +131,8 @@ def demo_outcomes_seed(*, summary=None) -> dict[str, int]:
     admin = Membership.objects.filter(clinic=clinic, role=Membership.Role.ADMIN).select_related("user").first()
     if instrument_wording(clinic, instruments.get(DEMO_INSTRUMENT)) is None:
         import_test_wording(clinic, admin.user if admin else None)
+    # The clinic's own threshold beside the defaults on the thresholds page (a scale the demo does not ask).
+    threshold_set(clinic, admin.user if admin else None, *DEMO_THRESHOLD)
     today = clinic_today(clinic)
     plans = (Assignment.objects.filter(patient__clinic=clinic, status=Assignment.Status.ACTIVE)
              .select_related("patient__user", "assigned_by").order_by("patient__external_ref"))

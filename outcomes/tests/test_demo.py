@@ -12,7 +12,7 @@ from django.urls import reverse
 from clinic.clock import clinic_today
 from clinic.models import Clinic
 from outcomes.due import due_questionnaires
-from outcomes.models import ImportedQuestionnaire, QuestionnaireResponse
+from outcomes.models import ClinicThreshold, ImportedQuestionnaire, QuestionnaireResponse
 from patients.models import Flag, Patient
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,7 @@ def test_demo_questionnaires_scores_flags_and_a_due_one(demo, client):
         assert answered.values("patient").distinct().count() >= 4, instrument_id
         assert answered.values("due_date").distinct().count() >= 2, instrument_id
     assert ImportedQuestionnaire.objects.get(clinic=clinic, instrument_id="koos-pf").is_test_wording
+    assert ClinicThreshold.objects.get(clinic=clinic).scale_id == "worst"
     koos = submitted.filter(instrument_id="koos-pf").first()
     assert koos.primary_score is not None and koos.scores["scales"][0]["reason"] is None
     psfs = submitted.filter(instrument_id="psfs").first()
