@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -135,7 +136,16 @@ def one_phone(browser, base_url: str, session_key: str) -> dict[str, float]:
 
 
 def measure(session_key: str, runs: int, say) -> dict[str, list[float]]:
-    """Each figure over `runs` fresh phones (after one warm-up phone), against a production gunicorn."""
+    """Each figure over `runs` fresh phones (after one warm-up phone), against a production gunicorn.
+
+    Playwright's sync API refuses to start in a thread that already runs an asyncio loop (the browser tests'
+    Chromium, in the same pytest session as the bench smoke test), so the phones run in a thread of their own.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-phone") as pool:
+        return pool.submit(_measure, session_key, runs, say).result()
+
+
+def _measure(session_key: str, runs: int, say) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     collect_production_static()
