@@ -11,7 +11,7 @@ PORT   ?= 8000
 # it follows the server, so `make run PORT=8100` e-mails links to port 8100.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install assets migrate demo serve clean logins bench
+.PHONY: run test install assets migrate demo serve clean logins bench messages
 
 run: install migrate demo logins serve
 
@@ -71,6 +71,14 @@ BENCH_RUNS  ?= 5
 bench: $(STAMPS)/python $(STAMPS)/assets
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py bench --scale $(BENCH_SCALE) --runs $(BENCH_RUNS) --out bench-results.json
+
+# Re-extracts every marked text into locale/<code>/LC_MESSAGES/*.po and compiles the .mo files (needs GNU
+# gettext: apt-get install gettext). Translate the new entries, then run it again and commit both files.
+MESSAGE_IGNORES := -i ".venv/*" -i "node_modules/*" -i "assets/*" -i "staticfiles/*" -i "*/tests/*" -i "tests/*" -i "bench/*" -i "scripts/*"
+messages: install
+	$(PY) manage.py makemessages -l es -l de --no-wrap --no-location --no-obsolete $(MESSAGE_IGNORES)
+	$(PY) manage.py makemessages -d djangojs -l es -l de --no-wrap --no-location --no-obsolete $(MESSAGE_IGNORES) -i "pwa/*"
+	$(PY) manage.py compilemessages --ignore ".venv" --ignore "node_modules"
 
 clean:
 	rm -rf $(VENV) node_modules assets staticfiles $(STAMPS) db.sqlite3

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -170,8 +169,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Internationalisation -------------------------------------------------
+# Every text a person reads goes through Django's translation machinery; Backstep writes its Spanish and
+# German itself (locale/<code>/LC_MESSAGES/django.po and djangojs.po, compiled .mo files committed so the
+# app runs without gettext installed). `make messages` re-extracts and compiles; README: adding a language.
+# Each language is named in itself in the choosers (a Spanish reader looks for "Español", not "Spanish").
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # The default zone for new clinics; each clinic keeps its own (Clinic.timezone)
 # and requests run in their clinic's zone.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
