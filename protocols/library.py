@@ -321,6 +321,7 @@ _EARLY_WALK = ExerciseDef(
 _LATE_WALK = ExerciseDef(
     template="retro-treadmill-walk",
     frequency_per_week=3,
+    # xgettext:no-python-format
     notes=gettext_noop("Warm up with 3 minutes of easy backward walking at 0 % incline first."),
     ladder=LadderPart(first=WALK_SPLIT),
 )
@@ -342,6 +343,7 @@ PFP_SIX_WEEKS = ProtocolDef(
             name=gettext_noop("Settle and start"),
             expected_weeks=3,
             goals=gettext_noop(
+                # xgettext:no-python-format
                 "Get used to walking backwards on the treadmill and build to 20 minutes at 10 % incline at "
                 "2.5 km/h, with pain during at most 3/10 and no extra pain the next morning. "
                 "Wake up the quadriceps with quad sets and wall sits."
@@ -361,6 +363,7 @@ PFP_SIX_WEEKS = ProtocolDef(
             name=gettext_noop("Build speed and time"),
             expected_weeks=3,
             goals=gettext_noop(
+                # xgettext:no-python-format
                 "Raise the speed to 5.5 km/h and then the time to 30 minutes at 10 % incline, one change at a "
                 "time. Add hip and single-leg control work."
             ),
@@ -393,6 +396,7 @@ ACL_PHASES_1_3 = ProtocolDef(
             name=gettext_noop("Early retro walking"),
             expected_weeks=4,
             goals=gettext_noop(
+                # xgettext:no-python-format
                 "Walk backwards at 2.5 km/h for 20 minutes at 10 % incline without extra swelling. "
                 "Restore quadriceps activation and balance on the operated leg."
             ),
@@ -411,6 +415,7 @@ ACL_PHASES_1_3 = ProtocolDef(
             name=gettext_noop("Build walking load"),
             expected_weeks=6,
             goals=gettext_noop(
+                # xgettext:no-python-format
                 "Raise the speed to 5.5 km/h and then the time to 30 minutes at 10 % incline, one change at a "
                 "time, with effusion staying at trace or less. Build single-leg strength."
             ),
@@ -434,6 +439,7 @@ ACL_PHASES_1_3 = ProtocolDef(
                 "running speed and time. Add backward sled drags for quadriceps power."
             ),
             entry_criteria=gettext_noop(
+                # xgettext:no-python-format
                 "Start this phase when the walking ladder is finished. Before the first running step "
                 "(5.8 km/h or faster), all of: at least 12 weeks since surgery; quadriceps and hop limb "
                 "symmetry index 70 % or more; range of motion 95 % or more of the other side; effusion trace "
@@ -449,6 +455,7 @@ ACL_PHASES_1_3 = ProtocolDef(
             requires_running_signoff=True,
             exercises=(
                 ExerciseDef(template="retro-treadmill-run", frequency_per_week=3, ladder=LadderPart(),
+                            # xgettext:no-python-format
                             notes=gettext_noop("Warm up with 5 minutes of backward walking at 0 % incline first.")),
                 ExerciseDef(template="backward-sled-drag", frequency_per_week=2, sets=4, reps=2,
                             notes=gettext_noop("Each rep is one length of about 15 metres.")),

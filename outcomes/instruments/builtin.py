@@ -24,6 +24,7 @@ SANE = Instrument(
     items=(Item(id="SANE", text=gettext_noop("Today, how would you rate your knee as a percentage of normal?"),
                 minimum=0, maximum=100, minimum_label=gettext_noop("0 % — not normal at all"),
                 maximum_label=gettext_noop("100 % — completely normal")),),
+    # xgettext:no-python-format
     scales=(Scale(id="sane", title=gettext_noop("Knee, % of normal"), item_ids=("SANE",), method=VALUE,
                   min_answered=1,
                   minimum=ZERO, maximum=Decimal(100), important_change=Decimal(10)),),
