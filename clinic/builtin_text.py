@@ -45,3 +45,10 @@ def builtin_text(value):
     if is_builtin_text(value):
         return gettext(value)
     return value
+
+
+def builtin_texts_containing(search: str) -> set[str]:
+    """Backstep's own texts (as stored) whose wording in the active language contains `search`, ignoring case:
+    a search in the reader's language finds the built-in rows it reads."""
+    wanted = search.casefold()
+    return {text for text in _SOURCES if wanted in gettext(text).casefold()} if wanted else set()

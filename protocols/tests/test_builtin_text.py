@@ -166,3 +166,16 @@ def test_the_phone_shows_what_the_clinic_changed_on_the_plan_as_written(client, 
     assert "Warm up for 5 minutes on the bike first." in today
     with translation.override("de"):
         assert translation.gettext(WALK.instructions) in today  # the rest of the exercise is still Backstep's
+
+
+@pytest.mark.django_db
+def test_a_search_in_the_readers_language_finds_the_built_ins_it_reads(client, world, speaking):
+    library_install()
+    client.force_login(world.therapist_a)
+    german = client.get(reverse("protocols:library"), {"q": "einbein"}, **speaking("de")).content.decode()
+    assert "Einbeinstand" in german and "Wandsitzen" not in german
+    spanish = client.get(reverse("protocols:list"), {"q": "rótula"}, **speaking("es")).content.decode()
+    with translation.override("es"):
+        assert translation.gettext(PFP.name) in spanish
+    english = client.get(reverse("protocols:library"), {"q": "einbein"}, **speaking("en")).content.decode()
+    assert BALANCE.name not in english
