@@ -1,10 +1,10 @@
 """Backstep's education texts and drawings in the reader's language; a clinic's own wording as it wrote it."""
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from clinic.tests.language_support import read_in
 from exercise_media import demonstrations, services
 from exercise_media.education import BY_SLUG, TOPICS
 from exercise_media.selectors import education_texts
@@ -12,10 +12,6 @@ from exercise_media.selectors import education_texts
 pytestmark = pytest.mark.django_db
 RETRO = BY_SLUG["retro-walking"]
 
-
-def reading(client, language: str) -> dict:
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return {"HTTP_ACCEPT_LANGUAGE": language}
 
 
 def test_every_topic_is_translated():
@@ -49,12 +45,13 @@ def test_education_in_german_until_the_clinic_writes_its_own(world, django_captu
 def test_the_phone_shows_the_education_card_in_the_patients_language(client, world,
                                                                      django_capture_on_commit_callbacks):
     client.force_login(world.patient_a1.user)
-    today = client.get(reverse("patients:today"), **reading(client, "de")).content.decode()
+    de = read_in(client, "de", world.patient_a1)
+    today = client.get(reverse("patients:today"), **de).content.decode()
     assert "Warum rückwärts bergauf gehen?" in today and RETRO.title not in today
     with django_capture_on_commit_callbacks(execute=True):
         services.education_text_save(clinic=world.clinic_a, topic="retro-walking", updated_by=world.admin_a,
                                      title="Why we walk backwards", body="Our physios explain it at your visit.")
-    today = client.get(reverse("patients:today"), **reading(client, "de")).content.decode()
+    today = client.get(reverse("patients:today"), **de).content.decode()
     assert "Why we walk backwards" in today and "Warum rückwärts bergauf gehen?" not in today
 
 
@@ -77,7 +74,7 @@ def test_drawings_are_described_in_the_readers_language():
 
 def test_the_drawing_file_is_in_the_requests_language(client):
     url = reverse("exercise_media:demonstration", args=["wall-sit"])
-    german = client.get(url, **reading(client, "de"))
+    german = client.get(url, **read_in(client, "de"))
     assert "<title id=\"t\">Wandsitzen</title>" in german.content.decode()
     assert "Accept-Language" in german.headers.get("Vary", "")
-    assert "<title id=\"t\">Wall sit</title>" in client.get(url, **reading(client, "en")).content.decode()
+    assert "<title id=\"t\">Wall sit</title>" in client.get(url, **read_in(client, "en")).content.decode()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from clinic.builtin_text import builtin_text, is_builtin_text
+from clinic.tests.language_support import read_in
 from patients.services import assignment_create
 from protocols.library import PROTOCOLS, TEMPLATES, library_texts
 from protocols.models import ExerciseTemplate, Protocol
@@ -22,12 +22,12 @@ PFP = next(p for p in PROTOCOLS if p.slug == "pfp-retro-incline-6-weeks")
 
 
 @pytest.fixture
-def speaking(client):
-    """speaking(language): the request headers of someone reading `language`; the client keeps the cookie too."""
+def speaking(client, world):
+    """speaking(language): everyone of clinic A (and the browser) reads `language`; the headers to send."""
 
     def speaking(language: str) -> dict:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-        return {"HTTP_ACCEPT_LANGUAGE": language}
+        return read_in(client, language, world.therapist_a, world.admin_a, world.patient_a1.user,
+                       world.patient_a1)
 
     return speaking
 

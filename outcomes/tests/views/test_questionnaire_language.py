@@ -2,11 +2,11 @@
 FHIR Questionnaire exactly as stored."""
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from clinic.builtin_text import is_builtin_text
+from clinic.tests.language_support import read_in
 from outcomes import instruments, questions
 from outcomes.instruments.builtin import builtin_texts
 from outcomes.models import QuestionnaireResponse
@@ -15,10 +15,6 @@ from outcomes.selectors import ItemWording, Wording, built_in_wording
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
 
-
-def reading(client, language: str) -> dict:
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return {"HTTP_ACCEPT_LANGUAGE": language}
 
 
 def test_every_built_in_questionnaire_text_has_german_and_spanish():
@@ -34,9 +30,10 @@ def test_every_built_in_questionnaire_text_has_german_and_spanish():
 def test_a_spanish_patient_answers_groc_in_spanish_and_the_score_is_the_same(client, world, ask):
     ask("groc")
     client.force_login(world.patient_a1.user)
-    today = client.get(reverse("patients:today"), **reading(client, "es")).content.decode()
+    es = read_in(client, "es", world.patient_a1)
+    today = client.get(reverse("patients:today"), **es).content.decode()
     assert reverse("outcomes:answer", args=["groc"]) in today
-    page = client.get(reverse("outcomes:answer", args=["groc"]), **reading(client, "es")).content.decode()
+    page = client.get(reverse("outcomes:answer", args=["groc"]), **es).content.decode()
     assert "Desde que empezó el tratamiento, ¿cómo ha cambiado su rodilla en general?" in page
     assert "Enormemente mejor" in page and "Más o menos igual" in page
     assert "how has your knee changed overall" not in page and "A very great deal better" not in page
@@ -46,16 +43,17 @@ def test_a_spanish_patient_answers_groc_in_spanish_and_the_score_is_the_same(cli
     assert response.answers == {"GROC": 4} and str(response.primary_score) == "4.0"
     # Stored in English, as before: the scores' titles are the instrument's own.
     assert [scale["title"] for scale in response.scores["scales"]] == ["Change since starting"]
-    done = client.get(reverse("outcomes:answered", args=["groc"]), **reading(client, "es")).content.decode()
+    done = client.get(reverse("outcomes:answered", args=["groc"]), **es).content.decode()
     assert "Cambio desde el inicio" in done and "Change since starting" not in done
 
 
 def test_weekly_knee_pain_in_german_on_today_and_the_form(client, world, ask):
     ask("knee-pain-weekly")
     client.force_login(world.patient_a1.user)
-    today = client.get(reverse("patients:today"), **reading(client, "de")).content.decode()
+    de = read_in(client, "de", world.patient_a1)
+    today = client.get(reverse("patients:today"), **de).content.decode()
     assert "Knieschmerz diese Woche (0–10)" in today and "Knee pain this week" not in today
-    page = client.get(reverse("outcomes:answer", args=["knee-pain-weekly"]), **reading(client, "de"))
+    page = client.get(reverse("outcomes:answer", args=["knee-pain-weekly"]), **de)
     body = page.content.decode()
     assert "Wie stark war Ihr Knieschmerz in den letzten 7 Tagen im Durchschnitt?" in body
     assert "Wie stark war Ihr Knieschmerz in den letzten 7 Tagen, als er am schlimmsten war?" in body
@@ -64,7 +62,8 @@ def test_weekly_knee_pain_in_german_on_today_and_the_form(client, world, ask):
 def test_sane_slider_anchors_in_german(client, world, ask):
     ask("sane")
     client.force_login(world.patient_a1.user)
-    body = client.get(reverse("outcomes:answer", args=["sane"]), **reading(client, "de")).content.decode()
+    de = read_in(client, "de", world.patient_a1)
+    body = client.get(reverse("outcomes:answer", args=["sane"]), **de).content.decode()
     assert "Wie viel Prozent eines normalen Knies erreicht Ihr Knie heute?" in body
     assert "0 % — überhaupt nicht normal" in body and "100 % — völlig normal" in body
 
@@ -72,7 +71,8 @@ def test_sane_slider_anchors_in_german(client, world, ask):
 def test_english_stays_as_before(client, world, ask):
     ask("groc")
     client.force_login(world.patient_a1.user)
-    page = client.get(reverse("outcomes:answer", args=["groc"]), **reading(client, "en")).content.decode()
+    en = read_in(client, "en", world.patient_a1)
+    page = client.get(reverse("outcomes:answer", args=["groc"]), **en).content.decode()
     assert "Since you started treatment, how has your knee changed overall?" in page
 
 
