@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
+from clinic.builtin_text import builtin_text
 from protocols.models import ExerciseTemplate, Protocol
 
 SLUG_MAX_LENGTH = 70
@@ -56,6 +58,11 @@ def free_slug(siblings: models.QuerySet, wanted: str, fallback: str) -> str:
 
 
 def copy_name(name: str, max_length: int) -> str:
-    """What a copy is called unless someone names it: "<name> (copy)", the name cut to fit, never the suffix."""
-    suffix = " (copy)"
-    return name[:max_length - len(suffix)] + suffix
+    """What a copy is called unless someone names it: "<name> (copy)", the name cut to fit, never the suffix.
+
+    The copy's name is the clinic's own text from now on, so it is written in the language of the person
+    copying: Backstep's name in that language (`clinic.builtin_text`) and the suffix too.
+    """
+    # Translators: added to the name of a copied protocol or exercise template, e.g. "Wall sit (copy)".
+    suffix = gettext(" (copy)")
+    return builtin_text(name)[:max_length - len(suffix)] + suffix
