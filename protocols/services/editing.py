@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from clinic.builtin_text import builtin_text
 from protocols.models import ExerciseTemplate, Protocol
@@ -64,5 +64,5 @@ def copy_name(name: str, max_length: int) -> str:
     copying: Backstep's name in that language (`clinic.builtin_text`) and the suffix too.
     """
     # Translators: added to the name of a copied protocol or exercise template, e.g. "Wall sit (copy)".
-    suffix = gettext(" (copy)")
+    suffix = _(" (copy)")
     return builtin_text(name)[:max_length - len(suffix)] + suffix
