@@ -130,8 +130,13 @@ def step_change(
     reason: str,
     changed_by=None,
     rules: list[str] | None = None,
+    reason_message: dict | None = None,
 ) -> StepVersion:
-    """Record a new current step for a ladder exercise: a new dated version, never an overwrite."""
+    """Record a new current step for a ladder exercise: a new dated version, never an overwrite.
+
+    `reason` is stored as given (English when Backstep wrote it); `reason_message`, when Backstep wrote it,
+    is its message, so the step history reads in the viewer's language.
+    """
     exercise = AssignedExercise.objects.select_for_update().get(pk=exercise.pk)
     ladder_size = exercise.ladder_steps.count()
     if not ladder_size:
@@ -148,6 +153,7 @@ def step_change(
         changed_by=changed_by,
         rules=list(rules or []),
         reason=reason.strip(),
+        reason_message=reason_message,
     )
     version.full_clean()
     version.save()

@@ -4,7 +4,9 @@ The rules decide in no language. Each returns a `Message`: an id from
 `MESSAGES` and its parameters, which are whole numbers and numbers (written
 with the language's decimal sign), short codes such as an effusion grade,
 dates (``{"date": "2026-12-03"}``), ladder levels (``{"level": 4, "of": 9}``,
-the 0-based index, as the engine's JSON keeps it), nested messages
+the 0-based index, as the engine's JSON keeps it), signed changes
+(``{"signed": -3.5}``), sentences (``{"sentences": [...]}``, joined by a
+space), nested messages
 (``{"id": ..., "params": ...}``) and lists of nested messages (joined with
 "; "). `render` words a message in the language active when it is called, so
 a flag stored by the night's check reads in German for a German therapist the
@@ -115,7 +117,7 @@ class Message:
 
     def __post_init__(self):
         if self.id not in MESSAGES:
-            raise KeyError(f"unknown message id {self.id!r}")
+            raise KeyError(f"unknown engine message id {self.id!r}")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-shaped, to store next to the English text: {"id": ..., "params": {...}}."""
@@ -159,7 +161,7 @@ def _json(value: Any) -> Any:
     return int(number) if number == int(number) else number
 
 
-def _shown(value: Any) -> Any:
+def _shown(value: Any, catalog: Mapping[str, Any]) -> Any:
     """One stored parameter as it reads in the active language."""
     if isinstance(value, bool) or value is None:
         return value
@@ -169,23 +171,32 @@ def _shown(value: Any) -> Any:
         return format_number(value)
     if isinstance(value, Mapping):
         if "id" in value:
-            return render_dict(value)
+            return render_dict(value, catalog)
         if "date" in value:
             return format_date(dt.date.fromisoformat(value["date"]))
         if "level" in value:
             return format_level(value["level"], value.get("of"))
+        if "signed" in value:  # a change: "+12" or "-3,5"
+            return ("+" if value["signed"] > 0 else "") + format_number(value["signed"])
+        if "sentences" in value:
+            return " ".join(str(_shown(item, catalog)) for item in value["sentences"])
     if isinstance(value, list):
-        return UNMET_SEPARATOR.join(str(_shown(item)) for item in value)
+        return UNMET_SEPARATOR.join(str(_shown(item, catalog)) for item in value)
     return value
 
 
-def render_dict(message: Mapping[str, Any]) -> str:
-    """A stored message ({"id", "params"}) in the active language."""
-    params = {key: _shown(value) for key, value in (message.get("params") or {}).items()}
-    return str(MESSAGES[message["id"]] % params)
+def render_dict(message: Mapping[str, Any], catalog: Mapping[str, Any] = MESSAGES) -> str:
+    """A stored message ({"id", "params"}) in the active language; `catalog` holds its template by id.
+
+    The engine's `MESSAGES` by default; an app that stores notes of its own
+    beside the engine's reasons (patients' flags) passes a catalog with both.
+    """
+    params = {key: _shown(value, catalog) for key, value in (message.get("params") or {}).items()}
+    return str(catalog[message["id"]] % params)
 
 
-def render_stored(texts: Sequence[str], messages: Sequence[Mapping[str, Any] | None] | None) -> list[str]:
+def render_stored(texts: Sequence[str], messages: Sequence[Mapping[str, Any] | None] | None,
+                  catalog: Mapping[str, Any] = MESSAGES) -> list[str]:
     """Stored reasons as they read now: each rendered from its message, or the stored text when it has none.
 
     `messages` runs parallel to `texts` (rows written before messages were
@@ -196,9 +207,9 @@ def render_stored(texts: Sequence[str], messages: Sequence[Mapping[str, Any] | N
     shown = []
     for index, text in enumerate(texts or []):
         message = messages[index] if index < len(messages) else None
-        if message and message.get("id") in MESSAGES:
+        if message and message.get("id") in catalog:
             try:
-                shown.append(render_dict(message))
+                shown.append(render_dict(message, catalog))
                 continue
             except (KeyError, TypeError, ValueError):
                 pass  # a message stored with other parameters than this version's template: the stored text
