@@ -4,6 +4,7 @@ the reader's language where shown (issue 20: German and Spanish, decimal commas,
 import copy
 import datetime as dt
 import json
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -20,6 +21,7 @@ from protocols.engine import (
     render_stored,
 )
 from protocols.engine.messages import date, level
+from protocols.models import describe_load
 from protocols.tests import engine_support as spec
 from protocols.tests import test_engine_gates_and_flags, test_engine_precedence_and_input, test_engine_rules
 from protocols.tests.engine_support import make, running, session
@@ -271,3 +273,11 @@ def test_spec_examples_still_word_their_reasons_in_english_under_german():
         decision = evaluate(make())
     assert decision["reasons"][0] == ("2 comfortable sessions in a row at level 2 of 5: ready to move up to level 3 "
                                       "of 5 (2.5 km/h, 0 % incline, 20 min).")
+
+
+def test_a_load_in_words_takes_the_decimal_comma_in_german_and_spanish():
+    with translation.override("en"):
+        assert describe_load(Decimal("2.50"), Decimal("5.0"), 20) == "2.5 km/h · 5 % · 20 min"
+    for language in ("de", "es"):
+        with translation.override(language):
+            assert describe_load(Decimal("2.50"), Decimal("12.5"), 20) == "2,5 km/h · 12,5 % · 20 min"
