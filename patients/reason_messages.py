@@ -37,6 +37,7 @@ NOTES = {
     "outcome.worse": gettext_lazy(
         "%(instrument)s worsened from %(first)s to %(latest)s (%(change)s), beyond the important change."),
     "step.approved": gettext_lazy("Approved the suggested progression: %(reasons)s"),
+    "step.start": gettext_lazy("Starting step of the assigned protocol."),
 }
 CATALOG = {**ENGINE_MESSAGES, **NOTES}
 

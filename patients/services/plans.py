@@ -30,6 +30,7 @@ from patients.models import (
     PhaseVersion,
     StepVersion,
 )
+from patients.reason_messages import note as reason_note
 from protocols.models import Protocol
 from protocols.phase_criteria import phase_criteria_check, unmet_in_words
 from protocols.tree import TreeModels, protocol_tree, tree_create
@@ -108,7 +109,7 @@ def _snapshot_write(assignment: Assignment, protocol: Protocol, *, assigned_by) 
                     effective_date=assignment.start_date,
                     source=ChangeSource.INITIAL,
                     changed_by=assigned_by,
-                    reason="Starting step of the assigned protocol.",
+                    reason="Starting step of the assigned protocol.", reason_message=reason_note("step.start"),
                 )
     PhaseVersion.objects.create(
         assignment=assignment,

@@ -146,3 +146,27 @@ def test_a_stored_date_reads_in_words_in_the_language():
         assert "1 de febrero de 2026" in shown_reasons(["x"], [message])[0]
     with translation.override("de"):
         assert "Stroke-Test vom 1. Februar 2026" in shown_reasons(["x"], [message])[0]
+
+
+def test_the_starting_step_reason_reads_in_german(world):
+    version = StepVersion.objects.filter(exercise=walk(world.assignment_a1), source="initial").get()
+    assert version.reason == "Starting step of the assigned protocol."
+    assert version.reason_message == {"id": "step.start", "params": {}}
+    with translation.override("de"):
+        assert version.shown_reason == "Startstufe des zugewiesenen Protokolls."
+
+
+def test_an_approved_suggestion_keeps_its_reasons_as_a_message(client, world):
+    session(world, 2, morning=0)
+    session(world, 1, morning=0)
+    check(world)
+    suggestion = Flag.objects.get(kind="progression")
+    client.force_login(world.therapist_a)
+    client.post(reverse("patients:flag-action", args=[suggestion.pk]), {"action": "approve"}, **german(client))
+    version = StepVersion.objects.filter(exercise=walk(world.assignment_a1), source="therapist").latest()
+    assert version.reason.startswith("Approved the suggested progression: 2 comfortable sessions in a row")
+    assert version.reason_message["id"] == "step.approved"
+    with translation.override("en"):
+        assert version.shown_reason == version.reason
+    with translation.override("es"):
+        assert version.shown_reason.startswith("Progresión propuesta aprobada: 2 sesiones cómodas seguidas")
