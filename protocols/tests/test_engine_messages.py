@@ -281,3 +281,16 @@ def test_a_load_in_words_takes_the_decimal_comma_in_german_and_spanish():
     for language in ("de", "es"):
         with translation.override(language):
             assert describe_load(Decimal("2.50"), Decimal("12.5"), 20) == "2,5 km/h · 12,5 % · 20 min"
+
+
+@pytest.mark.django_db
+def test_the_simulate_api_answers_in_english_with_a_point_whatever_the_callers_language(client, world):
+    data = make(ladder=[{"speed_kmh": 2.5, "incline_pct": 0, "duration_min": 10},
+                        {"speed_kmh": 3.5, "incline_pct": 0, "duration_min": 10}], current_step=0,
+                sessions=[session(2, step=0), session(1, step=0)])
+    client.force_login(world.therapist_a)
+    english = client.post("/api/v1/progression/simulate/", data, content_type="application/json").json()
+    german = client.post("/api/v1/progression/simulate/", data, content_type="application/json",
+                         HTTP_ACCEPT_LANGUAGE="de").json()
+    assert german == english == evaluate(copy.deepcopy(data))
+    assert "(3.5 km/h, 0 % incline, 10 min)" in german["reasons"][0]
