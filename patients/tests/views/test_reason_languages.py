@@ -170,3 +170,10 @@ def test_an_approved_suggestion_keeps_its_reasons_as_a_message(client, world):
         assert version.shown_reason == version.reason
     with translation.override("es"):
         assert version.shown_reason.startswith("Progresión propuesta aprobada: 2 sesiones cómodas seguidas")
+
+
+def test_the_patients_data_page_words_flag_reasons_in_their_language(client, world):
+    red_session_checked(world)
+    client.force_login(world.patient_a1.user)
+    body = client.get(reverse("interop:my-data"), **spanish(client)).content.decode()
+    assert SPANISH_RED in body and ENGLISH_RED not in body
