@@ -74,7 +74,8 @@ def language_entries() -> tuple[list[dict], dict[str, str]]:
     saw online (pwa/sw.js), and a kept page loads its own language's catalog by its versioned URL."""
     entries, offline = [], {}
     for code, _name in settings.LANGUAGES:
-        entries.append({"url": catalog_url(code), "revision": None})  # the URL carries the catalog's hash
+        url = catalog_url(code)  # the URL carries the catalog's hash
+        entries.append({"url": url, "revision": None if _hashed_names() else url.rsplit("/", 1)[-1]})
         offline[code] = reverse("offline-language", kwargs={"language": code})
         with translation.override(code):
             page = render_to_string("patients/offline.html")
