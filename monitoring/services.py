@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.dates import PLAN_DATES, sane_clinic_date
 from monitoring.models import ENTRY_MINUTES_MAX, Enrolment, RunningTimer, TimeEntry
@@ -244,7 +245,7 @@ def time_entry_update(*, entry: TimeEntry, actor, date: dt.date, minutes: int, a
                       today: dt.date) -> TimeEntry:
     """Change an entry: its author or a clinic admin only."""
     if not entry.editable_by(actor):
-        raise PermissionDenied("Only the entry's author or a clinic admin may change it.")
+        raise PermissionDenied(_("Only the entry's author or a clinic admin may change it."))
     entry.date, entry.minutes, entry.activity, entry.interactive = date, minutes, activity, interactive
     entry.updated_by = actor.user
     _entry_checked(entry, today=today).save()
@@ -256,6 +257,6 @@ def time_entry_update(*, entry: TimeEntry, actor, date: dt.date, minutes: int, a
 def time_entry_delete(*, entry: TimeEntry, actor) -> None:
     """Delete an entry: its author or a clinic admin only."""
     if not entry.editable_by(actor):
-        raise PermissionDenied("Only the entry's author or a clinic admin may delete it.")
+        raise PermissionDenied(_("Only the entry's author or a clinic admin may delete it."))
     logger.info("rtm time entry %s deleted by user %s", entry.pk, actor.user.pk)
     entry.delete()

@@ -86,3 +86,11 @@ def test_the_handout_in_german_with_decimal_commas(client, world):
     assert f"Ihr Plan, {world.patient_a1.full_name}" in body and "Drucken" in body
     assert "rückwärts gehen mit 2,5 km/h" in body and "2.5 km/h" not in body
     assert "So erreichen Sie Ihre Praxis" in body
+
+
+def test_the_reason_a_403_gives_is_translated_too(client, world):
+    """403.html shows the reason the code gave (`exception`): it is marked for translation like the page."""
+    client.force_login(world.therapist_a)
+    response = client.get("/today/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 403
+    assert "Nur für Patienten" in german(response.content)
