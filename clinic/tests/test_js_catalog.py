@@ -106,3 +106,19 @@ def test_pages_load_the_catalog_of_their_language_before_their_scripts(client):
 def test_a_regional_language_gets_its_base_languages_catalog():
     assert js_catalog.catalog_url("de-at").startswith("/jsi18n/de/")
     assert js_catalog.catalog_url("pt-br").startswith(f"/jsi18n/{settings.LANGUAGE_CODE}/")
+
+
+def test_it_goes_compressed_to_browsers_that_take_gzip(client):
+    import gzip
+
+    plain = client.get(catalog_path("de")).content
+    response = client.get(catalog_path("de"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(response.content) == plain
+    assert len(response.content) < 3000, len(response.content)
+
+
+def test_the_formats_are_the_numbers_only(client):
+    body = client.get(catalog_path("de")).content.decode()
+    assert '"THOUSAND_SEPARATOR": "."' in body
+    assert "DATETIME_INPUT_FORMATS" not in body
