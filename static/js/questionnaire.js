@@ -75,7 +75,7 @@
     return post(form.dataset.saveUrl, form, { item: item, value: state.answers[item] }).then(function (r) {
       if (r.ok || r.status === 400 || r.status === 409) { delete state.pending[item]; keep(); }
       if (r.ok) { say(gettext("Saved.")); } else if (r.status !== 0) { say(gettext("That answer was not accepted; please check it.")); }
-    }).catch(function () { say(gettext("Offline: your answers are kept on this phone and will be sent when you are back online.")); });
+    }).catch(function () { say(gettext("Offline: your answers are kept on this phone and will be sent when you are back.")); });
   };
   var flush = function () {
     var items = Object.keys(state.pending);
@@ -110,7 +110,7 @@
       say(Object.keys(errors).map(function (k) { return [].concat(errors[k]).join(" "); }).join(" ") ||
           gettext("Your answers could not be sent."));
     }).catch(function () {
-      say(gettext("Offline: your answers are kept on this phone and will be sent when you are back online."));
+      say(gettext("Offline: your answers are kept on this phone and will be sent as soon as you are back online."));
     });
   };
 

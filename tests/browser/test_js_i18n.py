@@ -99,3 +99,20 @@ def test_after_a_change_of_language_the_offline_page_follows(two_patients, open_
     page.get_by_role("heading", name="No tiene conexión").wait_for()
     assert page.locator("html").get_attribute("lang") == "es"
     assert disconnected_only(watch.console_errors), watch.console_errors
+
+
+def test_the_pain_chart_dates_are_in_the_page_language(two_patients, open_page, world):  # noqa: F811
+    from tests.factories import SessionLogFactory
+
+    alma, _arlo = two_patients
+    SessionLogFactory(exercise=world.assignment_a1.exercises.get(order=0, phase__order=0))
+    page, watch = open_page(360, 780)
+    open_app_online(page, alma)
+    speak(page, "de")
+    page.goto("/history/")
+    chart = "Chart.getChart(document.getElementById('pain-chart'))"
+    wait_until(page, f"!!window.Chart && !!{chart}")
+    labels = page.evaluate(f"{chart}.data.labels")
+    assert labels and all(re.fullmatch(r"\d{1,2}\. \w+\.?( \d{4})?", label) for label in labels), labels
+    assert page.evaluate(f"{chart}.options.locale") == "de"
+    assert watch.console_errors == [], watch.console_errors
