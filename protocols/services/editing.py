@@ -21,13 +21,13 @@ SLUG_MAX_LENGTH = 70
 def require_own_protocol(protocol: Protocol) -> None:
     """PermissionDenied for a built-in protocol."""
     if protocol.is_builtin:
-        raise PermissionDenied("Built-in protocols are read-only: clone one to edit it.")
+        raise PermissionDenied(_("Built-in protocols are read-only: clone one to edit it."))
 
 
 def require_own_template(template: ExerciseTemplate) -> None:
     """PermissionDenied for a built-in exercise template."""
     if template.is_builtin:
-        raise PermissionDenied("Built-in exercise templates are read-only: clone one to edit it.")
+        raise PermissionDenied(_("Built-in exercise templates are read-only: clone one to edit it."))
 
 
 def touch(protocol: Protocol) -> None:
