@@ -2,10 +2,12 @@ from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clinic.language import language_choices
 from clinic.models import ClinicSettings, Membership
 
 
@@ -152,6 +154,10 @@ class ClinicSettingsForm(forms.Form):
         help_text=ClinicSettings._meta.get_field("contact_hours").help_text,
         validators=ClinicSettings._meta.get_field("contact_hours").validators,
     )
+    default_language = forms.ChoiceField(
+        label=_("Default language"), choices=settings.LANGUAGES,
+        help_text=ClinicSettings._meta.get_field("default_language").help_text,
+    )
 
     def __init__(self, *args, defaults: dict, two_factor_always: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,6 +193,7 @@ class ClinicSettingsForm(forms.Form):
             Fieldset(_("How patients reach the clinic"),
                      HTML(format_html('<p class="small text-body-secondary">{}</p>', CONTACT_INTRO)),
                      *CONTACT_FIELDS),
+            Fieldset(_("Language"), "default_language"),
             Fieldset(_("Pain zones"), "green_max", "red_above"),
             Fieldset(_("Stepping up"), "green_sessions_to_progress", "trend_points", "max_auto_incline_pct",
                      "running_speed_kmh"),
@@ -215,3 +222,16 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
+
+
+class LanguageForm(forms.Form):
+    """A person's own language (their Language page); blank follows the clinic's default."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args, clinic_language_code: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        field.choices = language_choices(clinic_language_code)
+        field.error_messages["invalid_choice"] = _(
+            "%(value)s is not a language Backstep speaks. Choose one from the list.")

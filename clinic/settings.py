@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
+    # The signed-in person's language (theirs, else their clinic's), from the actor tenancy resolved; signed
+    # out, LocaleMiddleware's cookie or Accept-Language stands (clinic/language.py).
+    "clinic.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff session limits and two-factor; after messages, so it can say why a session ended.
     "clinic.security.middleware.SignInSecurityMiddleware",

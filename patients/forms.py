@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
+from clinic.language import clinic_language, language_choices
 from patients.models import HOLD_MAX, NOTE_MAX_LENGTH, REASON_MAX_LENGTH, REPS_MAX, SESSION_DOSE_FIELDS, SETS_MAX
 from patients.services import BACKDATE_LIMIT_DAYS
 from protocols.wording import format_level
@@ -229,7 +230,7 @@ class PatientForm(forms.ModelForm):
 
         model = Patient
         fields = ["first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
-                  "surgery_date", "therapist"]
+                  "surgery_date", "therapist", "language"]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "surgery_date": forms.DateInput(attrs={"type": "date"}),
@@ -243,6 +244,9 @@ class PatientForm(forms.ModelForm):
         self.fields["therapist"].queryset = User.objects.filter(memberships__clinic=clinic, is_active=True)
         self.fields["therapist"].required = True
         self.fields["email"].help_text = _("Needed to send the patient an invitation.")
+        self.fields["language"].choices = language_choices(clinic_language(clinic))
+        self.fields["language"].help_text = _("Of the patient's pages, e-mails and reminders. They can change it "
+                                              "on their phone.")
         limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
         limit_form_date(self.fields["date_of_birth"], BIRTH_DATES)
 
