@@ -150,11 +150,11 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS,
                               two_factor_always=settings.PRODUCTION)
     if request.method == "POST" and form.is_valid():
-        if not form.has_changed():
+        engine_changed = bool(set(form.changed_data) - {"require_two_factor", "default_language", *CONTACT_FIELDS})
+        language_changed = form.cleaned_data["default_language"] != row.default_language
+        if not (set(form.changed_data) - {"default_language"} or language_changed):
             messages.info(request, _("Nothing to save: the settings are as they were."))
             return redirect("clinic-admin:settings")
-        engine_changed = bool(set(form.changed_data) - {"require_two_factor", "default_language", *CONTACT_FIELDS})
-        language_changed = "default_language" in form.changed_data
         two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
         contact_changed = bool(set(form.changed_data) & set(CONTACT_FIELDS))
         try:

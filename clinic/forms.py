@@ -3,11 +3,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from clinic.language import language_choices
+from clinic.language import language_choices, user_language
 from clinic.models import ClinicSettings, Membership
 
 
@@ -154,8 +155,9 @@ class ClinicSettingsForm(forms.Form):
         help_text=ClinicSettings._meta.get_field("contact_hours").help_text,
         validators=ClinicSettings._meta.get_field("contact_hours").validators,
     )
+    # Not sent (a form from before the field existed, a script): the clinic's language stays as it is.
     default_language = forms.ChoiceField(
-        label=_("Default language"), choices=settings.LANGUAGES,
+        label=_("Default language"), choices=settings.LANGUAGES, required=False,
         help_text=ClinicSettings._meta.get_field("default_language").help_text,
     )
 
@@ -202,6 +204,9 @@ class ClinicSettingsForm(forms.Form):
             Fieldset(_("Sign-in"), Switch("require_two_factor")),
         )
 
+    def clean_default_language(self) -> str:
+        return self.cleaned_data["default_language"] or self.initial.get("default_language") or settings.LANGUAGE_CODE
+
     def engine_overrides(self) -> dict:
         """The thresholds as entered: None for "use the default"."""
         return {name: self.cleaned_data.get(name) for name in ENGINE_SETTING_TEXT}
@@ -235,3 +240,14 @@ class LanguageForm(forms.Form):
         field.choices = language_choices(clinic_language_code)
         field.error_messages["invalid_choice"] = _(
             "%(value)s is not a language Backstep speaks. Choose one from the list.")
+
+
+class LanguagePasswordResetForm(PasswordResetForm):
+    """"Forgot your password?": the e-mail goes in the account's language (its own, else its clinic's), whatever
+    the language of the signed-out page that asked for it."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        with translation.override(user_language(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                              html_email_template_name)

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic import security, services
-from clinic.forms import LanguageForm, SignInForm, TwoFactorCodeForm
+from clinic.forms import LanguageForm, LanguagePasswordResetForm, SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account
 from clinic.language import actor_language, clinic_language
@@ -63,6 +63,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     (or, in development, the address `make run` serves on), so all e-mails agree.
     """
 
+    form_class = LanguagePasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
