@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -175,9 +175,11 @@ def clinic_settings(request):
             if engine_changed:
                 messages.success(request, _("Clinic settings saved. The next progression checks use them."))
             if language_changed:
-                messages.success(request, _(
-                    "Default language saved. Patients and staff who have not chosen their own see it from their "
-                    "next page."))
+                # Said in the language of the next page: the admin's own, else the default just saved.
+                with translation.override(request.user.language or form.cleaned_data["default_language"]):
+                    messages.success(request, _(
+                        "Default language saved. Patients and staff who have not chosen their own see it from "
+                        "their next page."))
             if two_factor_changed:
                 # Ask again at once in this session (others are re-checked within a minute).
                 request.session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
