@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.language import language_choices, user_language
 from clinic.models import ClinicSettings, Membership
+from clinic.numbers import local_decimals, local_number
 
 
 class SignInForm(AuthenticationForm):
@@ -175,9 +176,9 @@ class ClinicSettingsForm(forms.Form):
         for name, (label, description) in ENGINE_SETTING_TEXT.items():
             default = defaults[name]
             help_text = _("%(description)s Default: %(default)s. Leave empty to use the default.") % {
-                "description": description, "default": default,
+                "description": description, "default": local_number(default),
             }
-            attrs = {"placeholder": str(default)}
+            attrs = {"placeholder": local_number(default)}
             if ClinicSettings.ENGINE_SETTING_NAMES[name] is int:
                 self.fields[name] = forms.IntegerField(
                     label=label, required=False, min_value=0, help_text=help_text,
@@ -188,6 +189,7 @@ class ClinicSettingsForm(forms.Form):
                     label=label, required=False, min_value=0, max_digits=8, decimal_places=2,
                     help_text=help_text, widget=forms.NumberInput(attrs={**attrs, "inputmode": "decimal"}),
                 )
+        local_decimals(self.fields)  # "0,6" in German and Spanish, "0.6" everywhere
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template has the form tag and its token

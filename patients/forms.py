@@ -11,7 +11,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
+from clinic.formats import our_format
 from clinic.language import clinic_language, language_choices
+from clinic.numbers import local_decimal_form
 from patients.models import HOLD_MAX, NOTE_MAX_LENGTH, REASON_MAX_LENGTH, REPS_MAX, SESSION_DOSE_FIELDS, SETS_MAX
 from patients.services import BACKDATE_LIMIT_DAYS
 from protocols.wording import format_level
@@ -115,7 +117,7 @@ def recent_dates(today: dt.date, *, since: dt.date | None = None,
         elif back == 1:
             label = _("Yesterday")
         else:
-            label = date_format(day, "l j F")
+            label = date_format(day, our_format("WEEKDAY_DATE"))
         choices.append((day.isoformat(), label))
     return choices
 
@@ -125,6 +127,7 @@ class PainField(forms.TypedChoiceField):
         super().__init__(choices=NPRS_CHOICES, coerce=int, widget=forms.RadioSelect, **kwargs)
 
 
+@local_decimal_form
 class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
     """One session, prefilled from today's plan. Unknown field values never reach the database."""
 
@@ -329,6 +332,7 @@ class PhaseChangeForm(forms.Form):
                 self.initial.setdefault("phase", orders[orders.index(current_phase_id) + 1])
 
 
+@local_decimal_form
 class MeasurementForm(forms.ModelForm):
     class Meta:
         from patients.models import Measurement

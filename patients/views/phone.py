@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -112,8 +112,8 @@ def _prefill(exercise) -> dict:
 
 
 def _prefill_texts(exercise) -> dict[str, str]:
-    """`_prefill` as the page's script reads it: text, empty for none."""
-    return {name: "" if value is None else str(value) for name, value in _prefill(exercise).items()}
+    """`_prefill` as the page's script reads it: text, empty for none, decimals the language's way ("3,5")."""
+    return {name: "" if value is None else formats.localize_input(value) for name, value in _prefill(exercise).items()}
 
 
 @kept_offline
