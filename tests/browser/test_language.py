@@ -49,8 +49,8 @@ def test_a_german_patient_steps_and_types_a_decimal_comma(world, open_page):
     page.locator("[data-logged='speed_kmh'] .bs-step-up").click()
     assert speed.input_value() == "2,6"  # the + button keeps the comma
     speed.fill("3,5")
-    page.locator("input[name='pain_during'][value='2']").check(force=True)
-    page.locator("input[name='pain_after'][value='1']").check(force=True)
+    page.locator("label[for='id_pain_during-2']").click()
+    page.locator("label[for='id_pain_after-1']").click()
     page.locator("form[data-offline] button[type='submit']").last.click()
     page.wait_for_url("**/log/*/")
     assert SessionLog.objects.get(patient=world.patient_a1).speed_kmh == Decimal("3.5")
