@@ -5,7 +5,8 @@
 - A staff member: their own (User.language, on their Language page), else their clinic's default.
 - A clinic's default: ClinicSettings.default_language (the clinic settings page), else settings.LANGUAGE_CODE.
 - Anyone signed out (sign-in, join, password reset): Django's LocaleMiddleware, from the language cookie or the
-  browser's Accept-Language, as before. After sign-in the person's choice wins.
+  browser's Accept-Language, as before. After sign-in the person's choice wins. One signed-out page knows its
+  visitor: a patient's invitation link, which speaks the invited patient's language (patients/views/phone.py).
 
 Pages: `LanguageMiddleware` (after TenancyMiddleware) activates the signed-in person's language from the
 actor the request already holds, whose clinic settings tenancy selected with it: no query of its own.
@@ -77,6 +78,13 @@ def user_language(user) -> str:
     return actor_language(resolve_actor(user)) or language_or_default(getattr(user, "language", ""))
 
 
+def activate_for_request(request, language: str) -> None:
+    """Speak `language` for the rest of this request (the middleware below, and a signed-out page whose visitor
+    a token names: a patient's invitation link)."""
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
 class LanguageMiddleware:
     """Activate the signed-in person's language (after TenancyMiddleware, which resolves the actor).
 
@@ -91,8 +99,7 @@ class LanguageMiddleware:
         actor = getattr(request, "actor", None)
         language = actor_language(actor) if actor is not None else None
         if language is not None:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
+            activate_for_request(request, language)
         response = self.get_response(request)
         if language is not None:
             response.headers["Content-Language"] = language

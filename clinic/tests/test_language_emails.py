@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import zoneinfo
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -202,3 +203,15 @@ def test_reminder_words_are_english_by_default():
         assert reminder_payload("checkin") == {
             "title": "Morgen-Check-in", "body": "Wie geht es Ihrem Knie heute Morgen? Das dauert nur zehn Sekunden.",
             "url": "/checkin/"}
+
+
+def test_the_invitation_link_speaks_the_invited_patients_language(client, world):
+    patient = Patient.objects.create(clinic=world.clinic_a, therapist=world.therapist_a, first_name="Lucía",
+                                     last_name="Fernández", email="lucia@mail.test", condition="pfp", side="left",
+                                     language="es")
+    _invitation, link = invitation_create(patient=patient, send=False)
+    response = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "es" and '<html lang="es">' in response.content.decode()
+    english = client.get(reverse("patients:invitation", args=["no-such-token"]), HTTP_ACCEPT_LANGUAGE="de")
+    assert english["Content-Language"] == "de"  # an unknown token names no one: the browser's language

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_safe
 from clinic import security
 from clinic.audit import audit_note, page_of
 from clinic.invitations import REFUSED, Outcome
+from clinic.language import activate_for_request, patient_language
 from clinic.models import User
 from clinic.web import patient_required, service_errors_to_form
 from patients import selectors, services
@@ -320,6 +321,9 @@ def invitation(request, token: str):
         status = 404 if invalid.reason == "unknown" else 410
         return render(request, "patients/invitation_invalid.html", {"reason": invalid.reason}, status=status)
     patient = invite.patient
+    # Signed out, but the token names the invitee: the page speaks the language their invitation e-mail did
+    # (clinic/language.py; LocaleMiddleware then says so in Content-Language).
+    activate_for_request(request, patient_language(patient))
     # Reached by token, signed out: the audit trail needs to be told whose data this is.
     audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk, object_id=invite.pk)
     account = selectors.invitation_account_for(invitation=invite, signed_in=request.user)
