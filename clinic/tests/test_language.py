@@ -255,3 +255,11 @@ def test_another_clinics_therapist_cannot_set_it(client, world):
                            patient_post(world.patient_a1, language="de"))
     assert response.status_code == 404
     assert Patient.objects.get(pk=world.patient_a1.pk).language == ""
+
+
+def test_the_patient_page_names_a_chosen_language(client, world):
+    client.force_login(world.therapist_a)
+    url = reverse("patients:detail", args=[world.patient_a1.pk])
+    assert "Español" not in client.get(url).content.decode()
+    Patient.objects.filter(pk=world.patient_a1.pk).update(language="es")
+    assert '<span lang="es">Español</span>' in client.get(url).content.decode()
