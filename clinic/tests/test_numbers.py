@@ -167,3 +167,10 @@ def test_date_inputs_stay_iso_in_every_language(language):
         widget = PatientForm.base_fields["date_of_birth"].widget
         assert widget.format_value(DAY) == "2026-12-04"
         assert PatientForm.base_fields["date_of_birth"].clean("2026-12-04") == DAY
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "2.5|10|0.5"), ("de", "2,5|10|0,5"), ("es", "2,5|10|0,5")])
+def test_the_builders_numbers_follow_the_language(language, shown):
+    template = Template("{% load builder %}{{ a|number }}|{{ b|number }}|{{ c|number }}")
+    with translation.override(language):
+        assert template.render(Context({"a": Decimal("2.50"), "b": Decimal("10.0"), "c": 0.5})) == shown
