@@ -174,3 +174,11 @@ def test_the_builders_numbers_follow_the_language(language, shown):
     template = Template("{% load builder %}{{ a|number }}|{{ b|number }}|{{ c|number }}")
     with translation.override(language):
         assert template.render(Context({"a": Decimal("2.50"), "b": Decimal("10.0"), "c": 0.5})) == shown
+
+
+def test_a_ladder_step_in_words_follows_the_language():
+    from protocols.models import describe_load
+
+    assert describe_load(Decimal("2.50"), Decimal("5.0"), 20) == "2.5 km/h · 5 % · 20 min"
+    with translation.override("de"):
+        assert describe_load(Decimal("3.50"), Decimal("2.5"), 20) == "3,5 km/h · 2,5 % · 20 min"
