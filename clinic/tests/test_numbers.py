@@ -182,3 +182,19 @@ def test_a_ladder_step_in_words_follows_the_language():
     assert describe_load(Decimal("2.50"), Decimal("5.0"), 20) == "2.5 km/h · 5 % · 20 min"
     with translation.override("de"):
         assert describe_load(Decimal("3.50"), Decimal("2.5"), 20) == "3,5 km/h · 2,5 % · 20 min"
+
+
+@pytest.mark.django_db
+def test_a_german_patients_today_page_shows_3_comma_5_km_h(client, world):
+    from patients.services import assignment_create
+    from tests.factories import PatientFactory, UserFactory, make_protocol
+
+    patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, user=UserFactory(), language="de")
+    assignment_create(patient=patient, protocol=make_protocol(ladder=((3.5, 1.5, 10),)),
+                      start_date=clinic_today(world.clinic_a), baseline_pain=2)
+    client.force_login(patient.user)
+    today = client.get(reverse("patients:today")).content.decode()
+    assert "3,5 km/h" in today and "1,5 %" in today
+    assert "3.5 km/h" not in today
+    client.force_login(world.therapist_a)  # the therapist reads English: the same plan with points
+    assert "3.5 km/h" in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
