@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0011_updated_at'),
+        ('patients', '0012_reason_messages'),
     ]
 
     operations = [
