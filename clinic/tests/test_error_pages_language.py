@@ -32,8 +32,10 @@ def test_404_in_spanish_by_the_language_cookie(client):
 
 
 def test_403_in_german(client, world):
+    world.patient_a1.language = "de"
+    world.patient_a1.save(update_fields=["language"])
     client.force_login(world.patient_a1.user)
-    response = client.get("/patients/", HTTP_ACCEPT_LANGUAGE="de")
+    response = client.get("/patients/")
     assert response.status_code == 403
     assert "Sie können diese Seite nicht öffnen" in german(response.content)
 
@@ -78,9 +80,13 @@ def test_429_lockout_in_german(settings):
 
 
 def test_the_handout_in_german_with_decimal_commas(client, world):
-    """The printed plan: its words in German and its speeds with a decimal comma (2,5 km/h)."""
+    """The printed plan goes home with the patient: in their language (German here, with 2,5 km/h) while the
+    therapist who prints it reads English."""
+    world.patient_a1.language = "de"
+    world.patient_a1.save(update_fields=["language"])
     client.force_login(world.therapist_a)
-    response = client.get(f"/patients/{world.patient_a1.pk}/handout/", HTTP_ACCEPT_LANGUAGE="de")
+    assert '<html lang="en">' in client.get(f"/patients/{world.patient_a1.pk}/").content.decode()
+    response = client.get(f"/patients/{world.patient_a1.pk}/handout/")
     assert response.status_code == 200
     body = german(response.content)
     assert f"Ihr Plan, {world.patient_a1.full_name}" in body and "Drucken" in body
@@ -90,7 +96,9 @@ def test_the_handout_in_german_with_decimal_commas(client, world):
 
 def test_the_reason_a_403_gives_is_translated_too(client, world):
     """403.html shows the reason the code gave (`exception`): it is marked for translation like the page."""
+    world.therapist_a.language = "de"
+    world.therapist_a.save(update_fields=["language"])
     client.force_login(world.therapist_a)
-    response = client.get("/today/", HTTP_ACCEPT_LANGUAGE="de")
+    response = client.get("/today/")
     assert response.status_code == 403
     assert "Nur für Patienten" in german(response.content)

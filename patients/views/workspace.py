@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic.audit import audit_narrowed, audit_note, page_of
+from clinic.language import patient_language
 from clinic.search import page_search
 from clinic.web import id_or_none, service_errors_to_form, staff_required
 from patients import selectors, services
@@ -314,8 +316,10 @@ def patient_invite_revoke(request, pk: int):
 @staff_required
 @require_safe
 def patient_handout(request, pk: int):
-    """A print-friendly sheet of the current plan with its safety notes."""
+    """A print-friendly sheet of the current plan with its safety notes, in the patient's language (it is
+    printed for them to take home, whatever language the therapist reads)."""
     patient = selectors.patient_get(actor=request.actor, pk=pk)
     today = services.clinic_today(request.actor.clinic)
     overview = selectors.patient_overview(patient=patient, today=today)
-    return render(request, "patients/handout.html", {"overview": overview, "patient": patient, "today": today})
+    with translation.override(patient_language(patient)):
+        return render(request, "patients/handout.html", {"overview": overview, "patient": patient, "today": today})

@@ -8,7 +8,6 @@ API and the FHIR export keep the English text.
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -26,14 +25,20 @@ GERMAN_RED = "Der Schmerz während der letzten Einheit ("
 SPANISH_RED = "El dolor durante la última sesión ("
 
 
-def german(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
-    return {"HTTP_ACCEPT_LANGUAGE": "de"}
+def speak(world, language: str) -> dict:
+    """The therapist and the patient read `language` (their own choice, which wins over the browser's)."""
+    for person in (world.therapist_a, world.patient_a1):
+        person.language = language
+        person.save(update_fields=["language"])
+    return {}
 
 
-def spanish(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
-    return {"HTTP_ACCEPT_LANGUAGE": "es"}
+def german(world):
+    return speak(world, "de")
+
+
+def spanish(world):
+    return speak(world, "es")
 
 
 def red_session_checked(world):
@@ -66,19 +71,19 @@ def test_the_check_stores_english_text_and_the_message_whatever_language_is_acti
 def test_the_inbox_shows_a_flag_reason_in_the_viewers_language(client, world):
     flag = red_session_checked(world)
     client.force_login(world.therapist_a)
-    body = client.get(reverse("patients:flags"), **german(client)).content.decode()
+    body = client.get(reverse("patients:flags"), **german(world)).content.decode()
     assert GERMAN_RED in body and "lag bei 7/10, über der Grenze von 5/10" in body
     assert "Stufe 1 von 3" in body
     assert ENGLISH_RED not in body
-    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
-    body = client.get(reverse("patients:flags"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    speak(world, "")  # the clinic's default: English
+    body = client.get(reverse("patients:flags")).content.decode()
     assert flag.reasons[0].replace("'", "&#x27;") in body and GERMAN_RED not in body
 
 
 def test_the_patient_page_shows_flag_and_step_reasons_in_spanish(client, world):
     red_session_checked(world)
     client.force_login(world.therapist_a)
-    body = client.get(reverse("patients:detail", args=[world.patient_a1.pk]), **spanish(client)).content.decode()
+    body = client.get(reverse("patients:detail", args=[world.patient_a1.pk]), **spanish(world)).content.decode()
     assert body.count(SPANISH_RED) >= 2  # the open flag and the engine's step change in the history
     assert ENGLISH_RED not in body
 
@@ -87,7 +92,7 @@ def test_a_flag_stored_before_messages_shows_its_text(client, world):
     flag = red_session_checked(world)
     Flag.objects.filter(pk=flag.pk).update(reasons=["Written before messages."], reason_messages=[])
     client.force_login(world.therapist_a)
-    body = client.get(reverse("patients:flags"), **german(client)).content.decode()
+    body = client.get(reverse("patients:flags"), **german(world)).content.decode()
     assert "Written before messages." in body
 
 
@@ -96,9 +101,9 @@ def test_the_phone_shows_the_checks_reason_in_the_patients_language(client, worl
     session(world, 1, pain=4, morning=0)
     check(world)
     client.force_login(world.patient_a1.user)
-    body = client.get(reverse("patients:today"), **german(client)).content.decode()
+    body = client.get(reverse("patients:today"), **german(world)).content.decode()
     assert "Der Schmerz während der letzten Einheit lag bei 4/10: vertretbar" in body
-    body = client.get(reverse("patients:today"), **spanish(client)).content.decode()
+    body = client.get(reverse("patients:today"), **spanish(world)).content.decode()
     assert "El dolor durante la última sesión fue de 4/10: aceptable" in body
 
 
@@ -162,7 +167,7 @@ def test_an_approved_suggestion_keeps_its_reasons_as_a_message(client, world):
     check(world)
     suggestion = Flag.objects.get(kind="progression")
     client.force_login(world.therapist_a)
-    client.post(reverse("patients:flag-action", args=[suggestion.pk]), {"action": "approve"}, **german(client))
+    client.post(reverse("patients:flag-action", args=[suggestion.pk]), {"action": "approve"}, **german(world))
     version = StepVersion.objects.filter(exercise=walk(world.assignment_a1), source="therapist").latest()
     assert version.reason.startswith("Approved the suggested progression: 2 comfortable sessions in a row")
     assert version.reason_message["id"] == "step.approved"
@@ -175,5 +180,5 @@ def test_an_approved_suggestion_keeps_its_reasons_as_a_message(client, world):
 def test_the_patients_data_page_words_flag_reasons_in_their_language(client, world):
     red_session_checked(world)
     client.force_login(world.patient_a1.user)
-    body = client.get(reverse("interop:my-data"), **spanish(client)).content.decode()
+    body = client.get(reverse("interop:my-data"), **spanish(world)).content.decode()
     assert SPANISH_RED in body and ENGLISH_RED not in body
