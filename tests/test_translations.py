@@ -20,12 +20,15 @@ import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polib
 import pytest
 
 from conftest import require_service
+from tests.api.support import rows  # noqa: F401 (a fixture of the page world)
+from tests.authorization_support import objects  # noqa: F401 (the page world)
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("es", "de")
@@ -280,3 +283,225 @@ def test_the_catalogue_holds_every_text_marked_in_the_code(extracted, lang, doma
     if problems:
         pytest.fail(report(problems, f"differences between the code and locale/{lang}/LC_MESSAGES/{domain}.po "
                                           "(run `make messages`, translate, run it again, commit)"), pytrace=False)
+
+
+# --- (e) no English left on the pages -----------------------------------------------------------------------
+
+# English words that are not also Spanish or German words (so no "plan", "name", "start", "team", "export",
+# "status", "link", "code", "in", "no", "will", "was", "also", "die", "den", "has", "me", "use", "once", "son").
+ENGLISH_WORDS = (
+    "the", "your", "you", "and", "with", "this", "that", "from", "are", "have", "been", "what", "when", "which",
+    "of", "to", "is", "it", "or", "by", "not", "can", "please", "here", "there", "only", "each", "every", "more",
+    "after", "before", "during", "yet", "how", "why", "should", "would", "could", "must", "were", "does", "don't",
+    "save", "cancel", "session", "sessions", "patients", "pain", "week", "weeks", "day", "days", "today",
+    "yesterday", "tomorrow", "morning", "minutes", "sign", "next", "back", "show", "hide", "add", "edit", "delete",
+    "remove", "settings", "clinic", "therapist", "therapists", "exercise", "exercises", "reminder", "reminders",
+    "questionnaire", "questionnaires", "history", "library", "template", "templates", "inbox", "flag", "flags",
+    "staff", "keys", "download", "password", "forgot", "join", "new", "none", "yes", "done", "open", "close",
+    "change", "level", "step", "steps", "score", "progress", "urgent", "warning", "report", "protocol",
+    "protocols", "invite", "invitation", "send", "sent", "enter", "choose", "select", "search", "phone", "first",
+    "last", "about", "help", "out", "walk", "knee", "swelling", "check", "saved", "ago", "never", "yet",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "march", "june", "july", "october", "december",
+)
+ENGLISH = re.compile(r"(?<![\w'’-])(" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w'’-])",
+                     re.IGNORECASE)
+# Elements whose text is code, data or markup rather than words a person reads as Backstep's own.
+SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "kbd", "samp", "textarea", "svg", "template"}
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "aria-description")
+
+
+class PageWords(HTMLParser):
+    """The texts a person reads on a page: element text and labelling attributes, without scripts and code."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.skipping: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if self.skipping:
+            if tag == self.skipping[-1] and tag not in VOID_ELEMENTS:
+                self.skipping.append(tag)
+            return
+        if tag in SKIPPED_ELEMENTS or (attributes.get("translate") == "no" and tag not in VOID_ELEMENTS):
+            self.skipping.append(tag)
+            return
+        for name in READ_ATTRIBUTES:
+            if attributes.get(name):
+                self.texts.append(attributes[name])
+        if tag == "input" and attributes.get("type") in ("submit", "button") and attributes.get("value"):
+            self.texts.append(attributes["value"])
+        if tag == "meta" and attributes.get("name") == "description" and attributes.get("content"):
+            self.texts.append(attributes["content"])
+
+    def handle_startendtag(self, tag, attrs):
+        if tag not in VOID_ELEMENTS:
+            self.handle_starttag(tag, attrs)
+            self.handle_endtag(tag)
+        else:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if self.skipping and tag == self.skipping[-1]:
+            self.skipping.pop()
+
+    def handle_data(self, data):
+        if not self.skipping and data.strip():
+            self.texts.append(data)
+
+
+def english_on_page(html: str, people_and_clinic_texts: list[str]) -> list[str]:
+    """Each text of the page that still has an English word once names and clinic-made texts are taken out."""
+    parser = PageWords()
+    parser.feed(html)
+    parser.close()
+    data = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, people_and_clinic_texts)) + r")(?!\w)")
+            if people_and_clinic_texts else None)
+    found = []
+    for text in parser.texts:
+        if data is not None:
+            text = data.sub(" ", text)
+        text = re.sub(r"\S+@\S+|https?://\S+|(?<![\w/])/[\w/.-]+", " ", text)  # addresses and paths
+        text = " ".join(text.split())
+        words = sorted({m.lower() for m in ENGLISH.findall(text)})
+        if words:
+            found.append(f"{text[:100]!r} ({', '.join(words)})")
+    return list(dict.fromkeys(found))
+
+
+def test_the_page_scan_finds_english_and_skips_names_code_and_attributes_it_should():
+    html = ('<html><head><title>Hoy</title><style>.the{}</style><script>let the = 1;</script></head><body>'
+            '<h1>Hola, Itzel Quispe</h1><p>Guardar</p><button aria-label="Show menu">≡</button>'
+            '<p>Sesión guardada. <a href="/the/log/">Ver</a></p><code>the api</code>'
+            '<span translate="no">Clinic A walk</span><p>Walk backwards on the treadmill</p>'
+            '<input type="submit" value="Save and close"><p>Ihre Übung <br/> for today</p></body></html>')
+    found = english_on_page(html, ["Walk backwards on the treadmill", "Itzel", "Quispe"])
+    assert found == ["'Show menu' (show)", "'Save and close' (and, close, save)", "'for today' (today)"]
+
+
+# The pages of each role; `{...}` in a path is filled from the page world (objects, below).
+ROLE_PAGES = {
+    "patient": [
+        "patients:today", "patients:log-session", "patients:session-saved", "patients:session-edit",
+        "patients:checkin", "patients:history", "outcomes:answer", "outcomes:answered", "reminders:settings",
+        "interop:my-data",
+    ],
+    "therapist": [
+        "patients:list", "patients:detail", "patients:create", "patients:edit", "patients:assign", "patients:flags",
+        "patients:handout", "protocols:list", "protocols:detail", "protocols:create", "protocols:phase-add",
+        "protocols:exercise-edit", "protocols:ladder", "protocols:library", "protocols:template-detail",
+        "protocols:template-create", "outcomes:clinic", "outcomes:thresholds", "monitoring:clinic",
+        "monitoring:patient", "account-security",
+    ],
+    "admin": [
+        "clinic-admin:staff", "clinic-admin:staff-invite", "clinic-admin:settings", "clinic-admin:api-keys",
+        "clinic-admin:audit", "clinic-admin:notifications", "interop:exports", "interop:patient-record",
+        "reminders:clinic-defaults", "outcomes:questionnaires", "exercise_media:education",
+    ],
+    "anonymous": [
+        "login", "patients:join", "password_reset", "password_reset_done", "patients:invitation", "offline",
+        "staff-join",
+    ],
+}
+NOT_FOUND_PAGE = "/no-such-page-here/"
+
+
+@pytest.fixture
+def page_world(objects, django_db_blocker):
+    """The authorization matrix's world, with names that look like no English word, and Backstep's library."""
+    from django.apps import apps
+    from django.db import models
+
+    from protocols.services import library_install
+
+    w = objects.world
+    renames = [(w.clinic_a, {"name": "Fisio Qorvath"}), (w.clinic_b, {"name": "Praxis Zulmer"}),
+               (w.patient_a1, {"first_name": "Itzel", "last_name": "Quispe"}),
+               (w.patient_a2, {"first_name": "Yaretzi", "last_name": "Huanca"}),
+               (objects.patient_a3, {"first_name": "Xóchitl", "last_name": "Mamani"}),
+               (w.therapist_a, {"first_name": "Jörg", "last_name": "Wąsowicz"}),
+               (w.admin_a, {"first_name": "Ulrike", "last_name": "Szczęsna"})]
+    for row, values in renames:
+        type(row).objects.filter(pk=row.pk).update(**values)
+    # People's names and clinic-made texts (the fixtures' own protocols and templates, built-in or not) are
+    # shown as written: the scan takes them out. Backstep's library, installed after, is not taken out.
+    data_models = ["clinic.User", "clinic.Clinic", "clinic.ClinicSettings", "clinic.ApiKey", "clinic.Notification",
+                   "clinic.AuditEvent", "patients.Patient", "protocols.ExerciseTemplate", "protocols.Protocol",
+                   "protocols.Phase", "protocols.PrescribedExercise", "monitoring.TimeEntry",
+                   "exercise_media.ExerciseMedia", "exercise_media.EducationText",
+                   "outcomes.ImportedQuestionnaire"]
+    texts: set[str] = set()
+    for label in data_models:
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        fields = [f.name for f in model._meta.concrete_fields
+                  if isinstance(f, (models.CharField, models.TextField)) and not f.choices]
+        for values in model.objects.values_list(*fields):
+            texts.update(str(v).strip() for v in values if v and len(str(v).strip()) > 1)
+    library_install()
+    return objects, sorted(texts, key=len, reverse=True)
+
+
+def use_language(lang: str, objects) -> None:
+    """Every way Backstep may choose a language: the people's and clinic's own fields (where they exist)."""
+    from django.apps import apps
+    from django.db import models
+
+    for label in ("clinic.User", "patients.Patient", "clinic.Clinic", "clinic.ClinicSettings",
+                  "reminders.ReminderPreference"):
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        for f in model._meta.concrete_fields:
+            if isinstance(f, models.CharField) and "language" in f.name:
+                model.objects.update(**{f.name: lang})
+
+
+def page_client(role: str, lang: str, objects):
+    from django.conf import settings
+    from django.test import Client
+
+    w = objects.world
+    client = Client(HTTP_ACCEPT_LANGUAGE=f"{lang},{lang};q=0.9")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    user = {"patient": w.patient_a1.user, "therapist": w.therapist_a, "admin": w.admin_a}.get(role)
+    if user is not None:
+        user.refresh_from_db()
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_english_left_on_any_page_of_any_role(page_world, lang):
+    from tests.authorization_matrix import MATRIX
+
+    objects, people_and_clinic_texts = page_world
+    use_language(lang, objects)
+    problems = []
+    for role, route_names in ROLE_PAGES.items():
+        client = page_client(role, lang, objects)
+        pages = [(name, MATRIX[name].url(name, objects)) for name in route_names if name in MATRIX]
+        if role == "anonymous":
+            pages.append(("404 page", NOT_FOUND_PAGE))
+        for name, url in pages:
+            response = client.get(url, follow=True)
+            where = f"{role} {name} ({response.request['PATH_INFO']})"
+            if response.status_code not in (200, 404) or "html" not in response.get("Content-Type", ""):
+                problems.append(f"{where}: status {response.status_code}, no page to read")
+                continue
+            language = response.headers.get("Content-Language", "")
+            if language and language != lang:
+                problems.append(f"{where}: answered in {language!r}, not {lang!r}")
+            html = response.content.decode()
+            problems += [f"{where}: {phrase}" for phrase in english_on_page(html, people_and_clinic_texts)]
+        missing = [name for name in route_names if name not in MATRIX]
+        problems += [f"{role} {name}: no such route in tests/authorization_matrix.py" for name in missing]
+    if problems:
+        pytest.fail(report(problems, f"English texts on pages shown in {lang} (mark them for translation, "
+                                     "run `make messages`, translate)", limit=150), pytrace=False)
