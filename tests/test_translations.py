@@ -25,16 +25,18 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.conf import settings
 
 from conftest import require_service
 from tests.api.support import rows  # noqa: F401 (a fixture of the page world)
 from tests.authorization_support import objects  # noqa: F401 (the page world)
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGUAGES = ("es", "de")
+# Every language of settings.LANGUAGES but the one the code is written in (README, "Adding a language").
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
 DOMAINS = ("django", "djangojs")
 # The fewest plural forms each language has (Spanish catalogues from recent gettext say 3: "de millones").
-NPLURALS_AT_LEAST = {"es": 2, "de": 2}
+NPLURALS_AT_LEAST = 2
 
 
 def catalogue_path(lang: str, domain: str, suffix: str = "po") -> Path:
@@ -73,7 +75,7 @@ def test_every_entry_is_translated_and_not_fuzzy(lang, domain):
     header = po.metadata.get("Plural-Forms", "")
     declared = re.search(r"nplurals\s*=\s*(\d+)", header)
     nplurals = int(declared.group(1)) if declared else 0
-    assert nplurals >= NPLURALS_AT_LEAST[lang], (
+    assert nplurals >= NPLURALS_AT_LEAST, (
         f"locale/{lang}/{domain}.po: its Plural-Forms header {header!r} should give {lang}'s plural forms")
     problems = []
     for entry in po:
@@ -170,21 +172,19 @@ def test_the_placeholder_check_sees_a_lost_or_renamed_placeholder():
 
 # --- (c) compiled -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("lang", "domain"), CATALOGUES)
-def test_the_compiled_catalogue_says_what_the_po_says(lang, domain):
-    mo_path = catalogue_path(lang, domain, "mo")
-    assert mo_path.exists(), f"{mo_path.relative_to(ROOT)} is missing: run `make messages` and commit it"
+def mo_differences(po: polib.POFile, mo_path: Path) -> list[str]:
+    """Each translation of the .po that the compiled .mo (as gettext reads it) does not give back."""
     with open(mo_path, "rb") as handle:
         mo = gettext.GNUTranslations(handle)
     problems = []
-    for entry in load(lang, domain):
+    for entry in po:
         if entry.obsolete or "fuzzy" in entry.flags:
             continue  # msgfmt leaves fuzzy entries out; (a) reports them
         if entry.msgid_plural:
             for n, translation in entry.msgstr_plural.items():
-                if not translation:
+                count = next((c for c in range(1000) if mo.plural(c) == n), None)
+                if not translation or count is None:
                     continue
-                count = next(c for c in range(200) if mo_plural_index(mo, c) == n)
                 got = (mo.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, count) if entry.msgctxt
                        else mo.ngettext(entry.msgid, entry.msgid_plural, count))
                 if got != translation:
@@ -193,13 +193,33 @@ def test_the_compiled_catalogue_says_what_the_po_says(lang, domain):
             got = mo.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else mo.gettext(entry.msgid)
             if got != entry.msgstr:
                 problems.append(f"{entry_name(entry)}: .mo has {got!r}, .po has {entry.msgstr!r}")
+    return problems
+
+
+@pytest.mark.parametrize(("lang", "domain"), CATALOGUES)
+def test_the_compiled_catalogue_says_what_the_po_says(lang, domain):
+    mo_path = catalogue_path(lang, domain, "mo")
+    assert mo_path.exists(), f"{mo_path.relative_to(ROOT)} is missing: run `make messages` and commit it"
+    problems = mo_differences(load(lang, domain), mo_path)
     if problems:
         pytest.fail(report(problems, f"entries differ between {mo_path.relative_to(ROOT)} and its .po "
-                                          "(run `make messages` and commit the .mo)"), pytrace=False)
+                                     "(run `make messages` and commit the .mo)"), pytrace=False)
 
 
-def mo_plural_index(mo: gettext.GNUTranslations, count: int) -> int:
-    return mo.plural(count)
+def test_the_compiled_catalogue_check_sees_a_po_edited_after_compiling(tmp_path):
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": "nplurals=2; plural=(n != 1);"}
+    po.append(polib.POEntry(msgid="Save", msgstr="Speichern"))
+    po.append(polib.POEntry(msgid="Start", msgctxt="verb", msgstr="Starten"))
+    po.append(polib.POEntry(msgid="one session", msgid_plural="%(count)s sessions", flags=["python-format"],
+                            msgstr_plural={0: "eine Einheit", 1: "%(count)s Einheiten"}))
+    po.save_as_mofile(str(tmp_path / "django.mo"))
+    assert mo_differences(po, tmp_path / "django.mo") == []
+    po[0].msgstr = "Sichern"
+    po[2].msgstr_plural[1] = "%(count)s Trainingseinheiten"
+    po.append(polib.POEntry(msgid="Cancel", msgstr="Abbrechen"))
+    found = mo_differences(po, tmp_path / "django.mo")
+    assert len(found) == 3 and "'Save'" in found[0] and "form 1" in found[1] and "'Cancel'" in found[2], found
 
 
 # --- (d) current with the code ------------------------------------------------------------------------------
@@ -216,7 +236,7 @@ SOURCE_SUFFIXES = {".py", ".html", ".txt", ".js", ".mjs"}
 def makemessages_command(domain: str) -> list[str]:
     ignores = JS_IGNORES if domain == "djangojs" else IGNORES
     command = ["manage.py", "makemessages", *(["-d", "djangojs"] if domain == "djangojs" else []),
-               "-l", "es", "-l", "de", *OPTIONS]
+               *[arg for lang in LANGUAGES for arg in ("-l", lang)], *OPTIONS]
     for pattern in ignores:
         command += ["-i", pattern]
     return command
@@ -229,6 +249,8 @@ def test_the_extraction_options_match_the_makefile():
     for option in OPTIONS:
         assert makefile.count(option) >= 2, f"the Makefile's messages target no longer passes {option}"
     assert "makemessages -d djangojs" in makefile
+    for lang in LANGUAGES:
+        assert makefile.count(f"-l {lang}") >= 2, f"the Makefile's messages target does not extract {lang}"
 
 
 def copy_sources(destination: Path) -> None:
