@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def _years_from(day: dt.date, years: int) -> dt.date:
@@ -58,9 +60,12 @@ class ClinicDateRange:
 
     def message(self, today: dt.date) -> str:
         low, high = self.bounds(today)
-        ahead = f"{self.years_ahead} year{'s' if self.years_ahead != 1 else ''} ahead" if self.years_ahead else (
-            "not in the future")
-        return f"Enter a date from {low.isoformat()} to {high.isoformat()} ({self.years_back} years back, {ahead})."
+        values = {"low": low.isoformat(), "high": high.isoformat(), "back": self.years_back, "ahead": self.years_ahead}
+        if not self.years_ahead:
+            return _("Enter a date from %(low)s to %(high)s (%(back)d years back, not in the future).") % values
+        return ngettext("Enter a date from %(low)s to %(high)s (%(back)d years back, %(ahead)d year ahead).",
+                        "Enter a date from %(low)s to %(high)s (%(back)d years back, %(ahead)d years ahead).",
+                        self.years_ahead) % values
 
 
 PLAN_DATES = ClinicDateRange(years_back=5, years_ahead=2)

@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.models import Clinic, Membership
 from patients.models import Patient
@@ -147,12 +148,12 @@ def get_scoped_or_404(queryset: QuerySet, actor: Actor, **lookup):
 
 def require_staff(actor: Actor) -> None:
     if not actor.is_staff_member:
-        raise PermissionDenied("Clinic staff only")
+        raise PermissionDenied(_("Clinic staff only"))
 
 
 def require_clinic_admin(actor: Actor) -> None:
     if not actor.is_clinic_admin:
-        raise PermissionDenied("Clinic admins only")
+        raise PermissionDenied(_("Clinic admins only"))
 
 
 def require_patient(actor: Actor) -> None:

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic import claims
 from clinic.celery import enqueue_soon
@@ -60,8 +61,8 @@ def media_upload(*, clinic, uploaded, description: str, uploaded_by, template=No
             try:
                 picture = images.prepare(uploaded)
             except images.PictureError as error:
-                raise ValidationError({"file": "This picture could not be read: it may be damaged. "
-                                               "Try saving it again as a JPEG."}, code="damaged") from error
+                raise ValidationError({"file": _("This picture could not be read: it may be damaged. "
+                                               "Try saving it again as a JPEG.")}, code="damaged") from error
             media.file = storage.save_bytes("pictures", "jpg", picture.large)
             written.append(media.file)
             media.thumbnail = storage.save_bytes("thumbnails", "jpg", picture.thumbnail)
@@ -157,8 +158,8 @@ def media_transcode(*, media_id: int) -> str:
     token, attempt = claim
     media = ExerciseMedia.objects.get(pk=media_id)
     if attempt > MAX_ATTEMPTS:
-        return _fail(media_id, token, "The video could not be converted: the converter stopped several times. "
-                                      "Try a shorter clip.", media.original)
+        return _fail(media_id, token, _("The video could not be converted: the converter stopped several times. "
+                                      "Try a shorter clip."), media.original)
     work = Path(tempfile.mkdtemp(prefix="backstep-media-"))
     try:
         source = work / f"source.{media.original.rsplit('.', 1)[-1]}"
@@ -211,7 +212,7 @@ def media_resume_stale(*, now=None) -> list[int]:
     for media_id, original in worn:
         if ExerciseMedia.objects.filter(stale, pk=media_id).update(
                 status=ExerciseMedia.Status.FAILED, claim_token="", original="", updated_at=now,
-                error="The video could not be converted: the converter stopped several times. Try a shorter clip."):
+                error=_("The video could not be converted: the converter stopped several times. Try a shorter clip.")):
             storage.delete_quietly(original)
     return list(ExerciseMedia.objects.filter(stale | unsent).values_list("pk", flat=True))
 
@@ -222,7 +223,7 @@ def media_resume_stale(*, now=None) -> list[int]:
 def education_text_save(*, clinic, topic: str, title: str, body: str, updated_by) -> EducationText:
     """The clinic's own wording of a topic (created the first time)."""
     if topic not in BY_SLUG:
-        raise ValidationError({"topic": "Unknown topic."})
+        raise ValidationError({"topic": _("Unknown topic.")})
     with transaction.atomic():
         row = EducationText.objects.select_for_update().filter(clinic=clinic, topic=topic).first()
         row = row or EducationText(clinic=clinic, topic=topic)

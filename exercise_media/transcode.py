@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 logger = logging.getLogger(__name__)
 
 # Landscape fits 1280x720, portrait 720x1280; never larger than the source; even sizes (H.264 needs them).
@@ -54,7 +56,7 @@ def parse_probe(output: str) -> Probe:
     streams = data.get("streams") or []
     video = next((s for s in streams if s.get("codec_type") == "video" and s.get("width")), None)
     if video is None:
-        raise TranscodeError("This file has no picture track ffmpeg can read: it may be damaged or not a video.")
+        raise TranscodeError(_("This file has no picture track ffmpeg can read: it may be damaged or not a video."))
     try:
         duration = float((data.get("format") or {}).get("duration") or video.get("duration") or 0)
     except (TypeError, ValueError):
@@ -119,10 +121,10 @@ def transcode(ffmpeg: str, source: Path, target: Path, *, info: Probe, on_progre
             for fraction in progress_fraction(process.stdout or (), info.duration):
                 on_progress(fraction)
                 if time.monotonic() - started > timeout:
-                    raise TranscodeError("Converting this video took too long. Try a shorter clip.")
+                    raise TranscodeError(_("Converting this video took too long. Try a shorter clip."))
             process.wait(timeout=max(1.0, timeout - (time.monotonic() - started)))
         except subprocess.TimeoutExpired as error:
-            raise TranscodeError("Converting this video took too long. Try a shorter clip.") from error
+            raise TranscodeError(_("Converting this video took too long. Try a shorter clip.")) from error
         finally:
             if process.poll() is None:
                 process.kill()

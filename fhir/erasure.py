@@ -14,6 +14,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clinic.models import Notification
 from exercise_media.models import ExerciseMedia
@@ -35,8 +36,9 @@ def patient_erase(*, patient: Patient, confirmation: str) -> dict:
     aside): ValidationError({"confirmation": ...}) otherwise. Cannot be undone.
     """
     if confirmation.strip() != erasure_word(patient):
-        what = "external reference" if patient.external_ref else "full name"
-        raise ValidationError({"confirmation": f"Type the patient's {what} exactly as shown to erase them."})
+        message = (_("Type the patient's external reference exactly as shown to erase them.") if patient.external_ref
+                   else _("Type the patient's full name exactly as shown to erase them."))
+        raise ValidationError({"confirmation": message})
     patient_id, clinic_id = patient.pk, patient.clinic_id
     with transaction.atomic():
         media = ExerciseMedia.objects.filter(patient_id=patient_id)

@@ -25,6 +25,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic import claims
 from clinic.celery import enqueue_soon, task_named
@@ -79,8 +81,8 @@ def export_since(value: str | None):
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValidationError({"_since": "_since must be a FHIR instant with a time zone, "
-                                         "e.g. 2026-01-31T08:00:00Z."})
+        raise ValidationError({"_since": _("_since must be a FHIR instant with a time zone, "
+                                         "e.g. 2026-01-31T08:00:00Z.")})
     return parsed
 
 
@@ -142,8 +144,8 @@ def exports_resume_stale(*, now=None) -> list[int]:
     return list(ExportJob.objects.filter(stale | unsent).values_list("pk", flat=True))
 
 
-WORN_OUT = "The export stopped several times (its worker was restarted). Start it again; if it keeps " \
-           "stopping, ask your administrator to look at the worker's memory and time limits."
+WORN_OUT = gettext_lazy("The export stopped several times (its worker was restarted). Start it again; if it keeps "
+           "stopping, ask your administrator to look at the worker's memory and time limits.")
 
 
 # --- The run -------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from outcomes import instruments, scoring, selectors
 from outcomes.due import current_occasion
@@ -27,14 +29,15 @@ from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
-NOT_DUE = "This questionnaire is not due today."
+NOT_DUE = gettext_lazy("This questionnaire is not due today.")
 
 
 def _occasion(patient: Patient, instrument_id: str, today: dt.date):
     try:
         instrument = instruments.get(instrument_id)
     except instruments.UnknownInstrument as error:
-        raise ValidationError({"instrument_id": f"There is no questionnaire “{instrument_id}”."}) from error
+        raise ValidationError({"instrument_id": _("There is no questionnaire “%(id)s”.")
+            % {"id": instrument_id}}) from error
     occasion = current_occasion(patient=patient, instrument_id=instrument_id, today=today)
     if occasion is None:
         raise ValidationError({"instrument_id": NOT_DUE})
@@ -118,7 +121,7 @@ def response_submit(*, patient: Patient, instrument_id: str, today: dt.date,
         else:
             merged[item_id] = value
     if not merged:
-        raise ValidationError({"answers": "Answer at least one question before sending."})
+        raise ValidationError({"answers": _("Answer at least one question before sending.")})
     try:
         result = scoring.score(instrument, merged)
     except scoring.InvalidAnswers as error:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from outcomes import instruments
 from outcomes.instruments import Instrument
 
@@ -79,21 +81,23 @@ class ParsedQuestionnaire:
 def parse(raw: bytes) -> ParsedQuestionnaire:
     """The questionnaire in `raw`, or QuestionnaireImportError saying what is wrong with it."""
     if not raw:
-        raise QuestionnaireImportError("The file is empty.")
+        raise QuestionnaireImportError(_("The file is empty."))
     if len(raw) > MAX_BYTES:
-        raise QuestionnaireImportError(f"The file is too large: at most {MAX_BYTES // 1024} KB.")
+        raise QuestionnaireImportError(_("The file is too large: at most %(kb)d KB.") % {"kb": MAX_BYTES // 1024})
     try:
         resource = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
-        raise QuestionnaireImportError("The file is not UTF-8 text.") from None
+        raise QuestionnaireImportError(_("The file is not UTF-8 text.")) from None
     except RecursionError:
-        raise QuestionnaireImportError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).") from None
+        raise QuestionnaireImportError(_("The JSON is nested too deeply (at most %(depth)d levels).")
+            % {"depth": MAX_DEPTH}) from None
     except ValueError as error:
-        raise QuestionnaireImportError(f"The file is not valid JSON: {error}.") from None
+        raise QuestionnaireImportError(_("The file is not valid JSON: %(error)s.") % {"error": error}) from None
     _check_depth(resource)
     if not isinstance(resource, dict) or resource.get("resourceType") != "Questionnaire":
         found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
-        raise QuestionnaireImportError(f"This is not a FHIR Questionnaire (resourceType: {str(found)[:40]!r}).")
+        raise QuestionnaireImportError(_("This is not a FHIR Questionnaire (resourceType: %(found)r).")
+            % {"found": str(found)[:40]})
     if not isinstance(resource.get("item"), list) or not resource["item"]:
         raise QuestionnaireImportError("The Questionnaire has no items.")
     questions: list[Question] = []
@@ -114,7 +118,7 @@ def _check_depth(value, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise QuestionnaireImportError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
     if isinstance(value, str) and "\x00" in value:
-        raise QuestionnaireImportError("The file contains a NUL character (\\u0000), which no text may hold.")
+        raise QuestionnaireImportError(_("The file contains a NUL character (\\u0000), which no text may hold."))
     if isinstance(value, dict):
         children = [*value.keys(), *value.values()]
     else:
@@ -125,10 +129,10 @@ def _check_depth(value, depth: int = 0) -> None:
 
 def _collect(items, questions: list[Question]) -> None:
     if not isinstance(items, list):
-        raise QuestionnaireImportError("An item list is not a list.")
+        raise QuestionnaireImportError(_("An item list is not a list."))
     for item in items:
         if not isinstance(item, dict):
-            raise QuestionnaireImportError("An item is not an object.")
+            raise QuestionnaireImportError(_("An item is not an object."))
         if isinstance(item.get("type"), str) and item["type"] in NOT_QUESTIONS:
             _collect(item.get("item") or [], questions)
             continue
@@ -215,8 +219,8 @@ def match_instrument(parsed: ParsedQuestionnaire, confirmed_id: str | None = Non
     by_item_codes = [i for i in licensed if _paired_by_item_code(i, parsed.questions) is not None]
     found = by_code or by_links or by_item_codes
     if len(found) != 1:
-        raise NeedsConfirmation("Backstep cannot tell which instrument this questionnaire is: "
-                                "choose it, and the questions will be matched to its items in order.")
+        raise NeedsConfirmation(_("Backstep cannot tell which instrument this questionnaire is: "
+                                "choose it, and the questions will be matched to its items in order."))
     return found[0]
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from outcomes.questions import NoWording, questionnaire_screens
 from patients.outbox import OWNER_FIELD, is_outbox_owner, outbox_owner
 
 GET_AND_POST = ["GET", "HEAD", "POST"]
-OTHER_PATIENT = _("Nothing was saved: this questionnaire was filled in while someone else was signed in.")
+OTHER_PATIENT = gettext_lazy("Nothing was saved: this questionnaire was filled in while someone else was signed in.")
 
 
 def _wants_json(request) -> bool:
@@ -37,7 +38,7 @@ def _instrument(instrument_id: str):
     try:
         return instruments.get(instrument_id)
     except instruments.UnknownInstrument:
-        raise Http404("No such questionnaire.") from None
+        raise Http404(_("No such questionnaire.")) from None
 
 
 def _other_patient(request) -> bool:
@@ -51,7 +52,7 @@ def _int_or_none(raw: str | None) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationError({"value": "An answer is a whole number."}) from None
+        raise ValidationError({"value": _("An answer is a whole number.")}) from None
 
 
 def _posted_answers(request) -> dict[str, int | None]:
@@ -80,7 +81,7 @@ def answer(request, instrument_id: str):
     today = clinic_today(patient.clinic)
     occasion = current_occasion(patient=patient, instrument_id=instrument.id, today=today)
     if occasion is None:
-        raise Http404("This questionnaire is not due.")
+        raise Http404(_("This questionnaire is not due."))
     if request.method == "POST":
         return _submit(request, instrument, today)
     draft = QuestionnaireResponse.objects.filter(patient=patient, instrument_id=instrument.id,
@@ -93,7 +94,7 @@ def answer(request, instrument_id: str):
         asked = questionnaire_screens(clinic=patient.clinic, instrument=instrument,
                                       activities=activities if is_psfs(instrument) else [])
     except NoWording:
-        raise Http404("Your clinic has not set up this questionnaire's wording.") from None
+        raise Http404(_("Your clinic has not set up this questionnaire's wording.")) from None
     return render(request, "outcomes/answer.html", {
         "instrument": instrument, "asked": asked, "due_date": occasion.due_date, "psfs": is_psfs(instrument),
         "activities": activities, "name_activities": is_psfs(instrument) and not activities,
@@ -147,6 +148,6 @@ def answered(request, instrument_id: str):
                                                      status=QuestionnaireResponse.Status.SUBMITTED)
                 .order_by("-submitted_at").first())
     if response is None:
-        raise Http404("Nothing answered yet.")
+        raise Http404(_("Nothing answered yet."))
     return render(request, "outcomes/answered.html", {"instrument": instrument, "response": response,
                                                       "scores": response.scores})

@@ -13,6 +13,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from outcomes import instruments
 from outcomes.models import AssignmentQuestionnaire, ProtocolQuestionnaire
@@ -28,13 +29,14 @@ def _check_instrument(instrument_id: str) -> None:
     try:
         instruments.get(instrument_id)
     except instruments.UnknownInstrument as error:
-        raise ValidationError({"instrument_id": f"There is no questionnaire “{instrument_id}”."}) from error
+        raise ValidationError({"instrument_id": _("There is no questionnaire “%(id)s”.")
+            % {"id": instrument_id}}) from error
 
 
 def _check_rule(rule) -> None:
     if not (rule.at_start or rule.every_weeks or rule.at_phase_change or rule.at_end):
-        raise ValidationError({"at_start": "Choose when the questionnaire is due: at the start, every N weeks, "
-                                           "at each phase change or at the end."})
+        raise ValidationError({"at_start": _("Choose when the questionnaire is due: at the start, every N weeks, "
+                                           "at each phase change or at the end.")})
 
 
 @transaction.atomic
@@ -57,7 +59,7 @@ def protocol_questionnaire_remove(*, protocol: Protocol, instrument_id: str) -> 
     """The protocol no longer asks for `instrument_id` (plans already assigned keep their copy)."""
     deleted, _rows = ProtocolQuestionnaire.objects.filter(protocol=protocol, instrument_id=instrument_id).delete()
     if not deleted:
-        raise ValidationError({"instrument_id": "This protocol does not ask for that questionnaire."})
+        raise ValidationError({"instrument_id": _("This protocol does not ask for that questionnaire.")})
 
 
 def plan_questionnaires_copy(*, assignment: Assignment) -> list[AssignmentQuestionnaire]:
@@ -97,7 +99,7 @@ def plan_questionnaire_add(*, assignment: Assignment, instrument_id: str, user, 
     """Add a questionnaire to a running plan, or change (and un-skip) one it already has."""
     _check_instrument(instrument_id)
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError({"instrument_id": "This plan has ended; questionnaires are added to a running plan."})
+        raise ValidationError({"instrument_id": _("This plan has ended; questionnaires are added to a running plan.")})
     row = AssignmentQuestionnaire.objects.select_for_update().filter(
         assignment=assignment, instrument_id=instrument_id).first()
     row = row or AssignmentQuestionnaire(assignment=assignment, instrument_id=instrument_id,

@@ -7,6 +7,7 @@ carries them, and the items A1..A5 are the activities in the order named.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from outcomes.instruments import PSFS_ACTIVITY_IDS
 from outcomes.models import QuestionnaireResponse
@@ -33,14 +34,16 @@ def check_activities(instrument, activities) -> list[str]:
     if not is_psfs(instrument):
         return []
     if any(ord(ch) < 32 or ch == "\x7f" for a in activities or [] for ch in str(a)):
-        raise ValidationError({"activities": "An activity cannot hold control characters."})
+        raise ValidationError({"activities": _("An activity cannot hold control characters.")})
     names = [" ".join(str(a).split()) for a in activities or [] if str(a).strip()]
     if not names:
-        raise ValidationError({"activities": "Name at least one activity you find hard because of your knee."})
+        raise ValidationError({"activities": _("Name at least one activity you find hard because of your knee.")})
     if len(names) > len(PSFS_ACTIVITY_IDS):
-        raise ValidationError({"activities": f"Name at most {len(PSFS_ACTIVITY_IDS)} activities."})
+        raise ValidationError({"activities": _("Name at most %(count)d activities.")
+            % {"count": len(PSFS_ACTIVITY_IDS)}})
     if any(len(name) > ACTIVITY_MAX_LENGTH for name in names):
-        raise ValidationError({"activities": f"Keep each activity under {ACTIVITY_MAX_LENGTH} characters."})
+        raise ValidationError({"activities": _("Keep each activity under %(count)d characters.")
+            % {"count": ACTIVITY_MAX_LENGTH}})
     return names
 
 
@@ -48,7 +51,7 @@ def check_item_named(instrument, activities: list[str], item_id: str) -> None:
     """A PSFS answer must be about an activity the patient named (A1 is the first, and so on)."""
     if is_psfs(instrument) and item_id in PSFS_ACTIVITY_IDS:
         if PSFS_ACTIVITY_IDS.index(item_id) >= len(activities):
-            raise ValidationError({"item": "Name your activities before rating them."})
+            raise ValidationError({"item": _("Name your activities before rating them.")})
 
 
 def asked_items(instrument, activities: list[str]):

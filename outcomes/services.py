@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from outcomes import fhir_questionnaire, instruments
 from outcomes.fhir_questionnaire import QuestionnaireImportError
@@ -48,8 +49,8 @@ def questionnaire_import(clinic, user, raw_bytes: bytes, confirm_instrument_id: 
              .update(replaced_at=now))
             imported.save()
     except IntegrityError:
-        raise QuestionnaireImportError("Another import of this instrument finished at the same moment; "
-                                       "look at the list and import again if needed.") from None
+        raise QuestionnaireImportError(gettext("Another import of this instrument finished at the same moment; "
+                                       "look at the list and import again if needed.")) from None
     logger.info("questionnaire imported", extra={"clinic_id": clinic.pk, "instrument": instrument.id,
                                                   "import_id": imported.pk})
     return imported
@@ -67,14 +68,20 @@ def _editable_scale(instrument_id: str, scale_id: str) -> Scale:
         instrument = instruments.get(instrument_id)
         scale = instrument.scale(scale_id)
     except (instruments.UnknownInstrument, KeyError):
-        raise ValidationError({"scale": f"There is no scale “{scale_id}” of a questionnaire “{instrument_id}”."}) \
+        raise ValidationError({"scale": gettext("There is no scale “%(scale)s” of a questionnaire “%(instrument)s”.")
+                                         % {"scale": scale_id, "instrument": instrument_id}}) \
             from None
     if scale.change_kind == NO_THRESHOLD:
-        raise ValidationError({"scale": f"{instrument.title} – {scale.title} shows the change without judging it: "
-                                        "there is no threshold to set."})
+        raise ValidationError({"scale": gettext("%(instrument)s – %(scale)s shows the change without judging "
+                                                "it: there is no "
+                                                "threshold to set.")
+                                                    % {"instrument": instrument.title, "scale": scale.title}})
     if scale.threshold_verified:
-        raise ValidationError({"scale": f"{instrument.title} – {scale.title} uses its published threshold "
-                                        f"({instrument.source}); it cannot be changed."})
+        raise ValidationError({"scale": gettext("%(instrument)s – %(scale)s uses its published threshold "
+                                                "(%(source)s); it "
+                                                "cannot be changed.")
+                                                    % {"instrument": instrument.title, "scale": scale.title,
+                                                                         "source": instrument.source}})
     return scale
 
 
@@ -89,12 +96,12 @@ def threshold_set(clinic, user, instrument_id: str, scale_id: str, value) -> Cli
     try:
         value = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError({"value": "Give the threshold as a number, for example 10 or 11.5."}) from None
+        raise ValidationError({"value": gettext("Give the threshold as a number, for example 10 or 11.5.")}) from None
     limit = threshold_limit(scale)
     if not value.is_finite() or value <= 0 or value > limit:
         raise ValidationError({"value": f"The threshold must be more than 0 and at most {limit} points."})
     if value != value.quantize(Decimal("0.1")):
-        raise ValidationError({"value": "Use at most one decimal place."})
+        raise ValidationError({"value": gettext("Use at most one decimal place.")})
     row, _created = ClinicThreshold.objects.update_or_create(
         clinic=clinic, instrument_id=instrument_id, scale_id=scale_id,
         defaults={"important_change": value.quantize(Decimal("0.1")), "changed_by": user})

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:  # only for annotations: this module never touches the database
     from protocols.models import ExerciseTemplate
 
@@ -210,14 +212,14 @@ def ladder_spec_errors(values: dict) -> dict[str, str]:
                                  f"set the cap to the start {what} to keep the {what} fixed.")
     if values.get("start_duration_min") is not None and values["start_duration_min"] < 1 \
             and "start_duration_min" not in errors:
-        errors["start_duration_min"] = "The start duration must be at least 1 minute."
+        errors["start_duration_min"] = _("The start duration must be at least 1 minute.")
     first = values.get("first_duration_cap_min")
     start, cap = values.get("start_duration_min"), values.get("max_duration_min")
     if first is not None and start is not None and cap is not None and "max_duration_min" not in errors:
         if not start <= first <= cap:
             errors["first_duration_cap_min"] = (
-                f"The first duration target must be between the start duration ({start} min) "
-                f"and the duration cap ({cap} min)."
+                _("The first duration target must be between the start duration (%(start)s min) and the "
+                  "duration cap (%(cap)s min).") % {"start": start, "cap": cap}
             )
     return errors
 

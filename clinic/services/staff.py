@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account, invitation_account_claim
 from clinic.models import Clinic, Membership, Notification, User
@@ -212,14 +213,14 @@ def staff_invite_resend(*, membership: Membership, invited_by: User | None = Non
     """A fresh password link for a staff member who has not chosen a password yet; e-mailed and returned."""
     user = membership.user
     if user.has_usable_password():
-        raise ValidationError(f"{user.email} has already chosen a password and can sign in.")
+        raise ValidationError(_("%(email)s has already chosen a password and can sign in.") % {"email": user.email})
     if not user.is_active:
-        raise ValidationError(f"{user.email} is deactivated. Reactivate them first.")
+        raise ValidationError(_("%(email)s is deactivated. Reactivate them first.") % {"email": user.email})
     # The same rule as the first invitation: a password link only for a login not made yet.
     if invitation_account(email=user.email, offer=Offer(clinic=membership.clinic), holder=user).outcome \
             is not Outcome.CREATE:
-        raise ValidationError(f"{user.email} cannot be sent a password link. Ask them to use \"Forgot your "
-                              "password?\" on the sign-in page.")
+        raise ValidationError(_("%(email)s cannot be sent a password link. Ask them to use “Forgot your password?” on "
+                                "the sign-in page.") % {"email": user.email})
     link = staff_password_link(user)
     _staff_invitation_email(membership=membership, link=link, invited_by=invited_by)
     logger.info("invitation re-sent to user %s for clinic %s", user.pk, membership.clinic_id)
@@ -229,10 +230,15 @@ def staff_invite_resend(*, membership: Membership, invited_by: User | None = Non
 def _staff_change_check(*, membership: Membership, by: User | None, verb: str) -> None:
     user = membership.user
     if by is not None and user.pk == by.pk:
-        raise ValidationError(f"You cannot {verb} your own account. Ask another clinic admin.")
+        raise ValidationError(_("You cannot deactivate your own account. Ask another clinic admin.")
+                              if verb == "deactivate"
+                              else _("You cannot reactivate your own account. Ask another clinic admin."))
     if Membership.objects.filter(user=user).exclude(clinic_id=membership.clinic_id).exists():
         # is_active is per account: changing it here would lock them out of (or into) another clinic too.
-        raise ValidationError(f"{user.email} also belongs to another clinic; ask Backstep support to {verb} them.")
+        message = (_("%(email)s also belongs to another clinic; ask Backstep support to deactivate them.")
+                   if verb == "deactivate" else
+                   _("%(email)s also belongs to another clinic; ask Backstep support to reactivate them."))
+        raise ValidationError(message % {"email": user.email})
 
 
 @transaction.atomic

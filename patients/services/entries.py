@@ -17,6 +17,7 @@ from enum import Enum
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.celery import enqueue_soon
 from clinic.clock import clinic_today
@@ -49,9 +50,10 @@ class SavedSession:
 
 def validate_session_date(*, date: dt.date, today: dt.date) -> None:
     if date > today:
-        raise ValidationError({"date": "A session cannot be logged in the future."})
+        raise ValidationError({"date": _("A session cannot be logged in the future.")})
     if date < today - dt.timedelta(days=BACKDATE_LIMIT_DAYS):
-        raise ValidationError({"date": f"Sessions can be back-dated by {BACKDATE_LIMIT_DAYS} days at most."})
+        raise ValidationError({"date": _("Sessions can be back-dated by %(days)d days at most.")
+            % {"days": BACKDATE_LIMIT_DAYS}})
 
 
 _SESSION_FIELDS = ("exercise_id", "date", "completed", "duration_min", "speed_kmh", "incline_pct", "sets", "reps",
@@ -62,14 +64,14 @@ def _require_amount(session: SessionLog) -> None:
     """A session says how much was done: minutes, or sets (what the exercise logs, see logged_fields)."""
     if session.duration_min is None and session.sets is None:
         field = session.exercise.logged_fields[0]
-        raise ValidationError({field: "Say how much you did: minutes, or the sets you did."})
+        raise ValidationError({field: _("Say how much you did: minutes, or the sets you did.")})
 
 
 def _check_session_day(*, date: dt.date, today: dt.date, assignment: Assignment) -> None:
     """A day a session may be logged (or corrected) for: not ahead, not too far back, not before the plan."""
     validate_session_date(date=date, today=today)
     if date < assignment.start_date:
-        raise ValidationError({"date": "This date is before your plan started."})
+        raise ValidationError({"date": _("This date is before your plan started.")})
 
 
 def _session_insert(session: SessionLog) -> SessionLog | None:
@@ -124,13 +126,13 @@ def session_log_create(
     incline on a treadmill) or sets of reps or holds, as the exercise logs.
     """
     if exercise.assignment.patient_id != patient.pk:
-        raise ValidationError({"exercise": "This exercise is not part of your plan."})
+        raise ValidationError({"exercise": _("This exercise is not part of your plan.")})
     existing = SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first() if client_uuid else None
     if date is None:
         date = existing.date if existing is not None else today
     if existing is None:
         if exercise.assignment.status != Assignment.Status.ACTIVE:
-            raise ValidationError({"exercise": "This plan has ended: log sessions of your current plan."})
+            raise ValidationError({"exercise": _("This plan has ended: log sessions of your current plan.")})
         _check_session_day(date=date, today=today, assignment=exercise.assignment)
     session = SessionLog(
         patient=patient, exercise=exercise, date=date, step=step_in_force(exercise=exercise, date=date),
@@ -143,7 +145,7 @@ def session_log_create(
         if existing is None:
             return SavedSession(session, True)
     if any(getattr(existing, f) != getattr(session, f) for f in _SESSION_FIELDS):
-        raise IdempotencyConflict({"client_uuid": "This entry was already sent with different details."})
+        raise IdempotencyConflict({"client_uuid": _("This entry was already sent with different details.")})
     return SavedSession(existing, False)
 
 
@@ -161,10 +163,10 @@ def _correctable(*, patient: Patient, session: SessionLog, now: dt.datetime) -> 
     session = (SessionLog.objects.select_for_update(of=("self",)).select_related("exercise__assignment")
                .filter(pk=session.pk, patient=patient).first())
     if session is None:
-        raise ValidationError({"session": "Only the patient who logged a session can change it."})
+        raise ValidationError({"session": _("Only the patient who logged a session can change it.")})
     if now >= session.correctable_until():
-        raise ValidationError({"session": "Sessions can be corrected or deleted for 24 hours after they are "
-                                          "logged. Please tell your clinic instead."})
+        raise ValidationError({"session": _("Sessions can be corrected or deleted for 24 hours after they are "
+                                          "logged. Please tell your clinic instead.")})
     return session
 
 
@@ -334,7 +336,7 @@ class CheckInNeedsConfirmation(ValidationError):
     """
 
     def __init__(self, existing: MorningCheckIn):
-        super().__init__({"pain": "This morning was already answered: confirm to replace the answer."})
+        super().__init__({"pain": _("This morning was already answered: confirm to replace the answer.")})
         self.existing = existing
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
 from clinic.notifications import email_send
@@ -37,7 +38,7 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     Earlier unused invitations of the patient stop working: only the newest link counts.
     """
     if not patient.email:
-        raise ValidationError({"email": "Add the patient's e-mail address before inviting them."})
+        raise ValidationError({"email": _("Add the patient's e-mail address before inviting them.")})
     now = timezone.now()
     Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     token = secrets.token_urlsafe(32)
@@ -73,7 +74,7 @@ def invitation_accept(*, token: str, password: str | None = None, proven=None):
     offer = invitation_offer(patient)
     decision = invitation_account(email=patient.email, offer=offer, holder=patient.user, proven=proven)
     if decision.outcome is Outcome.CREATE and not password:
-        raise ValidationError({"password1": "Choose a password."})
+        raise ValidationError({"password1": _("Choose a password.")})
     user = invitation_account_claim(email=patient.email, offer=offer, holder=patient.user, proven=proven,
                                     password=password, first_name=patient.first_name, last_name=patient.last_name)
     if patient.user_id != user.pk:

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.models import User
 from patients.models import JoinCode, Patient
@@ -68,7 +69,7 @@ def patient_activated(patient: Patient) -> bool:
 def join_code_create(*, patient: Patient, created_by=None) -> tuple[JoinCode, str]:
     """A new code for the patient (returned once, formatted ABCD-2345); earlier open codes stop working."""
     if patient_activated(patient):
-        raise ValidationError("This patient has already joined: they sign in with their e-mail and password.")
+        raise ValidationError(gettext("This patient has already joined: they sign in with their e-mail and password."))
     now = timezone.now()
     JoinCode.objects.filter(patient=patient, used_at__isnull=True, voided_at__isnull=True).update(voided_at=now)
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -143,10 +144,10 @@ def join_code_redeem(*, join_code_id: int, password: str, email: str = "") -> Us
     if user is None:
         address = User.objects.normalize_email(patient.email or email)
         if not address:
-            raise ValidationError({"email": "Type the e-mail address you will sign in with."})
+            raise ValidationError({"email": gettext("Type the e-mail address you will sign in with.")})
         if User.objects.filter(email__iexact=address).exists():
-            raise ValidationError({"email": "This e-mail already has a Backstep login. Ask your clinic to send "
-                                            "you an invitation e-mail instead."})
+            raise ValidationError({"email": gettext("This e-mail already has a Backstep login. Ask your clinic to send "
+                                            "you an invitation e-mail instead.")})
         user = User.objects.create_user(address, password, first_name=patient.first_name,
                                         last_name=patient.last_name)
         patient.user = user

@@ -14,6 +14,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.clock import clinic_today
 from clinic.dates import BIRTH_DATES, PLAN_DATES, SURGERY_DATES, sane_clinic_date
@@ -72,7 +73,7 @@ def assignment_create(
     )
     assignment.full_clean(validate_constraints=False)
     if Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).exists():
-        raise ValidationError({"patient": "This patient already has an active assignment; end it first."})
+        raise ValidationError({"patient": _("This patient already has an active assignment; end it first.")})
     assignment.save()
     _snapshot_write(assignment, protocol, assigned_by=assigned_by)
     return assignment
@@ -81,11 +82,11 @@ def assignment_create(
 def _check_assignable(*, patient: Patient, protocol: Protocol, start_date: dt.date) -> None:
     """A protocol of the patient's clinic (or built in) and condition, not archived, from a date a clinic could mean."""
     if protocol.clinic_id not in (None, patient.clinic_id):
-        raise ValidationError({"protocol": "This protocol belongs to another clinic."})
+        raise ValidationError({"protocol": _("This protocol belongs to another clinic.")})
     if protocol.condition != patient.condition:
-        raise ValidationError({"protocol": "This protocol is for a different condition than the patient's."})
+        raise ValidationError({"protocol": _("This protocol is for a different condition than the patient's.")})
     if protocol.is_archived:
-        raise ValidationError({"protocol": "This protocol is archived."})
+        raise ValidationError({"protocol": _("This protocol is archived.")})
     sane_clinic_date(start_date, "start_date", today=clinic_today(patient.clinic), within=PLAN_DATES)
 
 
@@ -93,7 +94,7 @@ def _snapshot_write(assignment: Assignment, protocol: Protocol, *, assigned_by) 
     """Copy the protocol's tree into the assignment; every ladder's step 0 and the first phase are initial versions."""
     tree = protocol_tree(protocol)
     if not tree:
-        raise ValidationError({"protocol": "This protocol has no phases to assign."})
+        raise ValidationError({"protocol": _("This protocol has no phases to assign.")})
     written = tree_create(tree, parent=assignment, into=SNAPSHOT_TREE, exercise_extra=lambda exercise: {
         "assignment": assignment, "name": exercise["template"].name, "kind": exercise["template"].kind,
         "instructions": exercise["template"].instructions, "safety_notes": exercise["template"].safety_notes,
@@ -135,11 +136,11 @@ def step_change(
     exercise = AssignedExercise.objects.select_for_update().get(pk=exercise.pk)
     ladder_size = exercise.ladder_steps.count()
     if not ladder_size:
-        raise ValidationError({"exercise": "This exercise has no load ladder."})
+        raise ValidationError({"exercise": _("This exercise has no load ladder.")})
     if not 0 <= step < ladder_size:
-        raise ValidationError({"step": f"Choose a level from 1 to {ladder_size}."})
+        raise ValidationError({"step": _("Choose a level from 1 to %(last)d.") % {"last": ladder_size}})
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the step changes."})
+        raise ValidationError({"reason": _("Say why the step changes.")})
     version = StepVersion(
         exercise=exercise,
         step=step,
@@ -180,14 +181,15 @@ def phase_change(
     # Lock the assignment so two concurrent changes are ordered, as step_change does for exercises.
     assignment = Assignment.objects.select_for_update().select_related("patient").get(pk=assignment.pk)
     if phase.assignment_id != assignment.pk:
-        raise ValidationError({"phase": "This phase belongs to another assignment."})
+        raise ValidationError({"phase": _("This phase belongs to another assignment.")})
     unmet = unmet_in_words(phase_criteria_check(
         phase, selectors.phase_readings(patient=assignment.patient, on=effective_date)))
     if unmet and not go_ahead:
-        raise ValidationError({"go_ahead": f"Not yet met for “{phase.name}”: {'; '.join(unmet)}. "
-                                           "To move the patient anyway, confirm it and say why in the reason."})
+        raise ValidationError({"go_ahead": _("Not yet met for “%(phase)s”: %(unmet)s. To move the patient anyway, "
+                                             "confirm it and say why in the reason.")
+                                           % {"phase": phase.name, "unmet": "; ".join(unmet)}})
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the phase changes."})
+        raise ValidationError({"reason": _("Say why the phase changes.")})
     version = PhaseVersion(
         assignment=assignment,
         phase=phase,
@@ -213,9 +215,9 @@ def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_
     kept unchanged is not re-checked, so a long-standing one never blocks an unrelated edit.
     """
     if therapist is not None and not therapist.memberships.filter(clinic=clinic).exists():
-        raise ValidationError({"therapist": "The therapist must work at this clinic."})
+        raise ValidationError({"therapist": _("The therapist must work at this clinic.")})
     if condition == "acl" and surgery_date is None:
-        raise ValidationError({"surgery_date": "A surgery date is required after ACL reconstruction."})
+        raise ValidationError({"surgery_date": _("A surgery date is required after ACL reconstruction.")})
     for name, value in new_dates.items():
         if value is not None:
             sane_clinic_date(value, name, today=clinic_today(clinic), within=PATIENT_DATE_RANGES[name])
@@ -224,7 +226,7 @@ def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_
         if patient is not None:
             same_ref = same_ref.exclude(pk=patient.pk)
         if same_ref.exists():
-            raise ValidationError({"external_ref": "Another patient of this clinic has this reference."})
+            raise ValidationError({"external_ref": _("Another patient of this clinic has this reference.")})
 
 
 PATIENT_EDITABLE_FIELDS = ("first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
@@ -308,11 +310,11 @@ def assignment_end(*, assignment: Assignment, end_date: dt.date, status: str = A
                    changed_by=None) -> Assignment:
     """End a running plan (completed or stopped) so the patient can be given a new one."""
     if status not in (Assignment.Status.COMPLETED, Assignment.Status.STOPPED):
-        raise ValidationError({"status": "A plan ends as completed or stopped."})
+        raise ValidationError({"status": _("A plan ends as completed or stopped.")})
     if assignment.status != Assignment.Status.ACTIVE:
-        raise ValidationError({"assignment": "This plan has already ended."})
+        raise ValidationError({"assignment": _("This plan has already ended.")})
     if end_date < assignment.start_date:
-        raise ValidationError({"end_date": "The end date cannot be before the plan started."})
+        raise ValidationError({"end_date": _("The end date cannot be before the plan started.")})
     sane_clinic_date(end_date, "end_date", today=clinic_today(assignment.patient.clinic), within=PLAN_DATES)
     assignment.end_date, assignment.status = end_date, status
     assignment.full_clean(validate_constraints=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from clinic.models import Clinic
 from protocols.ladder import LadderSpecError, Load, generate_ladder, ladder_spec_for_template
@@ -93,7 +94,7 @@ def protocol_delete(*, protocol: Protocol) -> None:
     require_own_protocol(protocol)
     if protocol.assignments.exists():
         raise ValidationError(
-            "This protocol has been assigned to patients, so it cannot be deleted: archive it instead."
+            _("This protocol has been assigned to patients, so it cannot be deleted: archive it instead.")
         )
     protocol.delete()
 
@@ -132,7 +133,7 @@ def protocol_phases_replace(*, protocol: Protocol, phases: list[PhaseInput]) -> 
     """
     require_own_protocol(protocol)
     if not phases:
-        raise ValidationError({"phases": "A protocol needs at least one phase."})
+        raise ValidationError({"phases": _("A protocol needs at least one phase.")})
     tree = [
         {
             "order": phase_order, "name": wanted.name, "goals": wanted.goals,
@@ -154,9 +155,10 @@ def _exercise_values(protocol: Protocol, where: str, order: int, item: ExerciseI
     """One exercise of `protocol_phases_replace` as a `protocols.tree` exercise, its ladder generated if need be."""
     template = item.template
     if template.clinic_id not in (None, protocol.clinic_id):
-        raise ValidationError({"phases": f"{where}: the template belongs to another clinic."})
+        raise ValidationError({"phases": _("%(where)s: the template belongs to another clinic.") % {"where": where}})
     if item.ladder and not template.has_ladder:
-        raise ValidationError({"phases": f"{where}: only retro treadmill exercises have a load ladder."})
+        raise ValidationError({"phases": _("%(where)s: only retro treadmill exercises have a load ladder.")
+            % {"where": where}})
     ladder: list[Load] = []
     if template.has_ladder:
         try:
@@ -200,7 +202,7 @@ MOVE_DIRECTIONS = ("up", "down")
 def _move(item: Phase | PrescribedExercise, siblings: models.QuerySet, direction: str) -> bool:
     """Swap `item` with its neighbour above or below; False when it is already first or last."""
     if direction not in MOVE_DIRECTIONS:
-        raise ValidationError({"direction": "Choose up or down."})
+        raise ValidationError({"direction": _("Choose up or down.")})
     if direction == "up":
         neighbour = siblings.filter(order__lt=item.order).order_by("-order").first()
     else:
@@ -310,7 +312,7 @@ def exercise_add(
     protocol = phase.protocol
     require_own_protocol(protocol)
     if template.clinic_id not in (None, protocol.clinic_id):
-        raise ValidationError({"template": "This exercise template belongs to another clinic."})
+        raise ValidationError({"template": _("This exercise template belongs to another clinic.")})
     if sets is None and reps is None and hold_seconds is None and duration_min is None:
         sets, reps, hold_seconds = template.default_sets, template.default_reps, template.default_hold_seconds
         duration_min = None if template.has_ladder else template.default_duration_min

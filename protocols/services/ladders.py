@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from protocols.ladder import MAX_STEPS, LadderSpec, LadderSpecError, Load, generate_ladder, ladder_spec_errors
 from protocols.models import LadderStep, PrescribedExercise
@@ -45,7 +46,8 @@ def ladder_generate(*, spec: LadderSpec) -> list[Load]:
     )
     if len(steps) >= MAX_STEPS and not reached:
         raise ValidationError(
-            f"These step sizes need more than {MAX_STEPS} steps to reach the caps: use bigger steps or lower caps."
+            _("These step sizes need more than %(count)d steps to reach the caps: use bigger steps or lower caps.")
+            % {"count": MAX_STEPS}
         )
     return steps
 
@@ -58,7 +60,7 @@ def ladder_save(*, exercise: PrescribedExercise, spec: LadderSpec) -> list[Ladde
     """
     require_own_protocol(exercise.phase.protocol)
     if not exercise.template.has_ladder:
-        raise ValidationError("Only retro treadmill walks and runs have a load ladder.")
+        raise ValidationError(_("Only retro treadmill walks and runs have a load ladder."))
     steps = ladder_replace(exercise=exercise, steps=ladder_generate(spec=spec))
     touch(exercise.phase.protocol)
     return steps

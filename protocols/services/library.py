@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from protocols.ladder import Load, generate_ladder, ladder_spec_for_template
 from protocols.library import PROTOCOLS, TEMPLATES, ExerciseDef, LadderPart, ProtocolDef, TemplateDef
@@ -147,6 +148,6 @@ def _exercise_values(order: int, exercise: ExerciseDef, templates: dict[str, Exe
 def _protocol_rebuild(protocol: Protocol, tree: list[dict]) -> None:
     """Replace a built-in protocol's phases with `tree`; clinic rows are never passed here."""
     if protocol.clinic_id is not None:
-        raise LibraryError("Only built-in protocols are rebuilt from the library.")
+        raise LibraryError(_("Only built-in protocols are rebuilt from the library."))
     protocol.phases.all().delete()
     tree_create(tree, parent=protocol)

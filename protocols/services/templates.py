@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clinic.models import Clinic
 from protocols.ladder import SPEC_TO_TEMPLATE, ladder_spec_errors
@@ -87,7 +88,7 @@ def template_update(*, template: ExerciseTemplate, **changes) -> ExerciseTemplat
 def template_clone(*, template: ExerciseTemplate, clinic: Clinic, name: str | None = None) -> ExerciseTemplate:
     """Copy a built-in (or the clinic's own) template into `clinic`, to edit it; unnamed, it is "<name> (copy)"."""
     if template.clinic_id not in (None, clinic.pk):
-        raise PermissionDenied("This exercise template belongs to another clinic.")
+        raise PermissionDenied(_("This exercise template belongs to another clinic."))
     if name is None:
         name = copy_name(template.name, ExerciseTemplate._meta.get_field("name").max_length)
     clone = ExerciseTemplate(
