@@ -96,8 +96,9 @@ def test_every_entry_is_translated_and_not_fuzzy(lang, domain):
 
 # --- (b) placeholders ---------------------------------------------------------------------------------------
 
-NAMED = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
-POSITIONAL = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
+# No space flag: "(% der Gegenseite)" is a percent sign before a word, not a "% d" conversion.
+NAMED = re.compile(r"%\((\w+)\)[-#0+]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
+POSITIONAL = re.compile(r"%[-#0+]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
 BRACES = re.compile(r"(?<!\{)\{(\w*)(?:[:!][^{}]*)?\}(?!\})")
 TAG = re.compile(r"</?([a-zA-Z][\w-]*)\b[^>]*?>")
 
