@@ -446,6 +446,7 @@ ROLE_PAGES = {
     ],
 }
 NOT_FOUND_PAGE = "/no-such-page-here/"
+UNANSWERED_QUESTIONNAIRE = "/outcomes/answer/groc/"
 
 
 @pytest.fixture
@@ -487,6 +488,10 @@ def page_world(objects, django_db_blocker):
 
     for reasons in Flag.objects.values_list("reasons", flat=True):
         texts.update(r for r in reasons or [] if isinstance(r, str))
+    # A questionnaire still to answer (SANE is answered already): its form is a page of its own.
+    from outcomes.plan_questionnaires import plan_questionnaire_add
+
+    plan_questionnaire_add(assignment=w.assignment_a1, instrument_id="groc", user=w.therapist_a)
     library_install()
     return objects, sorted(texts, key=len, reverse=True)
 
@@ -533,6 +538,8 @@ def test_no_english_left_on_any_page_of_any_role(page_world, lang):
         pages = [(name, MATRIX[name].url(name, objects)) for name in route_names if name in MATRIX]
         if role == "anonymous":
             pages.append(("404 page", NOT_FOUND_PAGE))
+        if role == "patient":
+            pages.append(("outcomes:answer (a questionnaire to answer)", UNANSWERED_QUESTIONNAIRE))
         for name, url in pages:
             response = client.get(url, follow=True)
             where = f"{role} {name} ({response.request['PATH_INFO']})"

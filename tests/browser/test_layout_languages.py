@@ -14,7 +14,12 @@ from tests.api.support import rows  # noqa: F401 (a fixture of the page world)
 from tests.authorization_matrix import MATRIX
 from tests.authorization_support import objects  # noqa: F401 (the page world)
 from tests.browser.conftest import screenshot
-from tests.test_translations import LANGUAGES, page_world, use_language  # noqa: F401 (page_world: a fixture)
+from tests.test_translations import (  # noqa: F401 (page_world: a fixture)
+    LANGUAGES,
+    UNANSWERED_QUESTIONNAIRE,
+    page_world,
+    use_language,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 WIDTH, HEIGHT = 360, 740
@@ -98,8 +103,11 @@ def test_every_page_fits_a_360px_phone_in_german_and_spanish(page_world, open_pa
     for role, route_names in PAGES.items():
         page, _watch = open_page(WIDTH, HEIGHT)
         sign_in(page.context, live_server, users[role], lang)
-        for name in route_names:
-            response = page.goto(MATRIX[name].url(name, objects))
+        urls = [(name, MATRIX[name].url(name, objects)) for name in route_names]
+        if role == "patient":
+            urls.append(("outcomes:answer-form", UNANSWERED_QUESTIONNAIRE))
+        for name, url in urls:
+            response = page.goto(url)
             where = f"{lang} {role} {name} ({page.url.removeprefix(live_server.url)})"
             if response is None or response.status != 200:
                 problems.append(f"{where}: status {response.status if response else 'none'}")
