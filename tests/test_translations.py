@@ -7,7 +7,9 @@
 (d) the .po holds every text marked in the code: `make messages`'s extraction, run on a copy of the code, finds
     nothing the committed catalogue lacks (needs GNU gettext's xgettext);
 (e) the pages of each role, rendered in Spanish and in German, show no English words once people's names and
-    clinic-made texts are taken out (a text someone forgot to mark).
+    clinic-made texts are taken out (a text someone forgot to mark);
+(f) the phone's and workspace's JavaScript writes no English sentence of its own: its texts go through gettext()
+    (Django's JavaScript catalogue, djangojs.po).
 
 README, "Adding a language", says how to fill a catalogue these tests accept.
 """
@@ -557,3 +559,54 @@ def test_no_english_left_on_any_page_of_any_role(page_world, lang):
     if problems:
         pytest.fail(report(problems, f"English texts on pages shown in {lang} (mark them for translation, "
                                      "run `make messages`, translate)", limit=150), pytrace=False)
+
+
+# --- (f) JavaScript texts go through the JavaScript catalogue ------------------------------------------------
+
+# The files the djangojs extraction reads (the Makefile ignores pwa/, whose worker shows no text of its own);
+# Swagger UI's page is the developers' API reference, in English like the API.
+JS_FILES_NOT_TRANSLATED = {"swagger-init.js"}
+JS_LITERAL = re.compile(r"""(?P<q>["'`])((?:\\.|(?!(?P=q)).)*)(?P=q)""")
+JS_COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=\s))//[^\n]*", re.S)
+JS_MARKED = re.compile(r"\b(?:n?gettext|pgettext|npgettext)\(\s*$")
+
+
+def unmarked_javascript_texts(source: str) -> list[tuple[int, str]]:
+    """(line, text) of each string literal that reads as an English sentence and is not a gettext argument."""
+    code = JS_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    found = []
+    for match in JS_LITERAL.finditer(code):
+        text = match.group(2)
+        if match.group("q") == "`":
+            text = re.sub(r"\$\{[^}]*\}", " ", text)
+        # Words in a sentence: a capital or a full stop ("input, select, textarea" is a selector, not a sentence).
+        looks_like_words = (re.search(r"[A-Za-z]{2,}[ ,.:;!?]+[A-Za-z]{2,}", text)
+                            and re.search(r"[A-Z]|[.!?]$", text) and not re.search(r"[#\[\]=<>{}]", text))
+        if looks_like_words and ENGLISH.search(text) and not JS_MARKED.search(code[:match.start()]):
+            found.append((code.count("\n", 0, match.start()) + 1, text))
+    return found
+
+
+def test_javascript_texts_go_through_the_javascript_catalogue():
+    problems = []
+    for path in sorted((ROOT / "static" / "js").glob("*.js")):
+        if path.name in JS_FILES_NOT_TRANSLATED:
+            continue
+        problems += [f"static/js/{path.name}:{line}: {text[:90]!r}"
+                     for line, text in unmarked_javascript_texts(path.read_text())]
+    if problems:
+        pytest.fail(report(problems, "English texts in the JavaScript, not marked (wrap them in gettext() or "
+                                     "ngettext() with interpolate(), run `make messages`, translate)"), pytrace=False)
+
+
+def test_the_javascript_check_sees_an_unmarked_sentence_and_skips_marked_ones_and_code():
+    source = """// Sends the answers; the button says what happened.
+    status.textContent = gettext("Your answers could not be sent.");
+    status.textContent = "Your answers could not be sent.";
+    const form = document.querySelector(".bs-template-form select[name='kind']");
+    const fields = form.querySelectorAll("input, select, textarea");
+    /* Offline: nothing leaves the phone */ el.hidden = true;
+    note.textContent = interpolate(ngettext("One entry waits", "%s entries wait", n), [n]);
+    label.textContent = `Saved ${n} of your sessions`;"""
+    assert unmarked_javascript_texts(source) == [(3, "Your answers could not be sent."),
+                                                 (8, "Saved   of your sessions")]
