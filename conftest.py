@@ -96,6 +96,18 @@ class LocalChannels:
                 "WEBPUSH_VAPID_SUBJECT": "mailto:tests@backstep.local"}
 
 
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_english():
+    """Every test starts in the site's language. The test client runs requests in this thread and Django's
+    LocaleMiddleware leaves the last request's language active, so one German request would otherwise word
+    the next test's e-mails and reasons in German."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def local_channels():
     """A real SMTP server on a free local port for the session, and a VAPID key pair (reminders' e-mail and push)."""

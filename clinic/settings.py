@@ -138,6 +138,8 @@ TEMPLATES = [
                 "clinic.context_processors.clinic_admin_alerts",
                 "patients.context_processors.open_flags",
             ],
+            # Backstep's own texts in the reader's language on every page: {{ value|builtin }}.
+            "builtins": ["clinic.templatetags.builtin_text"],
         },
     },
 ]

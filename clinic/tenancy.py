@@ -158,7 +158,7 @@ def require_clinic_admin(actor: Actor) -> None:
 
 def require_patient(actor: Actor) -> None:
     if not actor.is_patient:
-        raise PermissionDenied("Patients only")
+        raise PermissionDenied(_("Patients only"))
 
 
 class TenancyMiddleware:

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from clinic import views
+from clinic import js_catalog, views
 from patients.views import pwa
 
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     # The phone app's service worker sits at the root so its scope covers the phone pages (patients.pwa).
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("offline/<str:language>/", pwa.offline, name="offline-language"),
+    # The JavaScript catalog (djangojs) of one language, versioned by its text (clinic.js_catalog).
+    path("jsi18n/<str:language>/<str:version>.js", js_catalog.js_catalog, name="js-catalog"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/two-factor/", views.two_factor_verify, name="two-factor-verify"),

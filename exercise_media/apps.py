@@ -23,3 +23,8 @@ class ExerciseMediaConfig(AppConfig):
 
     def ready(self) -> None:
         user_logged_in.connect(warm_phone_cache, dispatch_uid="exercise_media.warm_phone_cache")
+        # Backstep's education texts read in the reader's language while the clinic has not changed them.
+        from clinic.builtin_text import register
+        from exercise_media.education import education_texts_source
+
+        register(education_texts_source())

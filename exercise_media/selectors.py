@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
+from clinic.builtin_text import builtin_text
 from clinic.models import Clinic
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from exercise_media.demonstrations import INCLINED, name_for
@@ -318,7 +319,9 @@ def education_texts(*, clinic) -> dict[str, Education]:
     texts = {}
     for topic in TOPICS:
         title, body = own.get(topic.slug, (topic.title, topic.body))
-        texts[topic.slug] = Education(slug=topic.slug, title=title, moment=topic.moment,
+        # Backstep's wording in the reader's language; the clinic's own wording exactly as it wrote it.
+        title, body = builtin_text(title), builtin_text(body)
+        texts[topic.slug] = Education(slug=topic.slug, title=title, moment=builtin_text(topic.moment),
                                       is_default=topic.slug not in own,
                                       lines=[line.strip() for line in body.splitlines() if line.strip()])
     return texts

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from clinic.dates import PLAN_DATES, sane_clinic_date
 from monitoring.models import ENTRY_MINUTES_MAX, Enrolment, RunningTimer, TimeEntry
@@ -22,7 +24,9 @@ from patients.models import Assignment, Patient
 logger = logging.getLogger(__name__)
 
 # What a timer entry says when nobody said otherwise (a timer stopped by starting another patient's).
-TIMER_ACTIVITY = "Reviewed the patient's data and plan (timer)."
+# Stored as written (English) on the time entry; shown in the reader's language while unedited
+# (clinic.builtin_text, registered in monitoring/apps.py).
+TIMER_ACTIVITY = gettext_noop("Reviewed the patient's data and plan (timer).")
 
 
 def _local_date(moment: dt.datetime, clinic) -> dt.date:
@@ -60,23 +64,27 @@ def enrolment_start(*, patient: Patient, setup_date: dt.date, enrolled_by, today
     """
     sane_clinic_date(setup_date, "setup_date", today=today, within=PLAN_DATES)
     if setup_date > today:
-        raise ValidationError({"setup_date": "The set-up date cannot be in the future."})
+        raise ValidationError({"setup_date": _("The set-up date cannot be in the future.")})
     plan = Assignment.objects.filter(patient=patient, status=Assignment.Status.ACTIVE).first()
     if plan is None:
-        raise ValidationError({"plan": "Assign a plan first: remote monitoring follows a running plan."})
+        raise ValidationError({"plan": _("Assign a plan first: remote monitoring follows a running plan.")})
     if setup_date < plan.start_date:
-        raise ValidationError({"setup_date": f"The set-up date cannot be before the plan started "
-                                             f"({plan.start_date.isoformat()})."})
+        raise ValidationError({"setup_date": _("The set-up date cannot be before the plan started (%(date)s).")
+                               % {"date": plan.start_date.isoformat()}})
     if plan.end_date is not None and setup_date > plan.end_date:
-        raise ValidationError({"setup_date": f"The plan ends on {plan.end_date.isoformat()}, before this date."})
+        raise ValidationError({"setup_date": _("The plan ends on %(date)s, before this date.")
+                               % {"date": plan.end_date.isoformat()}})
     episodes = _episodes_locked(patient)
     for episode in episodes:
         end, _why = episode.end()
         if end is None or end >= setup_date:
-            raise ValidationError({"setup_date": (
-                f"Remote monitoring already runs from {episode.setup_date.isoformat()}"
-                + (f" to {end.isoformat()}" if end else "")
-                + ": a new episode starts after it ends.")})
+            if end:
+                running = _("Remote monitoring already runs from %(start)s to %(end)s: a new episode starts after "
+                            "it ends.") % {"start": episode.setup_date.isoformat(), "end": end.isoformat()}
+            else:
+                running = _("Remote monitoring already runs from %(start)s: a new episode starts after it ends.") % {
+                    "start": episode.setup_date.isoformat()}
+            raise ValidationError({"setup_date": running})
         if episode.last_day is None:  # its plan ended: the episode ended with it
             episode.last_day = end
             episode.save(update_fields=["last_day"])
@@ -96,21 +104,23 @@ def enrolment_end(*, episode: Enrolment, last_day: dt.date, ended_by, today: dt.
     now = now or timezone.now()
     episode = Enrolment.objects.select_for_update().select_related("assignment", "patient__clinic").get(pk=episode.pk)
     if episode.last_day is not None:
-        raise ValidationError({"last_day": "This episode has already ended."})
+        raise ValidationError({"last_day": _("This episode has already ended.")})
     if last_day < episode.setup_date:
-        raise ValidationError({"last_day": f"The last day cannot be before the set-up date "
-                                           f"({episode.setup_date.isoformat()})."})
+        raise ValidationError({"last_day": _("The last day cannot be before the set-up date (%(date)s).")
+                               % {"date": episode.setup_date.isoformat()}})
     if last_day > today:
-        raise ValidationError({"last_day": "The last day cannot be in the future."})
+        raise ValidationError({"last_day": _("The last day cannot be in the future.")})
     plan_end = episode.assignment.end_date
     last_day = min(last_day, plan_end) if plan_end else last_day
     for timer in RunningTimer.objects.select_for_update().select_related("patient__clinic").filter(episode=episode):
         _timer_stop(timer, now=now, activity=TIMER_ACTIVITY, interactive=False, last_day=last_day)
     later = TimeEntry.objects.filter(episode=episode, date__gt=last_day).count()
     if later:
-        raise ValidationError({"last_day": (
-            f"{later} management-time entr{'y is' if later == 1 else 'ies are'} dated after this day: "
-            "change or delete them first, or choose a later day.")})
+        raise ValidationError({"last_day": ngettext(
+            "%(n)d management-time entry is dated after this day: change or delete it first, or choose a later "
+            "day.",
+            "%(n)d management-time entries are dated after this day: change or delete them first, or choose a "
+            "later day.", later) % {"n": later}})
     episode.last_day, episode.ended_by, episode.ended_at = last_day, ended_by, now
     episode.save(update_fields=["last_day", "ended_by", "ended_at"])
     logger.info("rtm episode %s ended by user %s", episode.pk, getattr(ended_by, "pk", None))
@@ -179,7 +189,7 @@ def timer_start(*, user, patient: Patient, now: dt.datetime | None = None) -> Ti
     now = now or timezone.now()
     episode = _running_episode(patient, _local_date(now, patient.clinic))
     if episode is None:
-        raise ValidationError("Enrol the patient in remote monitoring first: only monitored time counts.")
+        raise ValidationError(_("Enrol the patient in remote monitoring first: only monitored time counts."))
     current = RunningTimer.objects.select_for_update().select_related("patient__clinic").filter(user=user).first()
     if current is not None and current.patient_id == patient.pk:
         return TimerStarted(current, already_running=True)
@@ -190,7 +200,7 @@ def timer_start(*, user, patient: Patient, now: dt.datetime | None = None) -> Ti
         with transaction.atomic():
             timer = RunningTimer.objects.create(user=user, patient=patient, episode=episode, started_at=now)
     except IntegrityError:  # the same person started a timer in another tab at the same moment
-        raise ValidationError("Another timer of yours was started at the same moment: reload the page.") from None
+        raise ValidationError(_("Another timer of yours was started at the same moment: reload the page.")) from None
     logger.info("rtm timer of user %s started on patient %s", getattr(user, "pk", None), patient.pk)
     return TimerStarted(timer, stopped)
 
@@ -202,9 +212,10 @@ def timer_stop(*, user, patient: Patient, activity: str, interactive: bool,
     timer = (RunningTimer.objects.select_for_update().select_related("patient__clinic")
              .filter(user=user, patient=patient).first())
     if timer is None:
-        raise ValidationError("Your timer is not running on this patient (it may have been stopped in another tab).")
+        raise ValidationError(
+            _("Your timer is not running on this patient (it may have been stopped in another tab)."))
     if not activity.strip():
-        raise ValidationError({"activity": "Say what was done."})
+        raise ValidationError({"activity": _("Say what was done.")})
     return _timer_stop(timer, now=now or timezone.now(), activity=activity, interactive=interactive)
 
 
@@ -216,11 +227,11 @@ def timer_stop(*, user, patient: Patient, activity: str, interactive: bool,
 def _entry_checked(entry: TimeEntry, *, today: dt.date) -> TimeEntry:
     """Dated today or before, inside one of the patient's episodes; then the model's own rules."""
     if entry.date > today:
-        raise ValidationError({"date": "Management time cannot be dated in the future."})
+        raise ValidationError({"date": _("Management time cannot be dated in the future.")})
     episode = episode_on(_episodes_locked(entry.patient), entry.date)
     if episode is None:
-        raise ValidationError({"date": "Time counts only while the patient is enrolled in remote monitoring: "
-                                       "this day is outside every episode."})
+        raise ValidationError({"date": _("Time counts only while the patient is enrolled in remote monitoring: "
+                                         "this day is outside every episode.")})
     entry.episode = episode
     entry.activity = entry.activity.strip()
     entry.full_clean(validate_constraints=False)
@@ -244,7 +255,7 @@ def time_entry_update(*, entry: TimeEntry, actor, date: dt.date, minutes: int, a
                       today: dt.date) -> TimeEntry:
     """Change an entry: its author or a clinic admin only."""
     if not entry.editable_by(actor):
-        raise PermissionDenied("Only the entry's author or a clinic admin may change it.")
+        raise PermissionDenied(_("Only the entry's author or a clinic admin may change it."))
     entry.date, entry.minutes, entry.activity, entry.interactive = date, minutes, activity, interactive
     entry.updated_by = actor.user
     _entry_checked(entry, today=today).save()
@@ -256,6 +267,6 @@ def time_entry_update(*, entry: TimeEntry, actor, date: dt.date, minutes: int, a
 def time_entry_delete(*, entry: TimeEntry, actor) -> None:
     """Delete an entry: its author or a clinic admin only."""
     if not entry.editable_by(actor):
-        raise PermissionDenied("Only the entry's author or a clinic admin may delete it.")
+        raise PermissionDenied(_("Only the entry's author or a clinic admin may delete it."))
     logger.info("rtm time entry %s deleted by user %s", entry.pk, actor.user.pk)
     entry.delete()

@@ -260,7 +260,7 @@ def _entry(request, pk: int) -> TimeEntry:
     entry = get_scoped_or_404(TimeEntry.objects.select_related("patient", "author"), request.actor, pk=pk)
     audit_note(request, patient_id=entry.patient_id)
     if not entry.editable_by(request.actor):
-        raise PermissionDenied("Only the entry's author or a clinic admin may change it.")
+        raise PermissionDenied(_("Only the entry's author or a clinic admin may change it."))
     return entry
 
 

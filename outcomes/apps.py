@@ -15,3 +15,9 @@ class OutcomesConfig(AppConfig):
                           dispatch_uid="outcomes.copy_on_assignment")
         # Likewise a cloned protocol asks the questionnaires of the one it was cloned from.
         post_save.connect(copy_on_clone, sender="protocols.Protocol", dispatch_uid="outcomes.copy_on_clone")
+        # The built-in questionnaires' wording (Backstep's own) reads in the reader's language; a licensed
+        # one's imported wording never goes through this.
+        from clinic.builtin_text import register
+        from outcomes.instruments.builtin import builtin_texts
+
+        register(builtin_texts())

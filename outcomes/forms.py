@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.builtin_text import builtin_text
 from outcomes.selectors import available_instruments
 
 PERIOD_DAYS_DEFAULT = 90
@@ -24,7 +25,7 @@ class PlanQuestionnaireForm(forms.Form):
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["instrument_id"].choices = [(i.id, i.title) for i in available_instruments(clinic)]
+        self.fields["instrument_id"].choices = [(i.id, builtin_text(i.title)) for i in available_instruments(clinic)]
 
 
 class ProtocolQuestionnaireRemoveForm(forms.Form):

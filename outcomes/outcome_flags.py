@@ -13,6 +13,7 @@ from __future__ import annotations
 from outcomes import scoring
 from outcomes.models import QuestionnaireResponse
 from patients.models import AssignedExercise, Flag
+from patients.reason_messages import note
 
 KIND_FOR = {"improved": (Flag.Kind.OUTCOME_IMPROVED, Flag.Severity.INFO),
             "worse": (Flag.Kind.OUTCOME_WORSE, Flag.Severity.WARNING)}
@@ -41,6 +42,7 @@ def outcome_flag_sync(*, response: QuestionnaireResponse, instrument) -> Flag | 
         return None
     change = response.primary_score - first.primary_score if first.pk != response.pk else None
     reason = _reason(instrument, first, response, change, direction)
+    message = _message(instrument, first, response, change, direction)
     evidence = {"instrument_id": instrument.id, "instrument_version": response.instrument_version,
                 "response_id": response.pk, "first_response_id": first.pk, "scale_id": scale_id,
                 "first": str(first.primary_score), "latest": str(response.primary_score),
@@ -49,9 +51,10 @@ def outcome_flag_sync(*, response: QuestionnaireResponse, instrument) -> Flag | 
                                status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED]).first()
     if flag is None:
         return Flag.objects.create(patient_id=response.patient_id, exercise=exercise, kind=kind, severity=severity,
-                                   reasons=[reason], evidence=evidence, basis=basis)
-    flag.reasons, flag.evidence, flag.basis, flag.status = [reason], evidence, basis, Flag.Status.OPEN
-    flag.save(update_fields=["reasons", "evidence", "basis", "status", "updated_at"])
+                                   reasons=[reason], reason_messages=[message], evidence=evidence, basis=basis)
+    flag.reasons, flag.reason_messages = [reason], [message]
+    flag.evidence, flag.basis, flag.status = evidence, basis, Flag.Status.OPEN
+    flag.save(update_fields=["reasons", "reason_messages", "evidence", "basis", "status", "updated_at"])
     return flag
 
 
@@ -61,3 +64,12 @@ def _reason(instrument, first, latest, change, direction: str) -> str:
         return f"{instrument.title}: the patient rated {latest.primary_score} ({word} beyond the threshold)."
     return (f"{instrument.title} {word} from {first.primary_score} to {latest.primary_score} "
             f"({change:+}), beyond the important change.")
+
+
+def _message(instrument, first, latest, change, direction: str) -> dict:
+    """The reason's message, worded in the therapist's language where shown (`_reason` is its English text)."""
+    word = "improved" if direction == "improved" else "worse"
+    if change is None:
+        return note(f"outcome.{word}_first", instrument=instrument.title, latest=float(latest.primary_score))
+    return note(f"outcome.{word}", instrument=instrument.title, first=float(first.primary_score),
+                latest=float(latest.primary_score), change={"signed": float(change)})

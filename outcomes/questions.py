@@ -1,6 +1,7 @@
 """Selectors: a questionnaire as the phone asks it — one screen per question, in the clinic's wording.
 
-Built-in instruments carry Backstep's wording; a licensed one is asked only
+Built-in instruments carry Backstep's wording, asked in the patient's language
+(`clinic.builtin_text`); a licensed one is asked only
 with the wording the clinic imported (`outcomes.selectors.instrument_wording`),
 never without it. PSFS asks one screen per activity the patient named.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic.builtin_text import builtin_text
 from outcomes.psfs import asked_items
 from outcomes.selectors import instrument_wording
 
@@ -39,20 +41,25 @@ class NoWording(LookupError):
     """A licensed instrument this clinic has imported no wording for: it cannot be asked."""
 
 
-def _screen(item, wording, activity: str | None) -> Screen:
+def _screen(item, wording, activity: str | None, shown) -> Screen:
     worded = wording.items.get(item.id)
     text = (worded.text if worded else "") or item.text or ""
     values = item.values
     if item.options or len(values) <= CHOICE_LIMIT:
         labels = {option.value: option.label for option in item.options}
-        choices = tuple((value, (worded.options.get(value) if worded else None) or labels.get(value) or str(value))
-                        for value in values)
+        choices = tuple((value, shown((worded.options.get(value) if worded else None) or labels.get(value))
+                         or str(value)) for value in values)
     else:
         choices = ()
-    return Screen(item_id=item.id, text=text, choices=choices, minimum=item.minimum, maximum=item.maximum,
-                  step=item.step, minimum_label=(worded.minimum_label if worded else "") or item.minimum_label or "",
-                  maximum_label=(worded.maximum_label if worded else "") or item.maximum_label or "",
+    return Screen(item_id=item.id, text=shown(text), choices=choices, minimum=item.minimum, maximum=item.maximum,
+                  step=item.step,
+                  minimum_label=shown((worded.minimum_label if worded else "") or item.minimum_label or ""),
+                  maximum_label=shown((worded.maximum_label if worded else "") or item.maximum_label or ""),
                   activity=activity)
+
+
+def _as_imported(text):
+    return text
 
 
 def can_ask(clinic, instrument) -> bool:
@@ -65,6 +72,9 @@ def questionnaire_screens(*, clinic, instrument, activities: list[str]) -> Asked
     wording = instrument_wording(clinic, instrument)
     if wording is None:
         raise NoWording(instrument.id)
-    screens = tuple(_screen(item, wording, activity) for item, activity in asked_items(instrument, activities))
+    # Backstep's wording of a built-in in the patient's language; a licensed one's exactly as the clinic imported it.
+    shown = _as_imported if instrument.licensed else builtin_text
+    screens = tuple(_screen(item, wording, activity, shown)
+                    for item, activity in asked_items(instrument, activities))
     return Asked(instrument=instrument, screens=screens,
                  is_test_wording=wording.is_test_wording)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from clinic.builtin_text import builtin_text
 from outcomes import instruments, scoring, selectors
 from outcomes.models import QuestionnaireResponse
 from patients.models import Patient
@@ -54,7 +55,7 @@ class Series:
         return scale.important_change
 
     def chart(self) -> dict:
-        return {"id": self.instrument.id, "title": self.instrument.title,
+        return {"id": self.instrument.id, "title": builtin_text(self.instrument.title),
                 "minimum": str(self.instrument.primary.minimum), "maximum": str(self.instrument.primary.maximum),
                 "dates": [r.answered_on.isoformat() for r in self.responses],
                 "values": [None if r.primary_score is None else str(r.primary_score) for r in self.responses]}

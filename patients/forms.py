@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from clinic.builtin_text import builtin_text
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
 from patients.models import HOLD_MAX, NOTE_MAX_LENGTH, REASON_MAX_LENGTH, REPS_MAX, SESSION_DOSE_FIELDS, SETS_MAX
 from patients.services import BACKDATE_LIMIT_DAYS
@@ -162,7 +163,7 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
     def __init__(self, *args, exercises=(), today: dt.date, also_date: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.exercises = {exercise.pk: exercise for exercise in exercises}
-        self.fields["exercise"].choices = [(e.pk, e.name) for e in exercises]
+        self.fields["exercise"].choices = [(e.pk, builtin_text(e.name)) for e in exercises]
         starts = [e.assignment.start_date for e in exercises]
         self.fields["date"].choices = recent_dates(today, since=min(starts) if starts else None, also=also_date)
         if not self.is_bound:
@@ -259,6 +260,13 @@ class PatientForm(forms.ModelForm):
         """The service checks these with messages a therapist can act on; the database still enforces them."""
 
 
+def protocol_label(protocol) -> str:
+    """A protocol in the assign form's list: Backstep's names in the reader's language, the clinic's as written."""
+    if protocol.is_builtin:
+        return _("%(name)s (built-in)") % {"name": builtin_text(protocol.name)}
+    return protocol.name
+
+
 class AssignForm(forms.Form):
     protocol = forms.ModelChoiceField(queryset=None, label=_("Protocol"))
     start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -278,6 +286,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.fields["protocol"].queryset = protocols
+        self.fields["protocol"].label_from_instance = protocol_label
         limit_form_date(self.fields["start_date"], PLAN_DATES)
         limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
         if not self.is_bound:
@@ -298,7 +307,7 @@ class StepChangeForm(forms.Form):
 
     def __init__(self, *args, exercises, ladders, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["exercise"].choices = [(e.pk, e.name) for e in exercises]
+        self.fields["exercise"].choices = [(e.pk, builtin_text(e.name)) for e in exercises]
         self.fields["step"].choices = sorted({
             (step.order, f"{format_level(step.order, len(ladders[e.pk])).capitalize()}: {step.in_words}")
             for e in exercises for step in ladders.get(e.pk, [])
@@ -317,7 +326,7 @@ class PhaseChangeForm(forms.Form):
         # Its own ids: the step-change form on the same page also has a "reason".
         kwargs.setdefault("auto_id", "id_phase_change_%s")
         super().__init__(*args, **kwargs)
-        self.fields["phase"].choices = [(p.pk, f"{p.order + 1}. {p.name}") for p in phases]
+        self.fields["phase"].choices = [(p.pk, f"{p.order + 1}. {builtin_text(p.name)}") for p in phases]
         if not self.is_bound:
             # The phase after the current one is the usual move.
             orders = [p.pk for p in phases]

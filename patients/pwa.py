@@ -16,8 +16,12 @@ import json
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
+
+from clinic.js_catalog import catalog_url
 
 # The only pages the worker keeps for offline use: the patient's own phone pages.
 # Staff pages, /api/ and every other answer are never cached.
@@ -62,18 +66,38 @@ def precache_entries() -> list[dict]:
     return [{"url": static(path), "revision": None if hashed else _content_hash(path)} for path in PRECACHED_STATIC]
 
 
+def language_entries() -> tuple[list[dict], dict[str, str]]:
+    """The JavaScript catalog and the offline page of every language, and the offline page's URL per language.
+
+    All of them are precached (a few KiB each): the worker is shared by the whole origin, so it cannot know at
+    install which language the phone will want; it shows the offline page of the language of the last page it
+    saw online (pwa/sw.js), and a kept page loads its own language's catalog by its versioned URL."""
+    entries, offline = [], {}
+    for code, _name in settings.LANGUAGES:
+        url = catalog_url(code)  # the URL carries the catalog's hash
+        entries.append({"url": url, "revision": None if _hashed_names() else url.rsplit("/", 1)[-1]})
+        offline[code] = reverse("offline-language", kwargs={"language": code})
+        with translation.override(code):
+            page = render_to_string("patients/offline.html")
+        entries.append({"url": offline[code], "revision": hashlib.sha256(page.encode()).hexdigest()[:16]})
+    return entries, offline
+
+
 def worker_config() -> dict:
     """What the worker needs to know about this release (self.BACKSTEP in pwa/sw.js)."""
     precache = precache_entries()
-    offline = reverse("offline")
+    languages, offline_pages = language_entries()
     bundle = [static(SW_BUNDLE), None if _hashed_names() else _content_hash(SW_BUNDLE)]
-    version = hashlib.sha256(json.dumps([precache, bundle], sort_keys=True).encode()).hexdigest()[:12]
-    precache.append({"url": offline, "revision": version})
+    # A new translation (catalog or offline page) is a new release too: the kept pages link to the new catalog.
+    version = hashlib.sha256(json.dumps([precache, languages, bundle], sort_keys=True).encode()).hexdigest()[:12]
+    precache.extend(languages)
     return {
         "version": version,
         "precache": precache,
         "pages": [reverse(name) for name in OFFLINE_PAGES],
-        "offline": offline,
+        "offline": reverse("offline"),
+        "offlinePages": offline_pages,
+        "language": settings.LANGUAGE_CODE,
         "login": reverse("login"),
         "logout": reverse("logout"),
         "icon": static("img/icon-192.png"),

@@ -10,6 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from clinic.builtin_text import builtin_text
 from protocols.ladder import MAX_AUTO_INCLINE_PCT, LadderSpec, ladder_spec_errors
 from protocols.models import (
     DURATION_MAX,
@@ -184,7 +185,7 @@ class PhaseForm(forms.ModelForm):
 class TemplateChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, template: ExerciseTemplate) -> str:
         origin = _("built-in") if template.is_builtin else _("clinic")
-        return f"{template.name} — {template.get_kind_display()} ({origin})"
+        return f"{builtin_text(template.name)} — {template.get_kind_display()} ({origin})"
 
 
 class PrescribedExerciseForm(forms.ModelForm):

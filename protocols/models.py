@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from clinic.fields import capped_text_field
@@ -87,11 +88,11 @@ def load_constraints(prefix: str, speed: str, incline: str, duration: str, nulla
 
 
 def describe_load(speed_kmh, incline_pct, duration_min) -> str:
-    """A ladder step in words, as therapists write it: "2.5 km/h · 5 % · 20 min"."""
+    """A ladder step in words, as therapists write it: "2.5 km/h · 5 % · 20 min" ("2,5 km/h" in German, Spanish)."""
 
     def num(value) -> str:
         value = Decimal(value).normalize()
-        return f"{value:f}"
+        return f"{value:f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
     return f"{num(speed_kmh)} km/h · {num(incline_pct)} % · {duration_min} min"
 

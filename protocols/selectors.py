@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet
 
+from clinic.builtin_text import builtin_texts_containing
 from clinic.models import ClinicSettings
 from clinic.tenancy import Actor, get_scoped_or_404, scope_queryset
 from protocols import usage
@@ -41,8 +42,10 @@ def template_list(*, actor: Actor, kind: str = "", origin: str = "", search: str
         templates = templates.filter(clinic__isnull=False)
     search = search.strip()
     if search:
+        shown = builtin_texts_containing(search)  # Backstep's words as the reader reads them
         templates = templates.filter(
             Q(name__icontains=search) | Q(instructions__icontains=search) | Q(safety_notes__icontains=search)
+            | Q(name__in=shown) | Q(instructions__in=shown) | Q(safety_notes__in=shown)
         )
     return templates.order_by("name", "clinic_id", "id")
 
@@ -106,7 +109,9 @@ def protocol_list(
         protocols = protocols.filter(is_archived=False)
     search = search.strip()
     if search:
-        protocols = protocols.filter(Q(name__icontains=search) | Q(description__icontains=search))
+        shown = builtin_texts_containing(search)
+        protocols = protocols.filter(Q(name__icontains=search) | Q(description__icontains=search)
+                                     | Q(name__in=shown) | Q(description__in=shown))
     return with_protocol_summary(protocols, actor).order_by(F("clinic_id").asc(nulls_last=True), "name", "id")
 
 

@@ -26,6 +26,7 @@ const STATE_CACHE = "backstep-state";
 const OWNER_KEY = "/__backstep/owner";
 const LOGOUT_KEY = "/__backstep/pending-logout";
 const WARMED_KEY = "/__backstep/warmed";
+const LANGUAGE_KEY = "/__backstep/language";
 const OWNER_HEADER = "X-Backstep-Owner";
 const CACHED_AT_HEADER = "X-Backstep-Cached-At";
 const NETWORK_TIMEOUT_MS = 4000;
@@ -168,8 +169,18 @@ function withTimeout(promise, ms) {
   });
 }
 
+// The offline page in the language of the last page this phone opened online (every language's is precached,
+// so a language change needs no new worker: the next page seen online decides).
 async function offlinePage() {
-  return (await matchPrecache(CFG.offline)) || Response.error();
+  const language = await readState(LANGUAGE_KEY);
+  const url = CFG.offlinePages[language] || CFG.offlinePages[CFG.language];
+  return (await matchPrecache(url)) || Response.error();
+}
+async function rememberLanguage(response) {
+  const language = (response.headers.get("Content-Language") || "").toLowerCase();
+  if (language in CFG.offlinePages && language !== await readState(LANGUAGE_KEY)) {
+    await writeState(LANGUAGE_KEY, language);
+  }
 }
 
 async function navigate(event) {
@@ -181,6 +192,7 @@ async function navigate(event) {
     // A patient page waits for the network a few seconds at most (a basement with one bar).
     const response = patientPage ? await withTimeout(network, NETWORK_TIMEOUT_MS) : await network;
     if (patientPage) { event.waitUntil(keepPage(request, response.clone())); }
+    if (response.status === 200) { event.waitUntil(rememberLanguage(response)); }
     // The sign-in page answered 200: nobody is signed in (a session that ended on the server, a
     // sign-out this worker did not see): the phone no longer opens anyone's pages offline.
     if (new URL(request.url).pathname === CFG.login && response.status === 200) { event.waitUntil(forgetPatient()); }
@@ -193,8 +205,8 @@ async function navigate(event) {
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
-  // The offline page itself is a precached file: Workbox's own route answers it.
-  if (request.mode !== "navigate" || url.origin !== self.location.origin || url.pathname === CFG.offline) { return; }
+  // The offline pages themselves are precached files: Workbox's own route answers them.
+  if (request.mode !== "navigate" || url.origin !== self.location.origin || url.pathname.startsWith(CFG.offline)) { return; }
   if (request.method === "POST" && url.pathname === CFG.logout) {
     event.respondWith(signOut(request));
   } else if (request.method === "GET") {
@@ -203,14 +215,17 @@ self.addEventListener("fetch", (event) => {
 });
 
 // --- keeping the other patient pages ready -----------------------------------------------
-// After a page opened online, fetch the other allowlisted pages (at most every WARM_EVERY_MS),
-// so today's plan, the log form, the check-in and the history all open offline later.
+// After a page opened online, fetch the other allowlisted pages (at most every WARM_EVERY_MS, or at once
+// when the page's language changed), so today's plan, the log form, the check-in and the history all open
+// offline later, in the patient's language.
 const WARM_EVERY_MS = 10 * 60 * 1000;
 // The page says whose it is, but only the server's mark on each page fetched decides what is kept.
-async function warm(owner) {
-  const [who, when] = (await readState(WARMED_KEY)).split(" ");
-  if (who === owner && Date.now() - Number(when) < WARM_EVERY_MS) { return; }
-  await writeState(WARMED_KEY, `${owner} ${Date.now()}`);
+async function warm(owner, language) {
+  const [who, when, said] = (await readState(WARMED_KEY)).split(" ");
+  const lang = (language || "").replace(/[^a-z-]/gi, "");
+  if (who === owner && said === lang && Date.now() - Number(when) < WARM_EVERY_MS) { return; }
+  await writeState(WARMED_KEY, `${owner} ${Date.now()} ${lang}`);
+  if (lang in CFG.offlinePages) { await writeState(LANGUAGE_KEY, lang); }
   await warmAll();
 }
 async function warmAll() {
@@ -233,7 +248,7 @@ async function queueEntry(data) {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (event.origin && event.origin !== self.location.origin) { return; }
-  if (data.type === "warm" && data.owner) { event.waitUntil(warm(data.owner)); }
+  if (data.type === "warm" && data.owner) { event.waitUntil(warm(data.owner, data.language)); }
   if (data.type === "queue" && data.owner) {
     event.waitUntil(currentOwner().then((owner) => owner === data.owner && queueEntry(data)));
   }

@@ -6,11 +6,16 @@ import zoneinfo
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reminders.models import ClinicReminderDefaults, ReminderPreference
 
+# A context of their own: Django's date formats translate the bare "Mon"… (lower case in Spanish, "lun").
 WEEKDAY_CHOICES = [(str(n), name) for n, name in enumerate(
-    (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")))]
+    (pgettext_lazy("weekday button", "Mon"), pgettext_lazy("weekday button", "Tue"),
+     pgettext_lazy("weekday button", "Wed"), pgettext_lazy("weekday button", "Thu"),
+     pgettext_lazy("weekday button", "Fri"), pgettext_lazy("weekday button", "Sat"),
+     pgettext_lazy("weekday button", "Sun")))]
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 SHARED = ("training_enabled", "training_time", "training_weekdays", "checkin_enabled", "checkin_time",
           "nudge_enabled", "nudge_after_days", "quiet_start", "quiet_end", "push_enabled", "email_enabled")

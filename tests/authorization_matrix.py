@@ -158,6 +158,9 @@ MATRIX: dict[str, Route] = {
     # The phone app's service worker and its offline page: no patient data, open to everyone.
     "service-worker": Route(methods={"GET": everyone}),
     "offline": Route(methods={"GET": everyone}),
+    "offline-language": Route(kwargs=lambda o: {"language": "de"}, methods={"GET": everyone}),
+    # The JavaScript catalog of one language: our interface strings only, open to everyone (signed-out pages use it).
+    "js-catalog": Route(kwargs=lambda o: {"language": "de", "version": "any"}, methods={"GET": everyone}),
     "login": Route(methods={"GET": everyone, "POST": everyone}),
     # Signing out always ends at the sign-in page.
     "logout": Route(methods={"POST": lambda a: "login", "GET": lambda a: 405}),

@@ -287,6 +287,8 @@ def pages(world, settings, tmp_path):
         "fhir:export-file": {"pk": 1, "file_pk": 1},
         "interop:patient-record": {"pk": world.patient_a1.pk},
         "interop:patient-erase": {"pk": world.patient_a1.pk},
+        "offline-language": {"language": "de"},
+        "js-catalog": {"language": "de", "version": "any"},
     }
     for name, arguments in route_names():
         if name in kwargs or not arguments:

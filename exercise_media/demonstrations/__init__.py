@@ -1,8 +1,8 @@
 """Backstep's own exercise demonstrations: small animated SVG drawings made by code, no downloaded media.
 
-Pure Python (no Django): `render(name, incline=..., still=...)` returns a
-`Drawing`, a standalone SVG document with a `<title>` and `<desc>` (its text
-alternative) and one `<style>` element. The animation is CSS: it stops under
+Python with no Django beyond gettext: `render(name, incline=..., still=...)`
+returns a `Drawing`, a standalone SVG document with a `<title>` and `<desc>`
+(its text alternative, in the active language) and one `<style>` element. The animation is CSS: it stops under
 `prefers-reduced-motion: reduce`, leaving the still key frame, which is also
 what `still=True` draws (for print and thumbnails) with no animation at all.
 

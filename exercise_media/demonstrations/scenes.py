@@ -2,7 +2,8 @@
 
 Each scene returns a `Scene`: the static drawing (equipment, ground), the
 figure, the extra CSS that moves the equipment (a treadmill belt), how long
-one loop lasts, and the words that describe it for people who cannot see it.
+one loop lasts, and the words that describe it for people who cannot see it, in the reader's language
+(gettext at render time; the only Django this package uses).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.utils.formats import get_format
+from django.utils.translation import gettext
 
 from exercise_media.demonstrations.figure import Motion, Pose, fmt
 
@@ -25,6 +29,11 @@ class Scene:
     duration: float
     kit_css: str = ""
     front: str = ""  # SVG drawn in front of the figure
+
+
+def _number(value: Decimal) -> str:
+    """An incline for the words, with the reader's decimal separator (2.5 in English, 2,5 in German)."""
+    return fmt(float(value)).replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def _gait(phase: float, back: float, front: float, ground, lift: float, stance: float = 0.6):
@@ -98,15 +107,24 @@ def _treadmill(incline: Decimal, *, run: bool) -> Scene:
     pitch = 16 * math.hypot(1, slope)
     belt = (f"@keyframes belt{{to{{stroke-dashoffset:-{fmt(pitch)}}}}}"
             f".belt{{stroke-dasharray:8 {fmt(pitch - 8)};animation:belt {period / 2}s linear infinite}}")
-    words = "runs" if run else "walks"
-    hand = ("arms swinging, hands free of the rail" if run
-            else "one hand resting lightly on the side rail")
+    shown = {"incline": _number(incline)}
+    if run:
+        title = gettext("Retro treadmill run at %(incline)s %% incline") % shown
+        description = gettext(
+            "A person stands on a treadmill facing away from the console, which is at the raised end, and runs "
+            "backwards uphill at a %(incline)s %% incline with arms swinging, hands free of the rail. Each foot "
+            "reaches back and lands on the toes, then rolls flat as the belt carries it forwards. A safety key "
+            "cord runs from the console to the waist.") % shown
+    else:
+        title = gettext("Retro treadmill walk at %(incline)s %% incline") % shown
+        description = gettext(
+            "A person stands on a treadmill facing away from the console, which is at the raised end, and walks "
+            "backwards uphill at a %(incline)s %% incline with one hand resting lightly on the side rail. Each "
+            "foot reaches back and lands on the toes, then rolls flat as the belt carries it forwards. A safety "
+            "key cord runs from the console to the waist.") % shown
     return Scene(
-        title=f"Retro treadmill {'run' if run else 'walk'} at {fmt(float(incline))} % incline",
-        description=(f"A person stands on a treadmill facing away from the console, which is at the raised end, "
-                     f"and {words} backwards uphill at a {fmt(float(incline))} % incline with {hand}. "
-                     f"Each foot reaches back and lands on the toes, then rolls flat as the belt carries it "
-                     f"forwards. A safety key cord runs from the console to the waist."),
+        title=title,
+        description=description,
         kit=kit, motion=Motion(poses, still=1), duration=period, kit_css=belt, front=front,
     )
 
@@ -137,9 +155,10 @@ def flat_walk(_incline: Decimal) -> Scene:
     css = ("@keyframes belt{to{transform:translateX(30px)}}"
            ".belt{animation:belt 1.4s linear infinite}")
     return Scene(
-        title="Retro walk on flat ground",
-        description=("A person walks backwards along a level floor, reaching back with the toes of each foot and "
-                     "rolling onto the whole foot while the knee straightens."),
+        title=gettext("Retro walk on flat ground"),
+        description=gettext(
+            "A person walks backwards along a level floor, reaching back with the toes of each foot and "
+            "rolling onto the whole foot while the knee straightens."),
         kit=kit, motion=Motion(poses, still=1), duration=1.4, kit_css=css,
     )
 
@@ -165,10 +184,11 @@ def step_up(_incline: Decimal) -> Scene:
            f'height="{fmt(floor - step_top)}" rx="2" fill="{KIT}"/>'
            f'<path d="M30 140V84H108" stroke="{KIT}" stroke-width="4" stroke-linecap="round" fill="none"/>')
     return Scene(
-        title="Retro step-up: backwards onto a step",
-        description=("A person stands with their back to a low step, holding a rail. They reach back with one "
-                     "foot, place the whole foot on the step, push through it to rise onto the step, then lower "
-                     "themselves down slowly."),
+        title=gettext("Retro step-up: backwards onto a step"),
+        description=gettext(
+            "A person stands with their back to a low step, holding a rail. They reach back with one "
+            "foot, place the whole foot on the step, push through it to rise onto the step, then lower "
+            "themselves down slowly."),
         kit=kit, motion=Motion(poses, still=1), duration=3.2,
     )
 
@@ -189,9 +209,10 @@ def sled_drag(_incline: Decimal) -> Scene:
            f'<path d="M{fmt(hip[0] + 28)} {fmt(hip[1] - 1)}L170 128" stroke="{ACCENT}" stroke-width="2"/>')
     css = "@keyframes belt{to{transform:translateX(-30px)}}.belt{animation:belt 1.6s linear infinite}"
     return Scene(
-        title="Backward sled drag",
-        description=("A person holds the straps of a weighted sled with straight arms and walks backwards in "
-                     "small steps, knees bent and body low, pulling the sled along the floor."),
+        title=gettext("Backward sled drag"),
+        description=gettext(
+            "A person holds the straps of a weighted sled with straight arms and walks backwards in "
+            "small steps, knees bent and body low, pulling the sled along the floor."),
         kit=kit, motion=Motion(poses, still=1), duration=1.6, kit_css=css,
     )
 
@@ -209,9 +230,10 @@ def quad_set(_incline: Decimal) -> Scene:
     front = '<path class="work" d="M78 126h16" stroke="#f59e0b" stroke-width="3" stroke-linecap="round"/>'
     css = "@keyframes work{0%,100%{opacity:0}25%,75%{opacity:1}}.work{opacity:0;animation:work 4s infinite}"
     return Scene(
-        title="Quad set",
-        description=("A person sits with one leg straight and a small rolled towel under the knee. They tighten "
-                     "the thigh to press the back of the knee down into the towel, hold, then relax."),
+        title=gettext("Quad set"),
+        description=gettext(
+            "A person sits with one leg straight and a small rolled towel under the knee. They tighten "
+            "the thigh to press the back of the knee down into the towel, hold, then relax."),
         kit=kit, motion=Motion(poses, still=1), duration=4.0, kit_css=css, front=front,
     )
 
@@ -226,9 +248,10 @@ def wall_sit(_incline: Decimal) -> Scene:
                               far_hand=(hip[0] + 14, hip_y))))
     kit = _floor() + f'<path d="M{fmt(wall)} 140V20" stroke="{KIT}" stroke-width="6"/>'
     return Scene(
-        title="Wall sit",
-        description=("A person leans their back against a wall with the feet a step in front, slides down to a "
-                     "shallow squat with the knees over the feet, holds, and slides back up."),
+        title=gettext("Wall sit"),
+        description=gettext(
+            "A person leans their back against a wall with the feet a step in front, slides down to a "
+            "shallow squat with the knees over the feet, holds, and slides back up."),
         kit=kit, motion=Motion(poses, still=1), duration=5.0,
     )
 
@@ -244,9 +267,10 @@ def lateral_step_down(_incline: Decimal) -> Scene:
            f'fill="{KIT}"/><path d="M70 140V80H100" stroke="{KIT}" stroke-width="4" fill="none" '
            f'stroke-linecap="round"/>')
     return Scene(
-        title="Lateral step-down",
-        description=("A person stands sideways on a low step on one leg. They bend that knee, keeping it over "
-                     "the toes, to lower the other heel to touch the floor beside the step, then straighten up."),
+        title=gettext("Lateral step-down"),
+        description=gettext(
+            "A person stands sideways on a low step on one leg. They bend that knee, keeping it over "
+            "the toes, to lower the other heel to touch the floor beside the step, then straighten up."),
         kit=kit, motion=Motion(poses, still=1), duration=3.0,
     )
 
@@ -260,9 +284,10 @@ def side_lying_abduction(_incline: Decimal) -> Scene:
                               far_toe=-90, head_tilt=10, near_hand=(hip[0] - 18, 130), far_hand=(hip[0] - 52, 128))))
     kit = _floor() + f'<rect x="30" y="132" width="180" height="8" rx="3" fill="{FLOOR}"/>'
     return Scene(
-        title="Side-lying hip abduction",
-        description=("A person lies on their side with the lower knee bent for balance. They lift the straight "
-                     "top leg towards the ceiling, toes pointing forwards, pause, and lower it slowly."),
+        title=gettext("Side-lying hip abduction"),
+        description=gettext(
+            "A person lies on their side with the lower knee bent for balance. They lift the straight "
+            "top leg towards the ceiling, toes pointing forwards, pause, and lower it slowly."),
         kit=kit, motion=Motion(poses, still=1), duration=3.0,
     )
 
@@ -275,8 +300,9 @@ def single_leg_balance(_incline: Decimal) -> Scene:
                               near_hand=(hip[0] + 16, hip[1] - 4), far_hand=(hip[0] - 14, hip[1] - 2))))
     kit = _floor() + f'<path d="M180 140V96h30v44" stroke="{KIT}" stroke-width="4" fill="none"/>'
     return Scene(
-        title="Single-leg balance",
-        description=("A person stands on one leg with a soft bend in the knee, the other foot lifted behind, "
-                     "arms out a little for balance, next to a chair they can hold."),
+        title=gettext("Single-leg balance"),
+        description=gettext(
+            "A person stands on one leg with a soft bend in the knee, the other foot lifted behind, "
+            "arms out a little for balance, next to a chair they can hold."),
         kit=kit, motion=Motion(poses, still=0), duration=3.0,
     )

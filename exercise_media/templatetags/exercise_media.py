@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from clinic.templatetags.people import red_pain_notice
 from exercise_media import demonstrations, selectors
@@ -60,8 +61,13 @@ def demonstration_url(name: str, incline=None, still: bool = False) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-@lru_cache(maxsize=256)
 def _describe(name: str, incline: str | None) -> tuple[str, str]:
+    """The drawing's title and description in the active language."""
+    return _described(name, incline, get_language())
+
+
+@lru_cache(maxsize=256)
+def _described(name: str, incline: str | None, language: str | None) -> tuple[str, str]:
     drawing = demonstrations.render(name, incline=incline, still=True)
     return drawing.title, drawing.description
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.models.people import Patient
 from patients.models.plans import AssignedExercise
+from patients.reason_messages import shown_reasons
 
 # Flags the questionnaires raise (outcomes.outcome_flags), not the progression checks: the checks leave them alone.
 OUTCOME_FLAG_KINDS = ("outcome_improved", "outcome_worse")
@@ -60,6 +61,9 @@ class Flag(models.Model):
     suggested_step = models.PositiveSmallIntegerField(_("suggested step"), null=True, blank=True)
     rules = models.JSONField(_("rules"), default=list, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # Each reason's message ({"id", "params"}, or None for typed text), in the order of `reasons`: pages word
+    # them in the reader's language; `reasons` keeps the English text for the API, FHIR and the audit.
+    reason_messages = models.JSONField(_("reason messages"), default=list, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +112,11 @@ class Flag(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_severity_display()}) on exercise #{self.exercise_id}"
 
+    @property
+    def shown_reasons(self) -> list[str]:
+        """The reasons in the active language (rows without messages: their stored text)."""
+        return shown_reasons(self.reasons, self.reason_messages)
+
 
 class ProgressionCheck(models.Model):
     """The engine's decision for one exercise on one day; re-running that day updates the same row."""
@@ -125,6 +134,7 @@ class ProgressionCheck(models.Model):
     next_step = models.PositiveSmallIntegerField(_("next step"))
     rules = models.JSONField(_("rules"), default=list)
     reasons = models.JSONField(_("reasons"), default=list)
+    reason_messages = models.JSONField(_("reason messages"), default=list, blank=True)  # as Flag's
     flags = models.JSONField(_("flags"), default=list)
     applied = models.CharField(_("what was done"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -143,6 +153,11 @@ class ProgressionCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} for exercise #{self.exercise_id} on {self.as_of}"
+
+    @property
+    def shown_reasons(self) -> list[str]:
+        """The engine's reasons in the active language (rows without messages: their stored English)."""
+        return shown_reasons(self.reasons, self.reason_messages)
 
 
 class SweepRun(models.Model):

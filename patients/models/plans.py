@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.models.base import NPRS, nprs_check
 from patients.models.people import Patient
+from patients.reason_messages import shown_reason
 from protocols.models import LADDER_KINDS, Condition, ExerciseKind, LadderStepBase, PhaseEntryCriteria, duration_field
 from protocols.wording import format_date, format_level
 
@@ -199,6 +200,8 @@ class StepVersion(models.Model):
     )
     rules = models.JSONField(_("rules"), default=list, blank=True)
     reason = models.TextField(_("reason"))
+    # The reason's message when Backstep wrote it (the engine, an approval); None when a person typed it.
+    reason_message = models.JSONField(_("reason message"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -217,6 +220,11 @@ class StepVersion(models.Model):
     def __str__(self) -> str:
         level = format_level(self.step).capitalize()
         return f"{level} from {format_date(self.effective_date)} ({self.get_source_display()})"
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the active language when Backstep wrote it; as typed otherwise."""
+        return shown_reason(self.reason, self.reason_message)
 
 
 class PhaseVersion(models.Model):

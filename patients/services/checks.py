@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic.clock import clinic_today
 from patients import selectors
@@ -35,10 +35,11 @@ ENGINE_CLEARED_NOTE = "Cleared by the check of {date}: the condition no longer a
 class WantedFlag:
     kind: str
     severity: str
-    reason: str
+    reason: str  # in English, as the engine's JSON has it
     basis: str
     rule: str
     suggested_step: int | None = None
+    message: dict | None = field(default=None, hash=False)  # the reason's message, worded where shown
 
 
 FLAG_RULES = {"low_adherence": "F1", "improved": "F2"}  # other flags come from the deciding rule
@@ -76,13 +77,14 @@ def _wanted_flags(checked, decision: dict, today: dt.date, suggest: bool) -> dic
     wanted = {
         flag["kind"]: WantedFlag(flag["kind"], flag["severity"], flag["reason"],
                                  _flag_basis(flag["kind"], checked, today),
-                                 rule=FLAG_RULES.get(flag["kind"], decision["rules"][0]))
+                                 rule=FLAG_RULES.get(flag["kind"], decision["rules"][0]),
+                                 message=flag["reason_message"])
         for flag in decision["flags"]
     }
     if suggest:
         wanted["progression"] = WantedFlag(
             "progression", Flag.Severity.INFO, decision["reasons"][0], _flag_basis("progression", checked, today),
-            rule=decision["rules"][0], suggested_step=decision["next_step"],
+            rule=decision["rules"][0], suggested_step=decision["next_step"], message=decision["reason_messages"][0],
         )
     return wanted
 
@@ -106,7 +108,7 @@ def _sync_flags(*, checked, decision: dict, wanted: dict[str, WantedFlag], unres
         flag = Flag.objects.create(
             patient_id=exercise.assignment.patient_id, exercise=exercise, kind=want.kind, severity=want.severity,
             decision=decision["decision"], suggested_step=want.suggested_step, rules=[want.rule],
-            reasons=[want.reason], evidence=evidence, basis=want.basis,
+            reasons=[want.reason], reason_messages=[want.message], evidence=evidence, basis=want.basis,
         )
         if flag.severity == Flag.Severity.URGENT:
             urgent.append(flag)
@@ -125,11 +127,13 @@ def _flag_update(flag: Flag, want: WantedFlag | None, *, decision: dict, evidenc
         if not changed_by_patient:
             flag.status = Flag.Status.RESOLVED
             flag.resolved_at = now
-            flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
+            with translation.override("en"):  # stored text, read as the flag's English record
+                flag.resolution_note = ENGINE_CLEARED_NOTE.format(date=format_date(today))
             flag.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
         return False
     reasons = [changed_by_patient["note"], want.reason] if changed_by_patient else [want.reason]
-    changes = {"severity": want.severity, "reasons": reasons, "rules": [want.rule],
+    messages = [changed_by_patient.get("message"), want.message] if changed_by_patient else [want.message]
+    changes = {"severity": want.severity, "reasons": reasons, "reason_messages": messages, "rules": [want.rule],
                "basis": want.basis, "suggested_step": want.suggested_step, "decision": decision["decision"]}
     changed = [name for name, value in changes.items() if getattr(flag, name) != value]
     if "basis" in changed and flag.status == Flag.Status.ACKNOWLEDGED:
@@ -194,7 +198,8 @@ def _apply_step(*, checked, decision: dict, auto_progress: bool, today: dt.date)
     else:
         return ""
     version = step_change(exercise=exercise, step=target, effective_date=today, source=ChangeSource.ENGINE,
-                          reason=decision["reasons"][0], rules=decision["rules"][:1])
+                          reason=decision["reasons"][0], reason_message=decision["reason_messages"][0],
+                          rules=decision["rules"][:1])
     exercise.current_step = target
     checked.step_version_id, checked.step_version_created = version.pk, version.created_at
     return applied
@@ -251,7 +256,7 @@ def _decide(checked: selectors.CheckInput, day: dt.date) -> _Decided | None:
     """Run the engine on one exercise, apply its step change, and say which flags it wants (None: input refused)."""
     exercise = checked.exercise
     try:
-        decision = engine.evaluate(checked.engine_input)
+        decision = engine.evaluate(checked.engine_input, messages=True)
     except engine.EngineInputError as error:
         logger.warning("check skipped for exercise %s: invalid engine input at %s", exercise.pk, error.field)
         return None
@@ -273,7 +278,9 @@ def _check_row(decided: _Decided, applied_before: dict[tuple[int, dt.date], str]
     return ProgressionCheck(
         exercise=exercise, as_of=decided.day, decision=decision["decision"], current_step=decided.checked_step,
         next_step=decision["next_step"], rules=decision["rules"], reasons=decision["reasons"],
-        flags=decision["flags"], applied=decided.applied or applied_before.get((exercise.pk, decided.day), ""),
+        reason_messages=decision["reason_messages"],
+        flags=[{key: value for key, value in flag.items() if key != "reason_message"} for flag in decision["flags"]],
+        applied=decided.applied or applied_before.get((exercise.pk, decided.day), ""),
     )
 
 
@@ -310,8 +317,8 @@ def _check_locked(exercises: list[AssignedExercise], *, today: dt.date | None, n
                                      exercise.in_current_phase))
     ProgressionCheck.objects.bulk_create(
         checks, update_conflicts=True, unique_fields=["exercise", "as_of"],
-        update_fields=["decision", "current_step", "next_step", "rules", "reasons", "flags", "applied",
-                       "updated_at"],
+        update_fields=["decision", "current_step", "next_step", "rules", "reasons", "reason_messages", "flags",
+                       "applied", "updated_at"],
     )
     if notify:
         # Decided with the flags, in their transaction: the e-mails go out after it commits.

@@ -32,6 +32,7 @@ from patients.models import (
     Patient,
     SessionLog,
 )
+from patients.reason_messages import note as reason_note
 from patients.selectors import step_in_force
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,12 @@ def _correctable(*, patient: Patient, session: SessionLog, now: dt.datetime) -> 
     return session
 
 
+def _padded(messages: list | None, texts: list) -> list:
+    """A flag's messages, one per reason (None where a reason has none, as on rows from before messages)."""
+    messages = list(messages or [])
+    return messages + [None] * (len(texts) - len(messages))
+
+
 def _keep_flags_for_review(session: SessionLog, *, what: str, now: dt.datetime) -> list[int]:
     """Flags raised on this session stay open for the therapist, saying the patient changed their evidence.
 
@@ -180,6 +187,9 @@ def _keep_flags_for_review(session: SessionLog, *, what: str, now: dt.datetime) 
     """
     note = (f"The patient {what} the session of {session.date.isoformat()} this flag was raised on "
             f"({now:%Y-%m-%d %H:%M} UTC); review it before resolving.")
+    utc = now.astimezone(dt.UTC)
+    message = reason_note(f"flag.session_{what}", date={"date": session.date.isoformat()},
+                          when={"date": utc.date().isoformat()}, time=f"{utc:%H:%M}")
     kept = []
     flags = (Flag.objects.select_for_update().filter(exercise_id=session.exercise_id,
                                                      status__in=[Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED])
@@ -188,11 +198,15 @@ def _keep_flags_for_review(session: SessionLog, *, what: str, now: dt.datetime) 
         if flag.basis != f"session:{session.pk}" and flag.evidence.get("latest_session_id") != session.pk:
             continue
         flag.evidence = {**flag.evidence, EVIDENCE_CHANGED: {"session_id": session.pk, "what": what,
-                                                             "at": now.isoformat(), "note": note}}
-        flag.reasons = [note, *[r for r in flag.reasons if r != note]]
+                                                             "at": now.isoformat(), "note": note,
+                                                             "message": message}}
+        kept_reasons = [(text, shown) for text, shown in zip(flag.reasons, _padded(flag.reason_messages, flag.reasons))
+                        if text != note]
+        flag.reasons = [note, *[text for text, _shown in kept_reasons]]
+        flag.reason_messages = [message, *[shown for _text, shown in kept_reasons]]
         flag.status, flag.acknowledged_at, flag.acknowledged_by = Flag.Status.OPEN, None, None
-        flag.save(update_fields=["evidence", "reasons", "status", "acknowledged_at", "acknowledged_by",
-                                 "updated_at"])
+        flag.save(update_fields=["evidence", "reasons", "reason_messages", "status", "acknowledged_at",
+                                 "acknowledged_by", "updated_at"])
         kept.append(flag.pk)
     return kept
 

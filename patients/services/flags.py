@@ -12,8 +12,11 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from patients.models import NOTE_MAX_LENGTH, ChangeSource, Flag, StepVersion
+from patients.reason_messages import note as reason_note
+from patients.reason_messages import shown_reason
 from patients.services.checks import CheckOutcome, _check_locked, _lock_plans
 from patients.services.plans import step_change
 
@@ -74,6 +77,7 @@ def flag_approve(*, flag: Flag, user, today: dt.date) -> StepVersion:
                 exercise=flag.exercise, step=suggested, effective_date=today, source=ChangeSource.THERAPIST,
                 changed_by=user, rules=flag.rules[:1],
                 reason="Approved the suggested progression: " + " ".join(flag.reasons),
+                reason_message=_approved_message(flag),
             )
             _resolve(flag, user=user, note="Approved.")
             return version
@@ -82,15 +86,24 @@ def flag_approve(*, flag: Flag, user, today: dt.date) -> StepVersion:
     raise ApprovalRefused({"flag": refusal})
 
 
+def _approved_message(flag: Flag) -> dict | None:
+    """The approval's reason as a message, when every reason of the suggestion has one (else the English text)."""
+    messages = list(flag.reason_messages or [])
+    if len(messages) != len(flag.reasons) or not all(messages):
+        return None
+    return reason_note("step.approved", reasons={"sentences": messages})
+
+
 def _approval_refusal(outcome: CheckOutcome | None, suggested: int) -> str | None:
-    """Why a suggestion cannot be approved on the latest evidence, or None if it can."""
+    """Why a suggestion cannot be approved on the latest evidence (in the therapist's language), or None if it can."""
     if outcome is None or not outcome.in_current_phase:
-        return "Not approved: this exercise is no longer in the plan's current phase."
+        return gettext("Not approved: this exercise is no longer in the plan's current phase.")
     decision = outcome.decision
     if decision["decision"] != "progress":
-        return "Not approved: the latest check no longer suggests moving up. " + decision["reasons"][0]
+        why = shown_reason(decision["reasons"][0], (decision.get("reason_messages") or [None])[0])
+        return gettext("Not approved: the latest check no longer suggests moving up.") + " " + why
     if outcome.applied or decision["next_step"] != suggested:
-        return "Not approved: the plan changed since this suggestion; see the latest one."
+        return gettext("Not approved: the plan changed since this suggestion; see the latest one.")
     return None
 
 

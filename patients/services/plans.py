@@ -31,6 +31,7 @@ from patients.models import (
     PhaseVersion,
     StepVersion,
 )
+from patients.reason_messages import note as reason_note
 from protocols.models import Protocol
 from protocols.phase_criteria import phase_criteria_check, unmet_in_words
 from protocols.tree import TreeModels, protocol_tree, tree_create
@@ -109,7 +110,7 @@ def _snapshot_write(assignment: Assignment, protocol: Protocol, *, assigned_by) 
                     effective_date=assignment.start_date,
                     source=ChangeSource.INITIAL,
                     changed_by=assigned_by,
-                    reason="Starting step of the assigned protocol.",
+                    reason="Starting step of the assigned protocol.", reason_message=reason_note("step.start"),
                 )
     PhaseVersion.objects.create(
         assignment=assignment,
@@ -131,8 +132,13 @@ def step_change(
     reason: str,
     changed_by=None,
     rules: list[str] | None = None,
+    reason_message: dict | None = None,
 ) -> StepVersion:
-    """Record a new current step for a ladder exercise: a new dated version, never an overwrite."""
+    """Record a new current step for a ladder exercise: a new dated version, never an overwrite.
+
+    `reason` is stored as given (English when Backstep wrote it); `reason_message`, when Backstep wrote it,
+    is its message, so the step history reads in the viewer's language.
+    """
     exercise = AssignedExercise.objects.select_for_update().get(pk=exercise.pk)
     ladder_size = exercise.ladder_steps.count()
     if not ladder_size:
@@ -149,6 +155,7 @@ def step_change(
         changed_by=changed_by,
         rules=list(rules or []),
         reason=reason.strip(),
+        reason_message=reason_message,
     )
     version.full_clean()
     version.save()

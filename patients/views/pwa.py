@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
@@ -26,9 +28,19 @@ def service_worker(request):
 
 
 @require_safe
-def offline(request):
-    """What the app shows offline for a page this phone has not kept: no patient data, precached by the worker."""
-    return render(request, "patients/offline.html")
+def offline(request, language=None):
+    """What the app shows offline for a page this phone has not kept: no patient data, precached by the worker.
+
+    /offline/<language>/ is that page in one language: the worker precaches it for every language and shows the
+    one of the last page the phone opened online (pwa/sw.js), so a language change needs no new worker."""
+    if language is None:
+        return render(request, "patients/offline.html")
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    with translation.override(language):
+        response = render(request, "patients/offline.html")
+    response["Content-Language"] = language
+    return response
 
 
 def kept_offline(view):

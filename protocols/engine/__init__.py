@@ -6,6 +6,9 @@ decision; `parse_input` validates into typed dataclasses and `decide` applies
 the rules. Invalid input raises `EngineInputError` naming the field; it never
 produces a decision.
 
+Reasons are `messages`: an id and parameters, worded in English for the JSON
+and in the reader's language where a person reads them.
+
 One module per concern, all pure: `inputs` (typed input and its validation),
 `definitions` (output types, and the zones and derived facts the rules
 share), `rules` (decision rules R1–R11), `flags` (F1, F2 and the 14-day
@@ -49,14 +52,15 @@ from protocols.engine.inputs import (
     Step,
     parse_input,
 )
+from protocols.engine.messages import MESSAGES, Message, render_dict, render_stored
 from protocols.engine.rules import DECISION_RULES
 
 __all__ = [
     "ADHERENCE_WINDOW_DAYS", "CONDITIONS", "DECISIONS", "DECISION_RULES", "DEFAULT_SETTINGS", "EARLIEST_DATE",
-    "EFFUSION_GRADES", "FLAG_KINDS", "LATEST_DATE", "NO_SESSIONS_RULE", "SEVERITIES",
-    "Context", "Decision", "EngineInput", "EngineInputError", "Flag", "Measurement", "Outcome", "RecentTraining",
-    "Session", "Settings", "Step", "decide", "evaluate", "f1_low_adherence", "f2_improved", "parse_input",
-    "recent_training",
+    "EFFUSION_GRADES", "FLAG_KINDS", "LATEST_DATE", "MESSAGES", "NO_SESSIONS_RULE", "SEVERITIES",
+    "Context", "Decision", "EngineInput", "EngineInputError", "Flag", "Measurement", "Message", "Outcome",
+    "RecentTraining", "Session", "Settings", "Step", "decide", "evaluate", "f1_low_adherence", "f2_improved",
+    "parse_input", "recent_training", "render_dict", "render_stored",
 ]
 
 NO_SESSIONS_RULE = "R0"
@@ -66,7 +70,7 @@ def decide(data: EngineInput) -> Decision:
     """Apply the decision rules in order, then the flag rules."""
     c = Context(data)
     if c.latest is None:
-        outcome = Outcome(NO_SESSIONS_RULE, f"No sessions logged yet: start at {c.level(data.current_step)}.", "hold")
+        outcome = Outcome(NO_SESSIONS_RULE, Message("R0.no_sessions", {"level": c.level(data.current_step)}), "hold")
         flag_rules = (f1_low_adherence,)
     else:
         outcome = next(result for rule in DECISION_RULES if (result := rule(c)) is not None)
@@ -82,11 +86,15 @@ def decide(data: EngineInput) -> Decision:
         decision=outcome.decision,
         next_step=next_step,
         rules=tuple(o.rule for o in outcomes),
-        reasons=tuple(o.reason for o in outcomes),
+        messages=tuple(o.message for o in outcomes),
         flags=tuple(o.flag for o in outcomes if o.flag is not None),
     )
 
 
-def evaluate(data: Any) -> dict[str, Any]:
-    """JSON in, JSON out: validate `data` and return the decision object of progression-rules.md."""
-    return decide(parse_input(data)).as_dict()
+def evaluate(data: Any, *, messages: bool = False) -> dict[str, Any]:
+    """JSON in, JSON out: validate `data` and return the decision object of progression-rules.md.
+
+    Its reasons are English whatever language is active; with `messages` it
+    also carries each reason's message id and parameters (`Decision.as_dict`).
+    """
+    return decide(parse_input(data)).as_dict(messages=messages)

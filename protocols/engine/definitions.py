@@ -9,8 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from protocols.engine.inputs import EngineInput, Session, Step
-from protocols.wording import format_level
-from protocols.wording import format_number as _fmt  # numbers in reasons read as everywhere else
+from protocols.engine.messages import Message, level
 
 DECISIONS = ("progress", "hold", "regress")
 FLAG_KINDS = (
@@ -27,22 +26,36 @@ SEVERITIES = ("info", "warning", "urgent")
 
 @dataclass(frozen=True)
 class Flag:
+    """A flag for the therapist; its reason is a `Message`, worded where it is shown."""
+
     kind: str
     severity: str
-    reason: str
+    message: Message
 
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "severity": self.severity, "reason": self.reason}
+    @property
+    def reason(self) -> str:
+        """The reason in English, as the JSON for machines has it."""
+        return self.message.english()
+
+    def as_dict(self, *, messages: bool = False) -> dict[str, Any]:
+        flag = {"kind": self.kind, "severity": self.severity, "reason": self.reason}
+        if messages:
+            flag["reason_message"] = self.message.as_dict()
+        return flag
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one rule concluded: a decision (decision rules only), a reason, and perhaps a flag."""
+    """What one rule concluded: a decision (decision rules only), a reason (a `Message`), and perhaps a flag."""
 
     rule: str
-    reason: str
+    message: Message
     decision: str | None = None
     flag: Flag | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.message.english()
 
 
 @dataclass(frozen=True)
@@ -50,17 +63,31 @@ class Decision:
     decision: str
     next_step: int
     rules: tuple[str, ...]
-    reasons: tuple[str, ...]
+    messages: tuple[Message, ...]
     flags: tuple[Flag, ...] = field(default_factory=tuple)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons in English, as the JSON for machines has them (render `messages` for people)."""
+        return tuple(message.english() for message in self.messages)
+
+    def as_dict(self, *, messages: bool = False) -> dict[str, Any]:
+        """The decision object of progression-rules.md, its reasons in English whatever language is active.
+
+        With `messages`, also each reason's message ({"id", "params"}):
+        `reason_messages` beside `reasons` and `reason_message` in each flag,
+        for callers that store them to word them again in the reader's language.
+        """
+        decision = {
             "decision": self.decision,
             "next_step": self.next_step,
             "rules": list(self.rules),
             "reasons": list(self.reasons),
-            "flags": [flag.as_dict() for flag in self.flags],
+            "flags": [flag.as_dict(messages=messages) for flag in self.flags],
         }
+        if messages:
+            decision["reason_messages"] = [message.as_dict() for message in self.messages]
+        return decision
 
 
 # --------------------------------------------------------------------------
@@ -82,15 +109,15 @@ class Context:
         self.next_index = data.current_step + 1
         self.next_step = data.ladder[self.next_index] if self.next_index < len(data.ladder) else None
 
-    def level(self, index: int) -> str:
-        """A ladder index as people read it: "level 5 of 9" (reasons are for people; the JSON stays 0-based)."""
-        return format_level(index, len(self.data.ladder))
+    def level(self, index: int) -> dict[str, int]:
+        """A ladder index for a message: people read "level 5 of 9" (the JSON's steps stay 0-based)."""
+        return level(index, len(self.data.ladder))
 
-    def step_down_advice(self) -> str:
+    def step_down_advice(self) -> Message:
         current = self.data.current_step
         if current == 0:
-            return f"stay at {self.level(0)}, the easiest"
-        return f"step down to {self.level(current - 1)} next time"
+            return Message("advice.stay_easiest", {"level": self.level(0)})
+        return Message("advice.step_down", {"level": self.level(current - 1)})
 
     def zone(self, pain: int) -> str:
         if pain > self.s.red_above:
@@ -122,5 +149,5 @@ def mean(values: list[int]) -> Fraction:
     return Fraction(sum(values), len(values))
 
 
-def describe_step(step: Step) -> str:
-    return f"{_fmt(step.speed_kmh)} km/h, {_fmt(step.incline_pct)} % incline, {_fmt(step.duration_min)} min"
+def describe_step(step: Step) -> Message:
+    return Message("step.load", {"speed": step.speed_kmh, "incline": step.incline_pct, "duration": step.duration_min})

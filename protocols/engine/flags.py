@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from protocols.engine.definitions import Context, Flag, Outcome, mean
-from protocols.wording import format_number as _fmt  # numbers in reasons read as everywhere else
+from protocols.engine.messages import Message
 
 # --------------------------------------------------------------------------
 # Flag rules: always run (only F1 when there are no sessions)
@@ -40,10 +40,15 @@ class RecentTraining:
         share = Fraction(100) * min(self.trained, self.planned) / self.planned
         return int(share + Fraction(1, 2))
 
+    def message(self) -> Message:
+        params = {"trained": self.trained, "window": ADHERENCE_WINDOW_DAYS, "planned": self.planned}
+        if self.percent is None:
+            return Message("F1.low_adherence_none_planned", params)
+        return Message("F1.low_adherence", {**params, "percent": self.percent})
+
     def sentence(self) -> str:
-        percent = "" if self.percent is None else f" ({self.percent} %)"
-        return (f"Trained on {self.trained} of the last {ADHERENCE_WINDOW_DAYS} days; "
-                f"the plan asks for {_fmt(self.planned)}{percent}.")
+        """The adherence in a sentence, in the active language."""
+        return self.message().render()
 
 
 def recent_training(*, training_days: Iterable[dt.date], today: dt.date, frequency_per_week: int,
@@ -75,7 +80,7 @@ def f1_low_adherence(c: Context) -> Outcome | None:
                              start=start)
     if recent.trained >= c.s.adherence_min_fraction * recent.planned:
         return None
-    reason = recent.sentence()
+    reason = recent.message()
     return Outcome("F1", reason, flag=Flag("low_adherence", "warning", reason))
 
 
@@ -89,6 +94,5 @@ def f2_improved(c: Context) -> Outcome | None:
     recent = c.morning_values(6, 0)
     if len(recent) < 2 or mean(recent) > c.data.baseline_pain - 2:
         return None
-    reason = (f"Morning pain averaged {_fmt(mean(recent))}/10 over the last 7 days, down from "
-              f"{c.data.baseline_pain}/10 at the start.")
+    reason = Message("F2.improved", {"recent": mean(recent), "baseline": c.data.baseline_pain})
     return Outcome("F2", reason, flag=Flag("improved", "info", reason))

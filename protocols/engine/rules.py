@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from protocols.engine.definitions import Context, Flag, Outcome, describe_step, mean
 from protocols.engine.inputs import EFFUSION_GRADES, Measurement
-from protocols.wording import at_least, format_date, is_running_speed
-from protocols.wording import format_number as _fmt  # numbers in reasons read as everywhere else
+from protocols.engine.messages import Message, date
+from protocols.wording import is_running_speed
 
 ACL_GATE_DAYS = 84
 ACL_GATE_QUAD_LSI = 70
@@ -30,8 +30,8 @@ def r1_red_pain(c: Context) -> Outcome | None:
     """
     if c.zone(c.latest.pain_during) != "red":
         return None
-    reason = (f"Pain during the latest session ({format_date(c.latest.date)}) was {c.latest.pain_during}/10, "
-              f"above the {c.s.red_above}/10 limit: {c.step_down_advice()}.")
+    reason = Message("R1.pain_red", {"date": date(c.latest.date), "pain": c.latest.pain_during,
+                                     "limit": c.s.red_above, "advice": c.step_down_advice()})
     return Outcome("R1", reason, "regress", Flag("pain_red", "urgent", reason))
 
 
@@ -47,8 +47,7 @@ def r2_effusion(c: Context) -> Outcome | None:
     if grade < EFFUSION_GRADES.index("2+"):
         return None
     severity = "urgent" if c.measurement.effusion == "3+" else "warning"
-    reason = (f"Knee effusion graded {c.measurement.effusion} on the stroke test of {format_date(c.measurement.date)}: "
-              "stay at the same level until the swelling settles.")
+    reason = Message("R2.effusion", {"grade": c.measurement.effusion, "date": date(c.measurement.date)})
     return Outcome("R2", reason, "hold", Flag("effusion", severity, reason))
 
 
@@ -60,8 +59,7 @@ def r3_repeated_morning_rise(c: Context) -> Outcome | None:
     """
     if len(c.sessions) < 2 or not (c.morning_rise(c.sessions[-1]) and c.morning_rise(c.sessions[-2])):
         return None
-    reason = (f"Next-morning pain was above the starting level of {c.data.baseline_pain}/10 after each of the "
-              f"last two sessions: {c.step_down_advice()}.")
+    reason = Message("R3.morning_pain_repeated", {"baseline": c.data.baseline_pain, "advice": c.step_down_advice()})
     return Outcome("R3", reason, "regress", Flag("morning_pain", "warning", reason))
 
 
@@ -69,8 +67,7 @@ def r4_morning_rise(c: Context) -> Outcome | None:
     """R4 — next-morning pain above baseline after the latest session: hold (Silbernagel et al. 2007)."""
     if not c.morning_rise(c.latest):
         return None
-    reason = (f"Next-morning pain after the latest session was {c.latest.pain_next_morning}/10, above the "
-              f"starting level of {c.data.baseline_pain}/10: stay at the same level.")
+    reason = Message("R4.morning_pain", {"pain": c.latest.pain_next_morning, "baseline": c.data.baseline_pain})
     return Outcome("R4", reason, "hold", Flag("morning_pain", "info", reason))
 
 
@@ -81,8 +78,7 @@ def r5_amber_pain(c: Context) -> Outcome | None:
     """
     if c.zone(c.latest.pain_during) != "amber":
         return None
-    reason = (f"Pain during the latest session was {c.latest.pain_during}/10: acceptable, "
-              "but stay at the same level until it is lower.")
+    reason = Message("R5.amber_pain", {"pain": c.latest.pain_during})
     return Outcome("R5", reason, "hold")
 
 
@@ -100,8 +96,7 @@ def r6_worsening_trend(c: Context) -> Outcome | None:
     rise = mean(recent) - mean(earlier)
     if rise < c.s.trend_points:
         return None
-    reason = (f"Morning pain averaged {_fmt(mean(recent))}/10 over the last 7 days, up from "
-              f"{_fmt(mean(earlier))}/10 the week before: stay at the same level.")
+    reason = Message("R6.worsening_trend", {"recent": mean(recent), "earlier": mean(earlier)})
     return Outcome("R6", reason, "hold", Flag("worsening_trend", "warning", reason))
 
 
@@ -119,8 +114,8 @@ def r7_not_enough_green(c: Context) -> Outcome | None:
     needed = c.s.green_sessions_to_progress
     if streak >= needed:
         return None
-    reason = (f"{streak} of the {needed} comfortable sessions in a row needed at {c.level(c.data.current_step)} so far "
-              "(completed, low pain, next-morning pain settled): stay at the same level.")
+    reason = Message("R7.not_enough_green", {"streak": streak, "needed": needed,
+                                             "level": c.level(c.data.current_step)})
     return Outcome("R7", reason, "hold")
 
 
@@ -128,35 +123,34 @@ def r8_ladder_complete(c: Context) -> Outcome | None:
     """R8 — the current step is the top of the ladder: hold and tell the therapist."""
     if c.next_step is not None:
         return None
-    reason = (f"The top of the ladder ({c.level(c.data.current_step)}) is reached: time for the therapist to review "
-              "the plan or move to the next phase.")
+    reason = Message("R8.ladder_complete", {"level": c.level(c.data.current_step)})
     return Outcome("R8", reason, "hold", Flag("ladder_complete", "info", reason))
 
 
-def _gate_unmet(c: Context) -> list[str]:
+def _gate_unmet(c: Context) -> list[Message]:
     """Every unmet criterion for a first running step; an unknown value never meets a criterion."""
     m = c.measurement or Measurement(date=c.data.today)
     unmet = []
     if m.running_signoff is not True:
-        unmet.append("therapist sign-off for running")
+        unmet.append(Message("gate.signoff"))
     if c.data.condition == "acl":
         days = (c.data.today - c.data.surgery_date).days
         if days < ACL_GATE_DAYS:
-            unmet.append(f"at least 12 weeks since surgery (now {days} days)")
-        for label, value, floor in (("quadriceps LSI", m.quad_lsi_pct, ACL_GATE_QUAD_LSI),
-                                    ("hop LSI", m.hop_lsi_pct, ACL_GATE_HOP_LSI),
-                                    ("range of motion", m.rom_pct, ACL_GATE_ROM)):
+            unmet.append(Message("gate.weeks_since_surgery", {"weeks": ACL_GATE_DAYS // 7, "days": days}))
+        for criterion, value, floor in (("gate.quad_lsi", m.quad_lsi_pct, ACL_GATE_QUAD_LSI),
+                                        ("gate.hop_lsi", m.hop_lsi_pct, ACL_GATE_HOP_LSI),
+                                        ("gate.rom", m.rom_pct, ACL_GATE_ROM)):
             if value is None:
-                unmet.append(f"{at_least(label, floor, '%')} (not measured)")
+                unmet.append(Message(f"{criterion}_unknown", {"floor": floor}))
             elif value < floor:
-                unmet.append(f"{at_least(label, floor, '%')} (now {_fmt(value)} %)")
+                unmet.append(Message(criterion, {"floor": floor, "value": value}))
         limit = EFFUSION_GRADES.index(ACL_GATE_MAX_EFFUSION)
         if m.effusion is None:
-            unmet.append("effusion trace or less (not measured)")
+            unmet.append(Message("gate.effusion_unknown"))
         elif EFFUSION_GRADES.index(m.effusion) > limit:
-            unmet.append(f"effusion trace or less (now {m.effusion})")
+            unmet.append(Message("gate.effusion", {"grade": m.effusion}))
         if not c.latest.pain_during < ACL_GATE_PAIN_BELOW:
-            unmet.append(f"pain during below {ACL_GATE_PAIN_BELOW}/10 (latest {c.latest.pain_during}/10)")
+            unmet.append(Message("gate.pain", {"limit": ACL_GATE_PAIN_BELOW, "pain": c.latest.pain_during}))
     return unmet
 
 
@@ -175,9 +169,10 @@ def r9_running_gate(c: Context) -> Outcome | None:
         return None
     # Said only here, where the next step's speed reaches the threshold; "too" when this level already runs.
     current = c.data.ladder[c.data.current_step]
-    also = " too" if is_running_speed(current.speed_kmh, c.s.running_speed_kmh) else ""
-    reason = (f"The next level ({c.level(c.next_index)}, {_fmt(c.next_step.speed_kmh)} km/h) is running{also} "
-              f"(from {_fmt(c.s.running_speed_kmh)} km/h); not yet met: " + "; ".join(unmet) + ".")
+    too = is_running_speed(current.speed_kmh, c.s.running_speed_kmh)
+    reason = Message("R9.running_gate_too" if too else "R9.running_gate",
+                     {"level": c.level(c.next_index), "speed": c.next_step.speed_kmh,
+                      "threshold": c.s.running_speed_kmh, "unmet": unmet})
     return Outcome("R9", reason, "hold", Flag("gate_not_met", "info", reason))
 
 
@@ -190,21 +185,24 @@ def r10_needs_override(c: Context) -> Outcome | None:
     changed = current.changed_variables(c.next_step)
     if c.next_step.incline_pct <= c.s.max_auto_incline_pct and changed <= 1:
         return None
-    why = []
-    if c.next_step.incline_pct > c.s.max_auto_incline_pct:
-        why.append(f"its incline of {_fmt(c.next_step.incline_pct)} % is above {_fmt(c.s.max_auto_incline_pct)} %")
-    if changed > 1:
-        why.append(f"it changes {changed} things at once")
-    reason = (f"The next level ({c.level(c.next_index)}: {describe_step(c.next_step)}) needs the therapist's approval: "
-              + " and ".join(why) + ".")
+    steep = c.next_step.incline_pct > c.s.max_auto_incline_pct
+    incline = {"incline": c.next_step.incline_pct, "limit": c.s.max_auto_incline_pct}
+    if steep and changed > 1:
+        why = Message("override.steep_and_changes", {**incline, "changed": changed})
+    elif steep:
+        why = Message("override.steep", incline)
+    else:
+        why = Message("override.changes", {"changed": changed})
+    reason = Message("R10.needs_override", {"level": c.level(c.next_index), "step": describe_step(c.next_step),
+                                            "why": why})
     return Outcome("R10", reason, "hold", Flag("needs_override", "info", reason))
 
 
 def r11_progress(c: Context) -> Outcome:
     """R11 — otherwise: progress one step up the ladder."""
     count = c.s.green_sessions_to_progress
-    reason = (f"{count} comfortable sessions in a row at {c.level(c.data.current_step)}: ready to move up to "
-              f"{c.level(c.next_index)} ({describe_step(c.next_step)}).")
+    reason = Message("R11.progress", {"count": count, "level": c.level(c.data.current_step),
+                                      "next_level": c.level(c.next_index), "step": describe_step(c.next_step)})
     return Outcome("R11", reason, "progress")
 
 

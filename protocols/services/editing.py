@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from clinic.builtin_text import builtin_text
 from protocols.models import ExerciseTemplate, Protocol
 
 SLUG_MAX_LENGTH = 70
@@ -19,13 +21,13 @@ SLUG_MAX_LENGTH = 70
 def require_own_protocol(protocol: Protocol) -> None:
     """PermissionDenied for a built-in protocol."""
     if protocol.is_builtin:
-        raise PermissionDenied("Built-in protocols are read-only: clone one to edit it.")
+        raise PermissionDenied(_("Built-in protocols are read-only: clone one to edit it."))
 
 
 def require_own_template(template: ExerciseTemplate) -> None:
     """PermissionDenied for a built-in exercise template."""
     if template.is_builtin:
-        raise PermissionDenied("Built-in exercise templates are read-only: clone one to edit it.")
+        raise PermissionDenied(_("Built-in exercise templates are read-only: clone one to edit it."))
 
 
 def touch(protocol: Protocol) -> None:
@@ -56,6 +58,11 @@ def free_slug(siblings: models.QuerySet, wanted: str, fallback: str) -> str:
 
 
 def copy_name(name: str, max_length: int) -> str:
-    """What a copy is called unless someone names it: "<name> (copy)", the name cut to fit, never the suffix."""
-    suffix = " (copy)"
-    return name[:max_length - len(suffix)] + suffix
+    """What a copy is called unless someone names it: "<name> (copy)", the name cut to fit, never the suffix.
+
+    The copy's name is the clinic's own text from now on, so it is written in the language of the person
+    copying: Backstep's name in that language (`clinic.builtin_text`) and the suffix too.
+    """
+    # Translators: added to the name of a copied protocol or exercise template, e.g. "Wall sit (copy)".
+    suffix = _(" (copy)")
+    return builtin_text(name)[:max_length - len(suffix)] + suffix

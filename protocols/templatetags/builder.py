@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from protocols.doses import dose_in_words
 from protocols.models import describe_load
@@ -50,7 +50,8 @@ def dose(exercise) -> str:
     words = dose_in_words(exercise.template.kind, sets=exercise.sets, reps=exercise.reps,
                           hold_seconds=exercise.hold_seconds,
                           duration_min=None if exercise.template.has_ladder else exercise.duration_min)
-    return " · ".join(part for part in (_("%(n)s× a week") % {"n": exercise.frequency_per_week}, words) if part)
+    return " · ".join(part for part in (ngettext("%(n)s× a week", "%(n)s× a week", exercise.frequency_per_week) % {
+        "n": exercise.frequency_per_week}, words) if part)
 
 
 @register.filter

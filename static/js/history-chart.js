@@ -5,6 +5,15 @@
   var source = document.getElementById("pain-data");
   if (!canvas || !source || !window.Chart) { return; }
   var data = JSON.parse(source.textContent);
+  // Days and numbers in the page's language (3 Dez., 3,5): Chart.js formats ticks and tooltips with `locale`.
+  var lang = document.documentElement.lang || undefined;
+  var thisYear = new Date().getFullYear();
+  function day(iso) {
+    var date = new Date(iso + "T00:00:00");
+    var words = { day: "numeric", month: "short" };
+    if (date.getFullYear() !== thisYear) { words.year = "numeric"; }
+    return date.toLocaleDateString(lang, words);
+  }
   function series(label, values, color, dash) {
     return { label: label, data: values, borderColor: color, backgroundColor: color, spanGaps: true,
              borderDash: dash || [], tension: 0.2, pointRadius: 3 };
@@ -12,7 +21,7 @@
   new window.Chart(canvas, {
     type: "line",
     data: {
-      labels: data.labels,
+      labels: data.dates ? data.dates.map(day) : data.labels,
       datasets: [
         series(canvas.dataset.labelDuring, data.during, "#b42318"),
         series(canvas.dataset.labelAfter, data.after, "#e08a00", [6, 3]),
@@ -20,7 +29,7 @@
       ]
     },
     options: {
-      responsive: true, maintainAspectRatio: false, animation: false,
+      responsive: true, maintainAspectRatio: false, animation: false, locale: lang,
       scales: { y: { min: 0, max: 10, ticks: { stepSize: 2 } }, x: { ticks: { maxTicksLimit: 6 } } },
       plugins: { legend: { position: "bottom" } }
     }

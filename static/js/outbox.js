@@ -41,7 +41,6 @@
     status.className = "bs-outbox alert py-2 " + (kind === "failed" ? "alert-warning" : kind === "sent" ? "alert-success" : "alert-info");
     status.textContent = status.dataset["msg" + kind.charAt(0).toUpperCase() + kind.slice(1)] + (extra ? " " + extra : "");
   }
-  function count(n, one, many) { return n === 1 ? one : many.replace("{n}", String(n)); }
   // How many entries on this phone this page keeps aside: another account's, and (saved by an
   // older version of this script) entries with no owner at all, which no page will ever send.
   function showAside() {
@@ -50,8 +49,24 @@
     var others = items.filter(function (item) { return item.owner; }).length;
     var unmatched = items.length - others;
     var words = [];
-    if (others) { words.push(count(others, aside.dataset.msgOthersOne, aside.dataset.msgOthersMany)); }
-    if (unmatched) { words.push(count(unmatched, aside.dataset.msgUnmatchedOne, aside.dataset.msgUnmatchedMany)); }
+    var n = function (count, text) { return interpolate(text, { n: count }, true); };
+    if (others && owner) {
+      words.push(n(others, ngettext(
+        "%(n)s entry saved on this phone by another account is waiting; it will be sent when that person signs in.",
+        "%(n)s entries saved on this phone by another account are waiting; they will be sent when that person signs in.",
+        others)));
+    } else if (others) {
+      words.push(n(others, ngettext(
+        "%(n)s entry saved on this phone is waiting; it will be sent when the person who saved it signs in.",
+        "%(n)s entries saved on this phone are waiting; they will be sent when the person who saved them signs in.",
+        others)));
+    }
+    if (unmatched) {
+      words.push(n(unmatched, ngettext(
+        "%(n)s entry saved on this phone before an update cannot be matched to an account, so it will not be sent.",
+        "%(n)s entries saved on this phone before an update cannot be matched to an account, so they will not be sent.",
+        unmatched)));
+    }
     aside.querySelector(".bs-outbox-aside-text").textContent = words.join(" ");
     aside.hidden = !words.length;
   }

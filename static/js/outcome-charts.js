@@ -5,6 +5,15 @@
   var source = document.getElementById("outcome-chart-data");
   if (!source || !window.Chart) { return; }
   var series = JSON.parse(source.textContent);
+  // Days and numbers in the page's language (3 Dez., 3,5): Chart.js formats ticks and tooltips with `locale`.
+  var lang = document.documentElement.lang || undefined;
+  var thisYear = new Date().getFullYear();
+  function day(iso) {
+    var date = new Date(iso + "T00:00:00");
+    var words = { day: "numeric", month: "short" };
+    if (date.getFullYear() !== thisYear) { words.year = "numeric"; }
+    return date.toLocaleDateString(lang, words);
+  }
   var painSource = document.getElementById("patient-chart-data");
   var pain = painSource ? JSON.parse(painSource.textContent) : {};
   var painAt = {};
@@ -20,7 +29,7 @@
     one.dates.forEach(function (d, i) { scoreAt[d] = one.values[i] === null ? null : Number(one.values[i]); });
     new window.Chart(canvas, {
       data: {
-        labels: dates,
+        labels: dates.map(day),
         datasets: [
           { type: "line", label: one.title, yAxisID: "y", spanGaps: true, borderColor: "#3b2a80",
             backgroundColor: "#3b2a80", pointRadius: 4,
@@ -31,7 +40,7 @@
         ]
       },
       options: {
-        responsive: true, maintainAspectRatio: false, animation: false,
+        responsive: true, maintainAspectRatio: false, animation: false, locale: lang,
         scales: {
           y: { min: Number(one.minimum), max: Number(one.maximum), title: { display: true, text: one.title } },
           pain: { position: "right", min: 0, max: 10, grid: { drawOnChartArea: false } },

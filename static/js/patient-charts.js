@@ -5,6 +5,15 @@
   var source = document.getElementById("patient-chart-data");
   if (!source || !window.Chart) { return; }
   var data = JSON.parse(source.textContent);
+  // Days and numbers in the page's language (3 Dez., 3,5): Chart.js formats ticks and tooltips with `locale`.
+  var lang = document.documentElement.lang || undefined;
+  var thisYear = new Date().getFullYear();
+  function day(iso) {
+    var date = new Date(iso + "T00:00:00");
+    var words = { day: "numeric", month: "short" };
+    if (date.getFullYear() !== thisYear) { words.year = "numeric"; }
+    return date.toLocaleDateString(lang, words);
+  }
 
   var pain = document.getElementById("pain-chart");
   if (pain && data.labels && data.labels.length) {
@@ -31,7 +40,7 @@
     };
     new window.Chart(pain, {
       data: {
-        labels: data.labels,
+        labels: data.dates ? data.dates.map(day) : data.labels,
         datasets: [
           line(pain.dataset.labelDuring, data.during, "#b42318"),
           line(pain.dataset.labelAfter, data.after, "#e08a00", [6, 3]),
@@ -41,7 +50,7 @@
         ]
       },
       options: {
-        responsive: true, maintainAspectRatio: false, animation: false,
+        responsive: true, maintainAspectRatio: false, animation: false, locale: lang,
         layout: { padding: { top: 10 } },
         scales: { y: { min: 0, max: 10, ticks: { stepSize: 1 } },
                   x: { type: "category", ticks: { maxTicksLimit: 10 } } },
@@ -50,9 +59,11 @@
           tooltip: { callbacks: { label: function (ctx) {
             if (ctx.dataset.type === "scatter") {
               var change = changeAt[ctx.dataIndex];
-              return change ? change.source + ": " + change.level + " (" + change.load + ")" : "";
+              return change ? interpolate(gettext("%(source)s: %(level)s (%(load)s)"),
+                { source: change.source, level: change.level, load: change.load }, true) : "";
             }
-            return ctx.dataset.label + ": " + ctx.parsed.y + "/10";
+            return interpolate(gettext("%(series)s: %(pain)s/10"),
+              { series: ctx.dataset.label, pain: ctx.formattedValue }, true);
           } } }
         }
       }
@@ -71,7 +82,7 @@
             backgroundColor: "#c4320a", borderDash: [6, 3], stepped: "middle", pointRadius: 0, order: 1 }
         ]
       },
-      options: { responsive: true, maintainAspectRatio: false, animation: false,
+      options: { responsive: true, maintainAspectRatio: false, animation: false, locale: lang,
                  scales: { y: { beginAtZero: true, ticks: { stepSize: 1, precision: 0 } } },
                  plugins: { legend: { position: "bottom" } } }
     });

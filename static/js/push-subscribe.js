@@ -27,11 +27,11 @@
   function show(subscribed) {
     enable.hidden = subscribed;
     disable.hidden = !subscribed;
-    status.textContent = subscribed ? "Notifications are on for this phone." : "Notifications are off for this phone.";
+    status.textContent = subscribed ? gettext("Notifications are on for this phone.") : gettext("Notifications are off for this phone.");
   }
 
   if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
-    status.textContent = "This browser cannot show notifications. On an iPhone, add Backstep to the home screen first.";
+    status.textContent = gettext("This browser cannot show notifications. On an iPhone, add Backstep to the home screen first.");
     return;
   }
   navigator.serviceWorker.getRegistration().then(function (registration) {
@@ -49,7 +49,7 @@
               if (!response.ok) throw new Error("refused");
               show(true);
             })
-            .catch(function () { status.textContent = "Notifications could not be turned on. Check the browser's permission for this site."; });
+            .catch(function () { status.textContent = gettext("Notifications could not be turned on. Check the browser's permission for this site."); });
         });
         disable.addEventListener("click", function () {
           ready.pushManager.getSubscription().then(function (subscription) {

@@ -42,7 +42,7 @@
   if (banner && cachedAt !== undefined) {
     var when = new Date(cachedAt);
     var text = isNaN(when.getTime()) ? banner.dataset.msgUnknown
-      : banner.dataset.msg.replace("{time}", when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }));
+      : banner.dataset.msg.replace("{time}", when.toLocaleString(document.documentElement.lang || [], { dateStyle: "medium", timeStyle: "short" }));
     banner.querySelector(".bs-offline-text").textContent = text;
     banner.hidden = false;
     // Back online: the page is out of date, say so with a way to refresh.
@@ -65,7 +65,7 @@
     tries = tries || 0;
     if (!owner || !navigator.onLine || cachedAt !== undefined || !sw.controller) { return; }
     if (sending() && tries < 10) { window.setTimeout(function () { warm(tries + 1); }, 1000); return; }
-    sw.controller.postMessage({ type: "warm", owner: owner });
+    sw.controller.postMessage({ type: "warm", owner: owner, language: document.documentElement.lang });
   }
 
   function offerUpdate(registration) {

@@ -26,8 +26,8 @@
       var names = [].map.call(activities.querySelectorAll("input[name=activity]"), function (i) { return i.value; })
         .filter(function (v) { return v.trim(); });
       post(activities.action, activities, { item: "", activity: names }).then(function (r) {
-        if (r.ok) { window.location.reload(); } else { say("Please name at least one activity (at most five)."); }
-      }).catch(function () { say("You are offline. Connect to the internet to continue."); });
+        if (r.ok) { window.location.reload(); } else { say(gettext("Please name at least one activity (at most five).")); }
+      }).catch(function () { say(gettext("You are offline. Connect to the internet to continue.")); });
     });
   }
 
@@ -52,7 +52,8 @@
     screens.forEach(function (s, i) { s.classList.toggle("bs-q-current", i === current); });
     if (progress) {
       progress.textContent = current < questions.length ?
-        "Question " + (current + 1) + " of " + questions.length : "Ready to send";
+        interpolate(gettext("Question %(number)s of %(total)s"), { number: current + 1, total: questions.length }, true) :
+        gettext("Ready to send");
     }
     var first = screens[current].querySelector("input:checked, input.bs-q-number, input, button");
     if (first && screens[current].contains(document.activeElement) === false) { first.focus({ preventScroll: true }); }
@@ -73,8 +74,8 @@
   var sendOne = function (item) {
     return post(form.dataset.saveUrl, form, { item: item, value: state.answers[item] }).then(function (r) {
       if (r.ok || r.status === 400 || r.status === 409) { delete state.pending[item]; keep(); }
-      if (r.ok) { say("Saved."); } else if (r.status !== 0) { say("That answer was not accepted; please check it."); }
-    }).catch(function () { say("Offline: your answers are kept on this phone and will be sent when you are back."); });
+      if (r.ok) { say(gettext("Saved.")); } else if (r.status !== 0) { say(gettext("That answer was not accepted; please check it.")); }
+    }).catch(function () { say(gettext("Offline: your answers are kept on this phone and will be sent when you are back.")); });
   };
   var flush = function () {
     var items = Object.keys(state.pending);
@@ -94,7 +95,7 @@
     keep();
     var fields = {};
     Object.keys(state.answers).forEach(function (item) { fields["a:" + item] = state.answers[item]; });
-    say("Sending…");
+    say(gettext("Sending…"));
     post(form.action, form, fields).then(function (r) {
       return r.json().then(function (body) { return { r: r, body: body }; });
     }).then(function (result) {
@@ -107,9 +108,9 @@
       keep();
       var errors = result.body.errors || {};
       say(Object.keys(errors).map(function (k) { return [].concat(errors[k]).join(" "); }).join(" ") ||
-          "Your answers could not be sent.");
+          gettext("Your answers could not be sent."));
     }).catch(function () {
-      say("Offline: your answers are kept on this phone and will be sent as soon as you are back online.");
+      say(gettext("Offline: your answers are kept on this phone and will be sent as soon as you are back online."));
     });
   };
 

@@ -17,7 +17,11 @@
           if (state.status === "ready" || state.status === "failed") { window.location.reload(); return; }
           if (bar) { bar.value = state.progress; }
           if (label) { label.textContent = state.label; }
-          if (text) { text.textContent = state.progress + " % done"; }
+          if (text) {
+            var percent = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent" })
+              .format(state.progress / 100);
+            text.textContent = interpolate(gettext("%(percent)s done"), { percent: percent }, true);
+          }
           window.setTimeout(poll, 2000);
         })
         .catch(function () { window.setTimeout(poll, 5000); });

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from clinic import js_catalog
 from patients import pwa
 from patients.outbox import outbox_owner
 
@@ -31,8 +32,12 @@ def test_the_worker_is_served_from_the_root_uncached_with_its_release(client):
     config = worker_settings(response)
     assert config["pages"] == ["/today/", "/log/", "/checkin/", "/history/"]
     assert config["logout"] == "/accounts/logout/" and config["offline"] == "/offline/"
+    assert config["offlinePages"] == {"en": "/offline/en/", "es": "/offline/es/", "de": "/offline/de/"}
+    assert config["language"] == "en"
     urls = [entry["url"] for entry in config["precache"]]
-    assert "/static/js/outbox.js" in urls and "/offline/" in urls
+    assert "/static/js/outbox.js" in urls and all(page in urls for page in config["offlinePages"].values())
+    # Every language's JavaScript catalog, so a kept page still speaks its language offline.
+    assert all(js_catalog.catalog_url(language) in urls for language in ("en", "es", "de"))
     assert not any(url.startswith("/api/") or url.startswith("/patients/") for url in urls)
     # Without hashed names (development), every file carries a content revision.
     assert all(entry["revision"] for entry in config["precache"])
@@ -43,7 +48,22 @@ def test_a_changed_static_file_is_a_new_release(client, monkeypatch):
     monkeypatch.setattr(pwa, "_content_hash", lambda path: "changed")
     after = worker_settings(client.get("/sw.js"))
     assert after["version"] != before
-    assert {entry["revision"] for entry in after["precache"][:-1]} == {"changed"}
+    assert {entry["revision"] for entry in after["precache"] if entry["url"].startswith("/static/")} == {"changed"}
+
+
+def test_a_new_translation_is_a_new_release(client, monkeypatch):
+    """A changed catalog gets a new URL: the worker must precache it and keep the pages again (they link to it)."""
+    before = worker_settings(client.get("/sw.js"))
+    real = js_catalog.catalog_script
+
+    def changed(language):
+        body, version = real(language)
+        return body, "new" + version[3:] if language == "de" else version
+
+    monkeypatch.setattr(js_catalog, "catalog_script", changed)
+    after = worker_settings(client.get("/sw.js"))
+    assert after["version"] != before["version"]
+    assert js_catalog.catalog_url("de") in [entry["url"] for entry in after["precache"]]
 
 
 def test_production_storage_urls_are_their_own_revision(client, monkeypatch):
@@ -59,6 +79,25 @@ def test_the_offline_page_shows_nobody(client, world):
     assert response.status_code == 200 and "You are offline" in body
     assert world.patient_a1.first_name not in body and world.patient_a1.user.email not in body
     assert pwa.OWNER_HEADER not in response
+
+
+@pytest.mark.parametrize(("language", "heading"), [("de", "Sie sind offline"), ("es", "No tiene conexión"),
+                                                   ("en", "You are offline")])
+def test_the_offline_page_in_each_language_whatever_the_request_says(client, language, heading):
+    client.cookies["django_language"] = "es" if language != "es" else "de"
+    response = client.get(reverse("offline-language", kwargs={"language": language}), HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert response.status_code == 200 and heading in body
+    assert f'<html lang="{language}">' in body and response["Content-Language"] == language
+
+
+def test_the_offline_page_follows_the_request_language_at_its_plain_address(client):
+    body = client.get(reverse("offline"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Sie sind offline" in body and "Erneut versuchen" in body
+
+
+def test_no_offline_page_for_other_languages(client):
+    assert client.get("/offline/fr/").status_code == 404
 
 
 @pytest.mark.parametrize("name", pwa.OFFLINE_PAGES)
@@ -120,5 +159,8 @@ def test_phone_pages_block_rendering_on_no_script(client, world, name):
     # json_script data blocks are not code (and not run).
     scripts = [tag for tag in re.findall(r"<script\b[^>]*>", body) if 'type="application/json"' not in tag]
     assert scripts
-    assert all(" defer" in tag and 'src="/static/' in tag for tag in scripts), scripts
+    assert all(" defer" in tag for tag in scripts), scripts
+    # The JavaScript catalog of the page's language first (clinic.js_catalog), then our static files.
+    assert scripts[0] == f'<script src="{js_catalog.catalog_url("en")}" defer>', scripts
+    assert all('src="/static/' in tag for tag in scripts[1:]), scripts
     assert ("chart.umd" in body) == (name == "patients:history")
