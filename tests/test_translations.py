@@ -570,7 +570,9 @@ def test_no_english_left_on_any_page_of_any_role(page_world, lang):
 JS_FILES_NOT_TRANSLATED = {"swagger-init.js"}
 JS_LITERAL = re.compile(r"""(?P<q>["'`])((?:\\.|(?!(?P=q)).)*)(?P=q)""")
 JS_COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=\s))//[^\n]*", re.S)
-JS_MARKED = re.compile(r"\b(?:n?gettext|pgettext|npgettext)\(\s*$")
+# A gettext argument: the first, or (ngettext's plural, pgettext's message) after one or two string arguments.
+JS_STRING = r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')"""
+JS_MARKED = re.compile(r"\b(?:n?gettext|pgettext|npgettext)\(\s*(?:" + JS_STRING + r"\s*,\s*){0,2}$")
 
 
 def unmarked_javascript_texts(source: str) -> list[tuple[int, str]]:
@@ -584,7 +586,8 @@ def unmarked_javascript_texts(source: str) -> list[tuple[int, str]]:
         # Words in a sentence: a capital or a full stop ("input, select, textarea" is a selector, not a sentence).
         looks_like_words = (re.search(r"[A-Za-z]{2,}[ ,.:;!?]+[A-Za-z]{2,}", text)
                             and re.search(r"[A-Z]|[.!?]$", text) and not re.search(r"[#\[\]=<>{}]", text))
-        if looks_like_words and ENGLISH.search(text) and not JS_MARKED.search(code[:match.start()]):
+        if looks_like_words and ENGLISH.search(text) and not JS_MARKED.search(code[max(0, match.start() - 2000):
+                                                                                 match.start()]):
             found.append((code.count("\n", 0, match.start()) + 1, text))
     return found
 
@@ -609,6 +612,10 @@ def test_the_javascript_check_sees_an_unmarked_sentence_and_skips_marked_ones_an
     const fields = form.querySelectorAll("input, select, textarea");
     /* Offline: nothing leaves the phone */ el.hidden = true;
     note.textContent = interpolate(ngettext("One entry waits", "%s entries wait", n), [n]);
+    words.push(ngettext(
+      "%(n)s entry is waiting; it will be sent.",
+      "%(n)s entries are waiting; they will be sent.",
+      count));
     label.textContent = `Saved ${n} of your sessions`;"""
     assert unmarked_javascript_texts(source) == [(3, "Your answers could not be sent."),
-                                                 (8, "Saved   of your sessions")]
+                                                 (12, "Saved   of your sessions")]
