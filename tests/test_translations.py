@@ -500,6 +500,14 @@ def page_world(objects, django_db_blocker):
     return objects, sorted(texts, key=len, reverse=True)
 
 
+def kept_as_names(lang: str) -> list[str]:
+    """Names the translators kept in English on purpose: an entry translated as itself that carries an acronym
+    ("GROC (Global Rating of Change)", an instrument's published name). A plain word translated as itself is
+    still English on the page."""
+    return [entry.msgid for entry in load(lang, "django")
+            if entry.msgstr == entry.msgid and not entry.msgid_plural and re.search(r"\b[A-Z]{3,}\b", entry.msgid)]
+
+
 def use_language(lang: str, objects) -> None:
     """Every way Backstep may choose a language: the people's and clinic's own fields (where they exist)."""
     from django.apps import apps
@@ -536,6 +544,7 @@ def test_no_english_left_on_any_page_of_any_role(page_world, lang):
 
     objects, people_and_clinic_texts = page_world
     use_language(lang, objects)
+    taken_out = sorted(set(people_and_clinic_texts) | set(kept_as_names(lang)), key=len, reverse=True)
     problems = []
     for role, route_names in ROLE_PAGES.items():
         client = page_client(role, lang, objects)
@@ -554,7 +563,7 @@ def test_no_english_left_on_any_page_of_any_role(page_world, lang):
             if language and language != lang:
                 problems.append(f"{where}: answered in {language!r}, not {lang!r}")
             html = response.content.decode()
-            found = english_on_page(html, people_and_clinic_texts, decimal_comma=True)
+            found = english_on_page(html, taken_out, decimal_comma=True)
             problems += [f"{where}: {phrase}" for phrase in found]
         missing = [name for name in route_names if name not in MATRIX]
         problems += [f"{role} {name}: no such route in tests/authorization_matrix.py" for name in missing]
