@@ -53,6 +53,7 @@ logins:
 	@echo "  Demo Clinic      admin      admin@demo.clinic       / demo-admin"
 	@echo "                   therapist  therapist@demo.clinic   / demo-therapist"
 	@echo "                   patient    patient@demo.clinic     / demo-patient"
+	@echo "                   paciente   paciente@demo.clinic    / demo-patient   (in Spanish)"
 	@echo "  Northside Physio therapist  therapist@northside.clinic / demo-therapist"
 	@echo "                   patient    patient@northside.clinic   / demo-patient"
 	@echo ""

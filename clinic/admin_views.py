@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -134,6 +134,7 @@ def _settings_initial(row: ClinicSettings) -> dict:
     initial["auto_apply_progressions"] = row.auto_apply_progressions
     initial["require_two_factor"] = row.require_two_factor
     initial.update({name: getattr(row, name) for name in CONTACT_FIELDS})
+    initial["default_language"] = row.default_language
     return initial
 
 
@@ -149,10 +150,11 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, initial=_settings_initial(row), defaults=DEFAULT_SETTINGS,
                               two_factor_always=settings.PRODUCTION)
     if request.method == "POST" and form.is_valid():
-        if not form.has_changed():
+        engine_changed = bool(set(form.changed_data) - {"require_two_factor", "default_language", *CONTACT_FIELDS})
+        language_changed = form.cleaned_data["default_language"] != row.default_language
+        if not (set(form.changed_data) - {"default_language"} or language_changed):
             messages.info(request, _("Nothing to save: the settings are as they were."))
             return redirect("clinic-admin:settings")
-        engine_changed = bool(set(form.changed_data) - {"require_two_factor", *CONTACT_FIELDS})
         two_factor_changed = "require_two_factor" in form.changed_data  # never for the fixed (disabled) switch
         contact_changed = bool(set(form.changed_data) & set(CONTACT_FIELDS))
         try:
@@ -163,6 +165,7 @@ def clinic_settings(request):
                         "auto_apply_progressions": form.cleaned_data["auto_apply_progressions"]}
                 if engine_changed else None,
                 require_two_factor=form.cleaned_data["require_two_factor"] if two_factor_changed else None,
+                default_language=form.cleaned_data["default_language"] if language_changed else None,
             )
         except ValidationError as error:
             service_errors_to_form(form, error)
@@ -171,6 +174,12 @@ def clinic_settings(request):
                 messages.success(request, _("Clinic contact saved. Patients see it from their next page."))
             if engine_changed:
                 messages.success(request, _("Clinic settings saved. The next progression checks use them."))
+            if language_changed:
+                # Said in the language of the next page: the admin's own, else the default just saved.
+                with translation.override(request.user.language or form.cleaned_data["default_language"]):
+                    messages.success(request, _(
+                        "Default language saved. Patients and staff who have not chosen their own see it from "
+                        "their next page."))
             if two_factor_changed:
                 # Ask again at once in this session (others are re-checked within a minute).
                 request.session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)

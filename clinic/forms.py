@@ -2,11 +2,15 @@ from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clinic.language import language_choices, user_language
 from clinic.models import ClinicSettings, Membership
+from clinic.numbers import local_decimals, local_number
 
 
 class SignInForm(AuthenticationForm):
@@ -152,6 +156,11 @@ class ClinicSettingsForm(forms.Form):
         help_text=ClinicSettings._meta.get_field("contact_hours").help_text,
         validators=ClinicSettings._meta.get_field("contact_hours").validators,
     )
+    # Not sent (a form from before the field existed, a script): the clinic's language stays as it is.
+    default_language = forms.ChoiceField(
+        label=_("Default language"), choices=settings.LANGUAGES, required=False,
+        help_text=ClinicSettings._meta.get_field("default_language").help_text,
+    )
 
     def __init__(self, *args, defaults: dict, two_factor_always: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,9 +176,9 @@ class ClinicSettingsForm(forms.Form):
         for name, (label, description) in ENGINE_SETTING_TEXT.items():
             default = defaults[name]
             help_text = _("%(description)s Default: %(default)s. Leave empty to use the default.") % {
-                "description": description, "default": default,
+                "description": description, "default": local_number(default),
             }
-            attrs = {"placeholder": str(default)}
+            attrs = {"placeholder": local_number(default)}
             if ClinicSettings.ENGINE_SETTING_NAMES[name] is int:
                 self.fields[name] = forms.IntegerField(
                     label=label, required=False, min_value=0, help_text=help_text,
@@ -180,6 +189,7 @@ class ClinicSettingsForm(forms.Form):
                     label=label, required=False, min_value=0, max_digits=8, decimal_places=2,
                     help_text=help_text, widget=forms.NumberInput(attrs={**attrs, "inputmode": "decimal"}),
                 )
+        local_decimals(self.fields)  # "0,6" in German and Spanish, "0.6" everywhere
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template has the form tag and its token
@@ -187,6 +197,7 @@ class ClinicSettingsForm(forms.Form):
             Fieldset(_("How patients reach the clinic"),
                      HTML(format_html('<p class="small text-body-secondary">{}</p>', CONTACT_INTRO)),
                      *CONTACT_FIELDS),
+            Fieldset(_("Language"), "default_language"),
             Fieldset(_("Pain zones"), "green_max", "red_above"),
             Fieldset(_("Stepping up"), "green_sessions_to_progress", "trend_points", "max_auto_incline_pct",
                      "running_speed_kmh"),
@@ -194,6 +205,9 @@ class ClinicSettingsForm(forms.Form):
             Fieldset(_("Automatic progression"), Switch("auto_apply_progressions")),
             Fieldset(_("Sign-in"), Switch("require_two_factor")),
         )
+
+    def clean_default_language(self) -> str:
+        return self.cleaned_data["default_language"] or self.initial.get("default_language") or settings.LANGUAGE_CODE
 
     def engine_overrides(self) -> dict:
         """The thresholds as entered: None for "use the default"."""
@@ -215,3 +229,27 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
+
+
+class LanguageForm(forms.Form):
+    """A person's own language (their Language page); blank follows the clinic's default."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args, clinic_language_code: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        field.choices = language_choices(clinic_language_code)
+        field.error_messages["invalid_choice"] = _(
+            "%(value)s is not a language Backstep speaks. Choose one from the list.")
+
+
+class LanguagePasswordResetForm(PasswordResetForm):
+    """"Forgot your password?": the e-mail goes in the account's language (its own, else its clinic's), whatever
+    the language of the signed-out page that asked for it."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        with translation.override(user_language(context["user"])):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                              html_email_template_name)

@@ -64,6 +64,9 @@ class User(AbstractUser):
     # Staff names go into e-mails ("invited by ..."): one line, like every name.
     first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=[validate_single_line])
     last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_single_line])
+    # A staff member's own language (clinic/language.py); blank follows the clinic's default. A patient's
+    # language is on their Patient row, which their therapist can set too.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -92,6 +95,10 @@ def validate_timezone(value: str) -> None:
 
 def default_timezone() -> str:
     return settings.TIME_ZONE
+
+
+def site_language() -> str:
+    return settings.LANGUAGE_CODE
 
 
 class Clinic(models.Model):
@@ -189,6 +196,11 @@ class ClinicSettings(models.Model):
     contact_hours = models.CharField(
         _("opening hours"), max_length=120, blank=True, validators=[validate_single_line],
         help_text=_("When someone answers, on one line, e.g. Mon–Fri 8:00–18:00, Sat 9:00–12:00."),
+    )
+    # The language of everyone in the clinic who has not chosen their own (clinic/language.py).
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=settings.LANGUAGES, default=site_language,
+        help_text=_("For patients and staff who have not chosen a language, and their e-mails."),
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(

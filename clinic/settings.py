@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
+    # The signed-in person's language (theirs, else their clinic's), from the actor tenancy resolved; signed
+    # out, LocaleMiddleware's cookie or Accept-Language stands (clinic/language.py).
+    "clinic.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff session limits and two-factor; after messages, so it can say why a session ended.
     "clinic.security.middleware.SignInSecurityMiddleware",
@@ -178,6 +181,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates the way each language writes them (clinic/formats/): templates name a format ("SHORT_DATE_FORMAT"),
+# never spell one. Numbers use each language's decimal separator; no thousands separator anywhere.
+FORMAT_MODULE_PATH = ["clinic.formats"]
+USE_THOUSAND_SEPARATOR = False
 # The default zone for new clinics; each clinic keeps its own (Clinic.timezone)
 # and requests run in their clinic's zone.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/two-factor/", views.two_factor_verify, name="two-factor-verify"),
     path("accounts/two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
     path("accounts/security/", views.account_security, name="account-security"),
+    path("accounts/language/", views.language_page, name="language"),
     path("accounts/security/recovery-codes/", views.recovery_codes_new, name="recovery-codes-new"),
     path("accounts/security/two-factor-off/", views.two_factor_off, name="two-factor-off"),
     path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

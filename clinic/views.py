@@ -13,16 +13,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic import security, services
-from clinic.forms import SignInForm, TwoFactorCodeForm
+from clinic.forms import LanguageForm, LanguagePasswordResetForm, SignInForm, TwoFactorCodeForm
 from clinic.health import check_broker, check_database
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account
-from clinic.web import no_store, safe_next_url, signed_in_and
+from clinic.language import actor_language, clinic_language
+from clinic.web import no_store, safe_next_url, service_errors_to_form, signed_in_and
 
 
 class SignInView(auth_views.LoginView):
@@ -61,6 +63,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     (or, in development, the address `make run` serves on), so all e-mails agree.
     """
 
+    form_class = LanguagePasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
@@ -120,6 +123,33 @@ def staff_join(request, token: str):
                             proven=request.user).outcome is Outcome.REFUSE:
         context["refused"] = REFUSED
     return render(request, "clinic/staff_join.html", context)
+
+
+def _require_person(request) -> None:
+    if not (request.actor.is_patient or request.actor.is_staff_member):
+        raise PermissionDenied(_("Patients and clinic staff only."))
+
+
+@require_http_methods(["GET", "POST"])
+def _language_page(request):
+    """A signed-in patient or staff member chooses the language of their pages, e-mails and reminders."""
+    actor = request.actor
+    form = LanguageForm(request.POST or None, clinic_language_code=clinic_language(actor.clinic),
+                        initial={"language": actor.patient.language if actor.is_patient else actor.user.language})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.language_choose(actor=actor, language=form.cleaned_data["language"])
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            # Said in the language just chosen, as the next page will be.
+            with translation.override(actor_language(actor)):
+                messages.success(request, _("Language saved. Your pages, e-mails and reminders use it."))
+            return redirect("language")
+    return render(request, "clinic/language.html", {"form": form}, status=400 if form.errors else 200)
+
+
+language_page = signed_in_and(_require_person, _language_page)
 
 
 @never_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.numbers import local_decimal_form
 from outcomes import instruments
 from outcomes.fhir_questionnaire import MAX_BYTES
 
@@ -43,6 +44,7 @@ class QuestionnaireImportForm(forms.Form):
         return cleaned
 
 
+@local_decimal_form
 class ThresholdForm(forms.Form):
     """Set (or reset to the default) the clinic's important change for one scale: one small form per scale."""
 

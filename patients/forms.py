@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.builtin_text import builtin_text
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
+from clinic.formats import our_format
+from clinic.language import clinic_language, language_choices
+from clinic.numbers import local_decimal_form
 from patients.models import HOLD_MAX, NOTE_MAX_LENGTH, REASON_MAX_LENGTH, REPS_MAX, SESSION_DOSE_FIELDS, SETS_MAX
 from patients.services import BACKDATE_LIMIT_DAYS
 from protocols.wording import format_level
@@ -115,7 +118,7 @@ def recent_dates(today: dt.date, *, since: dt.date | None = None,
         elif back == 1:
             label = _("Yesterday")
         else:
-            label = date_format(day, "l j F")
+            label = date_format(day, our_format("WEEKDAY_DATE"))
         choices.append((day.isoformat(), label))
     return choices
 
@@ -125,6 +128,7 @@ class PainField(forms.TypedChoiceField):
         super().__init__(choices=NPRS_CHOICES, coerce=int, widget=forms.RadioSelect, **kwargs)
 
 
+@local_decimal_form
 class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
     """One session, prefilled from today's plan. Unknown field values never reach the database."""
 
@@ -230,7 +234,7 @@ class PatientForm(forms.ModelForm):
 
         model = Patient
         fields = ["first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
-                  "surgery_date", "therapist"]
+                  "surgery_date", "therapist", "language"]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "surgery_date": forms.DateInput(attrs={"type": "date"}),
@@ -244,6 +248,9 @@ class PatientForm(forms.ModelForm):
         self.fields["therapist"].queryset = User.objects.filter(memberships__clinic=clinic, is_active=True)
         self.fields["therapist"].required = True
         self.fields["email"].help_text = _("Needed to send the patient an invitation.")
+        self.fields["language"].choices = language_choices(clinic_language(clinic))
+        self.fields["language"].help_text = _("Of the patient's pages, e-mails and reminders. They can change it "
+                                              "on their phone.")
         limit_form_date(self.fields["surgery_date"], SURGERY_DATES)
         limit_form_date(self.fields["date_of_birth"], BIRTH_DATES)
 
@@ -334,6 +341,7 @@ class PhaseChangeForm(forms.Form):
                 self.initial.setdefault("phase", orders[orders.index(current_phase_id) + 1])
 
 
+@local_decimal_form
 class MeasurementForm(forms.ModelForm):
     class Meta:
         from patients.models import Measurement

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from clinic.builtin_text import builtin_text
+from clinic.numbers import local_decimal_form
 from protocols.ladder import MAX_AUTO_INCLINE_PCT, LadderSpec, ladder_spec_errors
 from protocols.models import (
     DURATION_MAX,
@@ -93,6 +94,7 @@ def minutes_input(label, **kw) -> forms.IntegerField:
     return forms.IntegerField(label=label, min_value=DURATION_MIN, max_value=DURATION_MAX, **kw)
 
 
+@local_decimal_form
 class ExerciseTemplateForm(forms.ModelForm):
     """A clinic's exercise template. Cross-field rules (caps ≥ start values, ...) live in the service."""
 
@@ -162,6 +164,7 @@ class ProtocolForm(forms.ModelForm):
         self.helper = _helper("name", _columns("condition", "sessions_per_week"), "description")
 
 
+@local_decimal_form
 class PhaseForm(forms.ModelForm):
     class Meta:
         model = Phase
@@ -220,6 +223,7 @@ class PrescribedExerciseForm(forms.ModelForm):
         self.helper = _helper(*layout)
 
 
+@local_decimal_form
 class LadderSpecForm(forms.Form):
     """Start values, step sizes and caps for generating a ladder, prefilled from the template."""
 
@@ -267,6 +271,7 @@ class LadderSpecForm(forms.Form):
                         for name in LadderSpec.__dataclass_fields__)
 
 
+@local_decimal_form
 class LadderStepForm(forms.ModelForm):
     class Meta:
         model = LadderStep

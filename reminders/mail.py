@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from clinic.validators import single_line
 
@@ -33,10 +34,12 @@ def unsubscribe_url(patient_id: int) -> str:
 
 
 def reminder_email(*, to: str, patient_id: int, title: str, body: str, path: str) -> EmailMessage:
-    """The reminder as an e-mail: its words, a link to the page, and the unsubscribe link and headers."""
+    """The reminder as an e-mail: its words, a link to the page, and the unsubscribe link and headers (in the
+    active language: the caller overrides it with the patient's)."""
     link = unsubscribe_url(patient_id)
-    text = (f"{body}\n\nOpen Backstep: {settings.SITE_URL}{path}\n\n"
-            f"You get this because you chose e-mail reminders. Stop them: {link}\n")
+    open_line = _("Open Backstep: %(link)s") % {"link": settings.SITE_URL + path}
+    stop_line = _("You get this because you chose e-mail reminders. Stop them: %(link)s") % {"link": link}
+    text = f"{body}\n\n{open_line}\n\n{stop_line}\n"
     return EmailMessage(subject=single_line(title), body=text, to=[to], headers={
         "List-Unsubscribe": f"<{link}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

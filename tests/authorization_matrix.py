@@ -179,6 +179,8 @@ MATRIX: dict[str, Route] = {
     "account-security": Route(methods={"GET": STAFF_PAGE}),
     "recovery-codes-new": Route(methods={"POST": STAFF_PAGE}),
     "two-factor-off": Route(methods={"POST": STAFF_PAGE}),
+    # Everyone's own language (a patient's or a staff member's; the actor names the row written).
+    "language": Route(methods={"GET": SIGNED_IN_PAGE, "POST": SIGNED_IN_PAGE}),
     # Clinic administration (clinic admins of clinic A; the objects are clinic A's).
     "clinic-admin:staff": Route(methods={"GET": ADMIN_PAGE}),
     "clinic-admin:staff-invite": Route(methods={"GET": ADMIN_PAGE, "POST": ADMIN_PAGE}),

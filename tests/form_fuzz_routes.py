@@ -210,6 +210,8 @@ ROUTES: dict[str, Target] = {
     "two-factor-setup": Target("therapist_a"),
     "recovery-codes-new": Target("therapist_a", form_page="account-security", prepare=authenticator_verified),
     "two-factor-off": Target("therapist_a", form_page="account-security", prepare=authenticator_verified),
+    # Everyone's own language (the same page for patients and staff).
+    "language": Target("patient_a1"),
     # Clinic administration.
     "clinic-admin:staff-invite": Target("admin_a"),
     # An existing account accepting a clinic's invitation: one button, nothing to validate.

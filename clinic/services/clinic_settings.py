@@ -1,4 +1,5 @@
-"""A clinic's settings: how patients reach it, the engine's thresholds, automatic progression, staff two-factor."""
+"""A clinic's settings: how patients reach it, the engine's thresholds, automatic progression, staff two-factor,
+the default language."""
 
 from __future__ import annotations
 
@@ -106,6 +107,19 @@ def clinic_two_factor_require(*, clinic, required: bool, updated_by) -> None:
 
 
 @transaction.atomic
+def clinic_language_set(*, clinic: Clinic, language: str, updated_by: User | None) -> ClinicSettings:
+    """Set the clinic's default language (for everyone who has not chosen their own); one of settings.LANGUAGES."""
+    row = _settings_row_for_update(clinic)
+    row.default_language = language
+    row.updated_by = updated_by
+    row.full_clean()
+    row.save()
+    logger.info("clinic %s default language set to %s by user %s", clinic.pk, language,
+                getattr(updated_by, "pk", None))
+    return row
+
+
+@transaction.atomic
 def clinic_settings_change(
     *,
     clinic: Clinic,
@@ -113,6 +127,7 @@ def clinic_settings_change(
     contact: dict | None = None,
     engine: dict | None = None,
     require_two_factor: bool | None = None,
+    default_language: str | None = None,
 ) -> None:
     """Apply what one settings form changed, all or nothing: contact, engine settings, the two-factor switch.
 
@@ -127,3 +142,5 @@ def clinic_settings_change(
         clinic_settings_update(clinic=clinic, **engine, updated_by=updated_by)
     if require_two_factor is not None:
         clinic_two_factor_require(clinic=clinic, required=require_two_factor, updated_by=updated_by)
+    if default_language is not None:
+        clinic_language_set(clinic=clinic, language=default_language, updated_by=updated_by)

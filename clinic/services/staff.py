@@ -14,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from clinic.invitations import REFUSED, Offer, Outcome, invitation_account, invitation_account_claim
+from clinic.language import staff_language
 from clinic.models import Clinic, Membership, Notification, User
 from clinic.notifications import notification_queue
 from clinic.services.clinics import staff_member_add
@@ -143,10 +145,8 @@ def staff_invite(
             return StaffInvitation(email=email, role=role, membership=None, link=None, created_user=False)
         _staff_email_send(
             kind=Notification.Kind.STAFF_JOIN, clinic=clinic, recipient=account.user,
-            template="emails/staff_join.txt",
-            subject=f"You are invited to join {clinic.name} in Backstep",
-            context={**_staff_email_context(clinic=clinic, role=role, invited_by=invited_by),
-                     "link": staff_join_link(clinic=clinic, user=account.user, role=role)},
+            template="emails/staff_join.txt", subject=gettext_lazy("You are invited to join %(clinic)s in Backstep"),
+            role=role, invited_by=invited_by, link=staff_join_link(clinic=clinic, user=account.user, role=role),
         )
         logger.info("existing user %s invited to join clinic %s as %s", account.user.pk, clinic.pk, role)
         return StaffInvitation(email=email, role=role, membership=None, link=None, created_user=False)
@@ -160,18 +160,30 @@ def staff_invite(
                            created_user=account.user is None)
 
 
-def _staff_email_send(*, kind: str, clinic: Clinic, recipient: User, template: str, subject: str,
-                     context: dict) -> None:
+def _staff_email_send(*, kind: str, clinic: Clinic, recipient: User, template: str, subject, role: str,
+                      invited_by: User | None, link: str) -> None:
     """Queue a staff e-mail: recorded now, sent after commit and retried, so a mail server that is down undoes
-    nothing. A password or join link is kept in the notification row only until the e-mail is sent."""
-    notification_queue(kind=kind, clinic=clinic, recipient=recipient, subject=subject,
-                       body=render_to_string(template, context))
+    nothing. A password or join link is kept in the notification row only until the e-mail is sent.
+
+    Written in the recipient's language (theirs, else the clinic's): `subject` is a lazy text naming %(clinic)s.
+    """
+    with translation.override(staff_language(recipient, clinic)):
+        context = {**_staff_email_context(clinic=clinic, role=role, invited_by=invited_by), "link": link}
+        notification_queue(kind=kind, clinic=clinic, recipient=recipient,
+                           subject=str(subject) % {"clinic": clinic.name}, body=render_to_string(template, context))
+
+
+# The role as a sentence names it ("... as therapist"): its own words, since German capitalises nouns.
+ROLE_IN_SENTENCE = {
+    Membership.Role.ADMIN: pgettext_lazy("role in a sentence", "clinic admin"),
+    Membership.Role.THERAPIST: pgettext_lazy("role in a sentence", "therapist"),
+}
 
 
 def _staff_email_context(*, clinic: Clinic, role: str, invited_by: User | None) -> dict:
     return {
         "clinic": clinic.name,
-        "role": str(Membership.Role(role).label).lower(),
+        "role": str(ROLE_IN_SENTENCE[role]),
         "invited_by": str(invited_by) if invited_by else "",
         "sign_in": settings.SITE_URL + reverse("login"),
         "days": staff_link_valid_days(),
@@ -182,9 +194,8 @@ def _staff_invitation_email(*, membership: Membership, link: str, invited_by: Us
     clinic = membership.clinic
     _staff_email_send(
         kind=Notification.Kind.STAFF_INVITATION, clinic=clinic, recipient=membership.user,
-        template="emails/staff_invitation.txt",
-        subject=f"You have been added to {clinic.name} in Backstep",
-        context={**_staff_email_context(clinic=clinic, role=membership.role, invited_by=invited_by), "link": link},
+        template="emails/staff_invitation.txt", subject=gettext_lazy("You have been added to %(clinic)s in Backstep"),
+        role=membership.role, invited_by=invited_by, link=link,
     )
 
 

@@ -8,7 +8,8 @@
   contact and of the notice after a red-pain session (templates/includes/);
 - `sign_in_address`, `qr_code`: the sign-in page's address from SITE_URL and its QR code as inline SVG.
 
-The formatting itself is protocols/wording.py, which the engine's reasons use too.
+Levels are worded by protocols/wording.py, which the engine's reasons use too; dates by the language's formats
+(clinic/formats/), the same as protocols.wording's in English.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import datetime as dt
 from django import template
 from django.conf import settings
 from django.urls import reverse
+from django.utils import dateformat, formats
 
+from clinic.formats import our_format
 from clinic.qr import qr_svg
 from clinic.selectors import ClinicGuidance
 from clinic.selectors import clinic_guidance as guidance_of
 from clinic.selectors import patient_clinic_guidance as patient_guidance
-from protocols.wording import format_date, format_day, format_level, is_running_speed
+from protocols.wording import format_level, is_running_speed
 
 register = template.Library()
 
@@ -36,12 +39,16 @@ def level(index: int | None, count: int | None = None) -> str:
 
 @register.filter
 def long_date(value: dt.date | None) -> str:
-    return format_date(value) if value else ""
+    """"3 December 2026", "3. Dezember 2026", "3 de diciembre de 2026": the language's DATE_FORMAT."""
+    return formats.date_format(value, "DATE_FORMAT") if value else ""
 
 
 @register.filter
 def day(value: dt.date | None) -> str:
-    return format_day(value) if value else ""
+    """"Thu 3 Dec", "Do., 3. Dez", "jue 3 dic": a recent day, short (clinic/formats: DAY)."""
+    if not value:
+        return ""
+    return dateformat.format(value, our_format("DAY"))
 
 
 @register.filter

@@ -22,7 +22,7 @@ def test_404_in_german(client):
     response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 404
     body = german(response.content)
-    assert "Wir konnten diese Seite nicht finden" in body and "Zur Startseite" in body
+    assert "Wir konnten diese Seite nicht finden" in body and "Zu Ihrer Startseite" in body
 
 
 def test_404_in_spanish_by_the_language_cookie(client):
@@ -84,7 +84,7 @@ def test_the_handout_in_german_with_decimal_commas(client, world):
     assert response.status_code == 200
     body = german(response.content)
     assert f"Ihr Plan, {world.patient_a1.full_name}" in body and "Drucken" in body
-    assert "rückwärts gehen mit 2,5 km/h" in body and "2.5 km/h" not in body
+    assert "Rückwärts gehen: 2,5 km/h" in body and "2.5 km/h" not in body
     assert "So erreichen Sie Ihre Praxis" in body
 
 

@@ -50,6 +50,8 @@ class PatientDef:
     pain_during: tuple[int, int] = (3, 1)  # typical pain during at the start and now; clamped to 0-3
     morning_drop: int = 1  # how far morning pain falls below baseline by now
     measurements: MeasurementPlan | None = None
+    language: str = ""  # the patient's own language (settings.LANGUAGES); blank follows the clinic's
+    own_random_seed: int | None = None  # draw from a generator of their own, leaving the clinic's sequence alone
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ DEMO_CLINIC = ClinicDef(
         PatientDef("", "Zoe", "Campbell", dt.date(2000, 6, 21), "acl", "left", ACL, DANIEL, 3, (1, 4),
                    surgery_weeks_ago=14, morning_drop=2,
                    measurements=MeasurementPlan(("1+", "trace", "trace", "trace"), (55, 71), (60, 64), (85, 95))),
+        # A Spanish-speaking patient: her pages, e-mails and reminders are in Spanish, her notes too. Last, with
+        # her own random numbers, so the other patients' histories are the same as before she came.
+        PatientDef("spanish", "Lucía", "Fernández", dt.date(1992, 10, 8), "pfp", "left", PFP, DANIEL, 3, (1, 2),
+                   miss_rate=0.05, login=("paciente@demo.clinic", "demo-patient"), last_session_days_ago=1,
+                   pain_during=(3, 1), morning_drop=2, language="es", own_random_seed=34),
     ),
 )
 
@@ -134,3 +141,13 @@ DEMO_CLINICS: tuple[ClinicDef, ...] = (DEMO_CLINIC, NORTHSIDE)
 COMPANION_NOTES = ("", "", "", "Did these at home after work.", "Felt easier than last time.")
 WALK_NOTES = ("", "", "", "", "Felt steady today.", "Knee a bit stiff for the first few minutes, then fine.",
               "Needed the handrail more at the start.", "Good session.")
+RED_NOTE = "Sharp pain at the front of the knee, so I stopped."
+# What a Spanish-speaking patient writes (patients' notes are shown as they wrote them, never translated).
+NOTES_BY_LANGUAGE = {
+    "es": {
+        "companion": ("", "", "", "Los hice en casa después del trabajo.", "Más fácil que la última vez."),
+        "walk": ("", "", "", "", "Hoy me sentí estable.", "La rodilla un poco rígida al principio, luego bien.",
+                 "Necesité más el pasamanos al principio.", "Buena sesión."),
+        "red": "Dolor agudo en la parte delantera de la rodilla, así que paré.",
+    },
+}

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from clinic.models import Clinic, User
 from clinic.services import user_create
-from patients.demo.definitions import COMPANION_NOTES, WALK_NOTES, PatientDef
+from patients.demo.definitions import COMPANION_NOTES, NOTES_BY_LANGUAGE, RED_NOTE, WALK_NOTES, PatientDef
 from patients.models import (
     AssignedExercise,
     AssignedLadderStep,
@@ -85,7 +85,7 @@ class PatientHistory:
         self.days = context.history_weeks * 7
         self.therapist = context.staff[definition.therapist]
         self.protocol = context.protocols[definition.protocol]
-        self.rng = context.rng
+        self.rng = context.rng if definition.own_random_seed is None else random.Random(definition.own_random_seed)
         self.sessions: list[SessionLog] = []
         self.checkins: list[MorningCheckIn] = []
 
@@ -136,7 +136,12 @@ class PatientHistory:
             date_of_birth=self.d.born,
             surgery_date=surgery,
             user=user,
+            language=self.d.language,
         )
+
+    def _notes(self, kind: str, english):
+        """The patient's notes in their own language (the English ones for everyone else)."""
+        return NOTES_BY_LANGUAGE.get(self.d.language, {}).get(kind, english)
 
     def _plan(self) -> list[PlannedPhase]:
         exercises = (
@@ -241,7 +246,7 @@ class PatientHistory:
             self.sessions.append(self._session(
                 self.rng.choice(companions), date, None, completed=True, duration=self.rng.choice([8, 10, 12, 15]),
                 speed=None, incline=None, pain_during=max(0, pain_during - 1),
-                rpe=self.rng.choice([3, 4, 5]), notes=self.rng.choice(COMPANION_NOTES),
+                rpe=self.rng.choice([3, 4, 5]), notes=self.rng.choice(self._notes("companion", COMPANION_NOTES)),
             ))
         self._checkin(date, progress, force=index >= total - 2, rise=red)
 
@@ -261,7 +266,7 @@ class PatientHistory:
             duration=max(step.duration_min - 5, 1) if stopped else step.duration_min,
             speed=step.speed_kmh, incline=step.incline_pct, pain_during=pain_during,
             rpe=min(10, 3 + position.step // 3 + self.rng.choice([-1, 0, 0, 1])),
-            notes=self.rng.choice(WALK_NOTES),
+            notes=self.rng.choice(self._notes("walk", WALK_NOTES)),
         ))
         return pain_during
 
@@ -272,7 +277,7 @@ class PatientHistory:
         self.sessions.append(self._session(
             planned.ladder_exercise, date, position.step, completed=False,
             duration=max(step.duration_min - 6, 1), speed=step.speed_kmh, incline=step.incline_pct,
-            pain_during=7, rpe=7, notes="Sharp pain at the front of the knee, so I stopped.",
+            pain_during=7, rpe=7, notes=self._notes("red", RED_NOTE),
         ))
         return 7
 

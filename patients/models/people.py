@@ -38,6 +38,9 @@ class Patient(models.Model):
     condition = models.CharField(_("condition"), max_length=8, choices=Condition.choices)
     side = models.CharField(_("affected side"), max_length=8, choices=Side.choices)
     surgery_date = models.DateField(_("surgery date"), null=True, blank=True)
+    # The patient's pages, e-mails and reminders (clinic/language.py); blank follows the clinic's default.
+    # Set by the therapist on the patient form, changed by the patient on their Language page.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
     # Any change to the record (FHIR meta.lastUpdated, _lastUpdated, Bulk _since). Saves naming
     # update_fields must name it too: auto_now only writes the fields a save writes.

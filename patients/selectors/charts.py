@@ -43,7 +43,7 @@ def pain_by_day(*, sessions: QuerySet[SessionLog], patient: Patient, start: dt.d
 
 def day_in_words(day: dt.date) -> str:
     """A chart's date: "3 Mar" (the year only when it is not this one's, "28 Dec 2025")."""
-    return date_format(day, "j M" if day.year == dt.date.today().year else "j M Y")
+    return date_format(day, "j M" if day.year == dt.date.today().year else "SHORT_DATE_FORMAT")
 
 
 def pain_history(*, patient: Patient, today: dt.date, weeks: int = 8) -> dict:

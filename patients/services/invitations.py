@@ -15,10 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.invitations import Outcome, invitation_account, invitation_account_claim
+from clinic.language import patient_language
 from clinic.notifications import email_send
 from clinic.selectors import clinic_guidance
 from clinic.tokens import token_hash
@@ -38,7 +39,7 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     Earlier unused invitations of the patient stop working: only the newest link counts.
     """
     if not patient.email:
-        raise ValidationError({"email": _("Add the patient's e-mail address before inviting them.")})
+        raise ValidationError({"email": "Add the patient's e-mail address before inviting them."})
     now = timezone.now()
     Invitation.objects.filter(patient=patient, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     token = secrets.token_urlsafe(32)
@@ -48,10 +49,13 @@ def invitation_create(*, patient: Patient, created_by=None, send: bool = True):
     )
     link = settings.SITE_URL + reverse("patients:invitation", args=[token])
     if send:
-        body = render_to_string("emails/invitation.txt", {"clinic": patient.clinic.name, "link": link,
-                                                          "days": INVITATION_DAYS,
-                                                          "guide": clinic_guidance(patient.clinic)})
-        email_send(subject=f"Your Backstep invitation from {patient.clinic.name}", body=body, to=[patient.email])
+        # In the patient's language (theirs, else the clinic's): the e-mail arrives before they ever sign in.
+        with translation.override(patient_language(patient)):
+            body = render_to_string("emails/invitation.txt", {"clinic": patient.clinic.name, "link": link,
+                                                              "days": INVITATION_DAYS,
+                                                              "guide": clinic_guidance(patient.clinic)})
+            subject = _("Your Backstep invitation from %(clinic)s") % {"clinic": patient.clinic.name}
+        email_send(subject=subject, body=body, to=[patient.email])
     logger.info("invitation %s created for patient %s", invitation.pk, patient.pk)
     return invitation, link
 
@@ -74,7 +78,7 @@ def invitation_accept(*, token: str, password: str | None = None, proven=None):
     offer = invitation_offer(patient)
     decision = invitation_account(email=patient.email, offer=offer, holder=patient.user, proven=proven)
     if decision.outcome is Outcome.CREATE and not password:
-        raise ValidationError({"password1": _("Choose a password.")})
+        raise ValidationError({"password1": "Choose a password."})
     user = invitation_account_claim(email=patient.email, offer=offer, holder=patient.user, proven=proven,
                                     password=password, first_name=patient.first_name, last_name=patient.last_name)
     if patient.user_id != user.pk:

@@ -12,9 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic.clock import clinic_now
+from clinic.language import staff_language
 from clinic.models import Clinic, Membership, Notification, User
 from clinic.notifications import notification_queue
 from patients.models import DigestLog, Flag, Patient
@@ -51,16 +54,20 @@ def flag_notify_urgent(*, flag_id: int) -> int:
     diagnosis or patient name: only the clinic's reference and a link into
     Backstep, where the details are. Returns how many e-mails were queued.
     """
-    flag = (Flag.objects.select_for_update(of=("self",)).select_related("patient__therapist", "patient__clinic")
+    flag = (Flag.objects.select_for_update(of=("self",)).select_related("patient__therapist",
+                                                                    "patient__clinic__settings")
             .filter(pk=flag_id).first())
     if flag is None or flag.notified_at is not None or flag.status == Flag.Status.RESOLVED:
         return 0
     recipients = _staff_to_tell(flag.patient)
     reference = flag.patient.external_ref or f"#{flag.patient_id}"
-    body = render_to_string("emails/urgent_flag.txt", {"reference": reference, "link": _flag_link()})
+    clinic = flag.patient.clinic
     for user in recipients:
-        notification_queue(kind=Notification.Kind.URGENT_FLAG, clinic=flag.patient.clinic, recipient=user,
-                           flag=flag, subject=f"Backstep: urgent flag for patient {reference}", body=body)
+        with translation.override(staff_language(user, clinic)):  # each recipient's own language
+            body = render_to_string("emails/urgent_flag.txt", {"reference": reference, "link": _flag_link()})
+            subject = _("Backstep: urgent flag for patient %(reference)s") % {"reference": reference}
+        notification_queue(kind=Notification.Kind.URGENT_FLAG, clinic=clinic, recipient=user,
+                           flag=flag, subject=subject, body=body)
     flag.notified_at = timezone.now()
     flag.save(update_fields=["notified_at"])
     logger.info("urgent flag %s: e-mail queued for %d recipient(s)", flag.pk, len(recipients))
@@ -70,7 +77,7 @@ def flag_notify_urgent(*, flag_id: int) -> int:
 def daily_digests_send(*, now=None) -> int:
     """From 07:00 clinic time, queue each therapist one e-mail a day counting their new flags; returns how many."""
     sent = 0
-    for clinic in Clinic.objects.filter(is_active=True).order_by("pk"):
+    for clinic in Clinic.objects.filter(is_active=True).select_related("settings").order_by("pk"):
         local = clinic_now(clinic, now)
         if local.hour < DIGEST_LOCAL_HOUR:
             continue
@@ -88,10 +95,13 @@ def daily_digests_send(*, now=None) -> int:
                 if not created or count == 0:
                     continue
                 urgent = flags.filter(severity=Flag.Severity.URGENT).count()
-                body = render_to_string("emails/daily_digest.txt",
-                                        {"count": count, "urgent": urgent, "link": _flag_link()})
+                with translation.override(staff_language(user, clinic)):  # the therapist's own language
+                    body = render_to_string("emails/daily_digest.txt",
+                                            {"count": count, "urgent": urgent, "link": _flag_link()})
+                    subject = ngettext("Backstep: %(count)d new flag today", "Backstep: %(count)d new flags today",
+                                       count) % {"count": count}
                 # The digest's row and its e-mail commit together: a day's digest is decided once, sent after.
                 notification_queue(kind=Notification.Kind.DAILY_DIGEST, clinic=clinic, recipient=user, body=body,
-                                   subject=f"Backstep: {count} new flag{'s' if count != 1 else ''} today")
+                                   subject=subject)
                 sent += 1
     return sent

@@ -237,7 +237,7 @@ def _check_patient(*, clinic, therapist, condition: str, surgery_date, external_
 
 
 PATIENT_EDITABLE_FIELDS = ("first_name", "last_name", "email", "external_ref", "date_of_birth", "condition", "side",
-                           "surgery_date", "therapist")
+                           "surgery_date", "therapist", "language")
 
 
 @transaction.atomic
@@ -274,6 +274,7 @@ def patient_create(
     date_of_birth: dt.date | None = None,
     surgery_date: dt.date | None = None,
     user=None,
+    language: str = "",
 ) -> Patient:
     """Register a patient in a clinic. ACL-R patients need a surgery date (the engine uses it)."""
     _check_patient(clinic=clinic, therapist=therapist, condition=condition, surgery_date=surgery_date,
@@ -291,6 +292,7 @@ def patient_create(
         date_of_birth=date_of_birth,
         surgery_date=surgery_date,
         user=user,
+        language=language,
     )
     patient.full_clean()
     patient.save()

@@ -90,7 +90,7 @@ def test_seeding_twice_leaves_the_same_counts_of_every_model():
     seed()
     assert model_counts() == first
     assert first["clinic.Clinic"] == 2
-    assert first["patients.Patient"] == 15
+    assert first["patients.Patient"] == 16
     assert first["protocols.Protocol"] == 2
 
 
@@ -114,7 +114,7 @@ def test_refused_in_production_and_writes_nothing(settings):
 
 
 def test_the_summary_has_counts_and_logins_but_no_pain(seeded):
-    assert "Demo Clinic: 3 staff, 12 patients" in seeded
+    assert "Demo Clinic: 3 staff, 13 patients" in seeded
     assert "Northside Physio: 1 staff, 3 patients" in seeded
     assert "pain" not in seeded.lower()
 
@@ -133,6 +133,7 @@ def test_the_built_in_library_is_installed_first(seeded):
         ("second@demo.clinic", "demo-therapist", "demo-clinic", "therapist"),
         ("therapist@northside.clinic", "demo-therapist", "northside-physio", "therapist"),
         ("patient@demo.clinic", "demo-patient", "demo-clinic", None),
+        ("paciente@demo.clinic", "demo-patient", "demo-clinic", None),
         ("patient@northside.clinic", "demo-patient", "northside-physio", None),
     ],
 )
@@ -156,7 +157,7 @@ def test_the_named_therapist_and_a_second_one_share_the_demo_patients(seeded):
         for email in ("therapist@demo.clinic", "second@demo.clinic")
     }
     assert all(count >= 3 for count in per_therapist.values())
-    assert sum(per_therapist.values()) == 12
+    assert sum(per_therapist.values()) == 13
 
 
 def test_demo_clinic_has_mostly_pfp_and_a_few_recent_acl_reconstructions(seeded):
@@ -165,7 +166,7 @@ def test_demo_clinic_has_mostly_pfp_and_a_few_recent_acl_reconstructions(seeded)
     patients = Patient.objects.filter(clinic=clinic)
     acl = patients.filter(condition="acl")
     assert 3 <= acl.count() <= 4
-    assert patients.filter(condition="pfp").count() == 12 - acl.count()
+    assert patients.filter(condition="pfp").count() == 13 - acl.count()
     for patient in acl:
         assert 10 * 7 <= (today - patient.surgery_date).days <= 20 * 7
         dates = sorted(patient.measurements.values_list("date", flat=True))
@@ -324,3 +325,39 @@ def test_if_missing_keeps_existing_demo_data():
     call_command("seed_demo", "--if-missing", stdout=out)
     assert "already there" in out.getvalue()
     assert SessionLog.objects.count() == before
+
+
+def test_the_spanish_speaking_patient_has_a_plan_sessions_and_check_ins_in_spanish(seeded, client):
+    from django.urls import reverse
+
+    patient = demo_patient("spanish")
+    assert (patient.first_name, patient.last_name, patient.language) == ("Lucía", "Fernández", "es")
+    assert patient.user.email == "paciente@demo.clinic" and patient.assignments.filter(status="active").exists()
+    today = clinic_today(patient.clinic)
+    assert patient.sessions.filter(date=today - dt.timedelta(days=1)).exists()
+    assert patient.sessions.count() >= 15 and patient.checkins.count() >= 10
+    notes = set(patient.sessions.exclude(notes="").values_list("notes", flat=True))
+    assert notes and not notes & {"Good session.", "Felt steady today."}  # she writes in Spanish
+    assert "paciente@demo.clinic" in seeded  # printed among the logins
+    client.force_login(patient.user)
+    response = client.get(reverse("patients:today"))
+    assert response.status_code == 200 and response["Content-Language"] == "es"
+    assert '<html lang="es">' in response.content.decode()
+
+
+def test_the_spanish_patient_leaves_the_other_histories_as_they_were():
+    """She draws her own random numbers: the rest of the demo is what it was before she came."""
+    from patients.demo import DEMO_CLINIC, demo_seed
+    from patients.demo.definitions import ClinicDef
+
+    def histories():
+        rows = SessionLog.objects.exclude(patient__first_name="Lucía").values_list(
+            "patient__external_ref", "date", "step", "pain_during", "notes")
+        return sorted(rows, key=lambda row: (row[0], row[1], -1 if row[2] is None else row[2], row[4]))
+
+    demo_seed()
+    with_her = histories()
+    without = ClinicDef(**{**DEMO_CLINIC.__dict__, "patients": tuple(
+        p for p in DEMO_CLINIC.patients if p.role != "spanish")})
+    demo_seed(clinics=(without, NORTHSIDE))
+    assert histories() == with_her

@@ -14,13 +14,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from clinic import security
 from clinic.audit import audit_note, page_of
 from clinic.invitations import REFUSED, Outcome
+from clinic.language import activate_for_request, patient_language
 from clinic.models import User
 from clinic.web import patient_required, service_errors_to_form
 from patients import selectors, services
@@ -112,8 +113,8 @@ def _prefill(exercise) -> dict:
 
 
 def _prefill_texts(exercise) -> dict[str, str]:
-    """`_prefill` as the page's script reads it: text, empty for none."""
-    return {name: "" if value is None else str(value) for name, value in _prefill(exercise).items()}
+    """`_prefill` as the page's script reads it: text, empty for none, decimals the language's way ("3,5")."""
+    return {name: "" if value is None else formats.localize_input(value) for name, value in _prefill(exercise).items()}
 
 
 @kept_offline
@@ -320,6 +321,9 @@ def invitation(request, token: str):
         status = 404 if invalid.reason == "unknown" else 410
         return render(request, "patients/invitation_invalid.html", {"reason": invalid.reason}, status=status)
     patient = invite.patient
+    # Signed out, but the token names the invitee: the page speaks the language their invitation e-mail did
+    # (clinic/language.py; LocaleMiddleware then says so in Content-Language).
+    activate_for_request(request, patient_language(patient))
     # Reached by token, signed out: the audit trail needs to be told whose data this is.
     audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk, object_id=invite.pk)
     account = selectors.invitation_account_for(invitation=invite, signed_in=request.user)

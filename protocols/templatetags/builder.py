@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -39,8 +40,8 @@ def changed(review, variable: str) -> bool:
 
 @register.filter
 def number(value) -> str:
-    """A decimal without trailing zeros: 2.50 -> 2.5, 10.0 -> 10."""
-    return "" if value is None else _num(value)
+    """A decimal without trailing zeros, the language's way: 2.50 -> 2.5 (2,5 in German and Spanish), 10.0 -> 10."""
+    return "" if value is None else formats.localize(Decimal(_num(value)))
 
 
 @register.filter

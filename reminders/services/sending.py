@@ -10,9 +10,11 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clinic.language import patient_language
 from outcomes.due import due_questionnaires
 from patients.models import MorningCheckIn, Patient, SessionLog
 from reminders.due import GRACE, NUDGE, TRAINING
@@ -23,9 +25,9 @@ from reminders.push import SubscriptionGone, push_send
 logger = logging.getLogger(__name__)
 
 MESSAGES = {
-    "training": ("Time for today's session", "Your exercises for today are ready.", "/today/"),
-    "checkin": ("Morning check-in", "How is your knee this morning? It takes ten seconds.", "/checkin/"),
-    "nudge": ("A short session today?", "It has been a few days. Even a short session keeps you on track.",
+    "training": (_("Time for today's session"), _("Your exercises for today are ready."), "/today/"),
+    "checkin": (_("Morning check-in"), _("How is your knee this morning? It takes ten seconds."), "/checkin/"),
+    "nudge": (_("A short session today?"), _("It has been a few days. Even a short session keeps you on track."),
               "/today/"),
 }
 Status = ReminderDelivery.Status
@@ -36,8 +38,10 @@ class NothingToSendTo(Exception):
 
 
 def reminder_words(kind: str, questionnaires_due: int = 0) -> tuple[str, str, str]:
-    """Title, body and path of a reminder; questionnaires due that day are mentioned by count, never by name."""
+    """Title, body and path of a reminder, in the active language (the patient's: `delivery_send`); questionnaires
+    due that day are mentioned by count, never by name."""
     title, body, path = MESSAGES[kind]
+    title, body = str(title), str(body)
     if questionnaires_due:
         waiting = ngettext("A short questionnaire for your therapist is waiting too.",
                            "%(n)d short questionnaires for your therapist are waiting too.",
@@ -66,10 +70,11 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str | 
         return Status.SKIPPED
     try:
         waiting = questionnaires_due_on(delivery)
-        if delivery.channel == Channel.PUSH:
-            _send_push(delivery, now, waiting)
-        else:
-            _send_email(delivery, waiting)
+        with translation.override(patient_language(delivery.patient)):  # the words in the patient's language
+            if delivery.channel == Channel.PUSH:
+                _send_push(delivery, now, waiting)
+            else:
+                _send_email(delivery, waiting)
     except NothingToSendTo as reason:
         return _finish(delivery, Status.SKIPPED, str(reason), now)
     except Exception as error:  # the push service or mail server refused: recorded, not retried
@@ -81,7 +86,8 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str | 
 def _claim(delivery_id: int, now: dt.datetime) -> ReminderDelivery | None:
     """pending → sending, committed before any network call; or skipped when no longer wanted."""
     with transaction.atomic():
-        delivery = (ReminderDelivery.objects.select_for_update(of=("self",)).select_related("patient__user")
+        delivery = (ReminderDelivery.objects.select_for_update(of=("self",))
+                    .select_related("patient__user", "patient__clinic__settings")
                     .filter(pk=delivery_id, status=Status.PENDING).first())
         if delivery is None:
             return None  # sent, being sent, or settled by an earlier run of this task

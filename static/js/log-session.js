@@ -5,13 +5,15 @@
     var input = group.querySelector("input");
     var step = parseFloat(group.dataset.step) || 1;
     var decimals = (String(group.dataset.step).split(".")[1] || "").length;
+    // A decimal field takes the language's separator ("3,5" in German and Spanish) as well as a point.
+    var separator = group.dataset.decimal || ".";
     function change(sign) {
-      var value = parseFloat(input.value);
+      var value = parseFloat(input.value.replace(",", "."));
       if (isNaN(value)) { value = 0; }
       value = Math.round((value + sign * step) * 1000) / 1000;
       var min = input.min === "" ? -Infinity : parseFloat(input.min);
       var max = input.max === "" ? Infinity : parseFloat(input.max);
-      input.value = Math.min(Math.max(value, min), max).toFixed(decimals);
+      input.value = Math.min(Math.max(value, min), max).toFixed(decimals).replace(".", separator);
       input.dataset.touched = "1";
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }

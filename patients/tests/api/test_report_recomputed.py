@@ -62,7 +62,7 @@ def test_demo_report_agrees_with_the_definition(client):
     report = client.get("/api/v1/reports/adherence/", {"start": start, "end": end}, **auth)
     assert report.status_code == 200
     rows = report.json()["rows"]
-    assert len(rows) == 12
+    assert len(rows) == 13  # Demo Clinic's patients, Lucía (in Spanish) included
     assignments = {a["id"]: a for a in fetch_all(client, "/api/v1/assignments/", auth, {})}
     sessions = fetch_all(client, "/api/v1/sessions/", auth, {"date_from": start, "date_to": end})
     for row in rows:

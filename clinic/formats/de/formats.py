@@ -1,0 +1,11 @@
+DATE_FORMAT = "j. F Y"
+SHORT_DATE_FORMAT = "j. M Y"
+DATETIME_FORMAT = "j. F Y, H:i"
+SHORT_DATETIME_FORMAT = "j. M Y, H:i"
+MONTH_DAY_FORMAT = "j. F"
+YEAR_MONTH_FORMAT = "F Y"
+TIME_FORMAT = "H:i"
+# ISO first: <input type="date"> shows only ISO dates (clinic/formats/__init__.py).
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
+DATETIME_INPUT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"]
+TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S"]
