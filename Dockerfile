@@ -13,8 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_ENV=production
 WORKDIR /app
 # ffmpeg transcodes the clinics' videos in the worker (exercise_media); Debian's package, nothing downloaded.
+# gettext: `manage.py makemessages`/`compilemessages` (the image serves the committed .mo files without it).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg \
+    && apt-get install -y --no-install-recommends ffmpeg gettext \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pip install --no-cache-dir . \
