@@ -104,8 +104,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
+    # django-otp's (request.user.is_verified()), after tenancy: the session's device is checked against the
+    # caller's confirmed devices that tenancy resolved and cached, not loaded on every request.
+    "clinic.security.middleware.TwoFactorStateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff session limits and two-factor; after messages, so it can say why a session ended.
     "clinic.security.middleware.SignInSecurityMiddleware",
@@ -401,6 +403,13 @@ SPECTACULAR_SETTINGS = {
 
 # --- Sessions -------------------------------------------------------------
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# With Redis, sessions are read from the cache and written to both (the database stays the record, so
+# clinic.services.staff.user_sessions_end still finds and ends them); without it, from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# How long the caller's resolved state (membership and role or patient record, clinic, two-factor facts) may
+# stay in the cache. Any change to it is seen on the next request regardless (clinic.tenancy.access_changed):
+# this only bounds the cache's memory.
+ACCESS_CACHE_SECONDS = 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

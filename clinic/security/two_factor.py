@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from base64 import b32encode
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -76,6 +77,30 @@ def two_factor_required(*, user, actor) -> bool:
     return ClinicSettings.objects.filter(clinic=actor.clinic, require_two_factor=True).exists()
 
 
+@dataclass(frozen=True)
+class TwoFactorState:
+    """What two-factor asks of a user, resolved with their clinic role and cached with it (clinic.tenancy).
+
+    `device_ids`: the persistent ids of their confirmed devices (authenticator and recovery codes), which a
+    session's verification must name; any device change drops the cached state.
+    """
+
+    device_ids: frozenset[str]
+    has_authenticator: bool
+    required: bool
+
+
+def two_factor_state(*, user, actor) -> TwoFactorState | None:
+    """The two-factor facts of `user` (None for those who never use it): two or three queries, once per change."""
+    if not uses_two_factor(user=user, actor=actor):
+        return None
+    authenticators = [device.persistent_id for device in TOTPDevice.objects.filter(user=user, confirmed=True)
+                      .only("id")]
+    codes = [device.persistent_id for device in StaticDevice.objects.filter(user=user, confirmed=True).only("id")]
+    return TwoFactorState(device_ids=frozenset(authenticators + codes), has_authenticator=bool(authenticators),
+                          required=two_factor_required(user=user, actor=actor))
+
+
 def authenticator_get(*, user):
     """The staff member's confirmed authenticator (TOTP) device, or None."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
@@ -94,9 +119,10 @@ def two_factor_need(*, user, actor) -> str:
     # django-otp's middleware adds is_verified to request.user; a user without it (at sign-in) is not verified.
     if getattr(user, "is_verified", None) and user.is_verified():
         return NEED_NOTHING
-    if authenticator_get(user=user) is not None:
+    state = getattr(actor, "two_factor", None)  # cached with the caller's role (clinic.tenancy.cached_actor)
+    if state.has_authenticator if state is not None else authenticator_get(user=user) is not None:
         return NEED_VERIFY
-    if two_factor_required(user=user, actor=actor):
+    if state.required if state is not None else two_factor_required(user=user, actor=actor):
         return NEED_SETUP
     return NEED_NOTHING
 
