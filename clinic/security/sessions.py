@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from clinic.tenancy import access_warm
 from patients.models import Patient
 
 # Session keys (Unix seconds). Names are namespaced: other apps share the session.
@@ -33,10 +34,11 @@ PATIENT_SESSION_SECONDS = 30 * 24 * 60 * 60
 
 
 def session_security_start(*, request, user) -> None:
-    """At every sign-in: start the staff session clocks.
+    """At every sign-in: start the staff session clocks, and resolve the caller into the cache.
 
     Whether a code is needed is decided on every request from the caller's cached two-factor facts
-    (clinic.tenancy.cached_actor), so nothing about it is kept in the session.
+    (clinic.tenancy.cached_actor), so nothing about it is kept in the session; resolving them here keeps
+    the first page after sign-in as cheap as the next.
     """
     session = getattr(request, "session", None)
     if session is None:
@@ -45,6 +47,7 @@ def session_security_start(*, request, user) -> None:
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN] = now
     session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
+    access_warm(user)
 
 
 def patient_session_keep(*, request, user) -> None:
