@@ -403,9 +403,6 @@ SPECTACULAR_SETTINGS = {
 
 # --- Sessions -------------------------------------------------------------
 SESSION_COOKIE_AGE = 60 * 60 * 12
-# With Redis, sessions are read from the cache and written to both (the database stays the record, so
-# clinic.services.staff.user_sessions_end still finds and ends them); without it, from the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 # How long the caller's resolved state (membership and role or patient record, clinic, two-factor facts) may
 # stay in the cache. Any change to it is seen on the next request regardless (clinic.tenancy.access_changed):
 # this only bounds the cache's memory.
