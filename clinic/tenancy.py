@@ -48,6 +48,7 @@ from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Actor:
     """Who is making a request, resolved once per request."""
