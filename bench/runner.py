@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 from typing import TextIO
 
@@ -41,7 +42,7 @@ REPORT_DAYS = 365  # the one-year window: today and the 364 days before it
 FIGURES = (
     "report_ms", "report_queries", "report_sql_floor_ms", "report_ratio", "rtm_report_ms", "rtm_report_queries",
     "dashboard_ms", "dashboard_queries", "dashboard_queries_1_row",
-    "today_ms", "today_queries", "today_queries_8_weeks",
+    "today_ms", "today_queries", "today_queries_8_weeks", "session_post_queries",
     "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
     "floor_rps", "session_post_ratio",
     "sweep_s", "sweep_per_s", "engine_per_s", "export_ms", "export_peak_mib",
@@ -69,24 +70,36 @@ class Target:
         return f"{self.op} {self.value:g}"
 
 
+# Every target says what limits it, written into the JSON as the reason when it is missed.
 TARGETS = (
-    Target("report_ratio", "<=", 2.0),
-    Target("report_queries", "<=", 5),
-    # The key; the episodes, the days (one UNION), the minutes, the rules; the audit event and its patients in
-    # their own transaction (BEGIN, two INSERTs, COMMIT). Constant whatever the clinic's size (monitoring's tests).
-    Target("rtm_report_queries", "<=", 9),
-    Target("dashboard_ms", "<=", 150),
-    Target("dashboard_queries", "<=", 15),
-    Target("today_queries", "<=", 15),
-    Target("session_post_p95_ms", "<=", 100),
-    Target("session_post_errors", "==", 0),
-    Target("session_post_ratio", ">=", 0.4),
-    Target("sweep_per_s", ">=", 500),
+    Target("report_ratio", "<=", 2.0, "the API reads the clinic's sessions in more than one pass and builds and "
+                                      "serialises each row in Python, where the floor reads them once in SQL"),
+    Target("report_queries", "<=", 5, "the report's reads and its audit event (one statement on PostgreSQL, "
+                                      "BEGIN, two INSERTs and COMMIT elsewhere) exceed it"),
+    # The key; the episodes, the days (one UNION), the minutes, the rules; the audit event and its patients (one
+    # statement on PostgreSQL; BEGIN, two INSERTs, COMMIT on SQLite). Constant whatever the clinic's size.
+    Target("rtm_report_queries", "<=", 9, "a query was added to the RTM report"),
+    Target("dashboard_ms", "<=", 150, "the page's queries and rendering of 50 rows; see load_average_after: "
+                                      "the machine is shared"),
+    Target("dashboard_queries", "<=", 15, "a query was added to the patient list"),
+    Target("today_queries", "<=", 15, "a query was added to the today page"),
+    # Issue 21: the caller (session, user, role) and the audit write, per logged session: the session row, the
+    # user, BEGIN, the plan's exercises, the idempotency check, the step in force, the insert (in a savepoint:
+    # three), the audit event, COMMIT. The role, clinic and patient record come from the cache.
+    Target("session_post_queries", "<=", 11, "a query was added to POST /log/ (see the README's performance "
+                                             "section for the eleven it takes)"),
+    Target("session_post_p95_ms", "<=", 100, "two sync gunicorn workers, PostgreSQL, Redis and the load "
+                                             "generator share the machine's cores; see load_average_after"),
+    Target("session_post_errors", "==", 0, "some posts were not answered 201; see http.statuses"),
+    Target("session_post_ratio", ">=", 0.4, "a logged session is about ten queries and a transaction against "
+                                            "/healthz's one; with the worker CPU-bound on a shared 2-core "
+                                            "machine (see load_average_after), posts/s follow the cores left"),
+    Target("sweep_per_s", ">=", 500, "the Celery worker shares the machine; see load_average_after"),
     # Issue 15: today's page on a throttled phone (bench/phone.py), production settings.
-    Target("phone_first_kib", "<=", 50),
-    Target("phone_first_lcp_ms", "<=", 1500),
-    Target("phone_repeat_kib", "<=", 10),
-    Target("phone_offline_ms", "<=", 300),
+    Target("phone_first_kib", "<=", 50, "the first visit's page or static files grew"),
+    Target("phone_first_lcp_ms", "<=", 1500, "the throttled network or a busy machine; see load_average_after"),
+    Target("phone_repeat_kib", "<=", 10, "the service worker re-fetched files it should keep"),
+    Target("phone_offline_ms", "<=", 300, "the service worker's cached page was slow to paint on a busy machine"),
 )
 
 
@@ -127,6 +140,8 @@ class Bench:
         self.stderr = stderr
         self.stats: dict[str, dict] = {}
         self.notes: list[str] = []
+        # A missed target's reason when this run knows better than the target's own (eager mode, ...).
+        self.reasons: dict[str, str] = {}
         self.skipped: list[str] = []
         self.session_keys: list[str] = []
         self.http_info: dict = {}
@@ -251,6 +266,28 @@ class Bench:
         short = self.client_for(data.today_small_user_id)
         self.query_count(short, "/today/")  # warm-up
         self.record("today_queries_8_weeks", [self.query_count(short, "/today/")])
+        self.session_post_queries(data)
+
+    def session_post_queries(self, data: BenchData) -> None:
+        """Queries per logged session (POST /log/ as the HTTP runs send it), in-process: the warm-up, then runs."""
+        user_id = data.posting[0][0]
+        poster = signed_in_patients([user_id], self.session_keys)[0]
+        post = session_post_maker([poster], data.today.isoformat(), 1)
+        client = Client()
+        counts = []
+        for n in range(self.options.runs + 1):
+            _method, path, body, headers = post(0, n)
+            with CaptureQueriesContext(connection) as captured:
+                response = client.generic("POST", path, body, content_type=headers["Content-Type"],
+                                          HTTP_COOKIE=headers["Cookie"], HTTP_ACCEPT=headers["Accept"])
+            if response.status_code != 201:
+                raise BenchError(f"POST {path} answered {response.status_code}")
+            if n:
+                counts.append(len(captured))
+        self.record("session_post_queries", counts)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.reasons["session_post_queries"] = ("eager mode (no REDIS_URL): each post also runs the progression "
+                                                    "check inside the request, and the session is a database row")
 
     def engine(self, data: BenchData) -> None:
         inputs = engine_inputs_for(data.sweep_clinic.pk, data.today)
@@ -400,13 +437,15 @@ class Bench:
         figures = {name: self.median(name) for name in FIGURES}
         targets = {}
         for target in TARGETS:
-            targets[target.figure] = {"target": target.text, "value": figures.get(target.figure),
-                                      "met": target.met(figures.get(target.figure))}
+            met = target.met(figures.get(target.figure))
+            targets[target.figure] = {"target": target.text, "value": figures.get(target.figure), "met": met,
+                                      "reason": self.reasons.get(target.figure, target.why) if met is False else ""}
         for name, one, many in (("dashboard_queries_constant", "dashboard_queries_1_row", "dashboard_queries"),
                                 ("today_queries_constant", "today_queries_8_weeks", "today_queries")):
             if figures[one] is not None and figures[many] is not None:
-                targets[name] = {"target": f"{many} == {one}", "value": figures[many],
-                                 "met": figures[many] == figures[one]}
+                met = figures[many] == figures[one]
+                targets[name] = {"target": f"{many} == {one}", "value": figures[many], "met": met,
+                                 "reason": "" if met else f"{many} grows with the rows or history shown"}
         return {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "scale": self.options.scale,
@@ -471,6 +510,7 @@ class Bench:
             lines.append("skipped: " + "; ".join(self.skipped))
         missed = [name for name, t in targets.items() if t["met"] is False]
         lines.append("targets: all met" if not missed else "targets missed: " + ", ".join(missed))
+        lines.extend(f"  {name}: {targets[name]['reason']}" for name in missed)
         return "\n".join(lines) + "\n"
 
     def run(self) -> dict:
@@ -492,9 +532,10 @@ class Bench:
                 # How busy the machine was (1-minute load average) when each part finished.
                 self.load_after[name] = round(os.getloadavg()[0], 2)
         finally:
-            from django.contrib.sessions.models import Session
-
-            Session.objects.filter(session_key__in=self.session_keys).delete()
+            # Through the session store: with cached_db (Redis) the cached copies go too.
+            store = import_module(settings.SESSION_ENGINE).SessionStore
+            for key in self.session_keys:
+                store(session_key=key).delete()
         results = self.results(data, mode, mode_note)
         self.options.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
         self.stdout.write(self.table(results))
