@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import zoneinfo
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -48,7 +49,10 @@ def subscribe(patient, endpoint="https://push.example.test/sub/1"):
 
 
 def run_tick(django_capture_on_commit_callbacks, now):
-    with django_capture_on_commit_callbacks(execute=True):
+    """The tick at `now`, and its send tasks (queued on commit) at that moment too: a send that ran at the real
+    time would find an evening reminder hours old whenever the suite runs late in the day, and fail it."""
+    with mock.patch("reminders.services.sending.timezone.now", return_value=now), \
+            django_capture_on_commit_callbacks(execute=True):
         return reminders_tick(now=now)
 
 
