@@ -42,11 +42,25 @@ FIGURES = (
     "report_ms", "report_queries", "report_sql_floor_ms", "report_ratio", "rtm_report_ms", "rtm_report_queries",
     "dashboard_ms", "dashboard_queries", "dashboard_queries_1_row",
     "today_ms", "today_queries", "today_queries_8_weeks",
+    "patient_page_ms", "patient_page_queries", "fhir_observations_ms", "fhir_observations_queries",
+    "api_sessions_ms", "api_sessions_queries",
     "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
     "floor_rps", "session_post_ratio",
     "sweep_s", "sweep_per_s", "engine_per_s", "export_ms", "export_peak_mib",
     *phone.PHONE_FIGURES,
 )
+# Issue 21: the figures measured at each --compare-years (1 and 5 years of history per patient), side by side.
+YEARS_FIGURES = ("report_ms", "report_sql_floor_ms", "report_ratio", "report_queries", "dashboard_ms",
+                 "dashboard_queries", "patient_page_ms", "patient_page_queries", "today_ms", "today_queries",
+                 "fhir_observations_ms", "fhir_observations_queries", "api_sessions_ms", "api_sessions_queries")
+# What must not grow with the years: the pages and the one-year report (time: at most this factor from the
+# fewest years to the most, medians; queries: the same count). The FHIR and API lists are patient-scoped
+# pages with a total count over the patient's whole history: reported, with the same bound.
+YEARS_GROWTH_MAX = 1.25
+YEARS_BOUNDED = ("report_ms", "dashboard_ms", "patient_page_ms", "today_ms", "fhir_observations_ms",
+                 "api_sessions_ms")
+YEARS_CONSTANT = ("report_queries", "dashboard_queries", "patient_page_queries", "today_queries",
+                  "fhir_observations_queries", "api_sessions_queries")
 HTTP_FIGURES = ("session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
                 "floor_rps", "session_post_ratio")
 SWEEP_FIGURES = ("sweep_s", "sweep_per_s")
@@ -69,8 +83,21 @@ class Target:
         return f"{self.op} {self.value:g}"
 
 
+# Why a target can be missed on this machine (copied into bench-results.json next to a missed target).
+MISS_REASONS = {
+    "report_ratio": "the floor is one SQL statement read on a raw cursor; the API also authenticates the key, "
+                    "writes its audit event, builds each row's figures in Python (patients.adherence) and "
+                    "serialises about 1,000 rows with DRF: that fixed work is most of the gap (README)",
+    "session_post_ratio": "two sync gunicorn workers, PostgreSQL, Redis and the load generator share 2 cores; "
+                          "per-request work is issue 21 part 1 (branch perf-request)",
+    "session_post_p95_ms": "as session_post_ratio: a shared 2-core machine",
+    "dashboard_ms": "a shared machine: compare the load averages in machine.load_average_after",
+}
+
+
 TARGETS = (
-    Target("report_ratio", "<=", 2.0),
+    # Issue 21: the report within 1.3x its one-query floor (issue 8 asked for 2.0).
+    Target("report_ratio", "<=", 1.3),
     Target("report_queries", "<=", 5),
     # The key; the episodes, the days (one UNION), the minutes, the rules; the audit event and its patients in
     # their own transaction (BEGIN, two INSERTs, COMMIT). Constant whatever the clinic's size (monitoring's tests).
@@ -101,6 +128,8 @@ class Options:
     skip_sweep: bool = False
     skip_phone: bool = False
     seed: int | None = None
+    years: int = 1  # of history per Bench Clinic patient
+    compare_years: tuple[int, ...] = ()  # e.g. (1, 5): the history figures at each, then the rest at the first
 
     @property
     def load_seconds(self) -> float:
@@ -181,6 +210,67 @@ class Bench:
 
     # -- the measurements ----------------------------------------------------
 
+    def history_figures(self, years: int, seed: dict) -> None:
+        """--compare-years: build the clinic with `years` of history and take only the figures that must not
+        grow with it (YEARS_FIGURES). The full bench then runs on the fewest years."""
+        self.say(f"History: the Bench Clinic with {years} years of history per patient")
+        data = build(scale=self.options.scale, progress=Progress(1, stream=self.stderr), years=years, **seed)
+        kept, self.stats = self.stats, {}
+        try:
+            self.report(data)
+            self.pages(data)
+        finally:
+            self.years_stats[years], self.stats = self.stats, kept
+        self.years_builds[years] = self.build_info(data)
+        self.load_after[f"history {years} years"] = round(os.getloadavg()[0], 2)
+
+    @staticmethod
+    def build_info(data: BenchData) -> dict:
+        return {"build_s": round(data.build_s, 2), "rows": data.counts["year clinic"],
+                "fingerprint": data.fingerprint}
+
+    def years_section(self) -> dict:
+        """The history figures at each number of years, side by side, and how much each grew."""
+        if not self.years_stats:
+            return {}
+        few, many = min(self.years_stats), max(self.years_stats)
+        figures = {}
+        for name in YEARS_FIGURES:
+            values = {str(y): self.years_stats[y].get(name, {}).get("median") for y in sorted(self.years_stats)}
+            row = {"by_years": values, "stats": {str(y): self.years_stats[y].get(name)
+                                                 for y in sorted(self.years_stats)}}
+            low, high = values[str(few)], values[str(many)]
+            if low and high is not None:
+                row["growth"] = round(high / low, 3)
+            figures[name] = row
+        return {"compared": sorted(self.years_stats), "growth_max": YEARS_GROWTH_MAX, "figures": figures,
+                "builds": {str(y): info for y, info in sorted(self.years_builds.items())},
+                "note": f"each figure measured on a clinic built with that many years of history per patient "
+                        f"(the one-year report window is the same); growth = value at {many} years / value at "
+                        f"{few}; the other figures of this file were measured at {few} year(s)"}
+
+    def years_targets(self, section: dict) -> dict:
+        targets = {}
+        if not section:
+            return targets
+        few, many = min(section["compared"]), max(section["compared"])
+        for name in YEARS_BOUNDED:
+            growth = section["figures"][name].get("growth")
+            met = None if growth is None else growth <= YEARS_GROWTH_MAX
+            targets[f"years_{name}_growth"] = {
+                "target": f"{name} at {many} years <= {YEARS_GROWTH_MAX:g} x at {few}", "value": growth, "met": met,
+                **({"reason": "a shared machine: the medians moved with the load (machine.load_average_after); "
+                              "the query counts and plans (docs/performance-years.md) are the stable check"}
+                   if met is False else {}),
+            }
+        for name in YEARS_CONSTANT:
+            values = section["figures"][name]["by_years"]
+            low, high = values[str(few)], values[str(many)]
+            met = None if low is None or high is None else high <= low
+            targets[f"years_{name}_constant"] = {"target": f"{name} at {many} years <= at {few}", "value": high,
+                                                 "met": met}
+        return targets
+
     def mode(self) -> tuple[str, str]:
         vendor = connection.vendor
         eager = bool(settings.CELERY_TASK_ALWAYS_EAGER)
@@ -251,6 +341,17 @@ class Bench:
         short = self.client_for(data.today_small_user_id)
         self.query_count(short, "/today/")  # warm-up
         self.record("today_queries_8_weeks", [self.query_count(short, "/today/")])
+        self.patient_lists(data)
+
+    def patient_lists(self, data: BenchData) -> None:
+        """The same patient's page (their therapist), FHIR Observations and API sessions (first pages, API key)."""
+        from patients.models import Patient
+
+        therapist_id = Patient.objects.values_list("therapist_id", flat=True).get(pk=data.today_patient_id)
+        self.page(self.client_for(therapist_id), f"/patients/{data.today_patient_id}/", "patient_page")
+        auth = {"HTTP_AUTHORIZATION": f"Api-Key {data.api_key_raw}"}
+        self.page(Client(), f"/fhir/R4/Observation?patient={data.today_patient_id}", "fhir_observations", **auth)
+        self.page(Client(), f"/api/v1/sessions/?patient={data.today_patient_id}", "api_sessions", **auth)
 
     def engine(self, data: BenchData) -> None:
         inputs = engine_inputs_for(data.sweep_clinic.pk, data.today)
@@ -400,19 +501,25 @@ class Bench:
         figures = {name: self.median(name) for name in FIGURES}
         targets = {}
         for target in TARGETS:
-            targets[target.figure] = {"target": target.text, "value": figures.get(target.figure),
-                                      "met": target.met(figures.get(target.figure))}
+            met = target.met(figures.get(target.figure))
+            targets[target.figure] = {"target": target.text, "value": figures.get(target.figure), "met": met}
+            if met is False:
+                targets[target.figure]["reason"] = target.why or MISS_REASONS.get(
+                    target.figure, "a shared machine: see machine.load_average_after")
         for name, one, many in (("dashboard_queries_constant", "dashboard_queries_1_row", "dashboard_queries"),
                                 ("today_queries_constant", "today_queries_8_weeks", "today_queries")):
             if figures[one] is not None and figures[many] is not None:
                 targets[name] = {"target": f"{many} == {one}", "value": figures[many],
                                  "met": figures[many] == figures[one]}
+        years = self.years_section()
+        targets.update(self.years_targets(years))
         return {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "scale": self.options.scale,
             "mode": mode,
             "mode_note": mode_note,
             "runs": self.options.runs,
+            "history_years": data.years,
             **figures,
             "build_s": round(data.build_s, 2),
             "machine": self.machine(),
@@ -420,6 +527,7 @@ class Bench:
                      "today": data.today.isoformat(), "fingerprint": data.fingerprint},
             "stats": self.stats,
             "targets": targets,
+            "years": years,
             "http": self.http_info,
             "skipped": self.skipped,
             "notes": self.notes,
@@ -478,12 +586,20 @@ class Bench:
         self.load_at_start = [round(x, 2) for x in os.getloadavg()]
         self.load_after: dict[str, float] = {}
         self.say(f"Mode: {mode} — {mode_note}")
+        seed = {"seed": self.options.seed} if self.options.seed is not None else {}
+        self.years_stats: dict[int, dict] = {}
+        self.years_builds: dict[int, dict] = {}
+        for years in sorted(self.options.compare_years, reverse=True)[:-1]:
+            self.history_figures(years, seed)
+        years = min(self.options.compare_years) if self.options.compare_years else self.options.years
         progress = Progress(1, stream=self.stderr)
-        data = build(scale=self.options.scale, progress=progress,
-                     **({"seed": self.options.seed} if self.options.seed is not None else {}))
+        data = build(scale=self.options.scale, progress=progress, years=years, **seed)
         try:
             self.say("Measuring the adherence report, its SQL floor, the RTM report, the dashboard and the today "
                      "page…")
+            if self.options.compare_years:
+                self.years_stats[years] = self.stats  # the same dict: the parts below fill it
+                self.years_builds[years] = self.build_info(data)
             for name, part in (("report", self.report), ("rtm", self.rtm), ("pages", self.pages),
                                ("engine", self.engine), ("export", self.export), ("http", self.http),
                                ("phone", self.phone),
