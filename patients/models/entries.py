@@ -76,7 +76,11 @@ class SessionLog(models.Model):
                                    name="session_minutes_or_sets"),
         ]
         indexes = [
-            models.Index(fields=["exercise", "date"]),
+            # Covering: the adherence report's weekly counts (completed days, pain during) and the newest
+            # session per plan are index-only scans of the window's rows, however many years precede it
+            # (issue 21; plans in docs/performance-years.md). Without INCLUDE (SQLite) it is (exercise, date).
+            models.Index(fields=["exercise", "date"], include=["completed", "pain_during"],
+                         name="session_exercise_date_cover"),
             models.Index(fields=["patient", "date"]),
         ]
 
