@@ -92,6 +92,9 @@ MISS_REASONS = {
                           "per-request work is issue 21 part 1 (branch perf-request)",
     "session_post_p95_ms": "as session_post_ratio: a shared 2-core machine",
     "dashboard_ms": "a shared machine: compare the load averages in machine.load_average_after",
+    "report_queries": "4 for the report (the key, the plans, the weekly counts, the current steps) and the audit "
+                      "event in its own transaction (BEGIN, two INSERTs, COMMIT), which issue 8's target of 5 "
+                      "predates; rtm_report_queries counts the same four in its 9",
 }
 
 
