@@ -90,3 +90,24 @@ def test_pages_and_the_one_year_report_do_not_grow_with_years_of_history(django_
         if name == "report":
             # The earlier plans end before the window: the same rows, the same figures.
             assert _report_figures(response) == report
+
+
+def test_the_patient_page_weeks_and_the_report_by_week_agree_after_years_of_history():
+    """Adherence means the same on every page: the patient page's weekly chart (current plan) and the API's
+    report by week over that plan give the same weeks, active days and completed days, with earlier plans
+    behind them."""
+    data = _build(years=2)
+    client, path, _headers = _pages(data)["patient page"]
+    overview = _get(client, path, {}).context["overview"]
+    plan = overview.assignment
+    assert plan.status == Assignment.Status.ACTIVE
+    assert Assignment.objects.filter(patient_id=data.today_patient_id).count() == 2
+    response = Client().get("/api/v1/reports/adherence/", {
+        "start": plan.start_date, "end": data.today, "patient": data.today_patient_id, "group_by": "week"},
+        HTTP_AUTHORIZATION=f"Api-Key {data.api_key_raw}")
+    assert response.status_code == 200
+    rows = [row for row in response.json()["rows"] if row["assignment_id"] == plan.pk]
+    page = [(week.week_start.isoformat(), week.active_days, week.done) for week in overview.weeks]
+    report = [(row["week_start"], row["active_days"], row["completed_days"]) for row in rows]
+    assert page and report == page
+    assert sum(done for _w, _a, done in page) > 0
