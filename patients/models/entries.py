@@ -104,7 +104,9 @@ class MorningCheckIn(models.Model):
     TENANT_CLINIC_LOOKUP = "patient__clinic"
     TENANT_PATIENT_LOOKUP = "patient"
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins")
+    # No index of its own: the unique (patient, date) and (patient, client_uuid) indexes start with it, and
+    # with a third the planner read a patient's check-ins of every year to keep a date range (issue 21).
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins", db_index=False)
     date = models.DateField(_("date"))
     pain = models.PositiveSmallIntegerField(_("morning pain (0–10)"), validators=NPRS)
     client_uuid = models.UUIDField(_("client id"))
