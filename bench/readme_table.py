@@ -76,12 +76,14 @@ def years_table(results: dict) -> list[str]:
     compared = [str(y) for y in section["compared"]]
     targets = results.get("targets", {})
     head = " | ".join(f"{y} year{'s' if y != '1' else ''}" for y in compared)
-    lines = [f"| figure | {head} | growth | target | |", "|---|" + "---:|" * (len(compared) + 1) + "---|---|"]
+    lines = [f"| figure | {head} | growth | fastest runs | target | |",
+             "|---|" + "---:|" * (len(compared) + 2) + "---|---|"]
     for name, row in section["figures"].items():
         values = " | ".join(number(row["by_years"].get(y), name) for y in compared)
         target = targets.get(f"years_{name}_growth") or targets.get(f"years_{name}_constant")
-        growth = row.get("growth")
+        growth, fastest = row.get("growth"), row.get("growth_of_fastest")
         lines.append(f"| `{name}` | {values} | {'' if growth is None else f'{growth:.2f}×'} | "
+                     f"{'' if fastest is None else f'{fastest:.2f}×'} | "
                      f"{target['target'] if target else ''} | {verdict(target)} |")
     builds = section.get("builds", {})
     if builds:
