@@ -204,3 +204,24 @@ def test_readme_table_prints_every_measured_figure_with_its_verdict_and_the_year
     assert "| `session_post_ratio` | — | | >= 0.4 | not measured |" in text
     assert "| `report_ms` | 700 | 714 | 1.02× | 0.98× | report_ms at 5 years <= 1.25 x at 1 | met |" in text
     assert "5 years: 700,000 sessions" in text and "Skipped: phone (--skip-phone)." in text
+
+
+def test_compare_years_puts_the_history_figures_side_by_side(tmp_path):
+    """--compare-years 1,2: the history figures at each number of years, their growth, and the targets that
+    say they must not grow; the rest of the bench on the fewest years."""
+    from bench.runner import YEARS_BOUNDED, YEARS_CONSTANT, YEARS_FIGURES
+
+    out = tmp_path / "bench.json"
+    call_command("bench", "--scale", "0.005", "--runs", "1", "--skip-http", "--skip-sweep", "--skip-phone",
+                 "--compare-years", "2,1", "--out", str(out), stdout=io.StringIO(), stderr=io.StringIO())
+    results = json.loads(out.read_text())
+    years = results["years"]
+    assert years["compared"] == [1, 2] and results["history_years"] == 1
+    for figure in YEARS_FIGURES:
+        assert set(years["figures"][figure]["by_years"]) == {"1", "2"}
+        assert all(isinstance(v, numbers.Number) for v in years["figures"][figure]["by_years"].values()), figure
+    assert years["builds"]["2"]["rows"]["assignments"] == 2 * years["builds"]["1"]["rows"]["assignments"]
+    for figure in YEARS_BOUNDED:
+        assert results["targets"][f"years_{figure}_growth"]["met"] in (True, False)
+    for figure in YEARS_CONSTANT:
+        assert results["targets"][f"years_{figure}_constant"]["met"] is True, figure
