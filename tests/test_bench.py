@@ -189,7 +189,7 @@ def test_readme_table_prints_every_measured_figure_with_its_verdict_and_the_year
         "targets": {"report_ratio": {"target": "<= 1.3", "value": 2.0, "met": False, "reason": "DRF rows"},
                     "today_queries": {"target": "<= 15", "value": 11, "met": True},
                     "session_post_ratio": {"target": ">= 0.4", "value": None, "met": None},
-                    "years_report_ms_growth": {"target": "report_ms at 5 years <= 1.25 x at 1", "value": 1.02,
+                    "years_report_ms_growth": {"target": "report_ms at 5 years <= 1.25 x at 1", "value": 0.98,
                                                "met": True}},
         "years": {"compared": [1, 5], "figures": {"report_ms": {"by_years": {"1": 700.0, "5": 714.0},
                                                                 "growth": 1.02, "growth_of_fastest": 0.98}},
