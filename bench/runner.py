@@ -216,7 +216,7 @@ class Bench:
     def history_figures(self, years: int, seed: dict) -> None:
         """--compare-years: build the clinic with `years` of history and take only the figures that must not
         grow with it (YEARS_FIGURES). The full bench then runs on a new build with the fewest years."""
-        self.say(f"History: the Bench Clinic with {years} years of history per patient")
+        self.say(f"History: the Bench Clinic with {years} year{'s' if years != 1 else ''} of history per patient")
         data = build(scale=self.options.scale, progress=Progress(1, stream=self.stderr), years=years, **seed)
         kept, self.stats = self.stats, {}
         try:
