@@ -67,11 +67,16 @@ serve:
 # are set, SQLite + eager Celery otherwise. `make bench BENCH_SCALE=0.01` is the smoke mode.
 # The phone figures (bench/phone.py) load today's page in Chromium from a production gunicorn, so the
 # front-end build comes first; `manage.py bench --skip-phone` leaves them out.
+# `make bench BENCH_YEARS=5` builds five years of history per patient (make passes no --flags through);
+# `make bench BENCH_COMPARE_YEARS=1,5` measures the report and pages at 1 and at 5 years side by side.
 BENCH_SCALE ?= 1
 BENCH_RUNS  ?= 5
+BENCH_YEARS ?= 1
+BENCH_COMPARE_YEARS ?=
 bench: $(STAMPS)/python $(STAMPS)/assets
 	$(PY) manage.py migrate --noinput --verbosity 0
-	$(PY) manage.py bench --scale $(BENCH_SCALE) --runs $(BENCH_RUNS) --out bench-results.json
+	$(PY) manage.py bench --scale $(BENCH_SCALE) --runs $(BENCH_RUNS) --years $(BENCH_YEARS) \
+		$(if $(BENCH_COMPARE_YEARS),--compare-years $(BENCH_COMPARE_YEARS)) --out bench-results.json
 
 # Re-extracts every marked text into locale/<code>/LC_MESSAGES/*.po and compiles the .mo files (needs GNU
 # gettext: apt-get install gettext). Translate the new entries, then run it again and commit both files.

@@ -19,6 +19,7 @@ through bulk_create; the rest stream through COPY (see bench.inserts).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import random
@@ -29,13 +30,13 @@ from decimal import Decimal
 from time import perf_counter
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from bench.inserts import write_rows
 from bench.progress import Progress
 from bench.rtm import enrol_year_clinic
 from clinic.clock import clinic_today
-from clinic.models import ApiKey, Clinic, Membership, User
+from clinic.models import ApiKey, AuditEvent, AuditEventPatient, Clinic, Membership, User
 from clinic.services import api_key_create, clinic_create
 from monitoring.models import Enrolment, RunningTimer, TimeEntry
 from patients.models import (
@@ -61,6 +62,7 @@ SEED = 20260108
 YEAR_CLINIC = ("Bench Clinic", "bench-clinic")
 SWEEP_CLINIC = ("Bench Sweep Clinic", "bench-sweep-clinic")
 EMAIL_DOMAIN = "bench.invalid"
+BENCH_AGENT = "Backstep bench (simulated history)"
 CHUNK = 250  # assignments built per round of inserts (bounded memory, a smooth progress bar)
 POSTING_PATIENTS = 200  # at most this many different patients post sessions over HTTP
 
@@ -107,13 +109,15 @@ class BenchData:
     sizes: Sizes
     api_key_raw: str
     dashboard_therapist_id: int
-    today_user_id: int  # a year-clinic patient: 52 weeks of history
+    today_user_id: int  # a year-clinic patient: 52 weeks of history (and the years before it, --years)
+    today_patient_id: int  # the same patient (their page, their FHIR Observations and API sessions)
     today_small_user_id: int  # a sweep-clinic patient: 8 weeks of history
     posting: list[tuple[int, int]]  # (user id, patient id) of active year-clinic patients
     sweep_assignments: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # rows written, per bench clinic
     fingerprint: str = ""  # digest of the simulated data, to show two builds are the same
     build_s: float = 0.0
+    years: int = 1  # of history per Bench Clinic patient
 
 
 # ---------------------------------------------------------------------------
@@ -271,6 +275,22 @@ def simulate(rng: random.Random, shape: list[PhaseShape], p: Profile, today: dt.
     return history
 
 
+def past_profiles(rng: random.Random, current: Profile, years: int) -> list[Profile]:
+    """The patient's earlier plans (oldest first): `years - 1` plans of 44-50 weeks, each completed one to four
+    weeks before the next began, so `years` plans span about `years` years and none overlaps the last year."""
+    eras = []
+    next_start = current.start
+    for _ in range(years - 1):
+        end = next_start - dt.timedelta(days=rng.randint(7, 30))
+        start = end - dt.timedelta(weeks=rng.randint(44, 50))
+        eras.append(dataclasses.replace(
+            current, sessions_per_week=rng.choice((2, 3, 3, 3, 3, 4)), adherence=rng.uniform(0.35, 1.0),
+            baseline_pain=rng.randint(2, 6), pain_shift=rng.choice((-1, 0, 0, 0, 1)), start=start, end=end,
+            surgery=None))
+        next_start = start
+    return eras[::-1]
+
+
 def _profile(rng: random.Random, number: int, today: dt.date, weeks: int, may_end: bool) -> Profile:
     condition = "acl" if rng.random() < 0.3 else "pfp"
     start = today - dt.timedelta(weeks=weeks) + dt.timedelta(days=rng.randint(0, 6))
@@ -301,7 +321,7 @@ def _profile(rng: random.Random, number: int, today: dt.date, weeks: int, may_en
 
 BENCH_TABLES = (AssignedExercise, AssignedLadderStep, AssignedPhase, Assignment, Flag, Measurement, MorningCheckIn,
                 Patient, PhaseVersion, ProgressionCheck, SessionLog, StepVersion, User, Membership, ApiKey,
-                Enrolment, TimeEntry, RunningTimer)
+                Enrolment, TimeEntry, RunningTimer, AuditEvent, AuditEventPatient)
 
 
 def wipe() -> None:
@@ -343,16 +363,46 @@ def wipe() -> None:
                 # Quoted table, a column name from the tuple above, ids as parameters.
                 sql = f"DELETE FROM {t[model]} WHERE {column} IN ({ids})"  # nosec B608 -- quoted, ids as params
                 cursor.execute(sql, clinic_ids)
+            _wipe_audit(cursor, clinic_ids)
         Patient.objects.filter(clinic_id__in=clinic_ids).delete()
         Clinic.objects.filter(pk__in=clinic_ids).delete()
     User.objects.filter(email__endswith="@" + EMAIL_DOMAIN).delete()
+
+
+def _wipe_audit(cursor, clinic_ids: list[int]) -> None:
+    """The bench clinics' audit trail (the history it wrote, and its own runs' requests).
+
+    The trail is append-only: on PostgreSQL a trigger refuses every DELETE. The
+    wipe's transaction sets session_replication_role to replica (triggers off:
+    a superuser's right, which the bench database's owner has) for these two
+    DELETEs only, then back; the bench never runs with DJANGO_ENV=production.
+    Without that right the old bench clinics' trail is left in place (its
+    clinic ids are never reused).
+    """
+    marks = ", ".join(["%s"] * len(clinic_ids))
+    events = connection.ops.quote_name(AuditEvent._meta.db_table)
+    linked = connection.ops.quote_name(AuditEventPatient._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    try:
+        with transaction.atomic():
+            if postgres:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(f"DELETE FROM {linked} WHERE event_id IN "  # nosec B608 -- quoted names, ids as params
+                           f"(SELECT id FROM {events} WHERE clinic_id IN ({marks}))", clinic_ids)
+            cursor.execute(f"DELETE FROM {events} WHERE clinic_id IN ({marks})",  # nosec B608 -- as above
+                           clinic_ids)
+            if postgres:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+    except DatabaseError:
+        pass  # not allowed to switch the triggers off: the rows stay
 
 
 class ClinicBuilder:
     """Builds one bench clinic's patients, assignments (protocol snapshots) and history."""
 
     def __init__(self, *, name: str, slug: str, therapists: int, rng: random.Random, shapes: dict,
-                 password: str, counts: dict[str, int], fingerprint):
+                 password: str, counts: dict[str, int], fingerprint, years: int = 1,
+                 past_rng: random.Random | None = None, audit_trail: bool = False):
         self.clinic = clinic_create(name=name, slug=slug)
         self.tz = zoneinfo.ZoneInfo(self.clinic.timezone)
         self.today = clinic_today(self.clinic)
@@ -361,6 +411,10 @@ class ClinicBuilder:
         self.password = password
         self.counts = counts
         self.fingerprint = fingerprint
+        # Earlier plans (years > 1) draw from their own stream, so the last year's rows are the same at any years.
+        self.years = years
+        self.past_rng = past_rng or random.Random(SEED + 23)
+        self.audit_trail = audit_trail
         users = User.objects.bulk_create([
             User(email=f"{slug}-therapist-{n:03d}@{EMAIL_DOMAIN}", first_name=rng.choice(FIRST_NAMES),
                  last_name=rng.choice(LAST_NAMES), password=password)
@@ -377,6 +431,27 @@ class ClinicBuilder:
     def _at(self, date: dt.date, hour: int, minute: int = 0) -> dt.datetime:
         return dt.datetime.combine(date, dt.time(hour, 0), tzinfo=self.tz) + dt.timedelta(minutes=minute)
 
+    def _audit(self, owners: list[Patient], histories: list[History]) -> int:
+        """The audit trail the history would have left: the patient's session posts (one per training day) and
+        check-ins, and the therapist opening the patient's page once a week they trained. Written for every
+        plan, the current one too, so a 1-year and a 5-year clinic differ only in the years."""
+        rows = []
+        for patient, history in zip(owners, histories):
+            days = sorted({session[2] for session in history.sessions})
+            for date in days:
+                rows.append((self._at(date, 8, 5), self.clinic.pk, patient.user_id, "patient", "write", "POST",
+                             "patients:log-session", "session", "", patient.pk, 302, {}, "", BENCH_AGENT, None, {}))
+            for date, _pain in history.checkins:
+                rows.append((self._at(date, 7, 1), self.clinic.pk, patient.user_id, "patient", "write", "POST",
+                             "patients:checkin", "checkin", "", patient.pk, 302, {}, "", BENCH_AGENT, None, {}))
+            for monday in sorted({d - dt.timedelta(days=d.weekday()) for d in days}):
+                rows.append((self._at(monday + dt.timedelta(days=6), 17), self.clinic.pk, patient.therapist_id,
+                             "therapist", "read", "GET", "patients:detail", "patient", str(patient.pk), patient.pk,
+                             200, {}, "", BENCH_AGENT, None, {}))
+        return write_rows(AuditEvent, ["occurred_at", "clinic", "user", "actor_role", "action", "method", "route",
+                                       "object_type", "object_id", "patient_id", "status_code", "query", "request_id",
+                                       "user_agent", "ip_address", "detail"], rows)
+
     def build(self, *, patients: int, weeks: int, may_end: bool, logins: int, progress: Progress,
               label: str) -> list[tuple[Patient, Assignment]]:
         """Create `patients` patients (the first `logins` with a login) in chunks; returns them with their plans."""
@@ -385,7 +460,7 @@ class ClinicBuilder:
             numbers = range(first + 1, min(first + CHUNK, patients) + 1)
             profiles = [_profile(self.rng, n, self.today, weeks, may_end) for n in numbers]
             built += self._chunk(profiles, logins)
-            progress.advance(len(profiles) * weeks, f"{label}: {numbers[-1]}/{patients} patients")
+            progress.advance(len(profiles) * weeks * self.years, f"{label}: {numbers[-1]}/{patients} patients")
         return built
 
     def _chunk(self, profiles: list[Profile], logins: int) -> list[tuple[Patient, Assignment]]:
@@ -402,28 +477,38 @@ class ClinicBuilder:
                     email=users[p.number].email if p.number in users else "")
             for p in profiles
         ])
+        current = len(profiles)
+        # Each patient's plans: the current one (the last year), then the earlier ones (--years), all completed.
+        # `owners` is each plan's patient, `plans` the plans' profiles; the first `current` are the current plans.
+        owners, plans = list(patients), list(profiles)
+        if self.years > 1:
+            for patient, profile in zip(patients, profiles):
+                for era in past_profiles(self.past_rng, profile, self.years):
+                    owners.append(patient)
+                    plans.append(era)
         assignments = Assignment.objects.bulk_create([
             Assignment(patient=patient, protocol=self.shapes[p.condition][0],
                        protocol_name=self.shapes[p.condition][0].name,
                        condition=p.condition, start_date=p.start, end_date=p.end, sessions_per_week=p.sessions_per_week,
                        baseline_pain=p.baseline_pain, assigned_by=patient.therapist,
                        status=Assignment.Status.COMPLETED if p.end else Assignment.Status.ACTIVE)
-            for p, patient in zip(profiles, patients)
-        ])
-        histories = [simulate(rng, self.shapes[p.condition][1], p, self.today) for p in profiles]
-        for profile, history in zip(profiles, histories):
+            for p, patient in zip(plans, owners)
+        ], batch_size=2000)
+        histories = [simulate(rng if n < current else self.past_rng, self.shapes[p.condition][1], p, self.today)
+                     for n, p in enumerate(plans)]
+        for profile, history in zip(plans, histories):
             self.fingerprint.update(repr((profile, history)).encode())
 
         # The snapshot: phases, exercises (current step from the history), ladders.
         phase_rows, exercise_rows = [], []
-        for p, assignment in zip(profiles, assignments):
+        for p, assignment in zip(plans, assignments):
             for shape in self.shapes[p.condition][1]:
                 phase_rows.append(AssignedPhase(assignment=assignment, order=shape.phase.order, name=shape.phase.name,
                                                 goals=shape.phase.goals, entry_criteria=shape.phase.entry_criteria,
                                                 expected_weeks=shape.phase.expected_weeks))
         AssignedPhase.objects.bulk_create(phase_rows, batch_size=2000)
         phases = iter(phase_rows)
-        for p, assignment, history in zip(profiles, assignments, histories):
+        for p, assignment, history in zip(plans, assignments, histories):
             for index, shape in enumerate(self.shapes[p.condition][1]):
                 phase = next(phases)
                 for exercise in shape.exercises:
@@ -442,7 +527,9 @@ class ClinicBuilder:
         rows = iter(exercise_rows)
         phases = iter(phase_rows)
         yesterday = self.today - dt.timedelta(days=1)
-        for p, patient, assignment, history in zip(profiles, patients, assignments, histories):
+        resolved_rows = []  # the earlier plans' red-pain flags, resolved by the therapist the next day
+        for plan_no, (p, patient, assignment, history) in enumerate(zip(plans, owners, assignments, histories)):
+            stream = self.rng if plan_no < current else self.past_rng
             shape = self.shapes[p.condition][1]
             ids = [[next(rows) for _ in phase.exercises] for phase in shape]
             phase_ids = [next(phases).pk for _ in shape]
@@ -468,11 +555,19 @@ class ClinicBuilder:
             for index, exercise_index, date, step, completed, duration, speed, incline, during, after, rpe, minute \
                     in history.sessions:
                 session_rows.append((patient.pk, ids[index][exercise_index].pk, date, step, completed, duration, speed,
-                                     incline, during, after, rpe, "", uuid.UUID(int=rng.getrandbits(128), version=4),
+                                     incline, during, after, rpe, "", uuid.UUID(int=stream.getrandbits(128), version=4),
                                      self._at(date, 8, minute), self._at(date, 8, minute)))
+                if plan_no >= current and during > 5:
+                    at, resolved = self._at(date, 8, minute + 1), self._at(date + dt.timedelta(days=1), 9)
+                    resolved_rows.append((patient.pk, ids[index][exercise_index].pk, Flag.Kind.PAIN_RED,
+                                          Flag.Severity.URGENT, Flag.Status.RESOLVED, "regress", ["R1"],
+                                          ["Pain above 5/10 during the session."], {"pain_during": during}, at,
+                                          resolved, f"session:{date.isoformat()}", "Seen; one step down.",
+                                          resolved, therapist_id))
             for date, pain in history.checkins:
                 at = self._at(date, 7, 0)
-                checkin_rows.append((patient.pk, date, pain, uuid.UUID(int=rng.getrandbits(128), version=4), at, at))
+                checkin_rows.append((patient.pk, date, pain, uuid.UUID(int=stream.getrandbits(128), version=4), at,
+                                     at))
             for date, effusion, lsi, hop, rom, signoff in history.measurements:
                 measurement_rows.append((patient.pk, date, effusion, lsi, hop, rom, signoff, therapist_id,
                                          self._at(date, 12), self._at(date, 12)))
@@ -508,6 +603,11 @@ class ClinicBuilder:
         self._count("flags", write_rows(
             Flag, ["patient", "exercise", "kind", "severity", "status", "decision", "rules", "reasons", "evidence",
                    "created_at", "updated_at", "basis", "resolution_note"], flag_rows))
+        if resolved_rows:
+            self._count("flags", write_rows(
+                Flag, ["patient", "exercise", "kind", "severity", "status", "decision", "rules", "reasons", "evidence",
+                       "created_at", "updated_at", "basis", "resolution_note", "resolved_at", "resolved_by"],
+                resolved_rows))
         self._count("progression checks", write_rows(
             ProgressionCheck, ["exercise", "as_of", "decision", "current_step", "next_step", "rules", "reasons",
                                "flags", "applied", "created_at", "updated_at"], check_rows))
@@ -516,15 +616,24 @@ class ClinicBuilder:
         self._count("assignments", len(assignments))
         self._count("assigned phases", len(phase_rows))
         self._count("assigned exercises", len(exercise_rows))
-        return list(zip(patients, assignments))
+        if self.audit_trail:
+            self._count("audit events", self._audit(owners, histories))
+        return list(zip(patients, assignments[:current]))
 
 
-def build(*, scale: float, seed: int = SEED, progress: Progress | None = None) -> BenchData:
-    """Wipe and rebuild the bench clinics at `scale`; returns what the measurements need."""
+def build(*, scale: float, seed: int = SEED, progress: Progress | None = None, years: int = 1) -> BenchData:
+    """Wipe and rebuild the bench clinics at `scale`; returns what the measurements need.
+
+    `years` > 1 gives every Bench Clinic patient `years - 1` earlier plans before the current one (each about
+    a year, completed, with its sessions, check-ins, measurements, resolved flags and audit trail), from their
+    own random stream: the last year's rows, and so the one-year report's figures, are the same at any years.
+    """
+    if years < 1:
+        raise ValueError("years must be at least 1")
     started = perf_counter()
     sizes = Sizes.for_scale(scale)
     progress = progress or Progress(1)
-    progress.total = sizes.patients * sizes.weeks + sizes.sweep_assignments * sizes.sweep_weeks + 2
+    progress.total = sizes.patients * sizes.weeks * years + sizes.sweep_assignments * sizes.sweep_weeks + 2
     progress.draw("library and wipe")
     library_install()
     rng = random.Random(seed)
@@ -541,7 +650,8 @@ def build(*, scale: float, seed: int = SEED, progress: Progress | None = None) -
         wipe()
         progress.advance(1, "wiped the bench clinics")
         year = ClinicBuilder(name=YEAR_CLINIC[0], slug=YEAR_CLINIC[1], therapists=sizes.therapists, rng=rng,
-                             shapes=shapes, password=password, counts=counts["year clinic"], fingerprint=fingerprint)
+                             shapes=shapes, password=password, counts=counts["year clinic"], fingerprint=fingerprint,
+                             years=years, past_rng=random.Random(seed + 23), audit_trail=True)
         year_rows = year.build(patients=sizes.patients, weeks=sizes.weeks, may_end=True, logins=sizes.patients,
                                progress=progress, label="year clinic")
         enrol_year_clinic(rows=year_rows, today=year.today, seed=seed, counts=counts["year clinic"])
@@ -559,6 +669,13 @@ def build(*, scale: float, seed: int = SEED, progress: Progress | None = None) -
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BENCH_TABLES)
         with connection.cursor() as cursor:
             cursor.execute(("ANALYZE " if connection.in_atomic_block else "VACUUM (ANALYZE) ") + tables)
+            if not connection.in_atomic_block:
+                # Write the build's dirty pages out now, so the checkpointer is not busy during the first
+                # measurements (a five-year build leaves five times as many as a one-year one).
+                try:
+                    cursor.execute("CHECKPOINT")
+                except DatabaseError:
+                    pass  # needs superuser or pg_checkpoint: the measurements then share the disk with it
     progress.finish(f"built in {perf_counter() - started:.1f} s")
     active = [(patient, assignment) for patient, assignment in year_rows
               if assignment.status == Assignment.Status.ACTIVE]
@@ -570,10 +687,12 @@ def build(*, scale: float, seed: int = SEED, progress: Progress | None = None) -
         api_key_raw=raw,
         dashboard_therapist_id=year.therapists[0].pk,
         today_user_id=active[0][0].user_id,
+        today_patient_id=active[0][0].pk,
         today_small_user_id=sweep_rows[0][0].user_id,
         posting=[(patient.user_id, patient.pk) for patient, _a in active[:POSTING_PATIENTS]],
         sweep_assignments=len(sweep_rows),
         counts=counts,
         fingerprint=fingerprint.hexdigest()[:16],
         build_s=perf_counter() - started,
+        years=years,
     )

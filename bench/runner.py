@@ -43,11 +43,25 @@ FIGURES = (
     "report_ms", "report_queries", "report_sql_floor_ms", "report_ratio", "rtm_report_ms", "rtm_report_queries",
     "dashboard_ms", "dashboard_queries", "dashboard_queries_1_row",
     "today_ms", "today_queries", "today_queries_8_weeks", "session_post_queries",
+    "patient_page_ms", "patient_page_queries", "fhir_observations_ms", "fhir_observations_queries",
+    "api_sessions_ms", "api_sessions_queries",
     "session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
     "floor_rps", "session_post_ratio",
     "sweep_s", "sweep_per_s", "engine_per_s", "export_ms", "export_peak_mib",
     *phone.PHONE_FIGURES,
 )
+# Issue 21: the figures measured at each --compare-years (1 and 5 years of history per patient), side by side.
+YEARS_FIGURES = ("report_ms", "report_sql_floor_ms", "report_ratio", "report_queries", "dashboard_ms",
+                 "dashboard_queries", "patient_page_ms", "patient_page_queries", "today_ms", "today_queries",
+                 "fhir_observations_ms", "fhir_observations_queries", "api_sessions_ms", "api_sessions_queries")
+# What must not grow with the years: the pages and the one-year report (time: at most this factor from the
+# fewest years to the most, medians; queries: the same count). The FHIR and API lists are patient-scoped
+# pages with a total count over the patient's whole history: reported, with the same bound.
+YEARS_GROWTH_MAX = 1.25
+YEARS_BOUNDED = ("report_ms", "dashboard_ms", "patient_page_ms", "today_ms", "fhir_observations_ms",
+                 "api_sessions_ms")
+YEARS_CONSTANT = ("report_queries", "dashboard_queries", "patient_page_queries", "today_queries",
+                  "fhir_observations_queries", "api_sessions_queries")
 HTTP_FIGURES = ("session_post_rps", "session_post_p50_ms", "session_post_p95_ms", "session_post_errors",
                 "floor_rps", "session_post_ratio")
 SWEEP_FIGURES = ("sweep_s", "sweep_per_s")
@@ -72,8 +86,11 @@ class Target:
 
 # Every target says what limits it, written into the JSON as the reason when it is missed.
 TARGETS = (
-    Target("report_ratio", "<=", 2.0, "the API reads the clinic's sessions in more than one pass and builds and "
-                                      "serialises each row in Python, where the floor reads them once in SQL"),
+    # Issue 21: the report within 1.3x its one-query floor (issue 8 asked for 2.0).
+    Target("report_ratio", "<=", 1.3, "the floor is one SQL statement read on a raw cursor; the API also "
+                                      "authenticates the key, writes its audit event, builds each row's figures "
+                                      "in Python (patients.adherence) and serialises about 1,000 rows with DRF: "
+                                      "that fixed work is most of the gap (docs/performance-years.md)"),
     Target("report_queries", "<=", 5, "the report's reads and its audit event (one statement on PostgreSQL, "
                                       "BEGIN, two INSERTs and COMMIT elsewhere) exceed it"),
     # The key; the episodes, the days (one UNION), the minutes, the rules; the audit event and its patients (one
@@ -114,6 +131,8 @@ class Options:
     skip_sweep: bool = False
     skip_phone: bool = False
     seed: int | None = None
+    years: int = 1  # of history per Bench Clinic patient
+    compare_years: tuple[int, ...] = ()  # e.g. (1, 5): the history figures at each, then the rest at the first
 
     @property
     def load_seconds(self) -> float:
@@ -196,6 +215,75 @@ class Bench:
 
     # -- the measurements ----------------------------------------------------
 
+    def history_figures(self, years: int, seed: dict) -> None:
+        """--compare-years: build the clinic with `years` of history and take only the figures that must not
+        grow with it (YEARS_FIGURES). The full bench then runs on a new build with the fewest years."""
+        self.say(f"History: the Bench Clinic with {years} year{'s' if years != 1 else ''} of history per patient")
+        data = build(scale=self.options.scale, progress=Progress(1, stream=self.stderr), years=years, **seed)
+        kept, self.stats = self.stats, {}
+        try:
+            self.report(data)
+            self.pages(data)
+        finally:
+            self.years_stats[years], self.stats = self.stats, kept
+        self.years_builds[years] = self.build_info(data)
+        self.load_after[f"history {years} years"] = round(os.getloadavg()[0], 2)
+
+    @staticmethod
+    def build_info(data: BenchData) -> dict:
+        return {"build_s": round(data.build_s, 2), "rows": data.counts["year clinic"],
+                "fingerprint": data.fingerprint}
+
+    def years_section(self) -> dict:
+        """The history figures at each number of years, side by side, and how much each grew."""
+        if not self.years_stats:
+            return {}
+        few, many = min(self.years_stats), max(self.years_stats)
+        figures = {}
+        for name in YEARS_FIGURES:
+            values = {str(y): self.years_stats[y].get(name, {}).get("median") for y in sorted(self.years_stats)}
+            row = {"by_years": values, "stats": {str(y): self.years_stats[y].get(name)
+                                                 for y in sorted(self.years_stats)}}
+            low, high = values[str(few)], values[str(many)]
+            if low and high is not None:
+                row["growth"] = round(high / low, 3)
+                # The fastest runs too: on a shared machine the least disturbed estimate of the cost itself.
+                fastest = [self.years_stats[y].get(name, {}).get("min") for y in (few, many)]
+                if fastest[0]:
+                    row["growth_of_fastest"] = round(fastest[1] / fastest[0], 3)
+            figures[name] = row
+        return {"compared": sorted(self.years_stats), "growth_max": YEARS_GROWTH_MAX, "figures": figures,
+                "builds": {str(y): info for y, info in sorted(self.years_builds.items())},
+                "note": f"each figure measured on a clinic built with that many years of history per patient "
+                        f"(the one-year report window is the same); growth = median at {many} years / median at "
+                        f"{few}, growth_of_fastest = the same for the fastest runs (the target); the other figures "
+                        f"of this file were measured at {few} year(s)"}
+
+    def years_targets(self, section: dict) -> dict:
+        targets = {}
+        if not section:
+            return targets
+        few, many = min(section["compared"]), max(section["compared"])
+        for name in YEARS_BOUNDED:
+            # Judged on the fastest runs: on a shared machine the medians of 3-5 runs move by half with the
+            # load, while a cost that grows with the years shows in every run, the fastest too.
+            growth = section["figures"][name].get("growth_of_fastest")
+            met = None if growth is None else growth <= YEARS_GROWTH_MAX
+            targets[f"years_{name}_growth"] = {
+                "target": f"{name} at {many} years <= {YEARS_GROWTH_MAX:g} x at {few} (fastest runs)",
+                "value": growth, "met": met,
+                **({"reason": "the fastest run at the most years was slower: see years.figures (medians too), "
+                              "machine.load_average_after, and the query counts and plans "
+                              "(docs/performance-years.md)"} if met is False else {}),
+            }
+        for name in YEARS_CONSTANT:
+            values = section["figures"][name]["by_years"]
+            low, high = values[str(few)], values[str(many)]
+            met = None if low is None or high is None else high <= low
+            targets[f"years_{name}_constant"] = {"target": f"{name} at {many} years <= at {few}", "value": high,
+                                                 "met": met}
+        return targets
+
     def mode(self) -> tuple[str, str]:
         vendor = connection.vendor
         eager = bool(settings.CELERY_TASK_ALWAYS_EAGER)
@@ -267,6 +355,7 @@ class Bench:
         self.query_count(short, "/today/")  # warm-up
         self.record("today_queries_8_weeks", [self.query_count(short, "/today/")])
         self.session_post_queries(data)
+        self.patient_lists(data)
 
     def session_post_queries(self, data: BenchData) -> None:
         """Queries per logged session (POST /log/ as the HTTP runs send it), in-process: the warm-up, then runs."""
@@ -288,6 +377,16 @@ class Bench:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.reasons["session_post_queries"] = ("eager mode (no REDIS_URL): each post also runs the progression "
                                                     "check inside the request, and the session is a database row")
+
+    def patient_lists(self, data: BenchData) -> None:
+        """The same patient's page (their therapist), FHIR Observations and API sessions (first pages, API key)."""
+        from patients.models import Patient
+
+        therapist_id = Patient.objects.values_list("therapist_id", flat=True).get(pk=data.today_patient_id)
+        self.page(self.client_for(therapist_id), f"/patients/{data.today_patient_id}/", "patient_page")
+        auth = {"HTTP_AUTHORIZATION": f"Api-Key {data.api_key_raw}"}
+        self.page(Client(), f"/fhir/R4/Observation?patient={data.today_patient_id}", "fhir_observations", **auth)
+        self.page(Client(), f"/api/v1/sessions/?patient={data.today_patient_id}", "api_sessions", **auth)
 
     def engine(self, data: BenchData) -> None:
         inputs = engine_inputs_for(data.sweep_clinic.pk, data.today)
@@ -446,12 +545,15 @@ class Bench:
                 met = figures[many] == figures[one]
                 targets[name] = {"target": f"{many} == {one}", "value": figures[many], "met": met,
                                  "reason": "" if met else f"{many} grows with the rows or history shown"}
+        years = self.years_section()
+        targets.update(self.years_targets(years))
         return {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "scale": self.options.scale,
             "mode": mode,
             "mode_note": mode_note,
             "runs": self.options.runs,
+            "history_years": data.years,
             **figures,
             "build_s": round(data.build_s, 2),
             "machine": self.machine(),
@@ -459,6 +561,7 @@ class Bench:
                      "today": data.today.isoformat(), "fingerprint": data.fingerprint},
             "stats": self.stats,
             "targets": targets,
+            "years": years,
             "http": self.http_info,
             "skipped": self.skipped,
             "notes": self.notes,
@@ -518,9 +621,17 @@ class Bench:
         self.load_at_start = [round(x, 2) for x in os.getloadavg()]
         self.load_after: dict[str, float] = {}
         self.say(f"Mode: {mode} — {mode_note}")
+        seed = {"seed": self.options.seed} if self.options.seed is not None else {}
+        self.years_stats: dict[int, dict] = {}
+        self.years_builds: dict[int, dict] = {}
+        # Each number of years measured right after its own build, fewest first, the same way; then the whole
+        # bench on a fresh build with the fewest. (Measuring the fewest last, after wiping the largest clinic,
+        # made them slower in every trial: the database was still settling from the big delete.)
+        for years in sorted(self.options.compare_years):
+            self.history_figures(years, seed)
+        years = min(self.options.compare_years) if self.options.compare_years else self.options.years
         progress = Progress(1, stream=self.stderr)
-        data = build(scale=self.options.scale, progress=progress,
-                     **({"seed": self.options.seed} if self.options.seed is not None else {}))
+        data = build(scale=self.options.scale, progress=progress, years=years, **seed)
         try:
             self.say("Measuring the adherence report, its SQL floor, the RTM report, the dashboard and the today "
                      "page…")

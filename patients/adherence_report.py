@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateField, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DateField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.dates import REPORT_DATES, sane_clinic_date
@@ -121,8 +121,10 @@ def _week_figures_and_pain(in_d) -> tuple[dict[int, dict[dt.date, int]], dict[in
     for assignment_id, week, days, pain_sum, sessions in (
         in_d.annotate(week=Cast(TruncWeek("date"), DateField()))
         .values("exercise__assignment_id", "week")
+        # Count pain_during (never null), not pk: the covering index (exercise, date) INCLUDE (completed,
+        # pain_during) then answers the query alone, reading only the window's rows (docs/performance-years.md).
         .annotate(days=Count("date", distinct=True, filter=Q(completed=True)), pain_sum=Sum("pain_during"),
-                  sessions=Count("pk"))
+                  sessions=Count("pain_during"))
         .order_by()
         .values_list("exercise__assignment_id", "week", "days", "pain_sum", "sessions")
     ):
@@ -191,10 +193,13 @@ def _assignments_reported(*, actor: Actor, start: dt.date, end: dt.date):
         Flag.objects.filter(exercise__assignment=OuterRef("pk"), status__in=UNRESOLVED)
         .order_by().values("exercise__assignment").annotate(n=Count("pk")).values("n")
     )
-    # Newest session per assignment as a correlated subquery: a few index reads on (exercise, date)
-    # per assignment, instead of reading and grouping every session of the window.
-    newest = (SessionLog.objects.filter(exercise__assignment_id=OuterRef("pk"), date__lte=end)
-              .order_by("-date").values("date")[:1])
+    # Newest session per assignment: the newest of each of its exercises (one backward read of the
+    # (exercise, date) index each), then the latest of those. Ordering all the plan's sessions by date
+    # instead read every session of the plan to keep one (issue 21; docs/performance-years.md).
+    newest_of_exercise = (SessionLog.objects.filter(exercise_id=OuterRef("pk"), date__lte=end)
+                          .order_by("-date").values("date")[:1])
+    newest = (AssignedExercise.objects.filter(assignment_id=OuterRef("pk")).order_by()
+              .values("assignment_id").annotate(newest=Max(Subquery(newest_of_exercise))).values("newest"))
     return (
         scope_queryset(Assignment.objects.all(), actor)
         .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)

@@ -76,7 +76,11 @@ class SessionLog(models.Model):
                                    name="session_minutes_or_sets"),
         ]
         indexes = [
-            models.Index(fields=["exercise", "date"]),
+            # Covering: the adherence report's weekly counts (completed days, pain during) and the newest
+            # session per plan are index-only scans of the window's rows, however many years precede it
+            # (issue 21; plans in docs/performance-years.md). Without INCLUDE (SQLite) it is (exercise, date).
+            models.Index(fields=["exercise", "date"], include=["completed", "pain_during"],
+                         name="session_exercise_date_cover"),
             models.Index(fields=["patient", "date"]),
         ]
 
@@ -100,7 +104,9 @@ class MorningCheckIn(models.Model):
     TENANT_CLINIC_LOOKUP = "patient__clinic"
     TENANT_PATIENT_LOOKUP = "patient"
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins")
+    # No index of its own: the unique (patient, date) and (patient, client_uuid) indexes start with it, and
+    # with a third the planner read a patient's check-ins of every year to keep a date range (issue 21).
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins", db_index=False)
     date = models.DateField(_("date"))
     pain = models.PositiveSmallIntegerField(_("morning pain (0–10)"), validators=NPRS)
     client_uuid = models.UUIDField(_("client id"))

@@ -200,3 +200,22 @@ def test_huge_ids_are_a_400_not_a_500(client, world):
     client.force_login(world.therapist_a)
     response = client.get(URL, {"therapist": "45168445360823369728"})
     assert response.status_code == 400 and "therapist" in response.json()
+
+
+def test_last_session_date_is_the_newest_of_any_exercise_up_to_the_window_end(world):
+    """The newest session is taken per exercise (issue 21), then the latest of those: a companion exercise's
+    later session counts, a session after the window's end does not, a plan without sessions has none."""
+    protocol = make_protocol()
+    patient = PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a, external_ref="NEWEST")
+    plan = assignment_create(patient=patient, protocol=protocol, start_date=D(2026, 2, 1), baseline_pain=2)
+    quiet = assignment_create(patient=PatientFactory(clinic=world.clinic_a, therapist=world.therapist_a,
+                                                     external_ref="QUIET"),
+                              protocol=protocol, start_date=D(2026, 2, 1), baseline_pain=2)
+    first, *others = list(plan.exercises.order_by("order"))
+    assert others, "the protocol needs a second exercise"
+    SessionLogFactory(exercise=first, date=D(2026, 3, 5))
+    SessionLogFactory(exercise=others[-1], date=D(2026, 3, 12))
+    SessionLogFactory(exercise=first, date=D(2026, 3, 20))  # after END
+    rows = rows_by_ref(adherence_report(actor=resolve_actor(world.therapist_a), start=START, end=END, today=TODAY))
+    assert rows["NEWEST"].last_session_date == D(2026, 3, 12)
+    assert rows["QUIET"].last_session_date is None and quiet.pk == rows["QUIET"].assignment.pk
