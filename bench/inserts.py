@@ -22,6 +22,14 @@ class RowWriter:
     def __init__(self, model: type[models.Model], fields: Sequence[str]):
         self.model = model
         self.fields = [model._meta.get_field(name) for name in fields]
+        # A column the caller does not name but the table needs (NOT NULL with a default only Django knows, such
+        # as a JSONField(default=list) added later): written with that default, so a new field never breaks the
+        # bench's builder.
+        named = {field.name for field in self.fields}
+        self.defaults = [field for field in model._meta.concrete_fields
+                         if field.name not in named and not field.primary_key and not field.null
+                         and field.has_default()]
+        self.fields += self.defaults
         quote = connection.ops.quote_name
         self.table = quote(model._meta.db_table)
         self.columns = ", ".join(quote(field.column) for field in self.fields)
@@ -37,6 +45,7 @@ class RowWriter:
     def _prepared(self, row: Sequence) -> tuple:
         # Choices members are enums: write their value (psycopg would dump an enum's name).
         row = [value.value if isinstance(value, enum.Enum) else value for value in row]
+        row += [field.get_default() for field in self.defaults]
         return tuple(value if convert is None or value is None else convert(value)
                      for value, convert in zip(row, self.convert))
 
