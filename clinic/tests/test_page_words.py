@@ -89,3 +89,29 @@ def test_the_adherence_help_text_says_0_6_the_languages_way():
     for language in ("de", "es"):
         with translation.override(language):
             assert "0,6" in translation.gettext(text) and "0.6" not in translation.gettext(text)
+
+
+def test_an_outcome_flags_reason_names_the_instrument_in_the_readers_language():
+    from patients.reason_messages import english, note, shown_reason
+
+    message = note("outcome.worse", instrument="KOOS (Knee injury and Osteoarthritis Outcome Score)", first=70.0,
+                   latest=50.0, change={"signed": -20.0})
+    stored = english(message)
+    assert stored.startswith("KOOS (Knee injury and Osteoarthritis Outcome Score) worsened from 70")
+    with translation.override("de"):
+        shown = shown_reason(stored, message)
+    assert "KOOS (Fragebogen zu Knieverletzungen und Arthrose)" in shown and "Knee injury" not in shown
+    assert "70" in shown and "-20" in shown
+    clinic_words = note("outcome.worse", instrument="Our own knee form", first=1.0, latest=0.5,
+                        change={"signed": -0.5})
+    with translation.override("de"):
+        assert "Our own knee form" in shown_reason(english(clinic_words), clinic_words)
+
+
+def test_the_questionnaire_import_form_names_the_licensed_instruments_in_the_readers_language():
+    from outcomes.questionnaire_forms import QuestionnaireImportForm
+
+    with translation.override("es"):
+        choices = dict(QuestionnaireImportForm().fields["instrument"].choices)
+    assert choices["koos"] == "KOOS (Cuestionario sobre lesiones de rodilla y artrosis)"
+    assert dict(QuestionnaireImportForm().fields["instrument"].choices)["koos"].startswith("KOOS (Knee injury")
