@@ -11,7 +11,7 @@ A write the app refused (a 4xx answer: invalid input, a conflict) reads
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -168,6 +168,40 @@ ADMIN_MODEL_WORDS = {
     "flag": ("flag", "flags"),
 }
 
+# The kinds of record an event touched (AuditPolicy.object_type, the trail's "Record" column). Context
+# "audit record type": the same English noun means other things elsewhere ("session" a training session here).
+OBJECT_TYPE_LABELS = {
+    "patient": pgettext_lazy("audit record type", "patient"),
+    "session": pgettext_lazy("audit record type", "session"),
+    "checkin": pgettext_lazy("audit record type", "morning check-in"),
+    "measurement": pgettext_lazy("audit record type", "measurement"),
+    "flag": pgettext_lazy("audit record type", "flag"),
+    "invitation": pgettext_lazy("audit record type", "invitation"),
+    "join_code": pgettext_lazy("audit record type", "join code"),
+    "plan": pgettext_lazy("audit record type", "plan"),
+    "assignment": pgettext_lazy("audit record type", "assignment"),
+    "observation": pgettext_lazy("audit record type", "observation"),
+    "adherence_report": pgettext_lazy("audit record type", "adherence report"),
+    "rtm_report": pgettext_lazy("audit record type", "remote-monitoring report"),
+    "rtm_overview": pgettext_lazy("audit record type", "remote-monitoring list"),
+    "rtm_time_entry": pgettext_lazy("audit record type", "management-time entry"),
+    "bulk_export": pgettext_lazy("audit record type", "bulk export"),
+    "exercise_media": pgettext_lazy("audit record type", "picture or video"),
+    "outcome_threshold": pgettext_lazy("audit record type", "questionnaire threshold"),
+    "outcomes_overview": pgettext_lazy("audit record type", "questionnaire overview"),
+    "push_subscription": pgettext_lazy("audit record type", "phone notifications"),
+    "questionnaire_import": pgettext_lazy("audit record type", "questionnaire import"),
+    "questionnaire_response": pgettext_lazy("audit record type", "questionnaire response"),
+    "reminder_preference": pgettext_lazy("audit record type", "reminder settings"),
+}
+
+
+def object_type_words(object_type: str) -> str:
+    """The kind of record, in the reader's language ("session" -> "sesión"); an unknown kind as stored."""
+    words = OBJECT_TYPE_LABELS.get(object_type)
+    return str(words) if words is not None else object_type.replace("_", " ")
+
+
 ROLE_LABELS = {
     "admin": gettext_lazy("clinic admin"),
     "therapist": gettext_lazy("therapist"),
@@ -216,7 +250,7 @@ def action_words(route: str, method: str, object_type: str = "") -> str:
         label = None
     if label:
         return label
-    what = object_type.replace("_", " ") or _("patient data")
+    what = object_type_words(object_type) if object_type else _("patient data")
     return (_("viewed %(what)s") if method in SAFE_METHODS else _("changed %(what)s")) % {"what": what}
 
 

@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clinic.audit_labels import OBJECT_TYPE_LABELS
 from clinic.models import ApiKey, AuditEvent, AuditEventPatient, User
 from clinic.tenancy import ANONYMOUS, scope_queryset
 
@@ -33,7 +34,9 @@ class AuditEventFilter(django_filters.FilterSet):
     api_key = django_filters.ModelChoiceFilter(label=_("API key"), queryset=_keys, empty_label=_("Any key"))
     action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEvent.Action.choices,
                                          empty_label=_("Reads and writes"))
-    object_type = django_filters.ChoiceFilter(label=_("Data"), choices=[(t, t.replace("_", " ")) for t in OBJECT_TYPES],
+    # The value stays the stored English type (the API's ?object_type=session); the label is the reader's language.
+    object_type = django_filters.ChoiceFilter(label=_("Data"),
+                                              choices=[(t, OBJECT_TYPE_LABELS[t]) for t in OBJECT_TYPES],
                                               empty_label=_("All data"))
     patient = django_filters.NumberFilter(label=_("Patient id"), method="filter_patient", min_value=1,
                                           max_value=2**63 - 1)

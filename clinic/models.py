@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.audit_labels import event_label, role_words
+from clinic.audit_labels import event_label, object_type_words, role_words
 from clinic.validators import validate_single_line
 
 
@@ -387,6 +387,11 @@ class AuditEvent(AppendOnlyModel):
     @property
     def role_label(self) -> str:
         return role_words(self.actor_role)
+
+    @property
+    def object_type_label(self) -> str:
+        """The kind of record, in the reader's language (the stored `object_type` stays English)."""
+        return object_type_words(self.object_type)
 
     @property
     def refused(self) -> bool:

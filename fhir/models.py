@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExportJob(models.Model):
@@ -28,7 +29,7 @@ class ExportJob(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a worker")
-        RUNNING = "running", _("Running")
+        RUNNING = "running", pgettext_lazy("export status", "Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")

@@ -18,6 +18,9 @@ class OutcomesConfig(AppConfig):
         # The built-in questionnaires' wording (Backstep's own) reads in the reader's language; a licensed
         # one's imported wording never goes through this.
         from clinic.builtin_text import register
+        from outcomes.instruments import licensed_instrument_texts
         from outcomes.instruments.builtin import builtin_texts
 
         register(builtin_texts())
+        # Backstep's own names for the licensed instruments and their scales (not their imported items).
+        register(licensed_instrument_texts())

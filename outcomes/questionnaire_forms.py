@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.builtin_text import builtin_text
 from clinic.numbers import local_decimal_form
 from outcomes import instruments
 from outcomes.fhir_questionnaire import MAX_BYTES
@@ -13,8 +14,9 @@ AUTOMATIC = ""
 
 
 def instrument_choices() -> list[tuple[str, str]]:
+    """The licensed instruments, named in the reader's language (a callable: read when the form is shown)."""
     return [(AUTOMATIC, _("Recognise it from the file (LOINC code or item links)"))] + [
-        (instrument.id, instrument.title) for instrument in instruments.licensed_instruments()]
+        (instrument.id, builtin_text(instrument.title)) for instrument in instruments.licensed_instruments()]
 
 
 class QuestionnaireImportForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.audit import audit_note
+from clinic.builtin_text import builtin_text
 from clinic.tenancy import require_clinic_admin
 from clinic.uploads import file_upload_page
 from clinic.web import clinic_admin_required, service_errors_to_form, staff_required
@@ -108,7 +109,7 @@ def questionnaire_import_page(request):
         else:
             audit_note(request, object_id=imported.pk, detail={"instrument": imported.instrument_id})
             messages.success(request, _("Imported the wording of %(title)s. It can now be scheduled.")
-                             % {"title": instruments.get(imported.instrument_id).title})
+                             % {"title": builtin_text(instruments.get(imported.instrument_id).title)})
             return redirect("outcomes:questionnaires")
     status = 413 if too_large else 400 if posted else 200
     return render(request, "outcomes/questionnaire_import.html", {

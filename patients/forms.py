@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.builtin_text import builtin_text
 from clinic.dates import BIRTH_DATES, MEASUREMENT_DATES, PLAN_DATES, SURGERY_DATES, limit_form_date
@@ -136,7 +137,7 @@ class SessionLogForm(ShowsHiddenFieldErrors, forms.Form):
     date = forms.TypedChoiceField(label=_("When"), coerce=dt.date.fromisoformat)
     completed = forms.TypedChoiceField(
         label=_("Did you finish it?"),
-        choices=[("yes", _("Completed")), ("no", _("Stopped early"))],
+        choices=[("yes", _("Completed")), ("no", pgettext_lazy("session", "Stopped early"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
         initial="yes",
@@ -240,6 +241,8 @@ class PatientForm(forms.ModelForm):
             "surgery_date": forms.DateInput(attrs={"type": "date"}),
         }
         help_texts = {"surgery_date": _("Required after ACL reconstruction.")}
+        # The model's field has no verbose_name (a new one would need a migration): the form names it.
+        labels = {"therapist": _("Therapist")}
 
     def __init__(self, *args, clinic, **kwargs):
         from clinic.models import User

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from clinic.builtin_text import builtin_text
 from protocols.engine import MESSAGES as ENGINE_MESSAGES
 from protocols.engine import render_dict, render_stored
 
@@ -51,7 +52,17 @@ def note(message_id: str, **params: Any) -> dict[str, Any]:
 
 def shown_reasons(texts: Sequence[str], messages: Sequence[Mapping[str, Any] | None] | None) -> list[str]:
     """Stored reasons in the active language; a reason without a (known) message shows its stored text."""
-    return render_stored(texts, messages, CATALOG)
+    return render_stored(texts, [_builtin_params(message) for message in messages or []], CATALOG)
+
+
+def _builtin_params(message: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A message whose text parameters are Backstep's own words (an outcome note's instrument title) with those
+    in the active language; the clinic's and anything else as stored."""
+    if not message or not isinstance(message.get("params"), Mapping):
+        return message
+    params = {key: builtin_text(value) if isinstance(value, str) else value
+              for key, value in message["params"].items()}
+    return {**message, "params": params}
 
 
 def shown_reason(text: str, message: Mapping[str, Any] | None) -> str:

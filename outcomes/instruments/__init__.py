@@ -47,3 +47,16 @@ def built_in_instruments() -> tuple[Instrument, ...]:
 
 def licensed_instruments() -> tuple[Instrument, ...]:
     return tuple(instrument for instrument in _ALL if instrument.licensed)
+
+
+def licensed_instrument_texts() -> set[str]:
+    """Backstep's own words about the licensed instruments (titles, scale names, for whom, context), as written
+    in knee.py and sport.py, for `clinic.builtin_text`. Their items' wording is the clinic's import: never here."""
+    texts = set()
+    for instrument in licensed_instruments():
+        texts.update((instrument.title, instrument.for_whom))
+        texts.update(scale.title for scale in instrument.scales)
+        texts.update(scale.context for scale in instrument.scales)
+    texts.discard(None)
+    texts.discard("")
+    return texts

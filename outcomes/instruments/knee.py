@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from outcomes.instruments.base import KOOS_MEAN, MEAN_OF_SCALES, SUM, Instrument, Scale, choice_item
 
 ZERO_TO_FOUR = (0, 1, 2, 3, 4)
@@ -28,49 +30,49 @@ def _koos_scale(scale_id: str, title: str, item_ids: tuple[str, ...], min_answer
 
 
 KOOS_SUBSCALES = (
-    ("pain", "Pain", "P", 9, 5, None),
-    ("symptoms", "Symptoms", "S", 7, 4, "72101-9"),
-    ("adl", "Activities of daily living", "A", 17, 9, None),
-    ("sport", "Sport and recreation", "SP", 5, 3, None),
-    ("qol", "Knee-related quality of life", "Q", 4, 2, None),
+    ("pain", gettext_noop("Pain"), "P", 9, 5, None),
+    ("symptoms", gettext_noop("Symptoms"), "S", 7, 4, "72101-9"),
+    ("adl", gettext_noop("Activities of daily living"), "A", 17, 9, None),
+    ("sport", gettext_noop("Sport and recreation"), "SP", 5, 3, None),
+    ("qol", gettext_noop("Knee-related quality of life"), "Q", 4, 2, None),
 )
 
 # KOOS: 42 items, five subscales each 100 - mean x 25, scored with >= 50 % answered.
 # Important change: 10 points per subscale, a default (studies range 8-17; unverified single value).
 KOOS = Instrument(
-    id="koos", version="1", title="KOOS (Knee injury and Osteoarthritis Outcome Score)", licensed=True,
+    id="koos", version="1", title=gettext_noop("KOOS (Knee injury and Osteoarthritis Outcome Score)"), licensed=True,
     items=tuple(choice_item(item_id, ZERO_TO_FOUR)
                 for _, _, prefix, count, _, _ in KOOS_SUBSCALES for item_id in _ids(prefix, count)),
     scales=tuple(_koos_scale(scale_id, title, _ids(prefix, count), minimum, code=code)
                  for scale_id, title, prefix, count, minimum, code in KOOS_SUBSCALES),
-    primary_scale_id="pain", loinc="72091-2", for_whom="knee injury, ACL reconstruction",
+    primary_scale_id="pain", loinc="72091-2", for_whom=gettext_noop("knee injury, ACL reconstruction"),
     source="outcomes.md: KOOS scoring guide (Roos)",
 )
 
 # KOOS-12: Pain 4, Function 4, QOL 4; each scale 100 - mean x 25 with >= 2 items; summary = mean of the 3.
 # Important change 10 points: a default (unverified).
 _KOOS12_SCALES = (
-    _koos_scale("pain", "Pain", _ids("P", 4), 2),
-    _koos_scale("function", "Function", _ids("F", 4), 2),
-    _koos_scale("qol", "Knee-related quality of life", _ids("Q", 4), 2),
+    _koos_scale("pain", gettext_noop("Pain"), _ids("P", 4), 2),
+    _koos_scale("function", gettext_noop("Function"), _ids("F", 4), 2),
+    _koos_scale("qol", gettext_noop("Knee-related quality of life"), _ids("Q", 4), 2),
 )
 KOOS_12 = Instrument(
-    id="koos-12", version="1", title="KOOS-12", licensed=True,
+    id="koos-12", version="1", title=gettext_noop("KOOS-12"), licensed=True,
     items=tuple(choice_item(item_id, ZERO_TO_FOUR) for scale in _KOOS12_SCALES for item_id in scale.item_ids),
     scales=_KOOS12_SCALES + (
-        Scale(id="summary", title="Summary", item_ids=(), method=MEAN_OF_SCALES, min_answered=0, minimum=ZERO,
-              maximum=HUNDRED, important_change=Decimal(10), from_scales=("pain", "function", "qol")),),
-    primary_scale_id="summary", for_whom="knee",
+        Scale(id="summary", title=gettext_noop("Summary"), item_ids=(), method=MEAN_OF_SCALES, min_answered=0,
+              minimum=ZERO, maximum=HUNDRED, important_change=Decimal(10), from_scales=("pain", "function", "qol")),),
+    primary_scale_id="summary", for_whom=gettext_noop("knee"),
     source="outcomes.md",
 )
 
 # KOOS-PF: 11 items, 100 - mean x 25; >= 50 % answered (6 of 11) is an unverified default.
 # Important change 16 points (Crossley 2018, BJSM 52:1130; MDC 16).
 KOOS_PF = Instrument(
-    id="koos-pf", version="1", title="KOOS-PF (patellofemoral pain and osteoarthritis)", licensed=True,
+    id="koos-pf", version="1", title=gettext_noop("KOOS-PF (patellofemoral pain and osteoarthritis)"), licensed=True,
     items=tuple(choice_item(item_id, ZERO_TO_FOUR) for item_id in _ids("PF", 11)),
-    scales=(_koos_scale("pf", "Patellofemoral", _ids("PF", 11), 6, change="16", verified=True),),
-    primary_scale_id="pf", for_whom="patellofemoral pain",
+    scales=(_koos_scale("pf", gettext_noop("Patellofemoral"), _ids("PF", 11), 6, change="16", verified=True),),
+    primary_scale_id="pf", for_whom=gettext_noop("patellofemoral pain"),
     source="outcomes.md: Crossley 2018, BJSM 52:1130",
 )
 
@@ -91,11 +93,11 @@ AKPS_POINTS = (
     (5, 3, 0),  # K13 flexion deficiency
 )
 AKPS = Instrument(
-    id="akps", version="1", title="AKPS (Kujala Anterior Knee Pain Scale)", licensed=True,
+    id="akps", version="1", title=gettext_noop("AKPS (Kujala Anterior Knee Pain Scale)"), licensed=True,
     items=tuple(choice_item(f"K{n}", points) for n, points in enumerate(AKPS_POINTS, start=1)),
     # Complete forms only: an unverified default rule (outcomes.md).
-    scales=(Scale(id="total", title="Total", item_ids=_ids("K", 13), method=SUM, min_answered=13, minimum=ZERO,
-                  maximum=HUNDRED, important_change=Decimal(10), threshold_verified=True),),
-    primary_scale_id="total", for_whom="patellofemoral pain",
+    scales=(Scale(id="total", title=gettext_noop("Total"), item_ids=_ids("K", 13), method=SUM, min_answered=13,
+                  minimum=ZERO, maximum=HUNDRED, important_change=Decimal(10), threshold_verified=True),),
+    primary_scale_id="total", for_whom=gettext_noop("patellofemoral pain"),
     source="outcomes.md: Crossley 2004, Arch Phys Med Rehabil 85:815",
 )

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from patients.models.base import NPRS, nprs_check
 from patients.models.people import Patient
@@ -22,7 +23,7 @@ class Assignment(models.Model):
     TENANT_PATIENT_LOOKUP = "patient"
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("plan status", "Active")
         COMPLETED = "completed", _("Completed")
         STOPPED = "stopped", _("Stopped")
 

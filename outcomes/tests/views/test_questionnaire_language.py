@@ -98,3 +98,38 @@ def test_the_fhir_questionnaire_wording_stays_english(world):
         wording = built_in_wording(instruments.get("groc"))
     assert wording.items["GROC"].text == "Since you started treatment, how has your knee changed overall?"
     assert wording.label("GROC", 0) == "About the same"
+
+
+def test_a_score_reads_with_the_page_languages_decimal_comma_and_is_stored_as_a_number(client, world, ask):
+    ask("sane")
+    client.force_login(world.patient_a1.user)
+    es = read_in(client, "es", world.patient_a1)
+    client.post(reverse("outcomes:answer-save", args=["sane"]), {"item": "SANE", "value": "70"}, **JSON)
+    client.post(reverse("outcomes:answer", args=["sane"]), {}, **JSON)
+    response = QuestionnaireResponse.objects.get()
+    assert str(response.primary_score) == "70.0"  # the stored score (CSV, API, FHIR) stays a machine number
+    done = client.get(reverse("outcomes:answered", args=["sane"]), **es).content.decode()
+    assert "70,0" in done and "70.0" not in done
+
+
+def test_licensed_instruments_names_and_scales_read_in_the_readers_language_their_items_never():
+    texts = instruments.licensed_instrument_texts()
+    koos = instruments.get("koos")
+    assert koos.title in texts and "Activities of daily living" in texts and "patellofemoral pain" in texts
+    for text in texts:
+        assert is_builtin_text(text)
+        for language in ("de", "es"):
+            with translation.override(language):
+                translated = translation.gettext(text)
+            # The same word in German ("patellofemoral") and a bare acronym may read as in English.
+            assert translated != text or text == "KOOS-12" or (language, text) == ("de", "Patellofemoral"), (
+                language, text)
+    with translation.override("de"):
+        assert translation.gettext(koos.title).startswith("KOOS (")
+        assert translation.gettext("Activities of daily living") == "Aktivitäten des täglichen Lebens"
+    with translation.override("es"):
+        assert translation.gettext("Pain") == "Dolor"
+    # The licensed items carry no wording of Backstep's (the clinic imports it): nothing of theirs is registered.
+    for instrument in instruments.licensed_instruments():
+        for item in instrument.items:
+            assert not is_builtin_text(getattr(item, "text", None))

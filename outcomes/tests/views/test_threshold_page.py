@@ -87,3 +87,13 @@ def test_the_page_is_a_fixed_number_of_queries(client, world, django_assert_max_
     client.force_login(world.admin_a)
     with django_assert_max_num_queries(12):
         assert client.get(PAGE).status_code == 200
+
+
+def test_a_german_admin_reads_the_licensed_instruments_and_scales_in_german(client, world):
+    from clinic.tests.language_support import read_in
+
+    client.force_login(world.admin_a)
+    body = client.get(PAGE, **read_in(client, "de", world.admin_a)).content.decode()
+    assert "KOOS (Fragebogen zu Knieverletzungen und Arthrose)" in body
+    assert "Aktivitäten des täglichen Lebens" in body and "Tegner-Aktivitätsniveau" in body
+    assert "Activities of daily living" not in body and "Tegner activity level" not in body
