@@ -303,3 +303,20 @@ def test_a_staff_members_language_is_remembered_too_and_only_on_pages(client, wo
     page = HttpResponse("<p>hi</p>")
     remember_language(request, page, "de")
     assert page.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+
+
+@pytest.mark.parametrize(("language", "day", "until"), [
+    ("en", "Friday 4 December", "Saturday 5 December, 20:19"),
+    ("de", "Freitag, 4. Dezember", "Samstag, 5. Dezember, 20:19 Uhr"),
+    ("es", "viernes 4 de diciembre", "sábado 5 de diciembre, 20:19"),
+])
+def test_a_day_in_full_reads_the_languages_way(language, day, until):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.templatetags.people import weekday_date, weekday_date_time
+
+    with translation.override(language):
+        assert weekday_date(dt.date(2026, 12, 4)) == day
+        assert weekday_date_time(dt.datetime(2026, 12, 5, 20, 19, tzinfo=timezone.get_current_timezone())) == until

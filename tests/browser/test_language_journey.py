@@ -25,6 +25,9 @@ ENGLISH = ["Choose a password", "Type it again", "Save and see my plan", "Hello,
            "minutes", "Today", "Exercise", "Pain right after", "Worst pain during", "Walk backwards",
            "on a", "incline", "for", "and", "the", "your", "you"]
 
+# A day written in full, the language's way (clinic/formats: WEEKDAY_DATE).
+LONG_DAY = {"de": r"\b(?:[A-Z][a-z]+tag|Mittwoch), \d{1,2}\. [A-Z][a-zä]+", "es": r"\b[^\W\d_]+ \d{1,2} de [a-z]+"}
+
 
 def words(lang: str, text: str) -> str:
     with translation.override(lang):
@@ -114,6 +117,7 @@ def test_the_whole_journey_is_in_the_patients_language(speaker, open_page):
     page.get_by_text(words(lang, "Welcome! This is your plan for today.")).wait_for()
     assert_in_language(page, lang)
     assert_speeds_have_a_decimal_comma(page)
+    assert re.search(LONG_DAY[lang], page.locator("main").inner_text())  # "Freitag, 4. Dezember"
     check_page(page, watch, f"lang-{lang}-today", 360)
 
     # The log form, its prefilled speed with a decimal comma.
@@ -131,6 +135,7 @@ def test_the_whole_journey_is_in_the_patients_language(speaker, open_page):
     page.get_by_role("heading", name=words(lang, "What happens next")).wait_for()
     assert_in_language(page, lang)
     assert_speeds_have_a_decimal_comma(page)
+    assert re.search(LONG_DAY[lang] + r", \d\d:\d\d", page.locator("main").inner_text())  # correctable until
     check_page(page, watch, f"lang-{lang}-saved", 360)
     assert SessionLog.objects.filter(patient=patient).count() == 1
 
