@@ -164,3 +164,33 @@ def test_the_whole_journey_is_in_the_patients_language(speaker, open_page):
     assert page.locator("html").get_attribute("lang") == lang
     page.get_by_role("button", name=words(lang, "Sign in")).wait_for()
     check_page(page, watch, f"lang-{lang}-signed-out", 360)
+
+
+@pytest.mark.parametrize("lang", ["de", "es"])
+def test_a_therapists_full_menu_fits_a_laptop_in_german_and_spanish(world, open_page, lang):
+    """The staff menu in German or Spanish is wider than 1366 px in one row: it wraps, the page never scrolls
+    sideways (the signed-in line shrinks)."""
+    from clinic.models import User
+    from tests.browser.conftest import has_horizontal_scroll
+    from tests.factories import PASSWORD as FACTORY_PASSWORD
+
+    therapist = User.objects.get(pk=world.therapist_a.pk)
+    therapist.language = lang
+    therapist.email = "maya.okafor@physiotherapie-am-stadtpark.example"  # a real clinic's longer signed-in line
+    world.clinic_a.name = "Physiotherapie am Stadtpark"
+    world.clinic_a.save(update_fields=["name"])
+    therapist.set_password(FACTORY_PASSWORD)
+    therapist.save()
+    page, watch = open_page(1366, 800)
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(therapist.email)
+    page.get_by_label("Password").fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/patients/")
+    assert page.locator("html").get_attribute("lang") == lang
+    for url in ("/patients/", f"/patients/{world.patient_a1.pk}/", "/flags/"):
+        page.goto(url)
+        assert not has_horizontal_scroll(page), url
+        assert page.get_by_role("button", name=words(lang, "Sign out")).is_visible()
+    check_page(page, watch, f"lang-{lang}-therapist-menu", 1366)
+    translation.activate("en")
