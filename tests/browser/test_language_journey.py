@@ -193,4 +193,9 @@ def test_a_therapists_full_menu_fits_a_laptop_in_german_and_spanish(world, open_
         assert not has_horizontal_scroll(page), url
         assert page.get_by_role("button", name=words(lang, "Sign out")).is_visible()
     check_page(page, watch, f"lang-{lang}-therapist-menu", 1366)
+    # On a tablet the patient list's every column shows without scrolling the table sideways.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto("/patients/")
+    assert page.evaluate("(() => { const t = document.querySelector('.table-responsive');"
+                         " return t.scrollWidth <= t.clientWidth; })()")
     translation.activate("en")
