@@ -6,7 +6,10 @@
 - A clinic's default: ClinicSettings.default_language (the clinic settings page), else settings.LANGUAGE_CODE.
 - Anyone signed out (sign-in, join, password reset): Django's LocaleMiddleware, from the language cookie or the
   browser's Accept-Language, as before. After sign-in the person's choice wins. One signed-out page knows its
-  visitor: a patient's invitation link, which speaks the invited patient's language (patients/views/phone.py).
+  visitor: a patient's invitation link, which speaks the invited patient's language (patients/views/phone.py);
+  likewise the join-by-code password page once the typed code names the patient (patients/views/join.py).
+- The browser remembers a signed-in person's language in Django's language cookie (set by the middleware
+  below when it differs), so after sign-out the sign-in page still speaks the language they chose.
 
 Pages: `LanguageMiddleware` (after TenancyMiddleware) activates the signed-in person's language from the
 actor the request already holds, whose clinic settings tenancy selected with it: no query of its own.
@@ -85,11 +88,36 @@ def activate_for_request(request, language: str) -> None:
     request.LANGUAGE_CODE = language
 
 
+def activate_for_patient(request, patient) -> str:
+    """A signed-out page whose visitor a token or a code names as `patient` speaks the patient's language (the
+    invitation link, the join-by-code password page). Returns the language."""
+    language = patient_language(patient)
+    activate_for_request(request, language)
+    return language
+
+
+def remember_language(request, response, language: str) -> None:
+    """Keep `language` in Django's language cookie on this browser (read by LocaleMiddleware once signed out),
+    when the cookie says otherwise and the response is a page (HTML)."""
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) == language:
+        return
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language,
+        max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN, secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
 class LanguageMiddleware:
     """Activate the signed-in person's language (after TenancyMiddleware, which resolves the actor).
 
     Signed out, LocaleMiddleware's choice (cookie, Accept-Language) stands. The response says which language
-    it is in (Content-Language); templates/base.html puts the same code in <html lang>.
+    it is in (Content-Language); templates/base.html puts the same code in <html lang>. A signed-in person's
+    language (as it is after the view: the Language page may just have changed it) goes into the language
+    cookie, so the sign-in page after sign-out keeps it.
     """
 
     def __init__(self, get_response):
@@ -103,4 +131,7 @@ class LanguageMiddleware:
         response = self.get_response(request)
         if language is not None:
             response.headers["Content-Language"] = language
+            chosen = actor_language(actor)  # the Language page may have changed it during this request
+            if chosen is not None:
+                remember_language(request, response, chosen)
         return response

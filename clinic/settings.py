@@ -182,6 +182,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Each language is named in itself in the choosers (a Spanish reader looks for "Español", not "Spanish").
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
+# The browser remembers a signed-in person's language for the signed-out pages (clinic/language.py): a year,
+# server-side only (no script reads it), same-site.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates the way each language writes them (clinic/formats/): templates name a format ("SHORT_DATE_FORMAT"),
 # never spell one. Numbers use each language's decimal separator; no thousands separator anywhere.
@@ -461,6 +466,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,7 +1,8 @@
 """{% load people %}: how pages, e-mails and the handout word things for people, in one place.
 
 - `level`: a 0-based ladder index as "level 5 of 9" (`{{ exercise.current_step|level:exercise.ladder_size }}`);
-- `long_date` / `day`: "3 December 2026" / "Thu 3 Dec", never an ISO date;
+- `long_date` / `day` / `weekday_date` / `weekday_date_time`: "3 December 2026" / "Thu 3 Dec" /
+  "Thursday 3 December" / "Thursday 3 December, 20:19", never an ISO date;
 - `runs`: whether a speed is running by the clinic's threshold (walk or run wording);
 - `clinic_guidance`: the clinic's contact and thresholds (`{% clinic_guidance as guide %}`);
 - `stop_rule`, `clinic_contact`, `red_pain_notice`: the one wording of the stop rule, of the clinic's
@@ -49,6 +50,23 @@ def day(value: dt.date | None) -> str:
     if not value:
         return ""
     return dateformat.format(value, our_format("DAY"))
+
+
+@register.filter
+def weekday_date(value: dt.date | None) -> str:
+    """"Friday 4 December", "Freitag, 4. Dezember", "viernes 4 de diciembre" (clinic/formats: WEEKDAY_DATE)."""
+    if not value:
+        return ""
+    return dateformat.format(value, our_format("WEEKDAY_DATE"))
+
+
+@register.filter(expects_localtime=True)
+def weekday_date_time(value: dt.datetime | None) -> str:
+    """"Saturday 5 December, 20:19", "Samstag, 5. Dezember, 20:19 Uhr", "sábado 5 de diciembre, 20:19" in the
+    page's time zone (clinic/formats: WEEKDAY_DATE_TIME)."""
+    if not value:
+        return ""
+    return dateformat.format(value, our_format("WEEKDAY_DATE_TIME"))
 
 
 @register.filter

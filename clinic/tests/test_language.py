@@ -268,3 +268,60 @@ def test_the_patient_page_names_a_chosen_language(client, world):
     assert "Español" not in client.get(url).content.decode()
     Patient.objects.filter(pk=world.patient_a1.pk).update(language="es")
     assert '<span lang="es">Español</span>' in client.get(url).content.decode()
+
+
+# --- The browser remembers the person's language for after sign-out ----------------------------------------------
+
+def test_after_sign_out_the_sign_in_page_keeps_the_language_the_person_chose(client, world, settings):
+    english = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+    cookie = settings.LANGUAGE_COOKIE_NAME
+    assert cookie not in client.get(reverse("login"), **english).cookies  # signed out: nobody's choice to keep
+    Patient.objects.filter(pk=world.patient_a1.pk).update(language="de")
+    client.force_login(world.patient_a1.user)
+    first = client.get(reverse("patients:today"), **english)
+    assert first.cookies[cookie].value == "de"
+    assert first.cookies[cookie]["httponly"] and first.cookies[cookie]["samesite"] == "Lax"
+    assert first.cookies[cookie]["max-age"] == settings.LANGUAGE_COOKIE_AGE
+    assert cookie not in client.get(reverse("patients:today"), **english).cookies  # only when it differs
+    # Changed on the Language page: the answer to the change already carries the new choice.
+    changed = client.post(reverse("language"), {"language": "es"}, **english)
+    assert changed.status_code == 302 and changed.cookies[cookie].value == "es"
+    assert cookie not in client.get(reverse("language"), **english).cookies
+    client.post(reverse("logout"))
+    sign_in = client.get(reverse("login"), **english)
+    assert sign_in["Content-Language"] == "es" and '<html lang="es">' in sign_in.content.decode()
+
+
+def test_a_staff_members_language_is_remembered_too_and_only_on_pages(client, world, settings):
+    from django.http import HttpResponse, JsonResponse
+    from django.test import RequestFactory
+
+    from clinic.language import remember_language
+
+    User.objects.filter(pk=world.therapist_a.pk).update(language="es")
+    client.force_login(world.therapist_a)
+    assert client.get(reverse("language")).cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    request = RequestFactory().get("/")
+    data = JsonResponse({"ok": True})
+    remember_language(request, data, "de")
+    assert settings.LANGUAGE_COOKIE_NAME not in data.cookies  # an API answer or a file sets no cookie
+    page = HttpResponse("<p>hi</p>")
+    remember_language(request, page, "de")
+    assert page.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+
+
+@pytest.mark.parametrize(("language", "day", "until"), [
+    ("en", "Friday 4 December", "Saturday 5 December, 20:19"),
+    ("de", "Freitag, 4. Dezember", "Samstag, 5. Dezember, 20:19 Uhr"),
+    ("es", "viernes 4 de diciembre", "sábado 5 de diciembre, 20:19"),
+])
+def test_a_day_in_full_reads_the_languages_way(language, day, until):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.templatetags.people import weekday_date, weekday_date_time
+
+    with translation.override(language):
+        assert weekday_date(dt.date(2026, 12, 4)) == day
+        assert weekday_date_time(dt.datetime(2026, 12, 5, 20, 19, tzinfo=timezone.get_current_timezone())) == until

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit import audit_note
 from clinic.clock import clinic_now
+from clinic.language import activate_for_patient
 from clinic.models import User
 from clinic.qr import qr_svg
 from clinic.request_identity import client_ip
@@ -85,6 +86,9 @@ def join_password(request):
     if join_code is None:  # no code accepted in this browser (or it has expired or been used since)
         return no_store(render(request, "patients/join_password.html", {"no_code": True}, status=403))
     patient = join_code.patient
+    # Signed out, but the accepted code names the patient: this page speaks their language, as the
+    # invitation page does.
+    activate_for_patient(request, patient)
     audit_note(request, clinic_id=patient.clinic_id, patient_id=patient.pk, object_id=join_code.pk)
     needs_email = not patient.email
     user = patient.user or User(email=patient.email, first_name=patient.first_name, last_name=patient.last_name)

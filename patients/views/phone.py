@@ -87,11 +87,11 @@ def _plan_for(request):
 @require_safe
 def today(request):
     """A patient's plan for today, in plain words."""
-    patient, _today, plan = _plan_for(request)
+    patient, plan_day, plan = _plan_for(request)
     checks = selectors.latest_checks(exercise_ids=[e.pk for e in plan.exercises if e.has_ladder])
     for exercise in plan.exercises:
         exercise.latest_check = checks.get(exercise.pk)
-    return render(request, "patients/today.html", {"plan": plan, "patient": patient})
+    return render(request, "patients/today.html", {"plan": plan, "patient": patient, "today": plan_day})
 
 
 # ---------------------------------------------------------------------------

@@ -77,3 +77,29 @@ def test_wrong_codes_lock_out_with_a_clear_message(client, newcomer):
         assert wrong.status_code == 200 and "That code is not right" in wrong.content.decode()
     locked = client.post(reverse("patients:join"), {"code": code})
     assert locked.status_code == 429 and "Too many wrong codes" in locked.content.decode()
+
+
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_the_password_page_speaks_the_patients_language_once_the_code_names_them(client, newcomer, language):
+    """Signed out, the browser asks for English, but the accepted code names a patient set to Spanish or German:
+    the "choose a password" page (and its refusals) is in their language, as the invitation page is."""
+    from django.utils import translation
+
+    newcomer.language = language
+    newcomer.save(update_fields=["language"])
+    _row, code = join_code_create(patient=newcomer)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+    first = client.get(reverse("patients:join"), **english)
+    assert 'lang="en"' in first.content.decode()  # before the code, nobody is known: the browser's language
+    client.post(reverse("patients:join"), {"code": code}, **english)
+    response = client.get(reverse("patients:join-password"), **english)
+    body = response.content.decode()
+    assert f'lang="{language}"' in body
+    for english_text in ("Choose a password to see your knee plan.", "Save and see my plan", "Type it again"):
+        with translation.override(language):
+            translated = translation.gettext(english_text)
+        assert translated != english_text and translated in body
+        assert english_text not in body
+    weak = client.post(reverse("patients:join-password"), {"password1": "short", "password2": "short"}, **english)
+    assert f'lang="{language}"' in weak.content.decode()
+    translation.activate("en")
