@@ -19,9 +19,10 @@ FOREIGN_ENTRY = ("{url: '/checkin/', fields: [['pain', '3']], uuid: '%s', owner:
                  " savedAt: new Date().toISOString()}")
 
 
-def speak(page, language: str) -> None:
-    root = "/".join(page.url.split("/")[:3]) + "/"  # the whole site, not only the page's path
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": root}])
+def speak(patient, language: str) -> None:
+    """The signed-in patient's own language (set on their Language page or by their therapist): it decides."""
+    patient.language = language
+    patient.save(update_fields=["language"])
 
 
 def others_waiting(page, count: int) -> None:
@@ -38,7 +39,7 @@ def test_a_german_patient_reads_the_scripts_words_in_german_online_and_offline(t
     alma, _arlo = two_patients
     page, watch = open_page(360, 780)
     open_app_online(page, alma)
-    speak(page, "de")
+    speak(alma, "de")
     others_waiting(page, 1)
     page.goto("/today/")
     assert page.locator("html").get_attribute("lang") == "de"
@@ -84,14 +85,14 @@ def test_after_a_change_of_language_the_offline_page_follows(two_patients, open_
     alma, _arlo = two_patients
     page, watch = open_page(360, 780)
     open_app_online(page, alma)
-    speak(page, "de")
+    speak(alma, "de")
     page.goto("/today/")
     page.context.set_offline(True)
     page.goto("/patients/")
     page.get_by_role("heading", name="Sie sind offline").wait_for()
 
     page.context.set_offline(False)
-    speak(page, "es")
+    speak(alma, "es")
     page.goto("/today/")  # the same worker: the next page seen online says the language
     assert page.locator("html").get_attribute("lang") == "es"
     page.context.set_offline(True)
@@ -108,7 +109,7 @@ def test_the_pain_chart_dates_are_in_the_page_language(two_patients, open_page, 
     SessionLogFactory(exercise=world.assignment_a1.exercises.get(order=0, phase__order=0))
     page, watch = open_page(360, 780)
     open_app_online(page, alma)
-    speak(page, "de")
+    speak(alma, "de")
     page.goto("/history/")
     chart = "Chart.getChart(document.getElementById('pain-chart'))"
     wait_until(page, f"!!window.Chart && !!{chart}")
