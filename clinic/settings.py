@@ -104,10 +104,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
-    # django-otp's (request.user.is_verified()), after tenancy: the session's device is checked against the
-    # caller's confirmed devices that tenancy resolved and cached, not loaded on every request.
-    "clinic.security.middleware.TwoFactorStateMiddleware",
     # The signed-in person's language (theirs, else their clinic's), from the actor tenancy resolved; signed
     # out, LocaleMiddleware's cookie or Accept-Language stands (clinic/language.py).
     "clinic.language.LanguageMiddleware",
@@ -417,10 +415,6 @@ SPECTACULAR_SETTINGS = {
 
 # --- Sessions -------------------------------------------------------------
 SESSION_COOKIE_AGE = 60 * 60 * 12
-# How long the caller's resolved state (membership and role or patient record, clinic, two-factor facts) may
-# stay in the cache. Any change to it is seen on the next request regardless (clinic.tenancy.access_changed):
-# this only bounds the cache's memory.
-ACCESS_CACHE_SECONDS = 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
