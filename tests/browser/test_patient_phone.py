@@ -212,7 +212,8 @@ def test_entry_of_one_patient_is_never_sent_as_another(two_patients, open_page):
     sign_in(page, alma)
     queue_while_the_network_fails(page, watch, pain="9")
     sign_out(page)
-    assert page.get_by_text("1 entry saved on this phone is waiting").is_visible()
+    # Written by outbox.js once the page's scripts (and the language's catalog) have run: wait for it.
+    page.get_by_text("1 entry saved on this phone is waiting").wait_for()
     check_page(page, watch, "phone-outbox-signed-out", 360)
 
     sign_in(page, arlo)
