@@ -53,9 +53,9 @@ WORKER_SCRIPT = textwrap.dedent("""
     node, queue, delay, batch = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     real_evaluate = protocols.engine.evaluate
 
-    def slow_evaluate(data):
+    def slow_evaluate(data, **options):  # options: e.g. messages=True (the checks keep each reason's message)
         time.sleep(delay)
-        return real_evaluate(data)
+        return real_evaluate(data, **options)
 
     protocols.engine.evaluate = slow_evaluate
     sweeps.SWEEP_BATCH = batch
