@@ -45,6 +45,8 @@ SW_BUNDLE = "pwa/sw-bundle.js"
 
 # The response header that marks a page as the signed-in patient's (and so keepable offline).
 OWNER_HEADER = "X-Backstep-Owner"
+# The request header on the worker's own background fetches of those pages (never a page the patient opened).
+BACKGROUND_HEADER = "X-Backstep-Background"
 
 
 def _content_hash(path: str) -> str:

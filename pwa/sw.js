@@ -28,6 +28,7 @@ const LOGOUT_KEY = "/__backstep/pending-logout";
 const WARMED_KEY = "/__backstep/warmed";
 const LANGUAGE_KEY = "/__backstep/language";
 const OWNER_HEADER = "X-Backstep-Owner";
+const BACKGROUND_HEADER = "X-Backstep-Background";
 const CACHED_AT_HEADER = "X-Backstep-Cached-At";
 const NETWORK_TIMEOUT_MS = 4000;
 
@@ -230,7 +231,8 @@ async function warm(owner, language) {
 }
 async function warmAll() {
   for (const path of CFG.pages) {
-    const request = new Request(path, { credentials: "same-origin", redirect: "manual" });
+    // Marked as the worker's own fetch: the server leaves the patient's messages for the page they open.
+    const request = new Request(path, { credentials: "same-origin", redirect: "manual", headers: { [BACKGROUND_HEADER]: "1" } });
     try { await keepPage(request, await fetch(request)); } catch (error) { return; }
   }
 }

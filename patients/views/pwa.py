@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.messages.storage.base import BaseStorage
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -43,13 +44,36 @@ def offline(request, language=None):
     return response
 
 
+class _NoMessages(BaseStorage):
+    """The messages a page fetched in the background shows: none; the patient's stay for the page they open."""
+
+    def _get(self, *args, **kwargs):
+        return [], True
+
+    def _store(self, messages, response, *args, **kwargs):
+        return []
+
+
 def kept_offline(view):
     """Mark a phone page the patient may open offline with their owner tag (patients.outbox): the worker keeps only
-    pages so marked, in that patient's cache."""
+    pages so marked, in that patient's cache.
+
+    The worker also fetches these pages in the background (pwa/sw.js, "keeping the other patient pages ready"),
+    marked by pwa.BACKGROUND_HEADER. Such a fetch must not use up the patient's messages ("Your reminder settings
+    are saved.") that the page they are opening at the same moment is about to show, nor keep one in the copy."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        background = request.headers.get(pwa.BACKGROUND_HEADER) == "1" and hasattr(request, "_messages")
+        if background:
+            kept, request._messages = request._messages, _NoMessages(request)
+        try:
+            response = view(request, *args, **kwargs)
+            if background and hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        finally:
+            if background:
+                request._messages = kept
         actor = getattr(request, "actor", None)
         if request.method == "GET" and response.status_code == 200 and actor is not None and actor.is_patient:
             response[pwa.OWNER_HEADER] = outbox_owner(actor.patient)

@@ -110,7 +110,13 @@ def test_no_bundle_holds_another_clinics_data(filled, api):
                 f"Patient/{filled.patient_b1.pk}"
             assert resource.get("managingOrganization", {}).get("reference", "x") in (
                 "x", f"Organization/{filled.clinic_b.pk}")
-        assert "Ashby" not in str(bundle) and "Avery" not in str(bundle)
+        # Clinic A's people by full name and e-mail: a clinic-B staff member Faker happens to call
+        # "Paul Avery" is not patient Arlo Avery.
+        text = str(bundle)
+        for person in (filled.patient_a1, filled.patient_a2, filled.admin_a, filled.therapist_a):
+            assert f"{person.first_name} {person.last_name}" not in text
+        for email in ("a1@a.test", "a2@a.test", "admin@a.test", "therapist@a.test"):
+            assert email not in text
 
 
 def test_a_patient_sees_only_their_own(filled, api):

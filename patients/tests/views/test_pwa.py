@@ -4,6 +4,10 @@ import json
 import re
 
 import pytest
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import MessageEncoder
 from django.urls import reverse
 
 from clinic import js_catalog
@@ -106,6 +110,29 @@ def test_patient_pages_carry_the_patients_owner_tag(client, world, name):
     response = client.get(reverse(name))
     assert response.status_code == 200
     assert response[pwa.OWNER_HEADER] == outbox_owner(world.patient_a1)
+
+
+@pytest.mark.parametrize("name", pwa.OFFLINE_PAGES)
+def test_the_workers_background_fetch_leaves_the_patients_message_for_their_page(client, world, name):
+    """The worker keeps the phone pages ready in the background while the patient opens another: that fetch must not
+    use up the message the patient's own page is about to show (the reminder-settings confirmation went missing)."""
+    client.force_login(world.patient_a1.user)
+    session = client.session
+    session["_messages"] = json.dumps([Message(messages.SUCCESS, "Your reminder settings are saved.")],
+                                      cls=MessageEncoder)
+    session.save()
+    background = client.get(reverse(name), headers={pwa.BACKGROUND_HEADER: "1"})
+    assert background.status_code == 200 and background[pwa.OWNER_HEADER] == outbox_owner(world.patient_a1)
+    assert "Your reminder settings are saved." not in background.content.decode()  # nor kept in the offline copy
+    assert "Your reminder settings are saved." in client.get(reverse("patients:today")).content.decode()
+    # Without the mark (the patient opened it), the page shows the message and uses it up, as before.
+    assert "Your reminder settings are saved." not in client.get(reverse(name)).content.decode()
+
+
+def test_the_worker_marks_its_background_fetches():
+    source = (settings.BASE_DIR / "pwa" / "sw.js").read_text()
+    assert f'const BACKGROUND_HEADER = "{pwa.BACKGROUND_HEADER}";' in source
+    assert "headers: { [BACKGROUND_HEADER]: \"1\" }" in source
 
 
 def test_nothing_else_is_marked_keepable(client, world):
