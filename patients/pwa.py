@@ -35,6 +35,7 @@ PRECACHED_STATIC = (
     "js/outbox.js",
     "js/pwa.js",
     "js/log-session.js",
+    "js/chart-dates.js",
     "js/history-chart.js",
     "vendor/chartjs/chart.umd.min.js",
     "exercise_media/log-figure.js",

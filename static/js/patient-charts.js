@@ -3,17 +3,12 @@
 (function () {
   "use strict";
   var source = document.getElementById("patient-chart-data");
-  if (!source || !window.Chart) { return; }
+  if (!source || !window.Chart || !window.BackstepCharts) { return; }
   var data = JSON.parse(source.textContent);
-  // Days and numbers in the page's language (3 Dez., 3,5): Chart.js formats ticks and tooltips with `locale`.
-  var lang = document.documentElement.lang || undefined;
-  var thisYear = new Date().getFullYear();
-  function day(iso) {
-    var date = new Date(iso + "T00:00:00");
-    var words = { day: "numeric", month: "short" };
-    if (date.getFullYear() !== thisYear) { words.year = "numeric"; }
-    return date.toLocaleDateString(lang, words);
-  }
+  // Days and numbers in the page's language (3 Dez., 3,5): Chart.js formats ticks and tooltips with `locale`;
+  // the day's wording is the one every chart shares (chart-dates.js).
+  var lang = window.BackstepCharts.lang;
+  var day = window.BackstepCharts.day;
 
   var pain = document.getElementById("pain-chart");
   if (pain && data.labels && data.labels.length) {

@@ -191,3 +191,7 @@ def test_phone_pages_block_rendering_on_no_script(client, world, name):
     assert scripts[0] == f'<script src="{js_catalog.catalog_url("en")}" defer>', scripts
     assert all('src="/static/' in tag for tag in scripts[1:]), scripts
     assert ("chart.umd" in body) == (name == "patients:history")
+    # Every file these pages load is precached by the worker, so the page opens offline whole (the chart too).
+    precached = {entry["url"] for entry in pwa.precache_entries()}
+    loaded = set(re.findall(r'<script src="(/static/[^"]+)"', body)) | set(re.findall(r'href="(/static/[^"]+\.css)"', body))
+    assert loaded and loaded <= precached, loaded - precached
