@@ -40,6 +40,11 @@ def percent(credited_sevenths: int, prescribed_sevenths: int) -> Decimal | None:
     return to_decimal(Fraction(100 * credited_sevenths, prescribed_sevenths), "0.1")
 
 
+def mean(total: int, count: int) -> Decimal | None:
+    """A mean as a report shows it (mean pain during): one decimal, half up; None without values."""
+    return None if count == 0 else to_decimal(Fraction(total, count), "0.1")
+
+
 def prescribed_days(prescribed_sevenths: int) -> Decimal:
     """The prescribed training days as a report shows them: two decimals."""
     return to_decimal(Fraction(prescribed_sevenths, 7), "0.01")
