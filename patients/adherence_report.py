@@ -218,17 +218,25 @@ def adherence_totals_report(
     figures = report_figures(reported_assignments(
         actor=actor, start=start, end=end, therapist_id=therapist_id, patient_id=patient_id, condition=condition,
         assignment_ids=assignment_ids), start=start, end=end, today=today)
+    # A report names a handful of therapists and ladder steps: each is put in words once.
     therapists: dict[tuple, str] = {}
-    return [_totals(row, therapists) for row in figures]
+    loads: dict[tuple, str] = {}
+    return [_totals(row, therapists, loads) for row in figures]
 
 
-def _totals(row: ReportFigures, therapists: dict[tuple, str]) -> ReportTotals:
+def _totals(row: ReportFigures, therapists: dict[tuple, str], loads: dict[tuple, str]) -> ReportTotals:
     therapist = None
     if row.therapist_email is not None:
         key = (row.therapist_first_name, row.therapist_last_name, row.therapist_email)
-        if key not in therapists:  # as a User names itself (a report names a handful of therapists)
+        if key not in therapists:  # as a User names itself
             therapists[key] = str(User(first_name=key[0], last_name=key[1], email=key[2]))
         therapist = therapists[key]
+    load = ""
+    if row.step_speed is not None:
+        key = (row.step_speed, row.step_incline, row.step_duration)
+        if key not in loads:
+            loads[key] = describe_load(_as_decimal(row.step_speed), _as_decimal(row.step_incline), row.step_duration)
+        load = loads[key]
     totals = AdherenceTotals(row.prescribed_sevenths, row.credited_sevenths, row.done_days)
     return ReportTotals(
         assignment_id=row.assignment_id,
@@ -243,8 +251,7 @@ def _totals(row: ReportFigures, therapists: dict[tuple, str]) -> ReportTotals:
         mean_pain_during=mean(row.pain_total, row.pain_count),
         last_session_date=_as_date(row.last_session_date),
         current_step=row.current_step,
-        current_step_words="" if row.step_speed is None else describe_load(
-            _as_decimal(row.step_speed), _as_decimal(row.step_incline), row.step_duration),
+        current_step_words=load,
         open_flags=row.open_flags,
     )
 

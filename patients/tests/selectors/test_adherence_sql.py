@@ -196,3 +196,18 @@ def test_an_actor_without_a_clinic_gets_no_rows_and_no_query(world):
         rows = adherence_totals_report(actor=Actor(user=None, clinic=None), start=D(2026, 3, 4), end=D(2026, 3, 17),
                                        today=D(2026, 3, 31))
     assert rows == [] and len(captured) == 0
+
+
+@given(numerator=st.integers(0, 10**7), denominator=st.integers(1, 10**5), decimals=st.integers(0, 3))
+def test_integer_half_up_equals_the_fraction_rounding(numerator, denominator, decimals):
+    """patients.adherence rounds the report's figures with integers; the same digits and places as rounding the
+    exact fraction half up with Decimal (halves included: 1/8 -> 0.13, 1/4 -> 0.3)."""
+    from fractions import Fraction
+
+    from patients.adherence import half_up, to_decimal
+
+    places = "1" if decimals == 0 else "0." + "0" * (decimals - 1) + "1"
+    expected = to_decimal(Fraction(numerator, denominator), places)
+    got = half_up(numerator, denominator, decimals)
+    assert got == expected and got.as_tuple() == expected.as_tuple()
+    assert half_up(1, 8, 2) == Decimal("0.13") and half_up(1, 4, 1) == Decimal("0.3")
