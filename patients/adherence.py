@@ -8,9 +8,10 @@ For one assignment and a window [start, end]:
 - adherence % = 100 x sum(min(done_w, prescribed_w)) / sum(prescribed_w), one
   decimal, null when sum(prescribed_w) is 0.
 
-The report (`patients.selectors.adherence_report`), its API rows by week and
-the weeks chart of the patient page all count with these functions. Sums run
-in sevenths, which are whole numbers, so they stay exact without building a
+The report (`patients.adherence_report`; its totals summed in SQL by
+`patients.adherence_sql` and rounded here), its API rows by week and the
+weeks chart of the patient page all count with these functions. Sums run in
+sevenths, which are whole numbers, so they stay exact without building a
 Fraction per week.
 
 (The 14-day figure of the patient list and of a low-adherence flag is another

@@ -1,9 +1,16 @@
 """The adherence report (a selector): one row per assignment over a window, as product.md defines adherence.
 
-The database does the counting (distinct training days per assignment and
-ISO week, mean pain, last session) in a fixed number of aggregate queries,
-whatever the number of patients; the per-week arithmetic is exact and lives
-in `patients.adherence` (pure), which the patient page's weeks chart uses too.
+Two ways, the same rows and figures (property tests hold them equal):
+
+- `adherence_totals_report`: the totals only, in ONE statement
+  (`patients.adherence_sql`), rounded by `patients.adherence`; what the API
+  serves without `group_by` (issue 21);
+- `adherence_report`: the ORM's three aggregate queries, with each row's ISO
+  weeks (`group_by=week`), counted by `patients.adherence` (pure), which the
+  patient page's weeks chart uses too.
+
+Both start from `reported_assignments` (the tenancy filter, the window, the
+filters) and run a fixed number of queries whatever the number of patients.
 The API view that serves the report as JSON or CSV is `patients.api.reports`.
 """
 
@@ -20,8 +27,8 @@ from django.db.models import Count, DateField, F, IntegerField, Max, OuterRef, Q
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.dates import REPORT_DATES, sane_clinic_date
-from clinic.tenancy import Actor, scope_queryset
 from clinic.models import User
+from clinic.tenancy import Actor, scope_queryset
 from patients.adherence import (
     ActiveRange,
     AdherenceTotals,
