@@ -87,12 +87,14 @@ class Target:
 # Every target says what limits it, written into the JSON as the reason when it is missed.
 TARGETS = (
     # Issue 21: the report within 1.3x its one-query floor (issue 8 asked for 2.0).
-    Target("report_ratio", "<=", 1.3, "the floor is one SQL statement read on a raw cursor; the API also "
-                                      "authenticates the key, writes its audit event, builds each row's figures "
-                                      "in Python (patients.adherence) and serialises about 1,000 rows with DRF: "
-                                      "that fixed work is most of the gap (docs/performance-years.md)"),
-    Target("report_queries", "<=", 5, "the report's reads and its audit event (one statement on PostgreSQL, "
-                                      "BEGIN, two INSERTs and COMMIT elsewhere) exceed it"),
+    # The floor is the statement the API itself runs (patients.adherence_sql), so the ratio is what the API adds.
+    Target("report_ratio", "<=", 1.3, "the floor is the report's own SQL statement (patients.adherence_sql) "
+                                      "read on a raw cursor; the API also authenticates the key, compiles the "
+                                      "tenancy filter into it, rounds each row's figures (patients.adherence), "
+                                      "writes JSON and its audit event: on a busy shared machine that fixed "
+                                      "work can pass 0.3x (docs/performance-years.md)"),
+    Target("report_queries", "<=", 5, "the key, the report's one statement and its audit event: BEGIN, two "
+                                      "INSERTs (the event, its patients) and COMMIT make six"),
     # The key; the episodes, the days (one UNION), the minutes, the rules; the audit event and its patients (one
     # statement on PostgreSQL; BEGIN, two INSERTs, COMMIT on SQLite). Constant whatever the clinic's size.
     Target("rtm_report_queries", "<=", 9, "a query was added to the RTM report"),

@@ -8,9 +8,10 @@ For one assignment and a window [start, end]:
 - adherence % = 100 x sum(min(done_w, prescribed_w)) / sum(prescribed_w), one
   decimal, null when sum(prescribed_w) is 0.
 
-The report (`patients.selectors.adherence_report`), its API rows by week and
-the weeks chart of the patient page all count with these functions. Sums run
-in sevenths, which are whole numbers, so they stay exact without building a
+The report (`patients.adherence_report`; its totals summed in SQL by
+`patients.adherence_sql` and rounded here), its API rows by week and the
+weeks chart of the patient page all count with these functions. Sums run in
+sevenths, which are whole numbers, so they stay exact without building a
 Fraction per week.
 
 (The 14-day figure of the patient list and of a low-adherence flag is another
@@ -33,16 +34,33 @@ def to_decimal(value: Fraction, places: str) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+def half_up(numerator: int, denominator: int, decimals: int) -> Decimal:
+    """numerator / denominator (both >= 0, denominator > 0) rounded half up to `decimals`, exactly.
+
+    Integer arithmetic: the same as `to_decimal(Fraction(numerator, denominator), ...)` (a property test holds
+    them equal) without building a Fraction and two Decimals per figure, which a year-long report does
+    thousands of times.
+    """
+    scale = 10 ** decimals
+    return Decimal((2 * numerator * scale + denominator) // (2 * denominator)).scaleb(-decimals)
+
+
 def percent(credited_sevenths: int, prescribed_sevenths: int) -> Decimal | None:
     """Adherence %: 100 x credited / prescribed, one decimal, half up; None when nothing was prescribed."""
     if prescribed_sevenths == 0:
         return None
-    return to_decimal(Fraction(100 * credited_sevenths, prescribed_sevenths), "0.1")
+    return half_up(100 * credited_sevenths, prescribed_sevenths, 1)
+
+
+def mean(total: int, count: int) -> Decimal | None:
+    """A mean of non-negative values as a report shows it (mean pain during): one decimal, half up; None
+    without values."""
+    return None if count == 0 else half_up(total, count, 1)
 
 
 def prescribed_days(prescribed_sevenths: int) -> Decimal:
     """The prescribed training days as a report shows them: two decimals."""
-    return to_decimal(Fraction(prescribed_sevenths, 7), "0.01")
+    return half_up(prescribed_sevenths, 7, 2)
 
 
 class WeekFigures(NamedTuple):

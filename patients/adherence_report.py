@@ -1,9 +1,16 @@
 """The adherence report (a selector): one row per assignment over a window, as product.md defines adherence.
 
-The database does the counting (distinct training days per assignment and
-ISO week, mean pain, last session) in a fixed number of aggregate queries,
-whatever the number of patients; the per-week arithmetic is exact and lives
-in `patients.adherence` (pure), which the patient page's weeks chart uses too.
+Two ways, the same rows and figures (property tests hold them equal):
+
+- `adherence_totals_report`: the totals only, in ONE statement
+  (`patients.adherence_sql`), rounded by `patients.adherence`; what the API
+  serves without `group_by` (issue 21);
+- `adherence_report`: the ORM's three aggregate queries, with each row's ISO
+  weeks (`group_by=week`), counted by `patients.adherence` (pure), which the
+  patient page's weeks chart uses too.
+
+Both start from `reported_assignments` (the tenancy filter, the window, the
+filters) and run a fixed number of queries whatever the number of patients.
 The API view that serves the report as JSON or CSV is `patients.api.reports`.
 """
 
@@ -12,14 +19,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DateField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from clinic.dates import REPORT_DATES, sane_clinic_date
+from clinic.models import User
 from clinic.tenancy import Actor, scope_queryset
 from patients.adherence import (
     ActiveRange,
@@ -27,13 +35,14 @@ from patients.adherence import (
     WeekFigures,
     active_range,
     adherence_totals,
-    to_decimal,
+    mean,
     week_figures,
 )
+from patients.adherence_sql import ReportFigures, report_figures
 from patients.models import AssignedExercise, Assignment, Flag, SessionLog
 from patients.selectors.flags import UNRESOLVED
 from patients.selectors.plans import current_phase, step_in_words, with_current_load
-from protocols.models import LADDER_KINDS
+from protocols.models import LADDER_KINDS, describe_load
 
 MAX_WINDOW_DAYS = 366
 DEFAULT_WINDOW_DAYS = 28
@@ -152,24 +161,15 @@ def adherence_report(
     adherence (nothing was prescribed inside the window), so a current
     patient never silently drops out of a report.
     """
-    assignments = _assignments_reported(actor=actor, start=start, end=end)
-    if therapist_id is not None:
-        assignments = assignments.filter(patient__therapist_id=therapist_id)
-    if patient_id is not None:
-        assignments = assignments.filter(patient_id=patient_id)
-    if condition:
-        assignments = assignments.filter(condition=condition)
-    if assignment_ids is not None:
-        assignments = assignments.filter(pk__in=assignment_ids)
-    assignments = list(assignments)
+    assignments = list(_assignments_reported(reported_assignments(
+        actor=actor, start=start, end=end, therapist_id=therapist_id, patient_id=patient_id, condition=condition,
+        assignment_ids=assignment_ids), end))
     ids = [a.pk for a in assignments]
 
     done, pain_totals = _week_figures_and_pain(_sessions_in_active_days(ids, start, end, today))
-    pains = {a: Fraction(total, count) for a, (total, count) in pain_totals.items() if count}
     steps = _current_steps(actor, ids)
     rows = []
     for assignment in assignments:
-        mean = pains.get(assignment.pk)
         exercise = steps.get(assignment.pk)
         rows.append(AdherenceRow(
             assignment=assignment,
@@ -178,7 +178,7 @@ def adherence_report(
             active=active_range(start_date=assignment.start_date, end_date=assignment.end_date,
                                 window=(start, end), today=today),
             done_by_week=done.get(assignment.pk, {}),
-            mean_pain_during=None if mean is None else to_decimal(mean, "0.1"),
+            mean_pain_during=mean(*pain_totals.get(assignment.pk, (0, 0))),
             last_session_date=assignment.last_session_date,
             current_step=exercise.current_step if exercise else None,
             current_step_words=step_in_words(exercise) if exercise else "",
@@ -187,8 +187,115 @@ def adherence_report(
     return rows
 
 
-def _assignments_reported(*, actor: Actor, start: dt.date, end: dt.date):
-    """The actor's assignments overlapping [start, end] or active now, with open flags and last session date."""
+class ReportTotals(NamedTuple):
+    """One row of the report as the API lists it without weeks, from the one-statement report."""
+
+    assignment_id: int
+    patient_id: int
+    external_ref: str
+    therapist: str | None
+    protocol: str
+    condition: str
+    prescribed: Decimal
+    completed_days: int
+    adherence_pct: Decimal | None
+    mean_pain_during: Decimal | None
+    last_session_date: dt.date | None
+    current_step: int | None
+    current_step_words: str
+    open_flags: int
+
+
+def adherence_totals_report(
+    *,
+    actor: Actor,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    therapist_id: int | None = None,
+    patient_id: int | None = None,
+    condition: str | None = None,
+    assignment_ids: list[int] | None = None,
+) -> list[ReportTotals]:
+    """The rows of `adherence_report` with their totals only (no weeks), in ONE query.
+
+    The database sums whole sevenths (`patients.adherence_sql`); the figures
+    are rounded here by `patients.adherence`, as in every other place.
+    """
+    figures = report_figures(reported_assignments(
+        actor=actor, start=start, end=end, therapist_id=therapist_id, patient_id=patient_id, condition=condition,
+        assignment_ids=assignment_ids), start=start, end=end, today=today)
+    # A report names a handful of therapists and ladder steps: each is put in words once.
+    therapists: dict[tuple, str] = {}
+    loads: dict[tuple, str] = {}
+    return [_totals(row, therapists, loads) for row in figures]
+
+
+def _totals(row: ReportFigures, therapists: dict[tuple, str], loads: dict[tuple, str]) -> ReportTotals:
+    therapist = None
+    if row.therapist_email is not None:
+        key = (row.therapist_first_name, row.therapist_last_name, row.therapist_email)
+        if key not in therapists:  # as a User names itself
+            therapists[key] = str(User(first_name=key[0], last_name=key[1], email=key[2]))
+        therapist = therapists[key]
+    load = ""
+    if row.step_speed is not None:
+        key = (row.step_speed, row.step_incline, row.step_duration)
+        if key not in loads:
+            loads[key] = describe_load(_as_decimal(row.step_speed), _as_decimal(row.step_incline), row.step_duration)
+        load = loads[key]
+    totals = AdherenceTotals(row.prescribed_sevenths, row.credited_sevenths, row.done_days)
+    return ReportTotals(
+        assignment_id=row.assignment_id,
+        patient_id=row.patient_id,
+        external_ref=row.external_ref,
+        therapist=therapist,
+        protocol=row.protocol_name,
+        condition=row.condition,
+        prescribed=totals.prescribed,
+        completed_days=totals.done,
+        adherence_pct=totals.adherence_pct,
+        mean_pain_during=mean(row.pain_total, row.pain_count),
+        last_session_date=_as_date(row.last_session_date),
+        current_step=row.current_step,
+        current_step_words=load,
+        open_flags=row.open_flags,
+    )
+
+
+def _as_date(value) -> dt.date | None:
+    """A date as the database gives it (SQLite: ISO text for a computed column)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_decimal(value) -> Decimal | None:
+    """A decimal as the database gives it (SQLite: a float or an int)."""
+    return value if value is None or isinstance(value, Decimal) else Decimal(str(value))
+
+
+def reported_assignments(*, actor: Actor, start: dt.date, end: dt.date, therapist_id: int | None = None,
+                         patient_id: int | None = None, condition: str | None = None,
+                         assignment_ids: list[int] | None = None):
+    """The assignments a report lists: the actor's, overlapping [start, end] or active now, narrowed by the
+    report's filters. Both ways of computing the report start from this queryset."""
+    assignments = (
+        scope_queryset(Assignment.objects.all(), actor)
+        .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)
+                | Q(start_date__lte=end, end_date__gte=start))
+    )
+    if therapist_id is not None:
+        assignments = assignments.filter(patient__therapist_id=therapist_id)
+    if patient_id is not None:
+        assignments = assignments.filter(patient_id=patient_id)
+    if condition:
+        assignments = assignments.filter(condition=condition)
+    if assignment_ids is not None:
+        assignments = assignments.filter(pk__in=assignment_ids)
+    return assignments
+
+
+def _assignments_reported(assignments, end: dt.date):
+    """These assignments with their patient and therapist, open flags and last session date, in report order."""
     open_flags = (
         Flag.objects.filter(exercise__assignment=OuterRef("pk"), status__in=UNRESOLVED)
         .order_by().values("exercise__assignment").annotate(n=Count("pk")).values("n")
@@ -201,9 +308,7 @@ def _assignments_reported(*, actor: Actor, start: dt.date, end: dt.date):
     newest = (AssignedExercise.objects.filter(assignment_id=OuterRef("pk")).order_by()
               .values("assignment_id").annotate(newest=Max(Subquery(newest_of_exercise))).values("newest"))
     return (
-        scope_queryset(Assignment.objects.all(), actor)
-        .filter(Q(status=Assignment.Status.ACTIVE) | Q(start_date__lte=end, end_date__isnull=True)
-                | Q(start_date__lte=end, end_date__gte=start))
+        assignments
         .select_related("patient", "patient__therapist")
         .annotate(open_flags=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0),
                   last_session_date=Subquery(newest))

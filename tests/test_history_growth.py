@@ -111,3 +111,24 @@ def test_the_patient_page_weeks_and_the_report_by_week_agree_after_years_of_hist
     report = [(row["week_start"], row["active_days"], row["completed_days"]) for row in rows]
     assert page and report == page
     assert sum(done for _w, _a, done in page) > 0
+
+
+def test_the_patient_page_weeks_and_the_report_totals_agree():
+    """The report's totals (one SQL statement, issue 21) over the current plan are the sums of the patient page's
+    weekly chart: the same prescribed days, completed days and adherence, with earlier plans behind them."""
+    from patients.adherence import adherence_pct, prescribed_days
+
+    data = _build(years=2)
+    client, path, _headers = _pages(data)["patient page"]
+    overview = _get(client, path, {}).context["overview"]
+    plan = overview.assignment
+    response = Client().get("/api/v1/reports/adherence/", {
+        "start": plan.start_date, "end": data.today, "patient": data.today_patient_id},
+        HTTP_AUTHORIZATION=f"Api-Key {data.api_key_raw}")
+    assert response.status_code == 200
+    [row] = [row for row in response.json()["rows"] if row["assignment_id"] == plan.pk]
+    weeks = overview.weeks
+    assert sum(week.done for week in weeks) > 0
+    assert (row["prescribed"], row["completed_days"], row["adherence_pct"]) == (
+        float(prescribed_days(sum(week.prescribed_sevenths for week in weeks))), sum(week.done for week in weeks),
+        float(adherence_pct(weeks)))
