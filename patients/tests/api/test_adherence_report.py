@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.db import connection
 
 from clinic.services import api_key_create
 from clinic.tenancy import resolve_actor
@@ -186,14 +187,16 @@ def test_report_query_count_does_not_grow_with_patients(client, world, size, dja
         SessionLogFactory(exercise=assignment.exercises.get(order=0), date=D(2026, 3, 5 + n % 7))
     _key, raw = api_key_create(clinic=world.clinic_a, name="EHR")
     client.get(URL, {"start": START, "end": END}, HTTP_AUTHORIZATION=f"Api-Key {raw}")  # warm the key's last-used
-    with django_assert_num_queries(REPORT_QUERIES):
+    with django_assert_num_queries(report_queries()):
         response = client.get(URL, {"start": START, "end": END}, HTTP_AUTHORIZATION=f"Api-Key {raw}")
     assert len(response.json()["rows"]) == size + 2
 
 
-# key lookup, assignments (with last session and open flags), days and pain per week, current steps,
-# and the audit trail's event for this pull with the patients its rows held (one insert each, however many)
-REPORT_QUERIES = 6
+def report_queries() -> int:
+    """Key lookup, assignments (with last session and open flags), days and pain per week, current steps, and
+    the audit trail's event for this pull with the patients its rows held, however many: one statement on
+    PostgreSQL (a data-modifying WITH, clinic.audit), the event's INSERT and its patients' INSERT elsewhere."""
+    return 5 if connection.vendor == "postgresql" else 6
 
 
 def test_huge_ids_are_a_400_not_a_500(client, world):
