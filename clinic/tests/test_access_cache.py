@@ -215,3 +215,37 @@ def test_the_cache_is_keyed_by_the_version_and_the_account(world):
     inactive = User.objects.get(pk=user.pk)
     inactive.is_active = False
     assert tenancy.cached_actor(inactive) is tenancy.ANONYMOUS
+
+
+def test_a_reactivated_therapist_signs_in_again_with_their_role(world):
+    from clinic.services import staff_deactivate, staff_reactivate
+
+    client = _signed_in(world.therapist_a)
+    assert client.get(PATIENTS).status_code == 200  # cached as a therapist
+    membership = Membership.objects.get(user=world.therapist_a)
+    before = User.objects.get(pk=world.therapist_a.pk).access_version
+    staff_deactivate(membership=membership, by=world.admin_a)
+    staff_reactivate(membership=membership, by=world.admin_a)
+    assert User.objects.get(pk=world.therapist_a.pk).access_version >= before + 2
+    again = _signed_in(User.objects.get(pk=world.therapist_a.pk))
+    assert again.get(PATIENTS).status_code == 200
+    assert again.get(STAFF_PAGE).status_code == 403  # the role they had, not more
+
+
+def test_a_clinic_default_language_change_is_seen_on_the_next_request(world):
+    client = _signed_in(world.therapist_a)
+    settings_row = ClinicSettings.objects.get(clinic=world.clinic_a)
+    assert world.therapist_a.language == "" and settings_row.default_language != "de"
+    assert client.get(PATIENTS)["Content-Language"] != "de"
+    settings_row.default_language = "de"
+    settings_row.save()
+    assert client.get(PATIENTS)["Content-Language"] == "de"
+
+
+def test_a_clinic_contact_change_reaches_the_patients_next_page(world):
+    client = _signed_in(world.patient_a1.user)
+    assert "+44 20 7946 0999" not in client.get("/today/").content.decode()
+    settings_row = ClinicSettings.objects.get(clinic=world.clinic_a)
+    settings_row.contact_phone = "+44 20 7946 0999"
+    settings_row.save()
+    assert "+44 20 7946 0999" in client.get("/today/").content.decode()
