@@ -90,17 +90,22 @@ def row_build(model: type[Model], values: dict[str, Any] | None) -> Model | None
     names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
     instance = model.from_db("default", names, [values[name] for name in names])
     if len(names) != len(model._meta.concrete_fields):
-        instance.refresh_from_db = _deferred_together(instance)
+        instance.refresh_from_db = _DeferredTogether(instance)
     return instance
 
 
-def _deferred_together(instance: Model):
-    refresh = type(instance).refresh_from_db
+class _DeferredTogether:
+    """`refresh_from_db` of a rebuilt instance: a deferred column asked for alone brings the others with it.
 
-    def refresh_from_db(using=None, fields=None, **kwargs):
+    A module-level class rather than a closure, so the instance still pickles and copies.
+    """
+
+    def __init__(self, instance: Model):
+        self.instance = instance
+
+    def __call__(self, using=None, fields=None, **kwargs):
+        instance = self.instance
         deferred = instance.get_deferred_fields()
         if fields is not None and deferred and set(fields) <= deferred:
-            fields = sorted(deferred)  # a deferred column asked for alone: bring the others with it
-        return refresh(instance, using=using, fields=fields, **kwargs)
-
-    return refresh_from_db
+            fields = sorted(deferred)
+        return type(instance).refresh_from_db(instance, using=using, fields=fields, **kwargs)

@@ -190,6 +190,8 @@ def test_a_health_column_of_a_cached_patient_is_read_from_the_database_in_one_qu
         assert actor.patient.side == world.patient_a1.side
         assert actor.patient.surgery_date == world.patient_a1.surgery_date
     assert len(captured) == 1
+    copied = pickle.loads(pickle.dumps(actor.patient))  # still a plain model instance to pickle or copy
+    assert copied.pk == world.patient_a1.pk and copied.condition == world.patient_a1.condition
 
 
 def test_another_users_entry_is_never_used(world):
