@@ -39,12 +39,13 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.core.paginator import Page, Paginator
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.urls import Resolver404, resolve
 
 from clinic.audit_labels import SAFE_METHODS
 from clinic.audit_policy import AuditPolicy, audit_policy
-from clinic.models import ApiKey, AuditEvent, AuditEventPatient
+from clinic.audit_write import event_create, one_statement
+from clinic.models import ApiKey, AuditEvent
 from clinic.request_identity import REQUEST_ID_HEADER, client_ip, request_id_of
 from clinic.tenancy import patient_lookup
 
@@ -315,13 +316,13 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
         "detail": notes.get("detail", {}),
     }
     events = _by_clinic(clinic_id=clinic_id, patient_id=patient_id, contained=contained)
-    if len(events) == 1 and _one_statement(next(iter(events.values()))[1]):
+    if len(events) == 1 and one_statement(next(iter(events.values()))[1]):
         # One statement (the event, with its patients on PostgreSQL): atomic by itself, no transaction to open.
         ((event_clinic, (event_patient, event_contained)),) = events.items()
-        return [_event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)]
+        return [event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)]
     with transaction.atomic(savepoint=False):  # an event and its patients are written together or not at all
         return [
-            _event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)
+            event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)
             for event_clinic, (event_patient, event_contained) in events.items()
         ]
 
@@ -348,52 +349,6 @@ def _by_clinic(*, clinic_id: int | None, patient_id: int | None,
                  None if contained is None else [pid for pid in contained if clinic_of.get(pid) == clinic])
         for clinic in clinics or [clinic_id]
     }
-
-
-def _one_statement(contained: list[int] | None) -> bool:
-    """Whether an event (and the patients it contained) is written in a single statement."""
-    return not contained or connection.vendor == "postgresql"
-
-
-def _event_create(*, clinic_id: int | None, patient_id: int | None, contained: list[int] | None,
-                  **fields) -> AuditEvent:
-    row = {"clinic_id": clinic_id, "patient_id": patient_id,
-           "patient_count": None if contained is None else len(contained), **fields}
-    if contained and connection.vendor == "postgresql":
-        return _event_with_patients_insert(AuditEvent(**row), contained[:AuditEvent.PATIENTS_KEPT])
-    event = AuditEvent.objects.create(**row)
-    if contained:
-        AuditEventPatient.objects.bulk_create(
-            AuditEventPatient(event=event, patient_id=pid) for pid in contained[:AuditEvent.PATIENTS_KEPT])
-    return event
-
-
-def _event_with_patients_insert(event: AuditEvent, patient_ids: list[int]) -> AuditEvent:
-    """The event and the patients it contained in one INSERT statement (PostgreSQL: a data-modifying WITH).
-
-    A list page's event was four round trips (BEGIN, the event, its patients, COMMIT); one statement is
-    written whole or not at all, like the transaction it replaces.
-    """
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(event, add=True), connection) for field in fields]
-    link = AuditEventPatient._meta
-    quote = connection.ops.quote_name
-    # Table and column names come from the models, quoted by the backend; every value is a parameter.
-    sql = (
-        f"WITH event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} "  # nosec B608 -- quoted names
-        f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"RETURNING {quote(AuditEvent._meta.pk.column)}) "
-        f"INSERT INTO {quote(link.db_table)} ({quote(link.get_field('event').column)}, "
-        f"{quote(link.get_field('patient_id').column)}) "
-        f"SELECT event.{quote(AuditEvent._meta.pk.column)}, contained.patient_id FROM event, "
-        f"unnest(%s::bigint[]) WITH ORDINALITY AS contained(patient_id, position) ORDER BY contained.position "
-        f"RETURNING {quote(link.get_field('event').column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, list(patient_ids)])
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    return event
 
 
 def _int_or_none(value) -> int | None:

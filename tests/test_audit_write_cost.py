@@ -61,12 +61,12 @@ def test_a_list_page_writes_its_event_and_patients_in_one_statement_on_postgresq
 def test_an_event_whose_patients_cannot_be_written_is_not_written_either(world):
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement write is PostgreSQL's")
-    from clinic.audit import _event_with_patients_insert
+    from clinic.audit_write import event_with_patients_insert
 
     event = AuditEvent(clinic_id=world.clinic_a.pk, actor_role="therapist", action="read", method="GET",
                        route="patients:list", object_type="patient", status_code=200, patient_count=2)
     # The same patient twice breaks the (patient, event) unique constraint after the event row is inserted.
     with pytest.raises(IntegrityError), transaction.atomic():
-        _event_with_patients_insert(event, [world.patient_a1.pk, world.patient_a1.pk])
+        event_with_patients_insert(event, [world.patient_a1.pk, world.patient_a1.pk])
     assert not AuditEvent.objects.filter(route="patients:list").exists()
     assert not AuditEventPatient.objects.exists()
