@@ -25,6 +25,16 @@ def require_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _caller_cache_breaker_closed():
+    """Each test starts with the caller cache's breaker closed (one test's cache fault never carries over)."""
+    from clinic.access_cache import access_cache_reset
+
+    access_cache_reset()
+    yield
+    access_cache_reset()
+
+
 @pytest.fixture
 def require():
     return require_service

@@ -10,8 +10,11 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         # Imported when the apps are ready: clinic.security reads models, which cannot load before.
         from clinic.security import on_user_logged_in
+        from clinic.tenancy import access_signals_connect
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="clinic-security-session-start")
+        # What tenancy caches about a caller is dropped by every change to it (clinic.tenancy.access_changed).
+        access_signals_connect()
 
 
 class SiteAdminConfig(admin_apps.AdminConfig):

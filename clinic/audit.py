@@ -44,7 +44,8 @@ from django.urls import Resolver404, resolve
 
 from clinic.audit_labels import SAFE_METHODS
 from clinic.audit_policy import AuditPolicy, audit_policy
-from clinic.models import ApiKey, AuditEvent, AuditEventPatient
+from clinic.audit_write import event_create, one_statement
+from clinic.models import ApiKey, AuditEvent
 from clinic.request_identity import REQUEST_ID_HEADER, client_ip, request_id_of
 from clinic.tenancy import patient_lookup
 
@@ -314,11 +315,15 @@ def audit_events_record(*, request, policy: AuditPolicy, route: str, kwargs: dic
         "request_id": getattr(request, "request_id", "")[:64],
         "detail": notes.get("detail", {}),
     }
+    events = _by_clinic(clinic_id=clinic_id, patient_id=patient_id, contained=contained)
+    if len(events) == 1 and one_statement(next(iter(events.values()))[1]):
+        # One statement (the event, with its patients on PostgreSQL): atomic by itself, no transaction to open.
+        ((event_clinic, (event_patient, event_contained)),) = events.items()
+        return [event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)]
     with transaction.atomic(savepoint=False):  # an event and its patients are written together or not at all
         return [
-            _event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)
-            for event_clinic, (event_patient, event_contained)
-            in _by_clinic(clinic_id=clinic_id, patient_id=patient_id, contained=contained).items()
+            event_create(clinic_id=event_clinic, patient_id=event_patient, contained=event_contained, **common)
+            for event_clinic, (event_patient, event_contained) in events.items()
         ]
 
 
@@ -344,18 +349,6 @@ def _by_clinic(*, clinic_id: int | None, patient_id: int | None,
                  None if contained is None else [pid for pid in contained if clinic_of.get(pid) == clinic])
         for clinic in clinics or [clinic_id]
     }
-
-
-def _event_create(*, clinic_id: int | None, patient_id: int | None, contained: list[int] | None,
-                  **fields) -> AuditEvent:
-    event = AuditEvent.objects.create(
-        clinic_id=clinic_id, patient_id=patient_id,
-        patient_count=None if contained is None else len(contained), **fields,
-    )
-    if contained:
-        AuditEventPatient.objects.bulk_create(
-            AuditEventPatient(event=event, patient_id=pid) for pid in contained[:AuditEvent.PATIENTS_KEPT])
-    return event
 
 
 def _int_or_none(value) -> int | None:

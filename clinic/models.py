@@ -67,6 +67,11 @@ class User(AbstractUser):
     # A staff member's own language (clinic/language.py); blank follows the clinic's default. A patient's
     # language is on their Patient row, which their therapist can set too.
     language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    # Raised (UPDATE ... + 1, in the transaction of the change) whenever what tenancy caches about this person
+    # changes: a membership or role, their patient record, their clinic or its settings, a two-factor device, a
+    # sign-in or sign-out (clinic.tenancy.access_changed). Loaded with the user on every request, it names the
+    # cached caller state that is still true; an ordinary save never writes it back (see `save`).
+    access_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -85,6 +90,14 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         # Every path (forms, the admin, scripts) stores the one spelling the unique index compares.
         self.email = type(self).objects.normalize_email(self.email)
+        if not self._state.adding and not args and kwargs.get("update_fields") is None and not kwargs.get(
+                "force_insert"):
+            # A full save of a user loaded earlier must not put back an older access_version (the cached caller
+            # state it named would be trusted again): every loaded field but that one.
+            kwargs["update_fields"] = [
+                field.attname for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname != "access_version" and field.attname in self.__dict__
+            ]
         super().save(*args, **kwargs)
 
 

@@ -104,8 +104,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "clinic.tenancy.TenancyMiddleware",
+    # django-otp's (request.user.is_verified()), after tenancy: the session's device is checked against the
+    # caller's confirmed devices that tenancy resolved and cached, not loaded on every request.
+    "clinic.security.middleware.TwoFactorStateMiddleware",
     # The signed-in person's language (theirs, else their clinic's), from the actor tenancy resolved; signed
     # out, LocaleMiddleware's cookie or Accept-Language stands (clinic/language.py).
     "clinic.language.LanguageMiddleware",
@@ -271,13 +273,24 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
+        # The caller cache (clinic.tenancy.cached_actor): same Redis, but a request never waits long for it;
+        # after a failure the process skips it for ACCESS_CACHE_BREAK_SECONDS (clinic/access_cache.py).
+        "access": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "access",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backstep"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backstep"},
+        "access": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backstep-access"},
+    }
     CELERY_BROKER_URL = "memory://localhost/"
     CELERY_RESULT_BACKEND = "cache+memory://"
     # No Redis: tasks run in-process when enqueued, so nothing needs a worker.
@@ -415,6 +428,13 @@ SPECTACULAR_SETTINGS = {
 
 # --- Sessions -------------------------------------------------------------
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# How long the caller's resolved state (membership and role or patient record, clinic, two-factor facts) may
+# stay in the cache. Any change to it is seen on the next request regardless (clinic.tenancy.access_changed):
+# this only bounds the cache's memory.
+ACCESS_CACHE_SECONDS = 60 * 60
+ACCESS_CACHE_ALIAS = "access"
+# After the caller cache fails or times out once, this process resolves callers from the database for this long.
+ACCESS_CACHE_BREAK_SECONDS = 30
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

@@ -14,20 +14,34 @@ the model declares:
 
 A model without TENANT_CLINIC_LOOKUP cannot be scoped, and asking is an error,
 so a new model cannot silently leak across clinics.
+
+Who the caller is (membership and role, or patient record, with the clinic
+and its settings, and the two-factor facts of staff) is resolved once and
+cached (`cached_actor`) under the user's `access_version`, which comes with
+the user row every request loads anyway. Every change to what is cached
+raises that version in the same transaction (`access_changed`, connected to
+the models' signals in ClinicConfig.ready), so the very next request resolves
+again: a demoted or removed therapist, a deactivated clinic, a removed
+authenticator are seen at once. The user row itself (active, password, staff
+status) is never cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.access_cache import access_cache_get, access_cache_set, row_build, row_values
 from clinic.models import Clinic, Membership
 from patients.models import Patient
 
@@ -41,6 +55,9 @@ class Actor:
     membership: Membership | None = None
     patient: Patient | None = None
     api_key: Any = None
+    # Staff and site administrators: the two-factor facts (clinic.security.two_factor.TwoFactorState), resolved
+    # with the rest; None for patients, and when resolved without them (then they are read when needed).
+    two_factor: Any = None
 
     @property
     def is_staff_member(self) -> bool:
@@ -78,11 +95,14 @@ ANONYMOUS = Actor(user=None)
 
 
 def resolve_actor(user) -> Actor:
-    """Find the clinic role of a signed-in user: staff membership first, then patient profile."""
+    """Find the clinic role of a signed-in user: staff membership first, then patient profile (from the database;
+    requests use `cached_actor`)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    from patients.selectors import latest_pain_during  # patients.selectors scopes with this module: a real cycle
+    return _with_two_factor(_resolved(user))
 
+
+def _resolved(user) -> Actor:
     # The clinic's settings come in the same query: every page's footer and the patient pages read its
     # contact and thresholds (clinic.selectors.clinic_guidance) without asking again.
     membership = (
@@ -93,16 +113,218 @@ def resolve_actor(user) -> Actor:
     )
     if membership is not None:
         return Actor(user=user, clinic=membership.clinic, membership=membership)
-    # A patient's latest pain during, so every phone page can show how to reach the clinic after a red session.
+    # The latest pain during (the red-session notice) is read only by the pages that show it
+    # (patients.selectors.patient_latest_pain_during), not with the caller on every request.
     patient = (
         Patient.objects.select_related("clinic", "clinic__settings")
-        .annotate(latest_pain_during=latest_pain_during())
         .filter(user=user, clinic__is_active=True)
         .first()
     )
     if patient is not None:
         return Actor(user=user, clinic=patient.clinic, patient=patient)
     return Actor(user=user)
+
+
+def _with_two_factor(actor: Actor) -> Actor:
+    from clinic.security.two_factor import two_factor_state  # clinic.security reads this module: a real cycle
+
+    state = two_factor_state(user=actor.user, actor=actor)
+    if state is None:
+        return actor
+    return Actor(user=actor.user, clinic=actor.clinic, membership=actor.membership, patient=actor.patient,
+                 two_factor=state)
+
+
+# ---------------------------------------------------------------------------
+# The caller's state, cached under the user's access_version
+# ---------------------------------------------------------------------------
+
+
+@cache
+def _cached_shape() -> str:
+    """The fields of what is cached: a deploy that adds one never reads an entry written before it."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic.models import ClinicSettings
+
+    names = [f"{model._meta.label}.{field.attname}"
+             for model in (Membership, Clinic, ClinicSettings, Patient, TOTPDevice, StaticDevice)
+             for field in model._meta.concrete_fields]
+    return hashlib.sha256(" ".join(names).encode()).hexdigest()[:12]
+
+
+def access_cache_key(user) -> str:
+    """The key of `user`'s cached state at their current version.
+
+    The account's creation time is part of it, so a reused id (a test database rolled back) never meets
+    another account's entry.
+    """
+    joined = int(user.date_joined.timestamp() * 1_000_000) if user.date_joined else 0
+    # The site-wide two-factor rules are settings, not rows: part of the key rather than a version.
+    rules = f"{int(bool(settings.PRODUCTION))}{int(bool(settings.ADMIN_REQUIRE_TWO_FACTOR))}"
+    return f"tenancy.actor:{_cached_shape()}:{rules}:{user.pk}:{joined}:{user.access_version}"
+
+
+# A patient record in the cache keeps ids and plain values, never health data (clinic.access_cache).
+PATIENT_COLUMNS_NOT_CACHED = frozenset({"date_of_birth", "condition", "side", "surgery_date", "email",
+                                        "external_ref"})
+
+
+def cached_actor(user) -> Actor:
+    """`resolve_actor(user)`, from the cache while nothing it depends on has changed (see `access_changed`).
+
+    Whether the account is active is read from the user row of this request, never from the cache. When the
+    cache cannot be reached (or failed in the last ACCESS_CACHE_BREAK_SECONDS), the caller is resolved from
+    the database.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    seconds = settings.ACCESS_CACHE_SECONDS
+    if not seconds or getattr(user, "access_version", None) is None:
+        return resolve_actor(user)
+    key = access_cache_key(user)
+    actor = _actor_from_entry(user, access_cache_get(key))
+    if actor is not None:
+        return actor
+    actor = resolve_actor(user)
+    access_cache_set(key, _entry_of(actor), seconds)
+    return actor
+
+
+def _entry_of(actor: Actor) -> dict:
+    """What is cached of `actor`: its rows as plain values, and the two-factor facts."""
+    clinic = actor.clinic
+    clinic_settings = getattr(clinic, "settings", None) if clinic is not None else None
+    state = actor.two_factor
+    return {
+        "user": actor.user.pk,
+        "membership": row_values(actor.membership),
+        "patient": row_values(actor.patient, leave_out=PATIENT_COLUMNS_NOT_CACHED),
+        "clinic": row_values(clinic),
+        "settings": row_values(clinic_settings),
+        "two_factor": None if state is None else [sorted(state.device_ids), state.has_authenticator,
+                                                  state.setup_required],
+    }
+
+
+def _actor_from_entry(user, entry) -> Actor | None:
+    """The Actor an entry describes, or None (no entry, or one that is not this user's)."""
+    from clinic.models import ClinicSettings
+    from clinic.security.two_factor import TwoFactorState  # clinic.security reads this module: a real cycle
+
+    if not isinstance(entry, dict) or entry.get("user") != user.pk:
+        return None
+    clinic = row_build(Clinic, entry["clinic"])
+    clinic_settings = row_build(ClinicSettings, entry["settings"])
+    if clinic is not None and clinic_settings is not None:
+        clinic.settings = clinic_settings
+    membership, patient = row_build(Membership, entry["membership"]), row_build(Patient, entry["patient"])
+    for row in (membership, patient):
+        if row is not None:
+            if row.user_id != user.pk or row.clinic_id != getattr(clinic, "pk", None):
+                return None
+            row.user, row.clinic = user, clinic
+    state = entry["two_factor"]
+    two_factor = None if state is None else TwoFactorState(device_ids=frozenset(state[0]),
+                                                           has_authenticator=state[1], setup_required=state[2])
+    return Actor(user=user, clinic=clinic, membership=membership, patient=patient, two_factor=two_factor)
+
+
+def access_warm(user) -> None:
+    """At sign-in: resolve the caller into the cache, so the first page after it costs no more than the next.
+
+    Runs after Django stored the sign-in time (a user save, which raised the version): the version is read
+    again first, so the entry is filed under the one the next request will load.
+    """
+    from clinic.models import User
+
+    if not settings.ACCESS_CACHE_SECONDS or not getattr(user, "is_active", False):
+        return
+    version = User.objects.filter(pk=user.pk).values_list("access_version", flat=True).first()
+    if version is None:
+        return
+    user.access_version = version
+    cached_actor(user)
+
+
+def access_changed(*, user_ids=(), clinic_id: int | None = None) -> None:
+    """What tenancy cached about these users (or everyone of `clinic_id`) is out of date: raise their version.
+
+    One UPDATE in the caller's transaction: if the change rolls back, so does this; once it commits, the next
+    request of each of them resolves again.
+    """
+    from clinic.models import User
+
+    condition = Q(pk__in=[pk for pk in user_ids if pk is not None])
+    if clinic_id is not None:
+        condition |= Q(pk__in=Membership.objects.filter(clinic_id=clinic_id).values("user_id"))
+        condition |= Q(pk__in=Patient.objects.filter(clinic_id=clinic_id, user__isnull=False).values("user_id"))
+    User.objects.filter(condition).update(access_version=F("access_version") + 1)
+
+
+def _user_changed(sender, instance, **kwargs) -> None:
+    access_changed(user_ids=[instance.pk])
+
+
+def _membership_changed(sender, instance, **kwargs) -> None:
+    access_changed(user_ids=[instance.user_id])
+
+
+def _patient_before_save(sender, instance, **kwargs) -> None:
+    # A record moved to another account: the old account's cached state named it.
+    if instance.pk is not None and not kwargs.get("raw"):
+        old = Patient.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+        if old is not None and old != instance.user_id:
+            access_changed(user_ids=[old])
+
+
+def _patient_changed(sender, instance, **kwargs) -> None:
+    access_changed(user_ids=[instance.user_id])
+
+
+def _clinic_changed(sender, instance, **kwargs) -> None:
+    access_changed(clinic_id=instance.pk)
+
+
+def _clinic_settings_changed(sender, instance, **kwargs) -> None:
+    access_changed(clinic_id=instance.clinic_id)
+
+
+def _device_changed(sender, instance, **kwargs) -> None:
+    access_changed(user_ids=[instance.user_id])
+
+
+def _signed_out(sender, request=None, user=None, **kwargs) -> None:
+    # (Signing in saves the user's sign-in time, which raises the version already.)
+    if user is not None:
+        access_changed(user_ids=[user.pk])
+
+
+def access_signals_connect() -> None:
+    """Connect `access_changed` to every change of what `cached_actor` keeps (ClinicConfig.ready)."""
+    from django.contrib.auth.signals import user_logged_out
+    from django.db.models.signals import post_delete, post_save, pre_save
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic.models import ClinicSettings, User
+
+    receivers = [
+        (post_save, User, _user_changed),
+        (post_save, Membership, _membership_changed), (post_delete, Membership, _membership_changed),
+        (pre_save, Patient, _patient_before_save),
+        (post_save, Patient, _patient_changed), (post_delete, Patient, _patient_changed),
+        (post_save, Clinic, _clinic_changed),
+        (post_save, ClinicSettings, _clinic_settings_changed),
+        (post_delete, ClinicSettings, _clinic_settings_changed),
+    ]
+    for device in (TOTPDevice, StaticDevice):
+        receivers += [(post_save, device, _device_changed), (post_delete, device, _device_changed)]
+    for signal, model, receiver in receivers:
+        signal.connect(receiver, sender=model, dispatch_uid=f"tenancy-access-{model._meta.label}-{receiver.__name__}"
+                       f"-{id(signal)}")
+    user_logged_out.connect(_signed_out, dispatch_uid="tenancy-access-signed-out")
 
 
 def scope_queryset(queryset: QuerySet, actor: Actor) -> QuerySet:
@@ -168,7 +390,7 @@ class TenancyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        actor = resolve_actor(getattr(request, "user", None))
+        actor = cached_actor(getattr(request, "user", None))
         request.actor = actor
         if actor.clinic is not None:
             try:

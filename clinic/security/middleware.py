@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,10 +13,13 @@ from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from clinic.api.authentication import KEYWORD
 from clinic.security.sessions import (
-    ACTIVITY_RESOLUTION_S,
     TWO_FACTOR_NOT_NEEDED_UNTIL,
     SessionEnd,
     session_end_message,
@@ -42,6 +46,30 @@ def _sends_api_key(request) -> bool:
     # Mirrors ApiKeyAuthentication: with this keyword the key, never the session, authenticates.
     header = request.META.get("HTTP_AUTHORIZATION", "")
     return header.partition(" ")[0] == KEYWORD
+
+
+class TwoFactorStateMiddleware(OTPMiddleware):
+    """django-otp's middleware (`request.user.otp_device`, `is_verified()`) without a query per request.
+
+    Placed after the tenancy middleware: the device this session was verified with counts only while it is
+    among the caller's confirmed devices that tenancy resolved and cached (`Actor.two_factor`, dropped by any
+    device change), and is loaded only if something reads it. Callers resolved without those facts (patients,
+    anonymous requests) get django-otp's own check.
+    """
+
+    def _verify_user_sync(self, request, user):
+        state = getattr(getattr(request, "actor", None), "two_factor", None)
+        if state is None or not user.is_authenticated:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if persistent_id:
+            persistent_id = self._normalize_persistent_id(persistent_id)
+            if persistent_id in state.device_ids:
+                user.otp_device = SimpleLazyObject(partial(Device.from_persistent_id, persistent_id))
+            else:
+                del request.session[DEVICE_ID_SESSION_KEY]  # removed or unconfirmed: no longer verified
+        return user
 
 
 class SignInSecurityMiddleware:
@@ -83,27 +111,22 @@ class SignInSecurityMiddleware:
         end = session_end_reason(request.session, now)
         if end is not None:
             return self._end_session(request, end)
-        need = self._two_factor_need(request, now)
+        need = self._two_factor_need(request)
         if need and not self._may_pass_unverified(request):
             if _is_api(request):
                 return JsonResponse({"detail": TWO_FACTOR_API_MESSAGE}, status=403)
             return redirect(self._two_factor_url(request, need))
         return self.get_response(request)
 
-    def _two_factor_need(self, request, now: int) -> str:
+    @staticmethod
+    def _two_factor_need(request) -> str:
+        """Asked on every request, without a query: the two-factor facts come cached with the caller's role
+        (`Actor.two_factor`) and are resolved again after any change to them, so a device added elsewhere or a
+        clinic starting to require it is seen on the next request."""
         if not uses_two_factor(user=request.user, actor=request.actor):
             return NEED_NOTHING
-        session = request.session
-        not_needed_until = session.get(TWO_FACTOR_NOT_NEEDED_UNTIL)
-        if isinstance(not_needed_until, int) and now < not_needed_until:
-            return NEED_NOTHING
-        need = two_factor_need(user=request.user, actor=request.actor)
-        if need == NEED_NOTHING and not request.user.is_verified():
-            # Re-checked a minute later: the clinic may start requiring it, or a device may be added elsewhere.
-            session[TWO_FACTOR_NOT_NEEDED_UNTIL] = now + ACTIVITY_RESOLUTION_S
-        else:
-            session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
-        return need
+        request.session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)  # a minute's trust kept by earlier releases
+        return two_factor_need(user=request.user, actor=request.actor)
 
     def _may_pass_unverified(self, request) -> bool:
         path = request.path_info

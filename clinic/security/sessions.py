@@ -17,27 +17,28 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from clinic.security.two_factor import NEED_NOTHING, two_factor_need, uses_two_factor
-from clinic.tenancy import resolve_actor
+from clinic.tenancy import access_warm
 from patients.models import Patient
 
 # Session keys (Unix seconds). Names are namespaced: other apps share the session.
 SIGNED_IN_AT = "security.signed_in_at"
 LAST_SEEN = "security.last_seen"
-# Until when "this staff member needs no code" may be trusted without asking the database again.
+# Earlier releases kept "this staff member needs no code" here for a minute; now only removed where found
+# (the two-factor facts are cached with the caller's role and dropped by any change: clinic.tenancy).
 TWO_FACTOR_NOT_NEEDED_UNTIL = "security.two_factor_not_needed_until"
 
-# Refresh LAST_SEEN (a session write) and re-check the two-factor need at most this often.
+# Refresh LAST_SEEN (a session write) at most this often.
 ACTIVITY_RESOLUTION_S = 60
 
 PATIENT_SESSION_SECONDS = 30 * 24 * 60 * 60
 
 
 def session_security_start(*, request, user) -> None:
-    """At every sign-in: start the staff session clocks and decide whether a code will be needed.
+    """At every sign-in: start the staff session clocks, and resolve the caller into the cache.
 
-    Deciding here (and caching "nothing needed" for a minute) keeps the first
-    pages after sign-in free of extra queries and session writes.
+    Whether a code is needed is decided on every request from the caller's cached two-factor facts
+    (clinic.tenancy.cached_actor), so nothing about it is kept in the session; resolving them here keeps
+    the first page after sign-in as cheap as the next.
     """
     session = getattr(request, "session", None)
     if session is None:
@@ -46,9 +47,7 @@ def session_security_start(*, request, user) -> None:
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN] = now
     session.pop(TWO_FACTOR_NOT_NEEDED_UNTIL, None)
-    actor = resolve_actor(user)
-    if uses_two_factor(user=user, actor=actor) and two_factor_need(user=user, actor=actor) == NEED_NOTHING:
-        session[TWO_FACTOR_NOT_NEEDED_UNTIL] = now + ACTIVITY_RESOLUTION_S
+    access_warm(user)
 
 
 def patient_session_keep(*, request, user) -> None:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 from base64 import b32encode
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -76,6 +78,39 @@ def two_factor_required(*, user, actor) -> bool:
     return ClinicSettings.objects.filter(clinic=actor.clinic, require_two_factor=True).exists()
 
 
+@dataclass(frozen=True)
+class TwoFactorState:
+    """What two-factor asks of a user, resolved with their clinic role and cached with it (clinic.tenancy).
+
+    `device_ids`: the persistent ids of their confirmed devices (authenticator and recovery codes), which a
+    session's verification must name; `setup_required`: no authenticator yet, and `two_factor_required` says
+    they must set one up. Any device or requirement change drops the cached state.
+    """
+
+    device_ids: frozenset[str]
+    has_authenticator: bool
+    setup_required: bool
+
+
+_AUTHENTICATOR_LABEL = TOTPDevice._meta.label_lower
+
+
+def two_factor_state(*, user, actor) -> TwoFactorState | None:
+    """The two-factor facts of `user` (None for those who never use it): one query, two without an authenticator."""
+    if not uses_two_factor(user=user, actor=actor):
+        return None
+    devices = (
+        TOTPDevice.objects.filter(user=user, confirmed=True)
+        .values_list(Value(_AUTHENTICATOR_LABEL, output_field=CharField()), "id")
+        .union(StaticDevice.objects.filter(user=user, confirmed=True)
+               .values_list(Value(StaticDevice._meta.label_lower, output_field=CharField()), "id"), all=True)
+    )
+    device_ids = frozenset(f"{label}/{pk}" for label, pk in devices)
+    has_authenticator = any(device_id.startswith(_AUTHENTICATOR_LABEL + "/") for device_id in device_ids)
+    return TwoFactorState(device_ids=device_ids, has_authenticator=has_authenticator,
+                          setup_required=not has_authenticator and two_factor_required(user=user, actor=actor))
+
+
 def authenticator_get(*, user):
     """The staff member's confirmed authenticator (TOTP) device, or None."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
@@ -94,9 +129,10 @@ def two_factor_need(*, user, actor) -> str:
     # django-otp's middleware adds is_verified to request.user; a user without it (at sign-in) is not verified.
     if getattr(user, "is_verified", None) and user.is_verified():
         return NEED_NOTHING
-    if authenticator_get(user=user) is not None:
+    state = getattr(actor, "two_factor", None)  # cached with the caller's role (clinic.tenancy.cached_actor)
+    if state.has_authenticator if state is not None else authenticator_get(user=user) is not None:
         return NEED_VERIFY
-    if two_factor_required(user=user, actor=actor):
+    if state.setup_required if state is not None else two_factor_required(user=user, actor=actor):
         return NEED_SETUP
     return NEED_NOTHING
 

@@ -120,7 +120,10 @@ def red_pain_notice(context, session=None) -> dict:
     actor = context.get("actor")
     patient = getattr(actor, "patient", None)
     guide = _context_guidance(context)
-    pains = [getattr(patient, "latest_pain_during", None), getattr(session, "pain_during", None)]
+    from patients.selectors import patient_latest_pain_during  # patients builds on clinic: read when shown
+
+    latest = patient_latest_pain_during(patient) if patient is not None else None
+    pains = [latest, getattr(session, "pain_during", None)]
     return {"guide": guide, "show": any(pain is not None and pain > guide.red_above for pain in pains)}
 
 

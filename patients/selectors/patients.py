@@ -46,6 +46,20 @@ def latest_pain_during() -> Subquery:
     return Subquery(latest.values("pain_during")[:1], output_field=IntegerField())
 
 
+def patient_latest_pain_during(patient: Patient) -> int | None:
+    """Pain during `patient`'s latest session, read once per patient object (kept on it), only when a page asks.
+
+    Pages that list patients annotate it (`latest_pain_during()`); the signed-in patient's own comes from
+    here, so the requests that show no red-session notice (a logged session, the API) never read it.
+    """
+    if not hasattr(patient, "latest_pain_during"):
+        patient.latest_pain_during = (
+            SessionLog.objects.filter(patient=patient).order_by("-date", "-created_at", "-id")
+            .values_list("pain_during", flat=True).first()
+        )
+    return patient.latest_pain_during
+
+
 def patient_list(*, actor: Actor, mine_only: bool = False, search: str = "", condition: str = "",
                  severity: str = "", therapist_id: int | None = None, sort: str = "name") -> QuerySet[Patient]:
     """The patients an actor may see, with last session date and unresolved flag counts by severity."""
