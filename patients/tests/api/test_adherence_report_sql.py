@@ -12,8 +12,8 @@ from clinic.tenancy import resolve_actor
 from patients.adherence_report import adherence_report, adherence_totals_report
 from patients.api.reports import AdherenceRowSerializer, row_dicts, totals_representation
 from patients.models import Flag
-from patients.tests.api.test_adherence_report import report_queries
 from patients.services import assignment_create
+from patients.tests.api.test_adherence_report import report_queries
 from tests.factories import PatientFactory, SessionLogFactory, make_protocol
 
 pytestmark = pytest.mark.django_db
