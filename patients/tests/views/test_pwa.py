@@ -193,5 +193,6 @@ def test_phone_pages_block_rendering_on_no_script(client, world, name):
     assert ("chart.umd" in body) == (name == "patients:history")
     # Every file these pages load is precached by the worker, so the page opens offline whole (the chart too).
     precached = {entry["url"] for entry in pwa.precache_entries()}
-    loaded = set(re.findall(r'<script src="(/static/[^"]+)"', body)) | set(re.findall(r'href="(/static/[^"]+\.css)"', body))
+    loaded = set(re.findall(r'<script src="(/static/[^"]+)"', body))
+    loaded |= set(re.findall(r'href="(/static/[^"]+\.css)"', body))
     assert loaded and loaded <= precached, loaded - precached
