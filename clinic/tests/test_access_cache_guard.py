@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
-import socket
-import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.core.cache import caches
@@ -24,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic import access_cache, tenancy
 from clinic.models import User
+from tests.integration.reliability_support import hung_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -98,31 +96,11 @@ def test_the_cache_is_asked_again_once_the_break_is_over(world):
         assert CALLS.count("get") == 2
 
 
-@contextmanager
-def _hung_redis():
-    """A Redis URL whose server accepts connections and never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held = []
-
-    def accept():
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    finally:
-        listener.close()
-        for conn in held:
-            conn.close()
 
 
 def test_a_hung_redis_costs_the_short_timeout_once_per_process(world):
     client = _signed_in(world.patient_a1.user)
-    with _hung_redis() as url, override_settings(CACHES=_caches(
+    with hung_broker() as url, override_settings(CACHES=_caches(
             "django.core.cache.backends.redis.RedisCache",
             OPTIONS={"socket_connect_timeout": 0.2, "socket_timeout": 0.2}) | {"access": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,

@@ -7,10 +7,12 @@ import datetime as dt
 import os
 import secrets
 import select
+import socket
 import string
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,3 +89,25 @@ def web_server(*, redis_url: str, log_name: str):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def hung_broker():
+    """A Redis URL whose server accepts connections and never answers (a hung Redis, a half-open link)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()

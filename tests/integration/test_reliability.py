@@ -17,7 +17,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from tests.integration.reliability_support import (
     ROOT,
     api_session_body,
     form_session_body,
+    hung_broker,
     signed_in_cookies,
     web_env,
     web_server,
@@ -45,30 +45,6 @@ LOGGING_BOUND_S = 2.0
 # ---------------------------------------------------------------------------
 # 1. The broker is down: logging still answers quickly; the next tick catches up
 # ---------------------------------------------------------------------------
-
-
-@contextmanager
-def hung_broker():
-    """A Redis URL whose server accepts connections and never answers (a hung Redis, a half-open link)."""
-    import socket
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    held = []
-
-    def accept():
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    finally:
-        listener.close()
-        for conn in held:
-            conn.close()
 
 
 @contextmanager
