@@ -158,7 +158,10 @@ async function cachedPage(url) {
   if (!cached) { return null; }
   const html = await cached.text();
   const stamp = cached.headers.get(CACHED_AT_HEADER) || "";
-  const marked = html.replace("<body ", `<body data-bs-offline="${stamp.replace(/[^0-9TZ:.-]/g, "")}" `);
+  // A message in the kept copy ("Your morning answer is saved.") was for the moment the page was fetched
+  // online: opened offline later it would report something that did not just happen, so it is left out.
+  const quiet = html.replace(/<!--bs-messages-->[\s\S]*?<!--\/bs-messages-->/g, "");
+  const marked = quiet.replace("<body ", `<body data-bs-offline="${stamp.replace(/[^0-9TZ:.-]/g, "")}" `);
   return new Response(marked, { status: 200, headers: cached.headers });
 }
 

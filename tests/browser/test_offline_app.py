@@ -98,6 +98,28 @@ def test_plan_opens_offline_with_the_offline_notice(two_patients, open_page):
     assert watch.console_errors == [] or all("ERR_INTERNET_DISCONNECTED" in e for e in watch.console_errors)
 
 
+def test_a_message_of_the_online_moment_is_not_shown_offline(two_patients, open_page):
+    """The check-in's "saved" message is on the today page the worker kept; opened offline later, it is not."""
+    alma, _arlo = two_patients
+    page, _watch = open_page(360, 740)
+    open_app_online(page, alma)
+    page.goto("/checkin/")
+    page.get_by_role("button", name="1", exact=True).click()
+    page.get_by_text("morning answer is saved").wait_for()
+    wait_until(page, """async () => {
+        const names = (await caches.keys()).filter((n) => n.startsWith('backstep-pages-'));
+        const kept = await (await caches.open(names[0])).match('/today/', { ignoreVary: true });
+        return !!kept && (await kept.text()).includes('morning answer is saved');
+    }""")
+    page.context.set_offline(True)
+    page.reload()
+    page.get_by_role("heading", name=f"Hello, {alma.first_name}").wait_for()
+    assert page.locator(".bs-offline").is_visible()
+    assert page.get_by_text("morning answer is saved").count() == 0
+    assert page.locator("main [role=alert]").count() == 0
+    page.context.set_offline(False)
+
+
 def test_staff_pages_and_the_api_are_never_kept(two_patients, open_page, world):
     alma, _arlo = two_patients
     page, _watch = open_page(390, 844)
