@@ -153,6 +153,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Backstep has SQL of its own for these two (the adherence report, the audit write): refuse any other at start.
+    if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL (postgres://) or SQLite (sqlite://) URL")
 else:
     DATABASES = {
         "default": {

@@ -82,6 +82,12 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
     assert s["cache"].endswith("RedisCache")
 
 
+def test_a_database_backstep_has_no_sql_for_is_refused_at_start():
+    result = load_settings(DATABASE_URL="mysql://root@127.0.0.1:3306/backstep")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a PostgreSQL (postgres://) or SQLite (sqlite://) URL" in result.stderr
+
+
 def test_production_refuses_to_start_without_secret_key():
     result = load_settings(DJANGO_ENV="production", ALLOWED_HOSTS="backstep.example")
     assert result.returncode != 0
